@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort, waitForPort } from './ports';
+import { REPO_ROOT } from './paths';
+
+/** Azurite, the official Storage emulator, in memory, as a child process. */
+export interface Azurite {
+  connectionString: string;
+  blobUrl: string;
+  queueUrl: string;
+  tableUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
+export const DEV_STORAGE_ACCOUNT = 'devstoreaccount1';
+const DEV_STORAGE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuritePorts {
+  blob: number;
+  queue: number;
+  table: number;
+}
+
+export async function startAzurite(ports?: AzuritePorts, host = '127.0.0.1'): Promise<Azurite> {
+  const chosen = ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules', 'azurite', 'dist', 'src', 'azurite.js'),
+      '--silent',
+      '--inMemoryPersistence',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--blobHost', host, '--blobPort', String(chosen.blob),
+      '--queueHost', host, '--queuePort', String(chosen.queue),
+      '--tableHost', host, '--tablePort', String(chosen.table),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await Promise.race([
+      Promise.all([waitForPort(chosen.blob, host), waitForPort(chosen.queue, host), waitForPort(chosen.table, host)]),
+      exited.then(() => {
+        throw new Error(`Azurite exited at start: ${stderr.trim() || 'no output'}`);
+      }),
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const blobUrl = `http://${host}:${chosen.blob}/${DEV_STORAGE_ACCOUNT}`;
+  const queueUrl = `http://${host}:${chosen.queue}/${DEV_STORAGE_ACCOUNT}`;
+  const tableUrl = `http://${host}:${chosen.table}/${DEV_STORAGE_ACCOUNT}`;
+  return {
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_STORAGE_ACCOUNT};AccountKey=${DEV_STORAGE_KEY};BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+    blobUrl,
+    queueUrl,
+    tableUrl,
+    stop,
+  };
+}

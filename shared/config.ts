@@ -1,0 +1,176 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, in one schema. The names are the contract with infra/ and
+ * local.settings.json (DESIGN section 6). Parsed once at start-up; the result is frozen.
+ */
+
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+/** NCRONTAB as the Functions host takes it: six fields (seconds first), or a %SETTING% reference is not allowed here. */
+const NCRONTAB = /^\S+( \S+){5}$/;
+
+const httpsUrl = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:', `must be an https URL (${what})`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+export const settingsSchema = z.object({
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__accountName: optionalText,
+  AzureWebJobsStorage__blobServiceUri: optionalText,
+  AzureWebJobsStorage__queueServiceUri: optionalText,
+  AzureWebJobsStorage__tableServiceUri: optionalText,
+  AzureWebJobsStorage__clientId: optionalText,
+  KEY_VAULT_URL: httpsUrl('the vault, e.g. https://my-vault.vault.azure.net'),
+  GRAPH_BASE_URL: httpsUrl('Microsoft Graph root').default('https://graph.microsoft.com'),
+  GRAPH_API_VERSION: z.enum(['beta']).default('beta'),
+  HR_WEBHOOK_SECRETS: z
+    .string()
+    .trim()
+    .min(1, 'must list at least one whsec_ secret')
+    .transform((v) => v.split(/\s+/))
+    .refine((list) => list.every((s) => WEBHOOK_SECRET.test(s)), 'every entry must look like whsec_<base64>'),
+  ADMIN_AUTH_ISSUER: httpsUrl('the token issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0'),
+  ADMIN_AUTH_AUDIENCE: z.string().trim().min(1, 'must name the admin API audience (api://... or the app id)'),
+  ACTIVATION_MODE: z.enum(['auto', 'user']).default('auto'),
+  PROVISION_LEAD_DAYS: wholeNumber(0, 365).default(7),
+  LOW_STOCK_THRESHOLD: wholeNumber(0, 100_000).default(5),
+  RECONCILE_SCHEDULE: z.string().trim().regex(NCRONTAB, 'must be a six-field NCRONTAB expression, e.g. "0 0 2 * * *"').default('0 0 2 * * *'),
+  AZURE_CLIENT_ID: optionalText,
+  AZURE_TENANT_ID: optionalText,
+  AZURE_CLIENT_SECRET: optionalText,
+  AZURE_AUTHORITY_HOST: optionalText.pipe(z.string().url('must be a URL').optional()),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export type StorageConnection =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; blobUrl: string; queueUrl: string; tableUrl: string; clientId?: string };
+
+/** How the app proves who it is to Graph and Key Vault. */
+export type AppCredential =
+  | { kind: 'managedIdentity'; clientId?: string }
+  | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: string; authorityHost?: string };
+
+export interface Config {
+  storage: StorageConnection;
+  keyVaultUrl: string;
+  graph: { baseUrl: string; apiVersion: 'beta' };
+  hrWebhookSecrets: readonly string[];
+  adminAuth: { issuer: string; audience: string };
+  activationMode: 'auto' | 'user';
+  provisionLeadDays: number;
+  lowStockThreshold: number;
+  reconcileSchedule: string;
+  credential: AppCredential;
+}
+
+/** One readable line naming the setting and what is wrong with it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function storageFrom(s: Settings): StorageConnection {
+  if (s.AzureWebJobsStorage) {
+    if (s.AzureWebJobsStorage === 'UseDevelopmentStorage=true') {
+      return {
+        kind: 'connectionString',
+        connectionString:
+          'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;',
+      };
+    }
+    if (!/AccountName=|BlobEndpoint=/.test(s.AzureWebJobsStorage)) {
+      throw new ConfigError('Setting AzureWebJobsStorage: must be a storage connection string (or use the AzureWebJobsStorage__* identity settings)');
+    }
+    return { kind: 'connectionString', connectionString: s.AzureWebJobsStorage };
+  }
+  const account = s.AzureWebJobsStorage__accountName;
+  const service = (given: string | undefined, kind: 'blob' | 'queue' | 'table', setting: string): string => {
+    if (given) {
+      if (!URL.canParse(given)) throw new ConfigError(`Setting ${setting}: must be a URL`);
+      return given.replace(/\/+$/, '');
+    }
+    if (account) return `https://${account}.${kind}.core.windows.net`;
+    throw new ConfigError(
+      'Setting AzureWebJobsStorage: missing; set it, or AzureWebJobsStorage__accountName (or the __blobServiceUri/__queueServiceUri/__tableServiceUri trio) for a managed identity',
+    );
+  };
+  const clientId = s.AzureWebJobsStorage__clientId ?? s.AZURE_CLIENT_ID;
+  return {
+    kind: 'identity',
+    blobUrl: service(s.AzureWebJobsStorage__blobServiceUri, 'blob', 'AzureWebJobsStorage__blobServiceUri'),
+    queueUrl: service(s.AzureWebJobsStorage__queueServiceUri, 'queue', 'AzureWebJobsStorage__queueServiceUri'),
+    tableUrl: service(s.AzureWebJobsStorage__tableServiceUri, 'table', 'AzureWebJobsStorage__tableServiceUri'),
+    ...(clientId ? { clientId } : {}),
+  };
+}
+
+function credentialFrom(s: Settings): AppCredential {
+  if (s.AZURE_CLIENT_SECRET) {
+    if (!s.AZURE_TENANT_ID) throw new ConfigError('Setting AZURE_TENANT_ID: missing; it is required with AZURE_CLIENT_SECRET');
+    if (!s.AZURE_CLIENT_ID) throw new ConfigError('Setting AZURE_CLIENT_ID: missing; it is required with AZURE_CLIENT_SECRET');
+    return {
+      kind: 'clientSecret',
+      tenantId: s.AZURE_TENANT_ID,
+      clientId: s.AZURE_CLIENT_ID,
+      clientSecret: s.AZURE_CLIENT_SECRET,
+      ...(s.AZURE_AUTHORITY_HOST ? { authorityHost: s.AZURE_AUTHORITY_HOST } : {}),
+    };
+  }
+  return { kind: 'managedIdentity', ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses the settings in `env`. Throws ConfigError with one line naming the first bad setting. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'settings');
+    const missing = env[name] === undefined || env[name]?.trim() === '';
+    throw new ConfigError(`Setting ${name}: ${missing ? 'missing' : (issue?.message ?? 'invalid')}`);
+  }
+  const s = parsed.data;
+  return deepFreeze<Config>({
+    storage: storageFrom(s),
+    keyVaultUrl: s.KEY_VAULT_URL,
+    graph: { baseUrl: s.GRAPH_BASE_URL, apiVersion: s.GRAPH_API_VERSION },
+    hrWebhookSecrets: s.HR_WEBHOOK_SECRETS,
+    adminAuth: { issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE },
+    activationMode: s.ACTIVATION_MODE,
+    provisionLeadDays: s.PROVISION_LEAD_DAYS,
+    lowStockThreshold: s.LOW_STOCK_THRESHOLD,
+    reconcileSchedule: s.RECONCILE_SCHEDULE,
+    credential: credentialFrom(s),
+  });
+}
+
+/** Every setting name the app reads; infra/ must set the required ones. */
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as (keyof Settings)[];

@@ -1,0 +1,86 @@
+import { ConfigError, parseConfig } from '../../shared/config';
+
+const valid = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  KEY_VAULT_URL: 'https://my-vault.vault.azure.net/',
+  HR_WEBHOOK_SECRETS: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_b2xkZXI=',
+  ADMIN_AUTH_ISSUER: 'https://login.microsoftonline.com/contoso/v2.0',
+  ADMIN_AUTH_AUDIENCE: 'api://entra-oath-tokens',
+};
+
+function errorOf(env: Record<string, string | undefined>): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const config = parseConfig(valid);
+    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta' });
+    expect(config.keyVaultUrl).toBe('https://my-vault.vault.azure.net');
+    expect(config.activationMode).toBe('auto');
+    expect(config.provisionLeadDays).toBe(7);
+    expect(config.lowStockThreshold).toBe(5);
+    expect(config.reconcileSchedule).toBe('0 0 2 * * *');
+    expect(config.hrWebhookSecrets).toHaveLength(2);
+    expect(config.credential).toEqual({ kind: 'managedIdentity' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.graph)).toBe(true);
+    expect(() => {
+      (config as { activationMode: string }).activationMode = 'user';
+    }).toThrow();
+  });
+
+  it.each([
+    ['KEY_VAULT_URL', undefined, 'Setting KEY_VAULT_URL: missing'],
+    ['KEY_VAULT_URL', 'http://vault', 'Setting KEY_VAULT_URL: must be an https URL'],
+    ['HR_WEBHOOK_SECRETS', 'hunter2', 'Setting HR_WEBHOOK_SECRETS: every entry must look like whsec_<base64>'],
+    ['ADMIN_AUTH_AUDIENCE', '', 'Setting ADMIN_AUTH_AUDIENCE: missing'],
+    ['ACTIVATION_MODE', 'sometimes', 'Setting ACTIVATION_MODE:'],
+    ['PROVISION_LEAD_DAYS', 'soon', 'Setting PROVISION_LEAD_DAYS: must be a whole number'],
+    ['LOW_STOCK_THRESHOLD', '-1', 'Setting LOW_STOCK_THRESHOLD: must be a whole number'],
+    ['RECONCILE_SCHEDULE', '0 2 * * *', 'Setting RECONCILE_SCHEDULE: must be a six-field NCRONTAB'],
+    ['GRAPH_API_VERSION', 'v1.0', 'Setting GRAPH_API_VERSION:'],
+  ])('names %s when it is %p', (name, value, expected) => {
+    const message = errorOf({ ...valid, [name]: value });
+    expect(message.startsWith(expected)).toBe(true);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes a secret value in its error', () => {
+    const message = errorOf({ ...valid, HR_WEBHOOK_SECRETS: 'whsec_good= not-a-secret-format-TOPSECRET' });
+    expect(message).not.toContain('TOPSECRET');
+  });
+
+  it('asks for storage when neither a connection string nor an identity account is given', () => {
+    expect(errorOf({ ...valid, AzureWebJobsStorage: undefined })).toMatch(/^Setting AzureWebJobsStorage: missing/);
+  });
+
+  it('builds identity-based storage endpoints from the account name', () => {
+    const config = parseConfig({
+      ...valid,
+      AzureWebJobsStorage: undefined,
+      AzureWebJobsStorage__accountName: 'stoath',
+      AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+    });
+    expect(config.storage).toEqual({
+      kind: 'identity',
+      blobUrl: 'https://stoath.blob.core.windows.net',
+      queueUrl: 'https://stoath.queue.core.windows.net',
+      tableUrl: 'https://stoath.table.core.windows.net',
+      clientId: '00000000-0000-0000-0000-000000000001',
+    });
+    expect(config.credential).toEqual({ kind: 'managedIdentity', clientId: '00000000-0000-0000-0000-000000000001' });
+  });
+
+  it('uses an app registration when a client secret is set, and requires its tenant', () => {
+    expect(errorOf({ ...valid, AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_ID: 'c' })).toMatch(/^Setting AZURE_TENANT_ID: missing/);
+    const config = parseConfig({ ...valid, AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_ID: 'c', AZURE_TENANT_ID: 't', AZURE_AUTHORITY_HOST: 'https://127.0.0.1:8445' });
+    expect(config.credential).toEqual({ kind: 'clientSecret', tenantId: 't', clientId: 'c', clientSecret: 's', authorityHost: 'https://127.0.0.1:8445' });
+  });
+});
