@@ -1,3 +1,6 @@
+import type { HashFunction, TimeInterval } from './domain/seed';
+import type { SeedOrigin, TokenRecord, TokenStatus } from './domain/token';
+
 /**
  * The interfaces workflows are written against. Adapters in shared/adapters implement them for
  * Azure; unit tests implement them with plain objects.
@@ -16,3 +19,136 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+export type AdminRole = 'Tokens.Admin' | 'Tokens.Read';
+
+/** Who called the admin API, from their token: recorded in the audit trail. */
+export interface AdminPrincipal {
+  id: string;
+  name: string;
+  roles: string[];
+}
+
+export type AuthResult = { ok: true; principal: AdminPrincipal } | { ok: false; status: 401 | 403; reason: string; principal?: AdminPrincipal };
+
+export interface AdminAuthenticator {
+  /** `authorization` is the raw Authorization header. */
+  authenticate(authorization: string | null, required: AdminRole): Promise<AuthResult>;
+}
+
+export interface TokenFilter {
+  status?: TokenStatus;
+  pool?: string;
+  /** Employee id, user principal name or Entra user id of the holder. */
+  user?: string;
+}
+
+export interface InventoryPage {
+  tokens: TokenRecord[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  continuationToken?: string;
+}
+
+/** The token inventory. Every write is conditional: a stale record answers 'conflict', never overwrites. */
+export interface Inventory {
+  get(serialNumber: string): Promise<TokenRecord | undefined>;
+  /** Adds a new token; 'exists' when its serial is already in the inventory. */
+  add(record: TokenRecord): Promise<TokenRecord | 'exists'>;
+  /** Writes `record` if the row still has `record.etag`. */
+  replace(record: TokenRecord): Promise<TokenRecord | 'conflict'>;
+  /** Removes the row if it still has `record.etag`. */
+  remove(record: TokenRecord): Promise<'removed' | 'conflict'>;
+  list(filter: TokenFilter, page: { continuationToken?: string; pageSize: number }): Promise<InventoryPage>;
+}
+
+export interface SeedTags {
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  timeIntervalInSeconds: TimeInterval;
+  hashFunction: HashFunction;
+  seedOrigin: SeedOrigin;
+}
+
+/** Key Vault, the only place a seed is kept. */
+export interface SeedVault {
+  /** Stores the seed; 'name-deleted' when that name is soft-deleted and cannot be used yet. */
+  put(name: string, seed: string, tags: SeedTags): Promise<'stored' | 'name-deleted'>;
+  /** The seed, or undefined when there is none under that name. */
+  get(name: string): Promise<string | undefined>;
+  /** Deletes the seed, and purges it where the vault allows. Harmless when already gone. */
+  destroy(name: string): Promise<void>;
+}
+
+export interface EntraDevice {
+  id: string;
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  status: 'available' | 'assigned' | 'activated' | 'failedActivation';
+  timeIntervalInSeconds: number;
+  hashFunction: string;
+  assignedTo?: { id: string; displayName?: string };
+}
+
+export interface NewEntraDevice {
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  secretKey: string;
+  timeIntervalInSeconds: TimeInterval;
+  hashFunction: HashFunction;
+  displayName?: string;
+}
+
+export interface EntraUser {
+  id: string;
+  userPrincipalName: string;
+  displayName?: string;
+  employeeId?: string;
+  userType?: string;
+}
+
+/** A Graph refusal that retrying cannot fix (4xx other than 429), in words safe to show. */
+export class DirectoryRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DirectoryRefusal';
+  }
+}
+
+/** Microsoft Entra ID through Graph (beta hardware OATH endpoints). */
+export interface Directory {
+  findDeviceBySerial(serialNumber: string): Promise<EntraDevice | undefined>;
+  /** Registers devices as available; one result per input, in order. */
+  createDevices(devices: NewEntraDevice[]): Promise<({ ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal })[]>;
+  deleteDevice(deviceId: string): Promise<void>;
+  findUserByUpn(userPrincipalName: string): Promise<EntraUser | undefined>;
+  findUserByEmployeeId(employeeId: string): Promise<EntraUser | undefined>;
+  assign(userId: string, deviceId: string): Promise<void>;
+  assignAndActivate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
+  activate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
+  deactivate(userId: string, deviceId: string): Promise<void>;
+  unassign(userId: string, deviceId: string): Promise<void>;
+}
+
+export interface AuditEntry {
+  /** Who: an admin's name and id, "hr" for HR events, "system" for schedules. */
+  actor: string;
+  action: string;
+  serialNumber?: string;
+  employeeId?: string;
+  /** The request id or event id it came from. */
+  correlationId?: string;
+  outcome: 'succeeded' | 'failed' | 'rejected';
+  detail?: string;
+}
+
+/** Append-only trail of who did what to which token. Never holds a seed. */
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+}

@@ -39,7 +39,7 @@ export async function checkHealth(probes: readonly DependencyProbe[], timeoutMs 
 function describeFailure(error: unknown): string {
   if (error && typeof error === 'object') {
     const { statusCode, code, message } = error as { statusCode?: unknown; code?: unknown; message?: unknown };
-    const parts = [statusCode === undefined ? undefined : `status ${String(statusCode)}`, typeof code === 'string' ? code : undefined].filter(Boolean);
+    const parts = [typeof statusCode === 'number' ? `status ${statusCode}` : undefined, typeof code === 'string' ? code : undefined].filter(Boolean);
     if (parts.length > 0) return parts.join(', ');
     if (typeof message === 'string' && message.startsWith('no answer within')) return message;
   }

@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ApiError, apiClient, type ApiClient } from './api';
+import { csvParts, jsonParts, type ImportPart } from './importParts';
+import { progressBar, table } from './output';
+
+/**
+ * oathctl: the admin API from a terminal. Exit codes: 0 done, 1 failed, 2 wrong usage,
+ * 3 done but some rows were rejected.
+ */
+
+const USAGE = `Usage: oathctl <command> [options]
+
+Commands:
+  import FILE                 import a seed file (Entra portal CSV, or Token2 JSON)
+  seeds --serials S1,S2 --manufacturer M --model X [--interval 30|60] [--hash hmacsha1|hmacsha256] [--pool P] [--out FILE]
+                              generate seeds for programmable tokens; writes the one-time serial,secret key CSV
+  list [--status S] [--pool P] [--user U] [--all]
+                              list the inventory (first page, or every page with --all)
+  show SERIAL                 one token
+  health                      whether the service and its dependencies answer
+
+Options:
+  --url URL      admin API root (env OATHCTL_URL, default http://127.0.0.1:7071)
+  --token JWT    bearer token (env OATHCTL_TOKEN)
+  --scope SCOPE  get a token with your Azure sign-in instead, e.g. api://entra-oath-tokens/.default (env OATHCTL_SCOPE)
+  --json         machine-readable output
+  --rows N       rows per request for import (default 1000)
+  -h, --help     this text`;
+
+class UsageError extends Error {}
+
+interface ImportSummary {
+  imported: number;
+  unchanged: number;
+  errors: { line: number; serial: string; reason: string }[];
+}
+
+interface TokenView {
+  serialNumber: string;
+  status: string;
+  pool: string;
+  model: string;
+  manufacturer: string;
+  userPrincipalName: string | null;
+  employeeId: string | null;
+  updatedAt: string;
+  lastChangeReason: string;
+}
+
+type Out = { json: boolean; print: (text: string) => void; progress: (done: number, total: number) => void };
+
+async function importFile(api: ApiClient, out: Out, file: string, rowsPerRequest: number): Promise<number> {
+  const text = readFileSync(file, 'utf8');
+  const parts: ImportPart[] = /^\s*[[{]/.test(text) ? jsonParts(text, rowsPerRequest) : csvParts(text, rowsPerRequest);
+  const total = parts.reduce((sum, p) => sum + p.records, 0);
+  const summary: ImportSummary = { imported: 0, unchanged: 0, errors: [] };
+  let done = 0;
+  out.progress(0, total);
+  for (const part of parts) {
+    const response = await api.request('POST', `/api/tokens/import?lineOffset=${part.lineOffset}`, { body: part.body, contentType: part.contentType });
+    const result = (await response.json()) as ImportSummary;
+    summary.imported += result.imported;
+    summary.unchanged += result.unchanged;
+    summary.errors.push(...result.errors);
+    done += part.records;
+    out.progress(done, total);
+  }
+  if (out.json) {
+    out.print(JSON.stringify(summary, null, 2));
+  } else {
+    out.print(`Imported ${summary.imported}, unchanged ${summary.unchanged}, rejected ${summary.errors.length}.`);
+    if (summary.errors.length > 0) out.print(table(['LINE', 'SERIAL', 'REASON'], summary.errors.map((e) => [String(e.line), e.serial, e.reason])));
+  }
+  return summary.errors.length > 0 ? 3 : 0;
+}
+
+function tokenRows(tokens: TokenView[]): string[][] {
+  return tokens.map((t) => [t.serialNumber, t.status, t.pool || '-', t.userPrincipalName ?? t.employeeId ?? '-', `${t.manufacturer} ${t.model}`, t.updatedAt]);
+}
+const TOKEN_HEADER = ['SERIAL', 'STATUS', 'POOL', 'HOLDER', 'MODEL', 'UPDATED'];
+
+async function run(argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      scope: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      rows: { type: 'string' },
+      serials: { type: 'string' },
+      manufacturer: { type: 'string' },
+      model: { type: 'string' },
+      interval: { type: 'string' },
+      hash: { type: 'string' },
+      pool: { type: 'string' },
+      out: { type: 'string' },
+      status: { type: 'string' },
+      user: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    out.print(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  out.json = values.json ?? false;
+  const token = values.token ?? process.env.OATHCTL_TOKEN;
+  const scope = values.scope ?? process.env.OATHCTL_SCOPE;
+  const api = apiClient({
+    baseUrl: values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071',
+    ...(token ? { token } : {}),
+    ...(scope ? { scope } : {}),
+  });
+
+  switch (command) {
+    case 'import': {
+      const file = args[0];
+      if (!file) throw new UsageError('import needs a FILE');
+      const rows = Number(values.rows ?? '1000');
+      if (!Number.isInteger(rows) || rows < 1 || rows > 10_000) throw new UsageError('--rows must be a whole number from 1 to 10000');
+      return importFile(api, out, file, rows);
+    }
+    case 'seeds': {
+      if (!values.serials || !values.manufacturer || !values.model) throw new UsageError('seeds needs --serials, --manufacturer and --model');
+      const interval = Number(values.interval ?? '30');
+      const response = await api.request('POST', '/api/tokens/seeds', {
+        contentType: 'application/json',
+        accept: 'text/csv',
+        body: JSON.stringify({
+          serials: values.serials.split(',').map((s) => s.trim()).filter(Boolean),
+          manufacturer: values.manufacturer,
+          model: values.model,
+          timeIntervalInSeconds: interval,
+          hashFunction: values.hash ?? 'hmacsha1',
+          pool: values.pool ?? '',
+        }),
+      });
+      const csv = await response.text();
+      const refused = response.headers.get('x-refused-serials');
+      if (values.out) {
+        writeFileSync(values.out, csv, { mode: 0o600 });
+        out.print(`Seeds written to ${values.out} (readable by you only). They are shown this once: program the tokens, then delete the file.`);
+      } else {
+        out.print(csv.trimEnd());
+      }
+      if (refused) out.print(`${refused} serial(s) were refused; see the audit trail.`);
+      return refused ? 3 : 0;
+    }
+    case 'list': {
+      const query = new URLSearchParams();
+      if (values.status) query.set('status', values.status);
+      if (values.pool !== undefined) query.set('pool', values.pool);
+      if (values.user) query.set('user', values.user);
+      const tokens: TokenView[] = [];
+      let continuationToken: string | null = null;
+      do {
+        if (continuationToken) query.set('continuationToken', continuationToken);
+        const page: { tokens: TokenView[]; continuationToken: string | null } = await api.json('GET', `/api/tokens?${query.toString()}`);
+        tokens.push(...page.tokens);
+        continuationToken = values.all ? page.continuationToken : null;
+      } while (continuationToken);
+      out.print(out.json ? JSON.stringify(tokens, null, 2) : tokens.length === 0 ? 'No tokens.' : table(TOKEN_HEADER, tokenRows(tokens)));
+      return 0;
+    }
+    case 'show': {
+      const serial = args[0];
+      if (!serial) throw new UsageError('show needs a SERIAL');
+      const token = await api.json<TokenView>('GET', `/api/tokens/${encodeURIComponent(serial)}`);
+      out.print(out.json ? JSON.stringify(token, null, 2) : table(['FIELD', 'VALUE'], Object.entries(token).map(([k, v]) => [k, v === null ? '-' : String(v)])));
+      return 0;
+    }
+    case 'health': {
+      const response = await fetch(`${(values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071').replace(/\/+$/, '')}/api/health`);
+      const body = (await response.json()) as { dependencies?: { name: string; ok: boolean; reason?: string }[]; detail?: string };
+      if (out.json) out.print(JSON.stringify(body, null, 2));
+      else out.print(table(['DEPENDENCY', 'STATE'], (body.dependencies ?? []).map((d) => [d.name, d.ok ? 'ok' : `failing: ${d.reason ?? ''}`])) || (body.detail ?? ''));
+      return response.ok ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out: Out = {
+    json: false,
+    print: (text) => process.stdout.write(`${text}\n`),
+    progress: process.stderr.isTTY ? progressBar(process.stderr) : () => undefined,
+  };
+  try {
+    return await run(argv, out);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`oathctl: ${(error as Error).message}\nRun "oathctl --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof ApiError) {
+      process.stderr.write(`oathctl: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`oathctl: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../../shared/config';
+import { REPO_ROOT } from '../paths';
+import { readHostOptions } from './hostJson';
+import { startLocalHost, type LocalHost } from './server';
+
+/**
+ * `node dist/dev/host/main.js`: the local host on 127.0.0.1:7071, like `func start`. Settings come
+ * from local.settings.json's Values, without overriding variables already in the environment.
+ */
+
+/** From dist/, the compiled functions; run as TypeScript (tsx), the sources next to this repo's shared/. */
+const FUNCTIONS_DIR = path.extname(__filename) === '.ts' ? path.join(REPO_ROOT, 'functions') : path.join(REPO_ROOT, 'dist', 'functions');
+
+interface LocalSettings {
+  values: Record<string, string>;
+  port: number | undefined;
+}
+
+function readLocalSettings(file: string): LocalSettings {
+  if (!existsSync(file)) return { values: {}, port: undefined };
+  let parsed: { Values?: Record<string, unknown>; Host?: { LocalHttpPort?: unknown } };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch (error) {
+    throw new ConfigError(`local.settings.json: ${(error as Error).message}`);
+  }
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed.Values ?? {})) {
+    if (value !== null && value !== undefined) values[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  const port = parsed.Host?.LocalHttpPort;
+  return { values, port: typeof port === 'number' ? port : undefined };
+}
+
+function describeFunctions(host: LocalHost, routePrefix: string): string[] {
+  const prefix = routePrefix === '' ? '' : `/${routePrefix}`;
+  return host.functions.map((f) => {
+    switch (f.kind) {
+      case 'http': {
+        return `  ${f.name}: [${f.methods.join(',')}] ${host.url}${prefix}/${f.route.replace(/^\/+/, '')}`;
+      }
+      case 'queue':
+        return `  ${f.name}: queueTrigger (${f.queueName})`;
+      case 'timer':
+        return `  ${f.name}: timerTrigger (${f.schedule})`;
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const local = readLocalSettings(path.join(REPO_ROOT, 'local.settings.json'));
+  for (const [name, value] of Object.entries(local.values)) {
+    if (process.env[name] === undefined) process.env[name] = value;
+  }
+  const storage = process.env.AzureWebJobsStorage?.trim();
+  if (!storage) {
+    throw new ConfigError('Setting AzureWebJobsStorage: missing; the local host needs a connection string (UseDevelopmentStorage=true for Azurite)');
+  }
+  const hostJsonPath = path.join(REPO_ROOT, 'host.json');
+  const host = await startLocalHost({
+    port: local.port ?? 7071,
+    functionsDir: FUNCTIONS_DIR,
+    hostJsonPath,
+    storageConnectionString: storage,
+  });
+  const { routePrefix } = readHostOptions(hostJsonPath);
+  console.log(['', 'Functions:', '', ...describeFunctions(host, routePrefix), '', `Host started at ${host.url}; Ctrl+C stops it.`].join('\n'));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal means "now": do not wait for invocations in flight.
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`${signal}: waiting for running invocations, then stopping`);
+    host.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`Port in use: ${(error as Error).message}`);
+  else console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { authorize } from '../shared/adminRequest';
+import type { AppServices } from '../shared/composition';
+import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
+import { httpFunction } from '../shared/hosting';
+import { json, problem } from '../shared/problem';
+import { services } from '../shared/runtime';
+import { tokenView } from '../shared/tokenView';
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+
+/** GET /api/tokens?status=&pool=&user=&pageSize=&continuationToken=: the inventory, a page at a time. */
+export function listTokensHandler(getServices: () => AppServices) {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
+    if ('response' in auth) return auth.response;
+
+    const errors: { path: string; message: string }[] = [];
+    const status = request.query.get('status') ?? undefined;
+    if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
+    const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
+    const pageSize = Number(pageSizeText);
+    if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
+    const continuationToken = request.query.get('continuationToken') ?? undefined;
+    if (continuationToken !== undefined && !/^[A-Za-z0-9+/=_-]{1,2048}$/.test(continuationToken)) errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
+    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
+
+    const pool = request.query.get('pool') ?? undefined;
+    const user = request.query.get('user') ?? undefined;
+    let page;
+    try {
+      page = await app.inventory.list(
+        { ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) },
+        { pageSize, ...(continuationToken ? { continuationToken } : {}) },
+      );
+    } catch (error) {
+      if (continuationToken && error instanceof SyntaxError) return problem(400, 'The continuation token is not one this API gave out');
+      throw error;
+    }
+    return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });
+  };
+}
+
+/** GET /api/tokens/{serial}: one token, no seed. */
+export function getTokenHandler(getServices: () => AppServices) {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
+    if ('response' in auth) return auth.response;
+    const serial = request.params.serial ?? '';
+    const invalid = checkSerial(serial);
+    if (invalid) return problem(400, invalid, { errors: [{ path: 'serial', message: invalid }] });
+    const record = await app.inventory.get(serial);
+    if (!record) return problem(404, `No token with serial number ${serial} in the inventory`);
+    return json(200, tokenView(record));
+  };
+}
+
+httpFunction('tokensList', { route: 'tokens', methods: ['GET'], handler: listTokensHandler(services) });
+httpFunction('tokensGet', { route: 'tokens/{serial}', methods: ['GET'], handler: getTokenHandler(services) });

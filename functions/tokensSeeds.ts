@@ -1,0 +1,104 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import type { AppServices } from '../shared/composition';
+import { mapWithLimit } from '../shared/concurrency';
+import { checkRow, type ImportRow, type ParsedRow } from '../shared/domain/importFile';
+import { generateSeed } from '../shared/domain/seed';
+import { httpFunction } from '../shared/hosting';
+import { problem } from '../shared/problem';
+import { services } from '../shared/runtime';
+import { importTokens } from '../shared/workflows/importTokens';
+
+const MAX_SERIALS = 1000;
+
+const seedRequestSchema = z.object({
+  serials: z.array(z.string().trim().min(1)).min(1).max(MAX_SERIALS),
+  manufacturer: z.string().trim().min(1),
+  model: z.string().trim().min(1),
+  timeIntervalInSeconds: z.union([z.literal(30), z.literal(60)]).default(30),
+  hashFunction: z.enum(['hmacsha1', 'hmacsha256']).default('hmacsha1'),
+  pool: z.string().trim().default(''),
+});
+
+/** Escapes a CSV field the way spreadsheet programs read it back. */
+const csvField = (value: string): string => (/[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+/**
+ * POST /api/tokens/seeds: fresh seeds for programmable tokens. Each seed is stored and registered like
+ * an imported one, and answered exactly once, as `serial,secret key` CSV for the programming tool.
+ */
+export function seedsHandler(getServices: () => AppServices) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
+    if ('response' in auth) return auth.response;
+    if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
+    const body = await readBody(request, 256 * 1024);
+    if (!body) return problem(413, 'The request is larger than 256 KB');
+    let input: unknown;
+    try {
+      input = JSON.parse(body.toString('utf8'));
+    } catch {
+      return problem(400, 'The body is not valid JSON');
+    }
+    const parsed = seedRequestSchema.safeParse(input);
+    if (!parsed.success) {
+      return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
+    }
+    const order = parsed.data;
+
+    // Checked as import rows would be, so programmable tokens follow the same rules as vendor ones.
+    const seen = new Map<string, number>();
+    const rows: ParsedRow[] = order.serials.map((serial, index) => {
+      const hash = order.hashFunction;
+      return checkRow(index + 1, {
+        serial,
+        seed: generateSeed(hash),
+        interval: String(order.timeIntervalInSeconds),
+        manufacturer: order.manufacturer,
+        model: order.model,
+        hash,
+        pool: order.pool,
+      }, seen);
+    });
+    const rejected = rows.filter((r) => !r.ok);
+    if (rejected.length > 0) {
+      return problem(400, 'Some serial numbers are not valid; nothing was generated', {
+        errors: rejected.flatMap((r) => (r.ok ? [] : [{ path: `serials.${r.error.line - 1}`, message: `${r.error.serial}: ${r.error.reason}` }])),
+      });
+    }
+
+    // All or nothing up front: a seed generated for a serial that then fails would be lost unseen.
+    const taken = await mapWithLimit(order.serials, 8, async (serial) =>
+      (await app.inventory.get(serial)) ? `${serial}: already in the inventory` : (await app.directory.findDeviceBySerial(serial)) ? `${serial}: already registered in Entra` : undefined,
+    );
+    const conflicts = taken.flatMap((reason, index) => (reason ? [{ path: `serials.${index}`, message: reason }] : []));
+    if (conflicts.length > 0) return problem(409, 'Some serial numbers are already in use; nothing was generated', { errors: conflicts });
+
+    const seeded: ImportRow[] = [];
+    const summary = await importTokens(rows, { ...app, activationMode: app.config.activationMode }, {
+      actor: actorOf(auth.principal),
+      correlationId: correlationIdOf(request, context.invocationId),
+      seedOrigin: 'generated',
+    }, { onImported: (row) => seeded.push(row) });
+    context.log(`seeds: ${summary.imported} generated, ${summary.errors.length + summary.unchanged} refused`);
+
+    if (seeded.length === 0) return problem(409, 'No seed was generated', { errors: summary.errors.map((e) => ({ path: `serials.${e.line - 1}`, message: `${e.serial}: ${e.reason}` })) });
+    const csv = ['serial,secret key', ...seeded.map((row) => `${csvField(row.serialNumber)},${row.seed}`)].join('\r\n') + '\r\n';
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': 'attachment; filename="seeds.csv"',
+        // The one time a seed leaves the system: no cache may keep it.
+        'cache-control': 'no-store',
+        // Refused late (a concurrent import took the serial): counted here, reasons in the audit trail.
+        ...(summary.errors.length > 0 ? { 'x-refused-serials': String(summary.errors.length) } : {}),
+      },
+      body: csv,
+    };
+  };
+}
+
+httpFunction('tokensSeeds', { route: 'tokens/seeds', methods: ['POST'], handler: seedsHandler(services) });

@@ -1,0 +1,156 @@
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import type { HashFunction, TimeInterval } from '../domain/seed';
+import { serialKey, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
+import type { Inventory, InventoryPage, TokenFilter } from '../ports';
+import { statusOf } from './sdkErrors';
+import { tableCreatedOnce } from './tableSetup';
+
+/**
+ * The inventory in Azure Table storage: one row per physical token in one partition (so imports can
+ * write 100 rows per transaction), keyed by the upper-cased serial. Every write carries the ETag.
+ */
+const PARTITION = 'token';
+
+interface TokenEntity {
+  partitionKey: string;
+  rowKey: string;
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  timeIntervalInSeconds: number;
+  hashFunction: string;
+  seedOrigin: string;
+  pool: string;
+  status: string;
+  seedSecretName: string;
+  entraDeviceId?: string;
+  employeeId?: string;
+  entraUserId?: string;
+  userPrincipalName?: string;
+  createdAt: string;
+  updatedAt: string;
+  lastChangeReason: string;
+}
+
+function toEntity(record: TokenRecord): TokenEntity {
+  return {
+    partitionKey: PARTITION,
+    rowKey: serialKey(record.serialNumber),
+    serialNumber: record.serialNumber,
+    manufacturer: record.manufacturer,
+    model: record.model,
+    timeIntervalInSeconds: record.timeIntervalInSeconds,
+    hashFunction: record.hashFunction,
+    seedOrigin: record.seedOrigin,
+    pool: record.pool,
+    status: record.status,
+    seedSecretName: record.seedSecretName,
+    // Replace semantics drop absent properties, so clearing a holder is just leaving it out.
+    ...(record.entraDeviceId ? { entraDeviceId: record.entraDeviceId } : {}),
+    ...(record.employeeId ? { employeeId: record.employeeId } : {}),
+    ...(record.entraUserId ? { entraUserId: record.entraUserId } : {}),
+    ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName } : {}),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    lastChangeReason: record.lastChangeReason,
+  };
+}
+
+export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord {
+  return {
+    serialNumber: entity.serialNumber,
+    manufacturer: entity.manufacturer,
+    model: entity.model,
+    timeIntervalInSeconds: entity.timeIntervalInSeconds as TimeInterval,
+    hashFunction: entity.hashFunction as HashFunction,
+    seedOrigin: entity.seedOrigin as SeedOrigin,
+    pool: entity.pool ?? '',
+    status: entity.status as TokenStatus,
+    seedSecretName: entity.seedSecretName,
+    ...(entity.entraDeviceId ? { entraDeviceId: entity.entraDeviceId } : {}),
+    ...(entity.employeeId ? { employeeId: entity.employeeId } : {}),
+    ...(entity.entraUserId ? { entraUserId: entity.entraUserId } : {}),
+    ...(entity.userPrincipalName ? { userPrincipalName: entity.userPrincipalName } : {}),
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+    lastChangeReason: entity.lastChangeReason,
+    ...(entity.etag ? { etag: entity.etag } : {}),
+  };
+}
+
+export function filterExpression(filter: TokenFilter): string {
+  const clauses = [odata`PartitionKey eq ${PARTITION}`];
+  if (filter.status) clauses.push(odata`status eq ${filter.status}`);
+  if (filter.pool !== undefined) clauses.push(odata`pool eq ${filter.pool}`);
+  if (filter.user) {
+    clauses.push(`(${odata`employeeId eq ${filter.user}`} or ${odata`userPrincipalName eq ${filter.user}`} or ${odata`entraUserId eq ${filter.user}`})`);
+  }
+  return clauses.join(' and ');
+}
+
+export function tableInventory(table: TableClient): Inventory {
+  const ensureTable = tableCreatedOnce(table);
+
+  const withEtag = (record: TokenRecord, etag: string | undefined): TokenRecord => ({ ...record, ...(etag ? { etag } : {}) });
+
+  return {
+    async get(serialNumber) {
+      await ensureTable();
+      try {
+        return fromEntity(await table.getEntity<TokenEntity>(PARTITION, serialKey(serialNumber)));
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async add(record) {
+      await ensureTable();
+      try {
+        const result = await table.createEntity(toEntity(record));
+        return withEtag(record, result.etag);
+      } catch (error) {
+        if (statusOf(error) === 409) return 'exists';
+        throw error;
+      }
+    },
+
+    async replace(record) {
+      if (!record.etag) throw new Error('replace needs the ETag of the row it read');
+      await ensureTable();
+      try {
+        const result = await table.updateEntity(toEntity(record), 'Replace', { etag: record.etag });
+        return withEtag(record, result.etag);
+      } catch (error) {
+        if (statusOf(error) === 412 || statusOf(error) === 404) return 'conflict';
+        throw error;
+      }
+    },
+
+    async remove(record) {
+      if (!record.etag) throw new Error('remove needs the ETag of the row it read');
+      await ensureTable();
+      try {
+        await table.deleteEntity(PARTITION, serialKey(record.serialNumber), { etag: record.etag });
+        return 'removed';
+      } catch (error) {
+        if (statusOf(error) === 412 || statusOf(error) === 404) return 'conflict';
+        throw error;
+      }
+    },
+
+    async list(filter, page): Promise<InventoryPage> {
+      await ensureTable();
+      const pages = table
+        .listEntities<TokenEntity>({ queryOptions: { filter: filterExpression(filter) } })
+        .byPage({ maxPageSize: page.pageSize, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+      const next = await pages.next();
+      if (next.done) return { tokens: [] };
+      const result = next.value;
+      return {
+        tokens: result.map(fromEntity),
+        ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}),
+      };
+    },
+  };
+}

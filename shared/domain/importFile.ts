@@ -1,0 +1,226 @@
+import { parse } from 'csv-parse';
+import { Readable } from 'node:stream';
+import { HASH_FUNCTIONS, normaliseSeed, type HashFunction, type TimeInterval } from './seed';
+import { checkSerial, serialKey } from './token';
+
+/**
+ * Token seed files: the Entra portal CSV (`upn,serial number,secret key,time interval,manufacturer,model`,
+ * optional `hash function`), which is also what Token2 sends for Entra, and Token2's JSON seed file (the
+ * Graph `#$delta` document). Rows are checked one by one; a bad row becomes a reason, never an exception,
+ * and never carries the seed.
+ */
+
+export interface ImportRow {
+  /** Line in the CSV (1 = header), or the entry's position in a JSON file's `value`. */
+  line: number;
+  serialNumber: string;
+  seed: string;
+  timeIntervalInSeconds: TimeInterval;
+  hashFunction: HashFunction;
+  manufacturer: string;
+  model: string;
+  userPrincipalName?: string;
+  pool: string;
+}
+
+export interface RowError {
+  line: number;
+  serial: string;
+  reason: string;
+}
+
+export type ParsedRow = { ok: true; row: ImportRow } | { ok: false; error: RowError };
+
+/** The whole file is unusable (no header, a required column missing, not JSON...). */
+export class ImportFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportFileError';
+  }
+}
+
+type Field = 'upn' | 'serial' | 'seed' | 'interval' | 'manufacturer' | 'model' | 'hash' | 'pool';
+
+const HEADER_ALIASES: Record<string, Field> = {
+  upn: 'upn',
+  userprincipalname: 'upn',
+  'serial number': 'serial',
+  serialnumber: 'serial',
+  serial: 'serial',
+  'secret key': 'seed',
+  secretkey: 'seed',
+  seed: 'seed',
+  'time interval': 'interval',
+  timeinterval: 'interval',
+  timeintervalinseconds: 'interval',
+  interval: 'interval',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  'hash function': 'hash',
+  hashfunction: 'hash',
+  hash: 'hash',
+  algorithm: 'hash',
+  pool: 'pool',
+  location: 'pool',
+};
+
+const REQUIRED: readonly Field[] = ['serial', 'seed', 'interval', 'manufacturer', 'model'];
+const COLUMN_NAMES: Record<Field, string> = {
+  upn: 'upn',
+  serial: 'serial number',
+  seed: 'secret key',
+  interval: 'time interval',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  hash: 'hash function',
+  pool: 'pool',
+};
+
+const MAX_TEXT_LENGTH = 64;
+/** Characters that make spreadsheet programs run a cell as a formula (CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const UPN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function checkText(what: string, value: string, required: boolean): string | undefined {
+  if (value === '') return required ? `${what} is empty` : undefined;
+  if (FORMULA_START.test(value)) return `${what} starts with a formula character (= + - @ tab or CR)`;
+  if (CONTROL_CHARACTERS.test(value)) return `${what} holds control characters`;
+  if (value.length > MAX_TEXT_LENGTH) return `${what} is longer than ${MAX_TEXT_LENGTH} characters`;
+  return undefined;
+}
+
+interface RawRow {
+  upn?: string;
+  serial?: string;
+  seed?: string;
+  interval?: string;
+  manufacturer?: string;
+  model?: string;
+  hash?: string;
+  pool?: string;
+}
+
+/** Checks one row's fields. `seen` maps serial keys already taken in this file to their line. */
+export function checkRow(line: number, raw: RawRow, seen: Map<string, number>): ParsedRow {
+  const serialNumber = (raw.serial ?? '').trim();
+  const fail = (reason: string): ParsedRow => ({ ok: false, error: { line, serial: serialNumber, reason } });
+
+  const serialProblem = checkSerial(serialNumber);
+  if (serialProblem) return fail(serialProblem);
+  const firstLine = seen.get(serialKey(serialNumber));
+  if (firstLine !== undefined) return fail(`duplicate serial number in this file (first at line ${firstLine})`);
+  seen.set(serialKey(serialNumber), line);
+
+  const seed = normaliseSeed(raw.seed ?? '');
+  if (!seed.ok) return fail(seed.reason);
+
+  const intervalText = (raw.interval ?? '').trim();
+  if (intervalText !== '30' && intervalText !== '60') return fail('time interval must be 30 or 60 seconds');
+
+  const hashText = (raw.hash ?? '').trim().toLowerCase();
+  const hashFunction = (hashText === '' ? 'hmacsha1' : hashText) as HashFunction;
+  if (!HASH_FUNCTIONS.includes(hashFunction)) return fail('hash function must be hmacsha1 or hmacsha256');
+
+  const manufacturer = (raw.manufacturer ?? '').trim();
+  const model = (raw.model ?? '').trim();
+  const pool = (raw.pool ?? '').trim();
+  const textProblem = checkText('manufacturer', manufacturer, true) ?? checkText('model', model, true) ?? checkText('pool', pool, false);
+  if (textProblem) return fail(textProblem);
+
+  const upn = (raw.upn ?? '').trim();
+  if (upn !== '' && (FORMULA_START.test(upn) || !UPN.test(upn) || upn.length > 256)) return fail('upn is not a user principal name (name@domain)');
+
+  return {
+    ok: true,
+    row: {
+      line,
+      serialNumber,
+      seed: seed.seed,
+      timeIntervalInSeconds: intervalText === '60' ? 60 : 30,
+      hashFunction,
+      manufacturer,
+      model,
+      pool,
+      ...(upn === '' ? {} : { userPrincipalName: upn }),
+    },
+  };
+}
+
+function headerFields(header: string[]): (Field | undefined)[] {
+  const fields = header.map((name) => HEADER_ALIASES[name.trim().toLowerCase().replace(/\s+/g, ' ')]);
+  const missing = REQUIRED.filter((field) => !fields.includes(field));
+  if (missing.length > 0) {
+    throw new ImportFileError(`missing column${missing.length > 1 ? 's' : ''}: ${missing.map((f) => COLUMN_NAMES[f]).join(', ')}`);
+  }
+  const twice = fields.find((field, index) => field !== undefined && fields.indexOf(field) !== index);
+  if (twice) throw new ImportFileError(`column "${COLUMN_NAMES[twice]}" appears twice`);
+  return fields;
+}
+
+/** Streams a CSV seed file into checked rows, holding one record at a time (plus the serials seen). */
+export async function* parseTokenCsv(input: Readable | AsyncIterable<Uint8Array | string>): AsyncGenerator<ParsedRow> {
+  const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, info: true, max_record_size: 64 * 1024 });
+  const source = input instanceof Readable ? input : Readable.from(input);
+  source.on('error', (error) => parser.destroy(error));
+  source.pipe(parser);
+
+  let fields: (Field | undefined)[] | undefined;
+  const seen = new Map<string, number>();
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!fields) {
+        fields = headerFields(record);
+        continue;
+      }
+      const line = info.lines;
+      if (record.length !== fields.length) {
+        yield { ok: false, error: { line, serial: '', reason: `expected ${fields.length} fields, found ${record.length}` } };
+        continue;
+      }
+      const raw: RawRow = {};
+      fields.forEach((field, index) => {
+        if (field) raw[field] = record[index] ?? '';
+      });
+      yield checkRow(line, raw, seen);
+    }
+  } catch (error) {
+    if (error instanceof ImportFileError) throw error;
+    const { code, lines } = error as { code?: unknown; lines?: unknown };
+    if (typeof code !== 'string' || !code.startsWith('CSV_')) throw error;
+    throw new ImportFileError(`not a readable CSV file (${code}${typeof lines === 'number' ? ` at line ${lines}` : ''})`);
+  }
+  if (!fields) throw new ImportFileError('the file is empty: expected a header row');
+}
+
+/** Token2's JSON seed file: `{"@context":"#$delta","value":[{serialNumber, secretKey, ...}]}`. */
+export function* parseToken2Json(text: string): Generator<ParsedRow> {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new ImportFileError('not valid JSON');
+  }
+  const entries = (document as { value?: unknown } | null)?.value;
+  if (!Array.isArray(entries)) throw new ImportFileError('expected a JSON object with a "value" array of tokens');
+  const seen = new Map<string, number>();
+  const asText = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
+  for (const [index, entry] of entries.entries()) {
+    const item = (entry ?? {}) as Record<string, unknown>;
+    yield checkRow(
+      index + 1,
+      {
+        serial: asText(item.serialNumber),
+        seed: asText(item.secretKey),
+        interval: asText(item.timeIntervalInSeconds),
+        manufacturer: asText(item.manufacturer),
+        model: asText(item.model),
+        hash: asText(item.hashFunction),
+        upn: asText(item.userPrincipalName),
+        pool: asText(item.pool),
+      },
+      seen,
+    );
+  }
+}

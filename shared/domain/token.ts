@@ -1,0 +1,85 @@
+import type { HashFunction, TimeInterval } from './seed';
+
+/**
+ * A physical token's life in the inventory (DESIGN section 4):
+ * in_stock -> reserved -> assigned -> active -> (revoked | lost | retired), active <-> suspended,
+ * plus quarantined for a token whose seed or Entra record is inconsistent or awaits re-seeding.
+ */
+export type TokenStatus = 'in_stock' | 'reserved' | 'assigned' | 'active' | 'suspended' | 'revoked' | 'lost' | 'retired' | 'quarantined';
+
+export const TOKEN_STATUSES: readonly TokenStatus[] = ['in_stock', 'reserved', 'assigned', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
+
+/** Where a token's seed came from: a vendor's file, or generated here for a programmable token. */
+export type SeedOrigin = 'vendor' | 'generated';
+
+export interface TokenRecord {
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  timeIntervalInSeconds: TimeInterval;
+  hashFunction: HashFunction;
+  seedOrigin: SeedOrigin;
+  /** Location pool the token sits in (e.g. a site code); '' for the shared pool. */
+  pool: string;
+  status: TokenStatus;
+  /** Name of the Key Vault secret that holds the seed (never the seed). */
+  seedSecretName: string;
+  /** Entra's hardwareOathDevice id once registered. */
+  entraDeviceId?: string;
+  /** HR employee id of the holder, when held through a hire. */
+  employeeId?: string;
+  /** Entra user object id of the holder. */
+  entraUserId?: string;
+  userPrincipalName?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Why the token last changed, for admins reading the inventory. */
+  lastChangeReason: string;
+  /** Table ETag of the row read; every write is conditional on it. */
+  etag?: string;
+}
+
+const TRANSITIONS: Record<TokenStatus, readonly TokenStatus[]> = {
+  in_stock: ['reserved', 'assigned', 'active', 'quarantined', 'lost', 'retired'],
+  reserved: ['in_stock', 'assigned', 'active', 'quarantined'],
+  assigned: ['active', 'in_stock', 'revoked', 'lost', 'retired', 'quarantined'],
+  active: ['suspended', 'revoked', 'lost', 'retired', 'quarantined'],
+  suspended: ['active', 'revoked', 'lost', 'retired', 'quarantined'],
+  revoked: ['in_stock', 'lost', 'retired', 'quarantined'],
+  lost: [],
+  retired: [],
+  quarantined: ['in_stock', 'lost', 'retired'],
+};
+
+export function canTransition(from: TokenStatus, to: TokenStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+/** A token someone holds: it must not be handed to anyone else. */
+export function isHeld(status: TokenStatus): boolean {
+  return status === 'reserved' || status === 'assigned' || status === 'active' || status === 'suspended';
+}
+
+/** Serial numbers are the inventory key and part of the Key Vault secret name, so they keep to a safe alphabet. */
+export const SERIAL_PATTERN = /^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
+const MAX_SERIAL_LENGTH = 64;
+
+export function checkSerial(serial: string): string | undefined {
+  if (serial.length === 0) return 'serial number is empty';
+  if (serial.length > MAX_SERIAL_LENGTH || !SERIAL_PATTERN.test(serial)) {
+    return `serial number must be 1-${MAX_SERIAL_LENGTH} letters and digits, optionally joined by single hyphens`;
+  }
+  return undefined;
+}
+
+/** The inventory key of a serial: Key Vault names ignore case, so the inventory does too. */
+export const serialKey = (serial: string): string => serial.toUpperCase();
+
+/**
+ * Key Vault secret name for a serial's seed. `generation` moves past a name that is still
+ * soft-deleted (purge protection keeps it for days); serials never hold "--", so names cannot collide.
+ */
+export function seedSecretName(serial: string, generation = 0): string {
+  const base = `seed-${serialKey(serial)}`;
+  return generation === 0 ? base : `${base}--v${generation}`;
+}

@@ -1,0 +1,43 @@
+import type { TokenRecord } from './domain/token';
+
+/** A token as the admin API shows it: everything an admin needs, and nothing secret. */
+export interface TokenView {
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  timeIntervalInSeconds: number;
+  hashFunction: string;
+  seedOrigin: string;
+  pool: string;
+  status: string;
+  /** False while an import of this token has not finished registering it in Entra. */
+  registeredInEntra: boolean;
+  entraDeviceId: string | null;
+  employeeId: string | null;
+  userPrincipalName: string | null;
+  entraUserId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastChangeReason: string;
+}
+
+export function tokenView(record: TokenRecord): TokenView {
+  return {
+    serialNumber: record.serialNumber,
+    manufacturer: record.manufacturer,
+    model: record.model,
+    timeIntervalInSeconds: record.timeIntervalInSeconds,
+    hashFunction: record.hashFunction,
+    seedOrigin: record.seedOrigin,
+    pool: record.pool,
+    status: record.status,
+    registeredInEntra: record.entraDeviceId !== undefined,
+    entraDeviceId: record.entraDeviceId ?? null,
+    employeeId: record.employeeId ?? null,
+    userPrincipalName: record.userPrincipalName ?? null,
+    entraUserId: record.entraUserId ?? null,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    lastChangeReason: record.lastChangeReason,
+  };
+}

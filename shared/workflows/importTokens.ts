@@ -1,0 +1,249 @@
+import { timingSafeEqual } from 'node:crypto';
+import { mapWithLimit } from '../concurrency';
+import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
+import { totpCode } from '../domain/seed';
+import { seedSecretName, type SeedOrigin, type TokenRecord } from '../domain/token';
+import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedVault } from '../ports';
+
+/**
+ * Brings tokens into service: seed into Key Vault, a row in the inventory, the device registered in
+ * Entra as available (and assigned when the file names a user). Each row either lands whole or is
+ * reported and rolled back; rows already imported the same way are "unchanged", so a file can be
+ * sent again safely, and an import cut short resumes where it stopped.
+ */
+
+export interface ImportDeps {
+  inventory: Inventory;
+  seeds: SeedVault;
+  directory: Directory;
+  audit: AuditLog;
+  clock: Clock;
+  activationMode: 'auto' | 'user';
+}
+
+export interface ImportContext {
+  /** Who asked, for the audit trail. */
+  actor: string;
+  correlationId: string;
+  seedOrigin: SeedOrigin;
+}
+
+export interface ImportSummary {
+  imported: number;
+  unchanged: number;
+  errors: RowError[];
+}
+
+export interface ImportOptions {
+  /** Rows handled together (one Entra bulk request). */
+  chunkSize?: number;
+  /** Rows in flight at once against Key Vault and the inventory. */
+  concurrency?: number;
+  /** Called after each chunk with the running totals. */
+  onProgress?: (summary: Readonly<ImportSummary>) => void;
+  /** Called for each row that lands, e.g. to answer generated seeds once. */
+  onImported?: (row: ImportRow) => void;
+}
+
+type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string } | { kind: 'pending'; record: TokenRecord; row: ImportRow; resumed: boolean };
+
+/** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
+const MAX_SEED_GENERATIONS = 20;
+
+const sameSeed = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+function describe(error: unknown): string {
+  if (error instanceof DirectoryRefusal) return `Entra refused it (${error.code}): ${error.message}`;
+  throw error;
+}
+
+export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<ParsedRow>, deps: ImportDeps, context: ImportContext, options: ImportOptions = {}): Promise<ImportSummary> {
+  const chunkSize = options.chunkSize ?? 100;
+  const concurrency = options.concurrency ?? 16;
+  const summary: ImportSummary = { imported: 0, unchanged: 0, errors: [] };
+  const now = () => deps.clock.now().toISOString();
+
+  const audit = (row: ImportRow, outcome: 'succeeded' | 'failed' | 'rejected', detail?: string) =>
+    deps.audit.record({
+      actor: context.actor,
+      action: context.seedOrigin === 'generated' ? 'token.seeded' : 'token.imported',
+      serialNumber: row.serialNumber,
+      correlationId: context.correlationId,
+      outcome,
+      ...(detail ? { detail } : {}),
+    });
+
+  const reject = async (row: ImportRow, reason: string): Promise<void> => {
+    summary.errors.push({ line: row.line, serial: row.serialNumber, reason });
+    await audit(row, 'rejected', reason);
+  };
+
+  /** Phase one: decide what the row needs, check Entra and the user, write the pending row and the seed. */
+  const prepare = async (row: ImportRow): Promise<RowOutcome> => {
+    const existing = await deps.inventory.get(row.serialNumber);
+    if (existing?.entraDeviceId) {
+      const stored = await deps.seeds.get(existing.seedSecretName);
+      const same =
+        stored !== undefined &&
+        sameSeed(stored, row.seed) &&
+        existing.manufacturer === row.manufacturer &&
+        existing.model === row.model &&
+        existing.timeIntervalInSeconds === row.timeIntervalInSeconds &&
+        existing.hashFunction === row.hashFunction;
+      return same ? { kind: 'unchanged' } : { kind: 'error', reason: 'already in the inventory with a different seed or attributes' };
+    }
+    if (!existing) {
+      const inEntra = await deps.directory.findDeviceBySerial(row.serialNumber);
+      if (inEntra) return { kind: 'error', reason: 'already registered in Entra outside this system (for example by a portal CSV upload); not registered twice' };
+    }
+    if (row.userPrincipalName) {
+      const user = await deps.directory.findUserByUpn(row.userPrincipalName);
+      if (!user) return { kind: 'error', reason: `user ${row.userPrincipalName} not found in Entra` };
+      if (user.userType === 'Guest') return { kind: 'error', reason: `user ${row.userPrincipalName} is a guest; hardware tokens are for members only` };
+    }
+
+    let record: TokenRecord;
+    if (existing) {
+      record = existing;
+    } else {
+      const added = await deps.inventory.add({
+        serialNumber: row.serialNumber,
+        manufacturer: row.manufacturer,
+        model: row.model,
+        timeIntervalInSeconds: row.timeIntervalInSeconds,
+        hashFunction: row.hashFunction,
+        seedOrigin: context.seedOrigin,
+        pool: row.pool,
+        status: 'in_stock',
+        seedSecretName: seedSecretName(row.serialNumber),
+        createdAt: now(),
+        updatedAt: now(),
+        lastChangeReason: 'import started',
+      });
+      if (added === 'exists') return { kind: 'error', reason: 'being imported by another request at the same time' };
+      record = added;
+    }
+
+    for (let generation = 0; ; generation++) {
+      const stored = await deps.seeds.put(record.seedSecretName, row.seed, {
+        serialNumber: row.serialNumber,
+        manufacturer: row.manufacturer,
+        model: row.model,
+        timeIntervalInSeconds: row.timeIntervalInSeconds,
+        hashFunction: row.hashFunction,
+        seedOrigin: context.seedOrigin,
+      });
+      if (stored === 'stored') break;
+      if (generation >= MAX_SEED_GENERATIONS) {
+        await rollback(record);
+        return { kind: 'error', reason: 'no free Key Vault secret name: earlier seeds of this serial are still soft-deleted' };
+      }
+      const renamed = await deps.inventory.replace({ ...record, seedSecretName: seedSecretName(row.serialNumber, generation + 1), updatedAt: now() });
+      if (renamed === 'conflict') return { kind: 'error', reason: 'changed by another request at the same time' };
+      record = renamed;
+    }
+    return { kind: 'pending', record, row, resumed: existing !== undefined };
+  };
+
+  /** Undoes a row that cannot land: nothing of it may stay behind. */
+  const rollback = async (record: TokenRecord, deviceId?: string): Promise<void> => {
+    if (deviceId) await deps.directory.deleteDevice(deviceId);
+    await deps.seeds.destroy(record.seedSecretName);
+    await deps.inventory.remove(record);
+  };
+
+  /** Phase two, after the bulk registration: assign where asked, and record the device in the row. */
+  const complete = async (pending: Extract<RowOutcome, { kind: 'pending' }>, device: EntraDevice): Promise<string | undefined> => {
+    const { row } = pending;
+    let record: TokenRecord = { ...pending.record, entraDeviceId: device.id, updatedAt: now(), lastChangeReason: 'imported' };
+    if (row.userPrincipalName) {
+      const user = await deps.directory.findUserByUpn(row.userPrincipalName);
+      try {
+        if (!user) throw new DirectoryRefusal(404, 'userNotFound', `user ${row.userPrincipalName} not found in Entra`);
+        if (deps.activationMode === 'auto') {
+          await deps.directory.assignAndActivate(user.id, device.id, totpCode(row.seed, row.timeIntervalInSeconds, row.hashFunction, deps.clock.now()));
+        } else {
+          await deps.directory.assign(user.id, device.id);
+        }
+      } catch (error) {
+        const reason = describe(error);
+        await rollback(pending.record, device.id);
+        return `not assigned to ${row.userPrincipalName}: ${reason}`;
+      }
+      record = {
+        ...record,
+        status: deps.activationMode === 'auto' ? 'active' : 'assigned',
+        entraUserId: user.id,
+        userPrincipalName: user.userPrincipalName,
+        lastChangeReason: `imported and assigned to ${user.userPrincipalName}`,
+      };
+    }
+    const written = await deps.inventory.replace(record);
+    if (written === 'conflict') throw new Error(`token ${row.serialNumber} changed while it was being imported`);
+    return undefined;
+  };
+
+  const handleChunk = async (chunk: ImportRow[]): Promise<void> => {
+    const outcomes = await mapWithLimit(chunk, concurrency, prepare);
+    const pending: Extract<RowOutcome, { kind: 'pending' }>[] = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      const row = chunk[index] as ImportRow;
+      if (outcome.kind === 'unchanged') summary.unchanged++;
+      else if (outcome.kind === 'error') await reject(row, outcome.reason);
+      else pending.push(outcome);
+    }
+    if (pending.length === 0) return;
+
+    // A pending row from an interrupted import may already have its device in Entra.
+    const known = await mapWithLimit(pending, concurrency, async (p) => (p.resumed ? deps.directory.findDeviceBySerial(p.row.serialNumber) : undefined));
+    const toCreate = pending.filter((_, index) => !known[index]);
+    const created = await deps.directory.createDevices(
+      toCreate.map((p) => ({
+        serialNumber: p.row.serialNumber,
+        manufacturer: p.row.manufacturer,
+        model: p.row.model,
+        secretKey: p.row.seed,
+        timeIntervalInSeconds: p.row.timeIntervalInSeconds,
+        hashFunction: p.row.hashFunction,
+      })),
+    );
+    const createdBySerial = new Map(toCreate.map((p, index) => [p.row.serialNumber, created[index]]));
+
+    await mapWithLimit(pending, concurrency, async (p, index) => {
+      const result = known[index] ? { ok: true as const, device: known[index] } : createdBySerial.get(p.row.serialNumber);
+      if (!result || !result.ok) {
+        await rollback(p.record);
+        await reject(p.row, result ? describe(result.error) : 'Entra did not register it');
+        return;
+      }
+      const problem = await complete(p, result.device);
+      if (problem) {
+        await reject(p.row, problem);
+        return;
+      }
+      summary.imported++;
+      options.onImported?.(p.row);
+      await audit(p.row, 'succeeded', p.row.userPrincipalName ? `assigned to ${p.row.userPrincipalName}` : undefined);
+    });
+  };
+
+  let chunk: ImportRow[] = [];
+  for await (const parsed of rows) {
+    if (!parsed.ok) {
+      summary.errors.push(parsed.error);
+      continue;
+    }
+    chunk.push(parsed.row);
+    if (chunk.length >= chunkSize) {
+      await handleChunk(chunk);
+      chunk = [];
+      options.onProgress?.(summary);
+    }
+  }
+  if (chunk.length > 0) {
+    await handleChunk(chunk);
+    options.onProgress?.(summary);
+  }
+  summary.errors.sort((a, b) => a.line - b.line);
+  return summary;
+}
