@@ -1,0 +1,98 @@
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import type {
+  DeviceInput,
+  EmulatorState,
+  EmulatorStats,
+  FaultSettings,
+  GraphUser,
+  SeedUser,
+  SignInRequest,
+  SignInResult,
+} from './types';
+
+export type { DeviceInput, EmulatorState, EmulatorStats, FaultSettings, GraphUser, SeedUser, SignInRequest, SignInResult };
+
+/** A typed client of the emulator's /_emulator control API (no bearer token needed). */
+export interface GraphEmulatorControl {
+  /** Adds users at once (all or none); answers them with their ids. */
+  seedUsers(users: SeedUser[]): Promise<GraphUser[]>;
+  /** Adds inventory devices at once (all or none), bypassing the Graph API and its faults. */
+  seedDevices(devices: DeviceInput[]): Promise<{ created: number; ids: string[] }>;
+  /** Forgets all users, devices, faults and stats. */
+  reset(): Promise<void>;
+  setFaults(faults: FaultSettings): Promise<void>;
+  clearFaults(): Promise<void>;
+  faults(): Promise<FaultSettings>;
+  stats(): Promise<EmulatorStats>;
+  /** Counts; with `serial` or `user`, also the matching devices. */
+  state(lookup?: { serial?: string; user?: string }): Promise<EmulatorState>;
+  /**
+   * Would Entra let the user sign in with this code? Needs an activated method and an unused code within
+   * +-1 min (30 s tokens) / +-2 min (60 s). The code accepted at activation counts as used, so a test signs
+   * in with the code of another time step (e.g. the next one).
+   */
+  signIn(request: SignInRequest): Promise<SignInResult>;
+}
+
+export class GraphEmulatorControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`Graph emulator control call failed with ${status}: ${body}`);
+    this.name = 'GraphEmulatorControlError';
+  }
+}
+
+/**
+ * `baseUrl` is the emulator's url (https://127.0.0.1:PORT). `caCertPem` adds the dev CA to the trusted roots;
+ * without it the process must trust the CA through NODE_EXTRA_CA_CERTS.
+ */
+export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: string } = {}): GraphEmulatorControl {
+  const ca = options.caCertPem === undefined ? undefined : [...rootCertificates, options.caCertPem];
+
+  const call = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = httpsRequest(
+        new URL(`/_emulator/${path}`, baseUrl),
+        {
+          method,
+          ...(ca ? { ca } : {}),
+          headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 400) reject(new GraphEmulatorControlError(status, text));
+            else resolve((text === '' ? undefined : JSON.parse(text)) as T);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+
+  return {
+    seedUsers: async (users) => (await call<{ value: GraphUser[] }>('POST', 'users', { users })).value,
+    seedDevices: (devices) => call('POST', 'devices', { devices }),
+    reset: () => call('POST', 'reset'),
+    setFaults: (faults) => call('POST', 'faults', faults),
+    clearFaults: () => call('DELETE', 'faults'),
+    faults: () => call('GET', 'faults'),
+    stats: () => call('GET', 'stats'),
+    state: (lookup = {}) => {
+      const query = new URLSearchParams();
+      if (lookup.serial !== undefined) query.set('serial', lookup.serial);
+      if (lookup.user !== undefined) query.set('user', lookup.user);
+      const suffix = query.size > 0 ? `?${query.toString()}` : '';
+      return call('GET', `state${suffix}`);
+    },
+    signIn: (request) => call('POST', 'signin', request),
+  };
+}

@@ -1,0 +1,107 @@
+import { GraphApiError, badRequest, unsupportedQuery } from './errors';
+
+/** One `property eq value` term of a `$filter`; property is lower-cased (Graph matches names case-insensitively). */
+export interface EqualityClause {
+  property: string;
+  value: string | number | boolean | null;
+}
+
+const TOKEN = /\s*(?:'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_/.]*)|(-?\d+(?:\.\d+)?))/y;
+
+/**
+ * Parses the subset of OData `$filter` the emulator serves: `a eq 'x' and b/c eq 30 and d eq null`.
+ * Anything else answers 400 Request_UnsupportedQuery, as Graph does for filters a resource cannot serve.
+ */
+export function parseEqualityFilter(filter: string): EqualityClause[] {
+  const tokens: Array<{ kind: 'string' | 'word' | 'number'; text: string }> = [];
+  TOKEN.lastIndex = 0;
+  let position = 0;
+  while (position < filter.length) {
+    if (filter.slice(position).trim() === '') break;
+    TOKEN.lastIndex = position;
+    const match = TOKEN.exec(filter);
+    if (!match) throw unsupportedQuery(`Invalid filter clause: unexpected text at position ${position}.`);
+    position = TOKEN.lastIndex;
+    if (match[1] !== undefined) tokens.push({ kind: 'string', text: match[1].replace(/''/g, "'") });
+    else if (match[2] !== undefined) tokens.push({ kind: 'word', text: match[2] });
+    else tokens.push({ kind: 'number', text: match[3] ?? '' });
+  }
+  const clauses: EqualityClause[] = [];
+  let index = 0;
+  for (;;) {
+    const property = tokens[index];
+    const operator = tokens[index + 1];
+    const operand = tokens[index + 2];
+    if (property?.kind !== 'word' || operator?.kind !== 'word' || operator.text.toLowerCase() !== 'eq' || !operand) {
+      throw unsupportedQuery('Unsupported filter: only "property eq value" terms joined by "and" are supported.');
+    }
+    clauses.push({ property: property.text.toLowerCase(), value: literal(operand) });
+    index += 3;
+    const next = tokens[index];
+    if (next === undefined) break;
+    if (next.kind !== 'word' || next.text.toLowerCase() !== 'and') {
+      throw unsupportedQuery('Unsupported filter: only "and" may join terms.');
+    }
+    index += 1;
+  }
+  return clauses;
+}
+
+function literal(token: { kind: 'string' | 'word' | 'number'; text: string }): string | number | boolean | null {
+  if (token.kind === 'string') return token.text;
+  if (token.kind === 'number') return Number(token.text);
+  const word = token.text.toLowerCase();
+  if (word === 'null') return null;
+  if (word === 'true') return true;
+  if (word === 'false') return false;
+  throw unsupportedQuery(`Invalid filter value '${token.text}'.`);
+}
+
+/** Equality the way Graph compares directory strings: case-insensitive; numbers and strings compare by text. */
+export function valuesEqual(actual: string | number | boolean | null, wanted: string | number | boolean | null): boolean {
+  if (actual === null || wanted === null) return actual === wanted;
+  return String(actual).toLowerCase() === String(wanted).toLowerCase();
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 999;
+
+export function parseTop(raw: string | null): number {
+  if (raw === null) return DEFAULT_PAGE_SIZE;
+  const top = Number(raw);
+  if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
+    throw badRequest(`Invalid page size specified: '${raw}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`, 'Request_BadRequest');
+  }
+  return top;
+}
+
+/** Opaque continuation: the position after which the next page starts, plus a tag so tokens of one collection do not leak into another. */
+export function encodeSkipToken(kind: string, position: number): string {
+  return Buffer.from(`${kind}:${position}`, 'utf8').toString('base64url');
+}
+
+export function decodeSkipToken(kind: string, token: string): number {
+  const [tag, position] = Buffer.from(token, 'base64url').toString('utf8').split(':');
+  const value = Number(position);
+  if (tag !== kind || !Number.isInteger(value) || value < 0) {
+    throw new GraphApiError(400, 'Request_BadRequest', 'The specified page token value has expired or is invalid.');
+  }
+  return value;
+}
+
+/** `$select=a,b`: keeps only those properties (Graph answers nothing else). */
+export function parseSelect(raw: string | null): string[] | undefined {
+  if (raw === null || raw.trim() === '') return undefined;
+  return raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
+}
+
+export function project<T extends object>(entity: T, select: string[] | undefined): Partial<T> | T {
+  if (!select) return entity;
+  const byLowerName = new Map(Object.keys(entity).map((key) => [key.toLowerCase(), key]));
+  const projected: Record<string, unknown> = {};
+  for (const name of select) {
+    const key = byLowerName.get(name.toLowerCase());
+    if (key !== undefined) projected[key] = (entity as Record<string, unknown>)[key];
+  }
+  return projected as Partial<T>;
+}

@@ -1,0 +1,80 @@
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { JSONWebKeySet } from 'jose';
+import { type DevCa, issueServerCertificate } from '../tls';
+import { createTokenVerifier } from './auth';
+import { FaultInjector, RequestStats } from './faults';
+import { createGraphRequestHandler } from './http';
+import { GraphStore } from './store';
+
+export interface GraphEmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Signs the server certificate; clients trust it through NODE_EXTRA_CA_CERTS. */
+  ca: DevCa;
+  /** JWKS endpoint that signs bearer tokens (the dev identity server). */
+  jwksUri?: string;
+  /** Inline key set, instead of jwksUri. */
+  jwks?: JSONWebKeySet;
+  /** Expected `iss` of bearer tokens, when given. */
+  issuer?: string;
+  /** Replaces JWT validation (tests without an identity server). */
+  verifyToken?: (token: string) => Promise<boolean>;
+  /** Require the app permission of each route in the token's `roles` claim (403 otherwise). Off by default. */
+  enforceRoles?: boolean;
+  /** Clock for TOTP checks and the throttle; tests may pin it. */
+  now?: () => number;
+  /** Randomness for failRate; tests may pin it. */
+  random?: () => number;
+}
+
+export interface GraphEmulator {
+  /** https://HOST:PORT, without a trailing slash; the API lives under /beta. */
+  url: string;
+  port: number;
+  /** The in-memory tenant, for in-process inspection. */
+  store: GraphStore;
+  close(): Promise<void>;
+}
+
+/** Starts the Microsoft Graph emulator (beta hardware OATH API, /users, and the /_emulator control API). */
+export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
+  const now = options.now ?? Date.now;
+  const store = new GraphStore({ now });
+  const verifyToken = createTokenVerifier({
+    ...(options.jwksUri === undefined ? {} : { jwksUri: options.jwksUri }),
+    ...(options.jwks === undefined ? {} : { jwks: options.jwks }),
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    ...(options.verifyToken === undefined ? {} : { verifyToken: options.verifyToken }),
+    caCertPem: options.ca.certPem,
+  });
+  const handler = createGraphRequestHandler({
+    store,
+    faults: new FaultInjector(now, options.random),
+    stats: new RequestStats(),
+    verifyToken,
+    enforceRoles: options.enforceRoles ?? false,
+  });
+  const server = createServer(issueServerCertificate(options.ca), handler);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `https://${urlHost}:${port}`,
+    port,
+    store,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

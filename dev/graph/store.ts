@@ -1,0 +1,577 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, conflict, notFound, unsupportedQuery } from './errors';
+import type { DeviceChanges, NewDevice, NewUser, UserChanges } from './inputs';
+import { type EqualityClause, valuesEqual } from './odata';
+import { SeqIndex } from './seq-index';
+import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
+import type {
+  DeviceStatus,
+  EmulatorState,
+  GraphUser,
+  HardwareOathDevice,
+  HardwareOathMethod,
+  HashFunction,
+  SignInRequest,
+  SignInResult,
+} from './types';
+
+/** Entra allows at most 5 hardware tokens and authenticator apps per user. */
+export const MAX_METHODS_PER_USER = 5;
+
+const STATUSES: readonly DeviceStatus[] = ['available', 'assigned', 'activated', 'failedActivation'];
+
+interface UserRecord extends GraphUser {
+  /** Position in insertion order: the paging key. */
+  position: number;
+}
+
+interface DeviceRecord {
+  seq: number;
+  id: string;
+  displayName: string | null;
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  secretKey: string;
+  timeIntervalInSeconds: 30 | 60;
+  hashFunction: HashFunction;
+  status: DeviceStatus;
+  assignedUserId: string | null;
+  assignedDateTime: string | null;
+  lastUsedDateTime: string | null;
+  /** Highest TOTP time step ever accepted; codes at or before it are replays. */
+  lastAcceptedStep: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Paging key of the last item when more items follow. */
+  continueAfter?: number;
+}
+
+export interface ListQuery {
+  filter: EqualityClause[];
+  top: number;
+  /** Paging key from the previous page's `continueAfter`. */
+  after?: number;
+}
+
+export interface GraphStoreOptions {
+  /** Milliseconds since the epoch; injectable so tests control TOTP time. */
+  now?: () => number;
+}
+
+const lower = (value: string): string => value.toLowerCase();
+const deviceKey = (serialNumber: string, manufacturer: string): string => `${lower(serialNumber)}\u0000${lower(manufacturer)}`;
+
+type Scalar = string | number | boolean | null;
+
+const USER_PROPERTIES: Record<string, (user: UserRecord) => Scalar> = {
+  id: (user) => user.id,
+  displayname: (user) => user.displayName,
+  userprincipalname: (user) => user.userPrincipalName,
+  mailnickname: (user) => user.mailNickname,
+  mail: (user) => user.mail,
+  employeeid: (user) => user.employeeId,
+  usertype: (user) => user.userType,
+  accountenabled: (user) => user.accountEnabled,
+};
+
+const DEVICE_PROPERTIES: Record<string, (device: DeviceRecord) => Scalar> = {
+  id: (device) => device.id,
+  displayname: (device) => device.displayName,
+  serialnumber: (device) => device.serialNumber,
+  manufacturer: (device) => device.manufacturer,
+  model: (device) => device.model,
+  status: (device) => device.status,
+  hashfunction: (device) => device.hashFunction,
+  timeintervalinseconds: (device) => device.timeIntervalInSeconds,
+  'assignedto/id': (device) => device.assignedUserId,
+  assignedto: (device) => device.assignedUserId,
+};
+
+function predicateFor<R>(clauses: EqualityClause[], properties: Record<string, (record: R) => Scalar>): (record: R) => boolean {
+  const tests = clauses.map((clause) => {
+    const read = properties[clause.property];
+    if (!read) throw unsupportedQuery(`Filtering on '${clause.property}' is not supported.`);
+    if (clause.property === 'assignedto' && clause.value !== null) {
+      throw unsupportedQuery("Only 'assignedTo eq null' is supported; use 'assignedTo/id eq ...'.");
+    }
+    return (record: R) => valuesEqual(read(record), clause.value);
+  });
+  return (record) => tests.every((test) => test(record));
+}
+
+function takePage<R>(candidates: Iterable<R>, matches: (record: R) => boolean, top: number, key: (record: R) => number): Page<R> {
+  const items: R[] = [];
+  for (const record of candidates) {
+    if (!matches(record)) continue;
+    if (items.length === top) {
+      const last = items[items.length - 1];
+      return { items, continueAfter: last === undefined ? undefined : key(last) };
+    }
+    items.push(record);
+  }
+  return { items };
+}
+
+/**
+ * The emulated tenant: users and the hardware OATH inventory, with Entra's rules. Pure in-memory state;
+ * every operation is synchronous, so each one is atomic with respect to concurrent HTTP requests.
+ */
+export class GraphStore {
+  private readonly now: () => number;
+  private users: UserRecord[] = [];
+  private readonly usersById = new Map<string, UserRecord>();
+  private readonly usersByUpn = new Map<string, UserRecord>();
+  private readonly usersByEmployeeId = new Map<string, Set<UserRecord>>();
+  private readonly devicesById = new Map<string, DeviceRecord>();
+  private readonly devicesBySeq = new Map<number, DeviceRecord>();
+  private readonly devicesByKey = new Map<string, DeviceRecord>();
+  private readonly devicesBySerial = new Map<string, Set<DeviceRecord>>();
+  private readonly devicesByUser = new Map<string, Set<DeviceRecord>>();
+  private readonly allDevices = new SeqIndex();
+  private readonly devicesByStatus = new Map<DeviceStatus, SeqIndex>(STATUSES.map((status) => [status, new SeqIndex()]));
+  private nextSeq = 1;
+
+  constructor(options: GraphStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  reset(): void {
+    this.users = [];
+    for (const map of [this.usersById, this.usersByUpn, this.usersByEmployeeId, this.devicesById, this.devicesBySeq]) map.clear();
+    for (const map of [this.devicesByKey, this.devicesBySerial, this.devicesByUser]) map.clear();
+    this.allDevices.clear();
+    for (const index of this.devicesByStatus.values()) index.clear();
+  }
+
+  // ---- users ----
+
+  /** Adds users all-or-nothing: a duplicate id or userPrincipalName adds none of them. */
+  addUsers(newUsers: NewUser[]): GraphUser[] {
+    const ids = new Set<string>();
+    const upns = new Set<string>();
+    const prepared = newUsers.map((user) => ({ ...user, id: user.id ?? randomUUID() }));
+    for (const user of prepared) {
+      const id = lower(user.id);
+      const upn = lower(user.userPrincipalName);
+      if (this.usersById.has(id) || ids.has(id)) {
+        throw badRequest(`Another object with the same value for property id already exists: '${user.id}'.`, 'Request_BadRequest');
+      }
+      if (this.usersByUpn.has(upn) || upns.has(upn)) {
+        throw badRequest(
+          `Another object with the same value for property userPrincipalName already exists: '${user.userPrincipalName}'.`,
+          'Request_BadRequest',
+        );
+      }
+      ids.add(id);
+      upns.add(upn);
+    }
+    const createdDateTime = new Date(this.now()).toISOString();
+    return prepared.map((user) => {
+      const record: UserRecord = {
+        id: user.id,
+        accountEnabled: user.accountEnabled,
+        displayName: user.displayName,
+        mailNickname: user.mailNickname,
+        userPrincipalName: user.userPrincipalName,
+        mail: null,
+        employeeId: user.employeeId,
+        userType: user.userType,
+        createdDateTime,
+        position: this.users.length,
+      };
+      this.users.push(record);
+      this.usersById.set(lower(record.id), record);
+      this.usersByUpn.set(lower(record.userPrincipalName), record);
+      this.indexEmployeeId(record);
+      return this.userView(record);
+    });
+  }
+
+  getUser(idOrUpn: string): GraphUser {
+    return this.userView(this.requireUser(idOrUpn));
+  }
+
+  updateUser(idOrUpn: string, changes: UserChanges): void {
+    const user = this.requireUser(idOrUpn);
+    if (changes.employeeId !== undefined) {
+      this.unindexEmployeeId(user);
+      user.employeeId = changes.employeeId;
+      this.indexEmployeeId(user);
+    }
+    if (changes.accountEnabled !== undefined) user.accountEnabled = changes.accountEnabled;
+    if (changes.displayName !== undefined) user.displayName = changes.displayName;
+  }
+
+  listUsers(query: ListQuery): Page<GraphUser> {
+    const matches = predicateFor(query.filter, USER_PROPERTIES);
+    const after = query.after ?? -1;
+    const page = takePage(this.userCandidates(query.filter, after), matches, query.top, (user) => user.position);
+    return { items: page.items.map((user) => this.userView(user)), continueAfter: page.continueAfter };
+  }
+
+  private userCandidates(filter: EqualityClause[], after: number): Iterable<UserRecord> {
+    const byKey = (records: Iterable<UserRecord>): UserRecord[] =>
+      [...records].filter((user) => user.position > after).sort((a, b) => a.position - b.position);
+    for (const clause of filter) {
+      if (typeof clause.value !== 'string') continue;
+      const value = lower(clause.value);
+      if (clause.property === 'id') return byKey(this.optional(this.usersById.get(value)));
+      if (clause.property === 'userprincipalname') return byKey(this.optional(this.usersByUpn.get(value)));
+      if (clause.property === 'employeeid') return byKey(this.usersByEmployeeId.get(value) ?? []);
+    }
+    return this.usersAfter(after);
+  }
+
+  private *usersAfter(after: number): Generator<UserRecord> {
+    for (let position = after + 1; position < this.users.length; position++) yield this.users[position] as UserRecord;
+  }
+
+  private optional<T>(value: T | undefined): T[] {
+    return value === undefined ? [] : [value];
+  }
+
+  private indexEmployeeId(user: UserRecord): void {
+    if (user.employeeId === null) return;
+    const key = lower(user.employeeId);
+    const set = this.usersByEmployeeId.get(key) ?? new Set<UserRecord>();
+    set.add(user);
+    this.usersByEmployeeId.set(key, set);
+  }
+
+  private unindexEmployeeId(user: UserRecord): void {
+    if (user.employeeId === null) return;
+    this.usersByEmployeeId.get(lower(user.employeeId))?.delete(user);
+  }
+
+  private requireUser(idOrUpn: string): UserRecord {
+    const key = lower(idOrUpn);
+    const user = this.usersById.get(key) ?? this.usersByUpn.get(key);
+    if (!user) throw notFound(idOrUpn);
+    return user;
+  }
+
+  private userView(user: UserRecord): GraphUser {
+    const { position: _position, ...view } = user;
+    return view;
+  }
+
+  // ---- inventory ----
+
+  /**
+   * Creates devices all-or-nothing (the `#$delta` bulk create and the control API use the same path):
+   * a duplicate serial+manufacturer, an unknown or guest assignee, or a full user fails the whole batch.
+   */
+  createDevices(newDevices: NewDevice[]): HardwareOathDevice[] {
+    const batchKeys = new Set<string>();
+    const batchMethodsPerUser = new Map<string, number>();
+    const assignees: Array<UserRecord | null> = newDevices.map((device) => {
+      const key = deviceKey(device.serialNumber, device.manufacturer);
+      if (this.devicesByKey.has(key) || batchKeys.has(key)) {
+        throw conflict(`A hardware OATH token with serial number '${device.serialNumber}' from '${device.manufacturer}' already exists.`);
+      }
+      batchKeys.add(key);
+      if (device.assignTo === null) return null;
+      const user = this.requireUser(device.assignTo);
+      const inBatch = (batchMethodsPerUser.get(user.id) ?? 0) + 1;
+      this.checkCanReceiveToken(user, inBatch);
+      batchMethodsPerUser.set(user.id, inBatch);
+      return user;
+    });
+    const assignedDateTime = new Date(this.now()).toISOString();
+    return newDevices.map((device, index) => {
+      const record: DeviceRecord = {
+        seq: this.nextSeq++,
+        id: randomUUID(),
+        displayName: device.displayName,
+        serialNumber: device.serialNumber,
+        manufacturer: device.manufacturer,
+        model: device.model,
+        secretKey: device.secretKey,
+        timeIntervalInSeconds: device.timeIntervalInSeconds,
+        hashFunction: device.hashFunction,
+        status: 'available',
+        assignedUserId: null,
+        assignedDateTime: null,
+        lastUsedDateTime: null,
+        lastAcceptedStep: -1,
+      };
+      this.indexDevice(record);
+      const assignee = assignees[index];
+      if (assignee) this.attach(record, assignee, assignedDateTime);
+      return this.deviceView(record);
+    });
+  }
+
+  getDevice(id: string): HardwareOathDevice {
+    return this.deviceView(this.requireDevice(id));
+  }
+
+  listDevices(query: ListQuery): Page<HardwareOathDevice> {
+    const matches = predicateFor(query.filter, DEVICE_PROPERTIES);
+    const page = takePage(this.deviceCandidates(query.filter, query.after ?? 0), matches, query.top, (device) => device.seq);
+    return { items: page.items.map((device) => this.deviceView(device)), continueAfter: page.continueAfter };
+  }
+
+  /** Only while unassigned, and only the properties Graph lets change. */
+  updateDevice(id: string, changes: DeviceChanges): void {
+    const device = this.requireDevice(id);
+    if (device.assignedUserId !== null) throw badRequest('The hardware OATH token is assigned; unassign it before updating it.');
+    if (changes.manufacturer !== undefined) {
+      const key = deviceKey(device.serialNumber, changes.manufacturer);
+      const existing = this.devicesByKey.get(key);
+      if (existing && existing !== device) {
+        throw conflict(`A hardware OATH token with serial number '${device.serialNumber}' from '${changes.manufacturer}' already exists.`);
+      }
+      this.devicesByKey.delete(deviceKey(device.serialNumber, device.manufacturer));
+      device.manufacturer = changes.manufacturer;
+      this.devicesByKey.set(key, device);
+    }
+    if (changes.displayName !== undefined) device.displayName = changes.displayName;
+    if (changes.model !== undefined) device.model = changes.model;
+    if (changes.timeIntervalInSeconds !== undefined) device.timeIntervalInSeconds = changes.timeIntervalInSeconds;
+    if (changes.hashFunction !== undefined) device.hashFunction = changes.hashFunction;
+  }
+
+  deleteDevice(id: string): void {
+    const device = this.requireDevice(id);
+    if (device.assignedUserId !== null) throw badRequest('The hardware OATH token is assigned; unassign it before deleting it.');
+    this.devicesById.delete(lower(device.id));
+    this.devicesBySeq.delete(device.seq);
+    this.devicesByKey.delete(deviceKey(device.serialNumber, device.manufacturer));
+    const sameSerial = this.devicesBySerial.get(lower(device.serialNumber));
+    sameSerial?.delete(device);
+    if (sameSerial?.size === 0) this.devicesBySerial.delete(lower(device.serialNumber));
+    this.allDevices.delete(device.seq);
+    this.devicesByStatus.get(device.status)?.delete(device.seq);
+  }
+
+  private deviceCandidates(filter: EqualityClause[], after: number): Iterable<DeviceRecord> {
+    const bySeq = (records: Iterable<DeviceRecord>): DeviceRecord[] =>
+      [...records].filter((device) => device.seq > after).sort((a, b) => a.seq - b.seq);
+    let statusIndex: SeqIndex | undefined;
+    for (const clause of filter) {
+      if (typeof clause.value !== 'string') continue;
+      const value = lower(clause.value);
+      if (clause.property === 'id') return bySeq(this.optional(this.devicesById.get(value)));
+      if (clause.property === 'serialnumber') return bySeq(this.devicesBySerial.get(value) ?? []);
+      if (clause.property === 'assignedto/id') {
+        const user = this.usersById.get(value);
+        return bySeq(user ? (this.devicesByUser.get(user.id) ?? []) : []);
+      }
+      if (clause.property === 'status') {
+        const status = STATUSES.find((candidate) => lower(candidate) === value);
+        statusIndex = (status && this.devicesByStatus.get(status)) ?? new SeqIndex();
+      }
+    }
+    return this.recordsOf(statusIndex ?? this.allDevices, after);
+  }
+
+  private *recordsOf(index: SeqIndex, after: number): Generator<DeviceRecord> {
+    for (const seq of index.after(after)) {
+      const device = this.devicesBySeq.get(seq);
+      if (device) yield device;
+    }
+  }
+
+  private indexDevice(device: DeviceRecord): void {
+    this.devicesById.set(lower(device.id), device);
+    this.devicesBySeq.set(device.seq, device);
+    this.devicesByKey.set(deviceKey(device.serialNumber, device.manufacturer), device);
+    const serial = lower(device.serialNumber);
+    const sameSerial = this.devicesBySerial.get(serial) ?? new Set<DeviceRecord>();
+    sameSerial.add(device);
+    this.devicesBySerial.set(serial, sameSerial);
+    this.allDevices.add(device.seq);
+    this.devicesByStatus.get(device.status)?.add(device.seq);
+  }
+
+  private setStatus(device: DeviceRecord, status: DeviceStatus): void {
+    if (device.status === status) return;
+    this.devicesByStatus.get(device.status)?.delete(device.seq);
+    device.status = status;
+    this.devicesByStatus.get(status)?.add(device.seq);
+  }
+
+  private requireDevice(id: string): DeviceRecord {
+    const device = this.devicesById.get(lower(id));
+    if (!device) throw notFound(id);
+    return device;
+  }
+
+  private deviceView(device: DeviceRecord): HardwareOathDevice {
+    const assignee = device.assignedUserId === null ? undefined : this.usersById.get(lower(device.assignedUserId));
+    return {
+      id: device.id,
+      displayName: device.displayName,
+      serialNumber: device.serialNumber,
+      manufacturer: device.manufacturer,
+      model: device.model,
+      secretKey: null,
+      timeIntervalInSeconds: device.timeIntervalInSeconds,
+      status: device.status,
+      lastUsedDateTime: device.lastUsedDateTime,
+      hashFunction: device.hashFunction,
+      assignedTo: assignee ? { id: assignee.id, displayName: assignee.displayName } : null,
+    };
+  }
+
+  // ---- per-user methods ----
+
+  listMethods(userIdOrUpn: string): HardwareOathMethod[] {
+    const user = this.requireUser(userIdOrUpn);
+    return [...(this.devicesByUser.get(user.id) ?? [])].sort((a, b) => a.seq - b.seq).map((device) => this.methodView(device));
+  }
+
+  getMethod(userIdOrUpn: string, methodId: string): HardwareOathMethod {
+    return this.methodView(this.requireMethod(this.requireUser(userIdOrUpn), methodId));
+  }
+
+  assign(userIdOrUpn: string, deviceId: string): HardwareOathMethod {
+    const user = this.requireUser(userIdOrUpn);
+    const device = this.requireDevice(deviceId);
+    this.checkAssignable(device, user);
+    this.attach(device, user, new Date(this.now()).toISOString());
+    return this.methodView(device);
+  }
+
+  /**
+   * A wrong code leaves the device assigned but `failedActivation`, as Entra does; a token that is already
+   * activated keeps working (a retried activation with a stale code must not break a good token).
+   */
+  activate(userIdOrUpn: string, methodId: string, code: string): void {
+    const device = this.requireMethod(this.requireUser(userIdOrUpn), methodId);
+    const step = matchingTimeStep(device, code, this.now(), ACTIVATION_WINDOW_STEPS, device.lastAcceptedStep);
+    if (step === null) {
+      if (device.status !== 'activated') this.setStatus(device, 'failedActivation');
+      throw badRequest('The verification code is invalid.');
+    }
+    device.lastAcceptedStep = step;
+    this.setStatus(device, 'activated');
+  }
+
+  deactivate(userIdOrUpn: string, methodId: string): void {
+    const device = this.requireMethod(this.requireUser(userIdOrUpn), methodId);
+    this.setStatus(device, 'assigned');
+  }
+
+  unassign(userIdOrUpn: string, methodId: string): void {
+    const user = this.requireUser(userIdOrUpn);
+    const device = this.requireMethod(user, methodId);
+    this.devicesByUser.get(user.id)?.delete(device);
+    device.assignedUserId = null;
+    device.assignedDateTime = null;
+    this.setStatus(device, 'available');
+  }
+
+  /** Both steps or neither: a wrong code leaves the device unassigned and untouched. */
+  assignAndActivate(userIdOrUpn: string, deviceId: string, code: string): void {
+    const user = this.requireUser(userIdOrUpn);
+    this.assignAndActivateDevice(user, this.requireDevice(deviceId), code);
+  }
+
+  assignAndActivateBySerialNumber(userIdOrUpn: string, serialNumber: string, code: string): void {
+    const user = this.requireUser(userIdOrUpn);
+    const devices = [...(this.devicesBySerial.get(lower(serialNumber)) ?? [])];
+    const device = devices[0];
+    if (!device) throw notFound(serialNumber);
+    if (devices.length > 1) throw badRequest(`Several hardware OATH tokens have serial number '${serialNumber}'; assign by device id.`);
+    this.assignAndActivateDevice(user, device, code);
+  }
+
+  private assignAndActivateDevice(user: UserRecord, device: DeviceRecord, code: string): void {
+    this.checkAssignable(device, user);
+    const step = matchingTimeStep(device, code, this.now(), ACTIVATION_WINDOW_STEPS, device.lastAcceptedStep);
+    if (step === null) throw badRequest('The verification code is invalid.');
+    this.attach(device, user, new Date(this.now()).toISOString());
+    device.lastAcceptedStep = step;
+    this.setStatus(device, 'activated');
+  }
+
+  private checkAssignable(device: DeviceRecord, user: UserRecord): void {
+    if (device.assignedUserId !== null) throw badRequest('The hardware OATH token is already assigned to a user.');
+    this.checkCanReceiveToken(user, 1);
+  }
+
+  private checkCanReceiveToken(user: UserRecord, adding: number): void {
+    if (user.userType === 'Guest') throw badRequest('Hardware OATH tokens cannot be assigned to guest users.');
+    const held = this.devicesByUser.get(user.id)?.size ?? 0;
+    if (held + adding > MAX_METHODS_PER_USER) {
+      throw badRequest(`The user already has the maximum of ${MAX_METHODS_PER_USER} hardware OATH tokens.`);
+    }
+  }
+
+  private attach(device: DeviceRecord, user: UserRecord, when: string): void {
+    device.assignedUserId = user.id;
+    device.assignedDateTime = when;
+    const held = this.devicesByUser.get(user.id) ?? new Set<DeviceRecord>();
+    held.add(device);
+    this.devicesByUser.set(user.id, held);
+    this.setStatus(device, 'assigned');
+  }
+
+  private requireMethod(user: UserRecord, methodId: string): DeviceRecord {
+    const device = this.devicesById.get(lower(methodId));
+    if (!device || device.assignedUserId !== user.id) throw notFound(methodId);
+    return device;
+  }
+
+  private methodView(device: DeviceRecord): HardwareOathMethod {
+    return { id: device.id, createdDateTime: device.assignedDateTime, device: this.deviceView(device) };
+  }
+
+  // ---- emulator facilities ----
+
+  /**
+   * Would Entra let this user sign in with this code? Needs an activated method, an enabled account and a
+   * code within the sign-in window that was never accepted before (the accepted step is then remembered).
+   */
+  signIn(request: SignInRequest): SignInResult {
+    const key = lower(request.userId);
+    const user = this.usersById.get(key) ?? this.usersByUpn.get(key);
+    if (!user) return { ok: false, reason: 'userNotFound' };
+    if (!user.accountEnabled) return { ok: false, reason: 'accountDisabled' };
+    const candidates = [...(this.devicesByUser.get(user.id) ?? [])].filter(
+      (device) =>
+        device.status === 'activated' &&
+        (request.serialNumber === undefined || lower(device.serialNumber) === lower(request.serialNumber)),
+    );
+    if (candidates.length === 0) return { ok: false, reason: 'noActiveMethod' };
+    if (!/^\d{6}$/.test(request.code)) return { ok: false, reason: 'invalidCode' };
+    const now = this.now();
+    for (const device of candidates) {
+      const step = matchingTimeStep(device, request.code, now, SIGN_IN_WINDOW_STEPS, device.lastAcceptedStep);
+      if (step === null) continue;
+      device.lastAcceptedStep = step;
+      device.lastUsedDateTime = new Date(now).toISOString();
+      return { ok: true, deviceId: device.id };
+    }
+    return { ok: false, reason: 'invalidCode' };
+  }
+
+  /** Counts in O(1); device lists only for a named serial or user. */
+  state(lookup: { serial?: string; user?: string } = {}): EmulatorState {
+    const devicesByStatus = Object.fromEntries(
+      STATUSES.map((status) => [status, this.devicesByStatus.get(status)?.size ?? 0]),
+    ) as Record<DeviceStatus, number>;
+    const state: EmulatorState = { users: this.users.length, devices: this.allDevices.size, devicesByStatus };
+    if (lookup.serial !== undefined || lookup.user !== undefined) {
+      let devices = lookup.serial === undefined ? undefined : [...(this.devicesBySerial.get(lower(lookup.serial)) ?? [])];
+      let user: GraphUser | undefined;
+      if (lookup.user !== undefined) {
+        const key = lower(lookup.user);
+        const record = this.usersById.get(key) ?? this.usersByUpn.get(key);
+        user = record && this.userView(record);
+        const held = record ? [...(this.devicesByUser.get(record.id) ?? [])] : [];
+        devices = devices === undefined ? held : devices.filter((device) => held.includes(device));
+      }
+      state.matches = {
+        devices: (devices ?? []).sort((a, b) => a.seq - b.seq).map((device) => this.deviceView(device)),
+        ...(user ? { user } : {}),
+      };
+    }
+    return state;
+  }
+}

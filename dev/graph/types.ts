@@ -1,0 +1,105 @@
+/** Wire shapes of the Graph emulator: what the API and the control API answer. */
+
+export type DeviceStatus = 'available' | 'assigned' | 'activated' | 'failedActivation';
+export type HashFunction = 'hmacsha1' | 'hmacsha256';
+export type UserType = 'Member' | 'Guest';
+
+export interface GraphUser {
+  id: string;
+  accountEnabled: boolean;
+  displayName: string;
+  mailNickname: string;
+  userPrincipalName: string;
+  mail: string | null;
+  employeeId: string | null;
+  userType: UserType;
+  createdDateTime: string;
+}
+
+export interface HardwareOathDevice {
+  id: string;
+  displayName: string | null;
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  /** Write-only in Graph: always null on reads. */
+  secretKey: null;
+  timeIntervalInSeconds: 30 | 60;
+  status: DeviceStatus;
+  lastUsedDateTime: string | null;
+  hashFunction: HashFunction;
+  assignedTo: { id: string; displayName: string } | null;
+}
+
+export interface HardwareOathMethod {
+  id: string;
+  createdDateTime: string | null;
+  device: HardwareOathDevice;
+}
+
+/** A user for POST /_emulator/users; everything but displayName and userPrincipalName has a default. */
+export interface SeedUser {
+  id?: string;
+  displayName: string;
+  userPrincipalName: string;
+  mailNickname?: string;
+  employeeId?: string | null;
+  userType?: UserType;
+  accountEnabled?: boolean;
+}
+
+/** A device as Graph accepts it on create (and in a `#$delta` document). */
+export interface DeviceInput {
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  secretKey: string;
+  timeIntervalInSeconds: number | string;
+  hashFunction?: HashFunction;
+  displayName?: string | null;
+  assignTo?: { id: string } | null;
+}
+
+export interface FaultSettings {
+  /** Added before every /beta answer. */
+  latencyMs?: number;
+  /** The next `count` /beta requests fail with `status`. */
+  failNext?: { status: 429 | 500 | 503; count: number; retryAfterSeconds?: number };
+  /** Each /beta request fails with `status` with this probability. */
+  failRate?: { status: 429 | 500 | 503; probability: number; retryAfterSeconds?: number };
+  /** Token bucket: `requests` per `windowMs`; beyond it, 429 with Retry-After. */
+  throttle?: { requests: number; windowMs: number };
+}
+
+export interface EmulatorStats {
+  /** /beta (and /v1.0) requests seen, by "METHOD routeKind", e.g. "GET devices". */
+  requests: Record<string, number>;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
+  /** 429 answers sent, whether injected or from the throttle. */
+  throttled: number;
+  /** Failures injected by failNext/failRate, by status. */
+  injected: Record<string, number>;
+}
+
+export interface EmulatorState {
+  users: number;
+  devices: number;
+  devicesByStatus: Record<DeviceStatus, number>;
+  /** Present when the query named a serial or a user. */
+  matches?: { devices: HardwareOathDevice[]; user?: GraphUser };
+}
+
+export interface SignInRequest {
+  /** Object id or userPrincipalName. */
+  userId: string;
+  serialNumber?: string;
+  code: string;
+}
+
+export interface SignInResult {
+  ok: boolean;
+  /** Why a sign-in failed. A code already used (at activation or an earlier sign-in) is an invalidCode. */
+  reason?: 'userNotFound' | 'accountDisabled' | 'noActiveMethod' | 'invalidCode';
+  deviceId?: string;
+}
