@@ -1,0 +1,155 @@
+// The function app on the Flex Consumption plan (Node.js 22), running as the user-assigned identity.
+// On Flex Consumption the runtime and the package location live in functionAppConfig; the app settings
+// FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE and WEBSITE_CONTENT* are
+// deprecated there and are not set.
+
+param name string
+param planName string
+param location string
+param tags object
+param identityName string
+param storageAccountName string
+param deploymentContainerName string
+param appInsightsName string
+param keyVaultName string
+param hrWebhookSecretName string
+param graphBaseUrl string
+param adminAuthIssuer string
+param adminAuthAudience string
+
+@allowed([
+  'auto'
+  'user'
+])
+param activationMode string
+param provisionLeadDays int
+param lowStockThreshold int
+param reconcileSchedule string
+param maximumInstanceCount int
+
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: identityName
+}
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity (the default would be a system identity, which this app has none of).
+    keyVaultReferenceIdentity: identity.id
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// The whole set of app settings (this resource replaces what was there). Names are the contract in shared/config.ts.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    // Host and app storage through the managed identity; no account key exists to put here.
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identity.properties.clientId
+    AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
+    AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
+    AzureWebJobsStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
+    // Where telemetry goes. With local auth off the instrumentation key in it cannot ingest anything;
+    // the authentication string makes the host send it with the managed identity.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    // Selects the managed identity for the app's own Graph and Key Vault clients.
+    AZURE_CLIENT_ID: identity.properties.clientId
+    KEY_VAULT_URL: vault.properties.vaultUri
+    GRAPH_BASE_URL: graphBaseUrl
+    GRAPH_API_VERSION: 'beta'
+    // Versionless reference (trailing slash): a new secret version is picked up without a redeploy.
+    HR_WEBHOOK_SECRETS: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${hrWebhookSecretName}/)'
+    ADMIN_AUTH_ISSUER: adminAuthIssuer
+    ADMIN_AUTH_AUDIENCE: adminAuthAudience
+    ACTIVATION_MODE: activationMode
+    PROVISION_LEAD_DAYS: string(provisionLeadDays)
+    LOW_STOCK_THRESHOLD: string(lowStockThreshold)
+    RECONCILE_SCHEDULE: reconcileSchedule
+  }
+}
+
+// Deployments authenticate with Entra ID (azd, az CLI); no publishing user name and password.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName

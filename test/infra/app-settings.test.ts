@@ -1,0 +1,154 @@
+import type { z } from 'zod';
+import { parseConfig, settingsSchema, SETTING_NAMES } from '../../shared/config';
+import { declaration, parseBicep, property, stringLiteral } from './bicep-text';
+import { appSettingExpressions, appSettingValues, resourceNames, SAMPLE } from './sample-deployment';
+
+/** Settings the schema cannot do without: parsing `undefined` fails (no .optional(), no .default()). */
+function requiredSettings(): string[] {
+  const shape = settingsSchema.shape as Record<string, z.ZodType>;
+  return Object.keys(shape).filter((name) => !shape[name]!.safeParse(undefined).success);
+}
+
+/** Settings the Functions host reads itself rather than shared/config.ts. */
+const HOST_SETTINGS = ['AzureWebJobsStorage__credential', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'];
+
+/** DESIGN section 6, "Settings": every one is set explicitly in Azure, defaults included. */
+const DESIGN_SETTINGS = [
+  'KEY_VAULT_URL',
+  'GRAPH_BASE_URL',
+  'GRAPH_API_VERSION',
+  'HR_WEBHOOK_SECRETS',
+  'ADMIN_AUTH_ISSUER',
+  'ADMIN_AUTH_AUDIENCE',
+  'ACTIVATION_MODE',
+  'PROVISION_LEAD_DAYS',
+  'LOW_STOCK_THRESHOLD',
+  'RECONCILE_SCHEDULE',
+  'AZURE_CLIENT_ID',
+];
+
+/** Deprecated on Flex Consumption (runtime and package live in functionAppConfig), or secrets. */
+const FORBIDDEN_SETTINGS = [
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'ENABLE_ORYX_BUILD',
+  'AzureWebJobsStorage',
+  'AZURE_CLIENT_SECRET',
+  'APPINSIGHTS_INSTRUMENTATIONKEY',
+];
+
+const SAMPLE_WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+describe('function app settings', () => {
+  const expressions = appSettingExpressions();
+  const values = appSettingValues();
+  const names = resourceNames();
+
+  it('finds the required settings in the schema', () => {
+    // Guards the detection itself: these four have neither a default nor .optional().
+    expect(requiredSettings()).toEqual(
+      expect.arrayContaining(['KEY_VAULT_URL', 'HR_WEBHOOK_SECRETS', 'ADMIN_AUTH_ISSUER', 'ADMIN_AUTH_AUDIENCE']),
+    );
+    expect(requiredSettings()).not.toContain('GRAPH_BASE_URL');
+  });
+
+  it('sets every setting the config schema requires', () => {
+    const missing = requiredSettings().filter((name) => !(name in expressions));
+    expect(missing).toEqual([]);
+  });
+
+  it('sets every setting DESIGN section 6 lists', () => {
+    expect(DESIGN_SETTINGS.filter((name) => !(name in expressions))).toEqual([]);
+  });
+
+  it('sets only settings the app or the Functions host reads', () => {
+    const known = new Set<string>([...SETTING_NAMES, ...HOST_SETTINGS]);
+    expect(Object.keys(expressions).filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('sets none of the settings Flex Consumption deprecates, and no secret-bearing setting', () => {
+    expect(Object.keys(expressions).filter((name) => FORBIDDEN_SETTINGS.includes(name))).toEqual([]);
+  });
+
+  it('connects storage with the managed identity: all three service URIs, credential and client id', () => {
+    expect(values).toMatchObject({
+      AzureWebJobsStorage__credential: 'managedidentity',
+      AzureWebJobsStorage__clientId: SAMPLE.identityClientId,
+      AzureWebJobsStorage__blobServiceUri: `https://${names.storage}.blob.core.windows.net/`,
+      AzureWebJobsStorage__queueServiceUri: `https://${names.storage}.queue.core.windows.net/`,
+      AzureWebJobsStorage__tableServiceUri: `https://${names.storage}.table.core.windows.net/`,
+      AZURE_CLIENT_ID: SAMPLE.identityClientId,
+    });
+  });
+
+  it('takes HR_WEBHOOK_SECRETS from a versionless Key Vault reference to our vault', () => {
+    const reference = values.HR_WEBHOOK_SECRETS ?? '';
+    const match = /^@Microsoft\.KeyVault\(SecretUri=https:\/\/([^./]+)\.vault\.azure\.net\/secrets\/([0-9a-zA-Z-]{1,127})\/\)$/.exec(reference);
+    expect(match).not.toBeNull();
+    expect(match?.[1]).toBe(names.keyVault);
+  });
+
+  it('resolves Key Vault references with the user-assigned identity', () => {
+    const site = declaration(parseBicep('infra/modules/function-app.bicep'), 'resource', 'site').body ?? '';
+    expect(property(site, 'properties', 'keyVaultReferenceIdentity')).toBe('identity.id');
+    expect(property(site, 'identity', 'type')).toBe("'UserAssigned'");
+    expect(property(site, 'identity', 'userAssignedIdentities')).toContain("'${identity.id}'");
+  });
+
+  it('gives values the app accepts at start-up, once the platform has resolved the Key Vault reference', () => {
+    const config = parseConfig({ ...values, HR_WEBHOOK_SECRETS: SAMPLE_WEBHOOK_SECRET });
+    expect(config.storage).toEqual({
+      kind: 'identity',
+      blobUrl: `https://${names.storage}.blob.core.windows.net`,
+      queueUrl: `https://${names.storage}.queue.core.windows.net`,
+      tableUrl: `https://${names.storage}.table.core.windows.net`,
+      clientId: SAMPLE.identityClientId,
+    });
+    expect(config.credential).toEqual({ kind: 'managedIdentity', clientId: SAMPLE.identityClientId });
+    expect(config.keyVaultUrl).toBe(`https://${names.keyVault}.vault.azure.net`);
+    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta' });
+    expect(config.adminAuth).toEqual({
+      issuer: `https://login.microsoftonline.com/${SAMPLE.tenantId}/v2.0`,
+      // v2.0 access tokens carry the API's client id as aud.
+      audience: SAMPLE.adminApiAppId,
+    });
+    expect(config.activationMode).toBe('auto');
+    expect(config.provisionLeadDays).toBe(7);
+    expect(config.lowStockThreshold).toBe(5);
+    expect(config.reconcileSchedule).toBe('0 0 2 * * *');
+  });
+
+  it('keeps the Bicep defaults equal to the schema defaults', () => {
+    const defaults = settingsSchema.parse({
+      KEY_VAULT_URL: 'https://kv.vault.azure.net',
+      HR_WEBHOOK_SECRETS: SAMPLE_WEBHOOK_SECRET,
+      ADMIN_AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      ADMIN_AUTH_AUDIENCE: 'api',
+    });
+    expect(values.ACTIVATION_MODE).toBe(defaults.ACTIVATION_MODE);
+    expect(Number(values.PROVISION_LEAD_DAYS)).toBe(defaults.PROVISION_LEAD_DAYS);
+    expect(Number(values.LOW_STOCK_THRESHOLD)).toBe(defaults.LOW_STOCK_THRESHOLD);
+    expect(values.RECONCILE_SCHEDULE).toBe(defaults.RECONCILE_SCHEDULE);
+    expect(values.GRAPH_API_VERSION).toBe(defaults.GRAPH_API_VERSION);
+  });
+
+  it('runs on Flex Consumption with Node.js 22 and the package container reached by the identity', () => {
+    const file = parseBicep('infra/modules/function-app.bicep');
+    const plan = declaration(file, 'resource', 'plan').body ?? '';
+    expect(stringLiteral(property(plan, 'sku', 'name'))).toBe('FC1');
+    expect(stringLiteral(property(plan, 'sku', 'tier'))).toBe('FlexConsumption');
+    const config = property(declaration(file, 'resource', 'site').body ?? '', 'properties', 'functionAppConfig');
+    expect(stringLiteral(property(config, 'runtime', 'name'))).toBe('node');
+    expect(stringLiteral(property(config, 'runtime', 'version'))).toBe('22');
+    expect(stringLiteral(property(config, 'deployment', 'storage', 'type'))).toBe('blobContainer');
+    expect(stringLiteral(property(config, 'deployment', 'storage', 'authentication', 'type'))).toBe('UserAssignedIdentity');
+    expect(property(config, 'deployment', 'storage', 'authentication', 'userAssignedIdentityResourceId')).toBe('identity.id');
+    expect(property(config, 'scaleAndConcurrency', 'maximumInstanceCount')).toBe('maximumInstanceCount');
+  });
+});
