@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEV_CA_DIR } from '../tls';
+import { DEV_ADMIN_AUDIENCE, DEV_IDENTITY_PORT } from './server';
+
+/**
+ * `npm run dev:token -- --roles Tokens.Admin`: prints one signed JWT from the running dev identity,
+ * for curl and oathctl against the local stack.
+ */
+
+const USAGE = `usage: npm run dev:token -- [--roles R1,R2] [--audience A] [--subject S] [--name N] [--expires SECONDS] [--url URL]
+  --roles     app roles to put in the token (comma-separated or repeated), e.g. Tokens.Admin;
+              a Graph token without --roles gets the app's Graph permissions
+  --audience  defaults to ${DEV_ADMIN_AUDIENCE} (the admin API); https://graph.microsoft.com for the Graph emulator
+  --url       the dev identity, default https://127.0.0.1:${DEV_IDENTITY_PORT}`;
+
+class CliError extends Error {}
+
+interface DevTokenRequest {
+  audience: string;
+  roles?: string[];
+  subject?: string;
+  name?: string;
+  expiresInSeconds?: number;
+}
+
+function parseCommandLine(argv: string[]): { url: string; body: DevTokenRequest } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      roles: { type: 'string', multiple: true },
+      audience: { type: 'string' },
+      subject: { type: 'string' },
+      name: { type: 'string' },
+      expires: { type: 'string' },
+      url: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const body: DevTokenRequest = { audience: values.audience ?? DEV_ADMIN_AUDIENCE };
+  if (values.roles !== undefined) {
+    body.roles = values.roles.flatMap((r) => r.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  }
+  if (values.subject !== undefined) body.subject = values.subject;
+  if (values.name !== undefined) body.name = values.name;
+  if (values.expires !== undefined) {
+    const seconds = Number(values.expires);
+    if (!Number.isInteger(seconds) || seconds <= 0) throw new CliError(`--expires must be a positive number of seconds, got '${values.expires}'`);
+    body.expiresInSeconds = seconds;
+  }
+  const url = (values.url ?? `https://127.0.0.1:${DEV_IDENTITY_PORT}`).replace(/\/+$/, '');
+  if (!URL.canParse(url) || !url.startsWith('https://')) throw new CliError(`--url must be an https URL, got '${url}'`);
+  return { url, body };
+}
+
+function devCaPem(): string {
+  const caPath = path.join(DEV_CA_DIR, 'ca.pem');
+  if (!existsSync(caPath)) throw new CliError(`the dev CA is missing (${caPath}); start the local stack first with npm start`);
+  return readFileSync(caPath, 'utf8');
+}
+
+function postJson(url: string, body: unknown, ca: string): Promise<{ status: number; text: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function describeNetworkError(error: unknown, url: string): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
+    return `the dev identity is not running at ${url} (start the local stack with npm start)`;
+  }
+  return `could not reach the dev identity at ${url}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+async function main(): Promise<void> {
+  const { url, body } = parseCommandLine(process.argv.slice(2));
+  const ca = devCaPem();
+  let answer: { status: number; text: string };
+  try {
+    answer = await postJson(`${url}/_dev/token`, body, ca);
+  } catch (error) {
+    throw new CliError(describeNetworkError(error, url));
+  }
+  let parsed: { access_token?: unknown; error_description?: unknown } = {};
+  try {
+    parsed = JSON.parse(answer.text) as typeof parsed;
+  } catch {
+    // Reported below as an unexpected answer.
+  }
+  if (answer.status !== 200 || typeof parsed.access_token !== 'string') {
+    const reason = typeof parsed.error_description === 'string' ? parsed.error_description : `HTTP ${answer.status}`;
+    throw new CliError(`the dev identity at ${url} refused the request: ${reason}`);
+  }
+  process.stdout.write(`${parsed.access_token}\n`);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`dev:token: ${message.split('\n')[0]}\n`);
+  process.exit(1);
+});
