@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { startAzurite, type Azurite, type AzuritePorts } from './azurite';
+import { startGraphEmulator, type GraphEmulator } from './graph/server';
+import { DEV_ADMIN_AUDIENCE, startDevIdentity, type DevIdentity } from './identity/server';
+import { startKeyVaultEmulator, type KeyVaultEmulator } from './keyvault/server';
+import { ensureDevCa, type DevCa } from './tls';
+
+/**
+ * The local stack: Azurite, the dev identity, and the Graph and Key Vault emulators, wired to each
+ * other. `npm start` runs it on the fixed ports local.settings.json names; tests run it on free ports.
+ */
+
+export interface StackPorts {
+  identity: number;
+  graph: number;
+  keyVault: number;
+  storage: AzuritePorts;
+}
+
+/** The ports local.settings.json points at. */
+export const DEFAULT_PORTS: StackPorts = {
+  identity: 8445,
+  graph: 8443,
+  keyVault: 8444,
+  storage: { blob: 10000, queue: 10001, table: 10002 },
+};
+
+/** The client id the function app uses against the dev identity (local.settings.json AZURE_CLIENT_ID). */
+export const DEV_APP_CLIENT_ID = 'entra-oath-tokens-local';
+
+export interface StackOptions {
+  /** Fixed ports, or free ones (the default, for tests). */
+  ports?: StackPorts;
+  /** Key Vault create throttle; Key Vault's own (300 per 10 s) unless given. */
+  keyVaultCreateLimit?: { requests: number; windowMs: number };
+}
+
+export interface LocalStack {
+  ca: DevCa;
+  azurite: Azurite;
+  identity: DevIdentity;
+  graph: GraphEmulator;
+  keyVault: KeyVaultEmulator;
+  /** App settings that point the function app at this stack, dev secrets included. */
+  appSettings: Record<string, string>;
+  /** The HR webhook signing secret in appSettings, for scripts that send events. */
+  hrWebhookSecret: string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<LocalStack> {
+  const ca = ensureDevCa();
+  const ports = options.ports;
+  const clientSecret = randomBytes(24).toString('base64url');
+  const hrWebhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const azurite = await startAzurite(ports?.storage);
+    started.push(azurite);
+    const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }] });
+    started.push({ stop: () => identity.close() });
+    const graph = await startGraphEmulator({ ca, port: ports?.graph ?? 0, jwksUri: identity.jwksUri, issuer: identity.issuer });
+    started.push({ stop: () => graph.close() });
+    const keyVault = await startKeyVaultEmulator({
+      ca,
+      port: ports?.keyVault ?? 0,
+      jwksUri: identity.jwksUri,
+      issuer: identity.issuer,
+      authority: `${identity.url}/${identity.tenantId}`,
+      ...(options.keyVaultCreateLimit ? { createLimit: options.keyVaultCreateLimit } : {}),
+    });
+    started.push({ stop: () => keyVault.close() });
+    const appSettings: Record<string, string> = {
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      AzureWebJobsStorage: azurite.connectionString,
+      KEY_VAULT_URL: keyVault.url,
+      GRAPH_BASE_URL: graph.url,
+      GRAPH_API_VERSION: 'beta',
+      HR_WEBHOOK_SECRETS: hrWebhookSecret,
+      ADMIN_AUTH_ISSUER: identity.issuer,
+      ADMIN_AUTH_AUDIENCE: DEV_ADMIN_AUDIENCE,
+      ACTIVATION_MODE: 'auto',
+      PROVISION_LEAD_DAYS: '7',
+      LOW_STOCK_THRESHOLD: '5',
+      RECONCILE_SCHEDULE: '0 0 2 * * *',
+      AZURE_TENANT_ID: identity.tenantId,
+      AZURE_CLIENT_ID: DEV_APP_CLIENT_ID,
+      AZURE_CLIENT_SECRET: clientSecret,
+      AZURE_AUTHORITY_HOST: identity.url,
+    };
+    const stop = async (): Promise<void> => {
+      for (const part of started.reverse()) await part.stop();
+    };
+    return { ca, azurite, identity, graph, keyVault, appSettings, hrWebhookSecret, stop };
+  } catch (error) {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    throw error;
+  }
+}
