@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEMO_USERS } from './demoData';
 import { graphEmulatorControl } from './graph/control';
 import { LOCAL_DIR, REPO_ROOT } from './paths';
+import { freePort } from './ports';
 import { DEFAULT_PORTS, startStack } from './stack';
 
 /**
@@ -11,12 +12,17 @@ import { DEFAULT_PORTS, startStack } from './stack';
  * serving the real functions/ against it, demo users in the Graph emulator. Ctrl-C stops everything.
  */
 export const DEV_SETTINGS_FILE = path.join(LOCAL_DIR, 'dev-settings.json');
-const HOST_URL = 'http://127.0.0.1:7071';
 
-async function waitForHealth(deadline: number): Promise<boolean> {
+/** Run as TypeScript (tsx, in tests) the host runs from source too; from dist/, the compiled one. */
+const HOST_COMMAND =
+  path.extname(__filename) === '.ts'
+    ? [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'dev', 'host', 'main.ts')]
+    : [path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js')];
+
+async function waitForHealth(hostUrl: string, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`${HOST_URL}/api/health`);
+      const response = await fetch(`${hostUrl}/api/health`);
       if (response.status === 200) return true;
     } catch {
       // Not listening yet.
@@ -27,16 +33,22 @@ async function waitForHealth(deadline: number): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
+  // --free-ports: everything on ports that are free now (for tests, or beside another stack).
+  const freePorts = process.argv.includes('--free-ports');
+  const hostPort = freePorts ? await freePort() : 7071;
+  const hostUrl = `http://127.0.0.1:${hostPort}`;
   console.log('Starting Azurite, the dev identity and the Graph and Key Vault emulators...');
-  const stack = await startStack({ ports: DEFAULT_PORTS });
+  const stack = await startStack(freePorts ? {} : { ports: DEFAULT_PORTS });
   await graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem }).seedUsers(DEMO_USERS);
 
   // The generated dev secrets, for `npm run demo` and for `func start` users (git-ignored, owner-only).
-  mkdirSync(LOCAL_DIR, { recursive: true });
-  const devSettings = { HR_WEBHOOK_SECRETS: stack.hrWebhookSecret, AZURE_CLIENT_SECRET: stack.appSettings.AZURE_CLIENT_SECRET };
-  writeFileSync(DEV_SETTINGS_FILE, `${JSON.stringify(devSettings, null, 2)}\n`, { mode: 0o600 });
+  if (!freePorts) {
+    mkdirSync(LOCAL_DIR, { recursive: true });
+    const devSettings = { HR_WEBHOOK_SECRETS: stack.hrWebhookSecret, AZURE_CLIENT_SECRET: stack.appSettings.AZURE_CLIENT_SECRET };
+    writeFileSync(DEV_SETTINGS_FILE, `${JSON.stringify(devSettings, null, 2)}\n`, { mode: 0o600 });
+  }
 
-  const host = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js')], {
+  const host = spawn(process.execPath, [...HOST_COMMAND, '--port', String(hostPort)], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
     env: { ...process.env, ...stack.appSettings, NODE_EXTRA_CA_CERTS: stack.ca.certPath },
@@ -62,8 +74,8 @@ async function main(): Promise<void> {
     }
   });
 
-  if (!(await waitForHealth(Date.now() + 30_000))) {
-    console.error(`${HOST_URL}/api/health did not answer 200 within 30 s; see the lines above.`);
+  if (!(await waitForHealth(hostUrl, Date.now() + 30_000))) {
+    console.error(`${hostUrl}/api/health did not answer 200 within 30 s; see the lines above.`);
     await stop(1);
     return;
   }
@@ -71,7 +83,7 @@ async function main(): Promise<void> {
     [
       '',
       'The local stack is running:',
-      `  Functions host     ${HOST_URL}/api  (health: ${HOST_URL}/api/health)`,
+      `  Functions host     ${hostUrl}/api  (health: ${hostUrl}/api/health)`,
       `  Graph emulator     ${stack.graph.url}/beta  (control: ${stack.graph.url}/_emulator/state)`,
       `  Key Vault emulator ${stack.keyVault.url}`,
       `  Dev identity       ${stack.identity.url}  (issuer ${stack.identity.issuer})`,

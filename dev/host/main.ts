@@ -59,8 +59,12 @@ async function main(): Promise<void> {
     throw new ConfigError('Setting AzureWebJobsStorage: missing; the local host needs a connection string (UseDevelopmentStorage=true for Azurite)');
   }
   const hostJsonPath = path.join(REPO_ROOT, 'host.json');
+  // `--port N` as `func start` takes it; else local.settings.json's Host.LocalHttpPort; else 7071.
+  const portFlag = process.argv.indexOf('--port');
+  const port = portFlag >= 0 ? Number(process.argv[portFlag + 1]) : (local.port ?? 7071);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port must be a port number');
   const host = await startLocalHost({
-    port: local.port ?? 7071,
+    port,
     functionsDir: FUNCTIONS_DIR,
     hostJsonPath,
     storageConnectionString: storage,
