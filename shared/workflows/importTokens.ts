@@ -37,8 +37,10 @@ export interface ImportSummary {
 export interface ImportOptions {
   /** Rows handled together (one Entra bulk request). */
   chunkSize?: number;
-  /** Rows in flight at once against Key Vault and the inventory. */
+  /** Rows in flight at once against Key Vault and the inventory, per chunk. */
   concurrency?: number;
+  /** Chunks worked on at once. */
+  chunksInFlight?: number;
   /** Called after each chunk with the running totals. */
   onProgress?: (summary: Readonly<ImportSummary>) => void;
   /** Called for each row that lands, e.g. to answer generated seeds once. */
@@ -60,6 +62,7 @@ function describe(error: unknown): string {
 export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<ParsedRow>, deps: ImportDeps, context: ImportContext, options: ImportOptions = {}): Promise<ImportSummary> {
   const chunkSize = options.chunkSize ?? 100;
   const concurrency = options.concurrency ?? 16;
+  const chunksInFlight = options.chunksInFlight ?? 3;
   const summary: ImportSummary = { imported: 0, unchanged: 0, errors: [] };
   const now = () => deps.clock.now().toISOString();
 
@@ -227,23 +230,37 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     });
   };
 
+  // Chunks overlap (a few at a time) so Key Vault stays busy while another chunk talks to Entra.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const launch = (rowsOfChunk: ImportRow[]): void => {
+    const work = handleChunk(rowsOfChunk).then(
+      () => options.onProgress?.(summary),
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+
   let chunk: ImportRow[] = [];
   for await (const parsed of rows) {
+    if (failure) break;
     if (!parsed.ok) {
       summary.errors.push(parsed.error);
       continue;
     }
     chunk.push(parsed.row);
     if (chunk.length >= chunkSize) {
-      await handleChunk(chunk);
+      launch(chunk);
       chunk = [];
-      options.onProgress?.(summary);
+      while (inFlight.size >= chunksInFlight) await Promise.race(inFlight);
     }
   }
-  if (chunk.length > 0) {
-    await handleChunk(chunk);
-    options.onProgress?.(summary);
-  }
+  if (chunk.length > 0 && !failure) launch(chunk);
+  await Promise.all(inFlight);
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
   summary.errors.sort((a, b) => a.line - b.line);
   return summary;
 }
