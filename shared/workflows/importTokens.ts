@@ -232,12 +232,12 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
 
   // Chunks overlap (a few at a time) so Key Vault stays busy while another chunk talks to Entra.
   const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+  let failure: Error | undefined;
   const launch = (rowsOfChunk: ImportRow[]): void => {
     const work = handleChunk(rowsOfChunk).then(
       () => options.onProgress?.(summary),
       (error: unknown) => {
-        failure ??= error;
+        failure ??= error instanceof Error ? error : new Error('an import chunk failed');
       },
     );
     inFlight.add(work);
@@ -260,7 +260,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   }
   if (chunk.length > 0 && !failure) launch(chunk);
   await Promise.all(inFlight);
-  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure) throw failure;
   summary.errors.sort((a, b) => a.line - b.line);
   return summary;
 }
