@@ -19,6 +19,10 @@ Commands:
   list [--status S] [--pool P] [--user U] [--all]
                               list the inventory (first page, or every page with --all)
   show SERIAL                 one token
+  revoke USER --reason R [--note TEXT]
+                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
+  suspend USER                deactivate USER's token for a leave of absence
+  resume USER                 activate it again
   health                      whether the service and its dependencies answer
 
 Options:
@@ -100,6 +104,8 @@ async function run(argv: string[], out: Out): Promise<number> {
       out: { type: 'string' },
       status: { type: 'string' },
       user: { type: 'string' },
+      reason: { type: 'string' },
+      note: { type: 'string' },
       all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -173,6 +179,17 @@ async function run(argv: string[], out: Out): Promise<number> {
       if (!serial) throw new UsageError('show needs a SERIAL');
       const token = await api.json<TokenView>('GET', `/api/tokens/${encodeURIComponent(serial)}`);
       out.print(out.json ? JSON.stringify(token, null, 2) : table(['FIELD', 'VALUE'], Object.entries(token).map(([k, v]) => [k, v === null ? '-' : String(v)])));
+      return 0;
+    }
+    case 'revoke':
+    case 'suspend':
+    case 'resume': {
+      const user = args[0];
+      if (!user) throw new UsageError(`${command} needs a USER (user principal name or employee id)`);
+      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned or offboarded)');
+      const body = command === 'revoke' ? { reason: values.reason, ...(values.note ? { note: values.note } : {}) } : undefined;
+      const result = await api.json<{ serialNumber: string; status: string; changed: boolean }>('POST', `/api/users/${encodeURIComponent(user)}/token/${command}`, body);
+      out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: ${result.status}${result.changed ? '' : ' (already so; nothing changed)'}`);
       return 0;
     }
     case 'health': {

@@ -16,6 +16,7 @@ export interface TokenView {
   employeeId: string | null;
   userPrincipalName: string | null;
   entraUserId: string | null;
+  revocationReason: string | null;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -36,6 +37,7 @@ export function tokenView(record: TokenRecord): TokenView {
     employeeId: record.employeeId ?? null,
     userPrincipalName: record.userPrincipalName ?? null,
     entraUserId: record.entraUserId ?? null,
+    revocationReason: record.revocationReason ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,

@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { HashFunction, TimeInterval } from '../domain/seed';
-import { serialKey, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
+import { serialKey, type RevokeReason, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
 import type { Inventory, InventoryPage, TokenFilter } from '../ports';
 import { statusOf } from './sdkErrors';
 import { tableCreatedOnce } from './tableSetup';
@@ -27,6 +27,7 @@ interface TokenEntity {
   employeeId?: string;
   entraUserId?: string;
   userPrincipalName?: string;
+  revocationReason?: string;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -50,6 +51,7 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.employeeId ? { employeeId: record.employeeId } : {}),
     ...(record.entraUserId ? { entraUserId: record.entraUserId } : {}),
     ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName } : {}),
+    ...(record.revocationReason ? { revocationReason: record.revocationReason } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,
@@ -71,6 +73,7 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(entity.employeeId ? { employeeId: entity.employeeId } : {}),
     ...(entity.entraUserId ? { entraUserId: entity.entraUserId } : {}),
     ...(entity.userPrincipalName ? { userPrincipalName: entity.userPrincipalName } : {}),
+    ...(entity.revocationReason ? { revocationReason: entity.revocationReason as RevokeReason } : {}),
     createdAt: entity.createdAt,
     updatedAt: entity.updatedAt,
     lastChangeReason: entity.lastChangeReason,

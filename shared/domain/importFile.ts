@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { HASH_FUNCTIONS, normaliseSeed, type HashFunction, type TimeInterval } from './seed';
+import { hasControlCharacters } from './text';
 import { checkSerial, serialKey } from './token';
 
 /**
@@ -79,14 +80,12 @@ const COLUMN_NAMES: Record<Field, string> = {
 const MAX_TEXT_LENGTH = 64;
 /** Characters that make spreadsheet programs run a cell as a formula (CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const UPN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function checkText(what: string, value: string, required: boolean): string | undefined {
   if (value === '') return required ? `${what} is empty` : undefined;
   if (FORMULA_START.test(value)) return `${what} starts with a formula character (= + - @ tab or CR)`;
-  if (CONTROL_CHARACTERS.test(value)) return `${what} holds control characters`;
+  if (hasControlCharacters(value)) return `${what} holds control characters`;
   if (value.length > MAX_TEXT_LENGTH) return `${what} is longer than ${MAX_TEXT_LENGTH} characters`;
   return undefined;
 }

@@ -9,6 +9,10 @@ export type TokenStatus = 'in_stock' | 'reserved' | 'assigned' | 'active' | 'sus
 
 export const TOKEN_STATUSES: readonly TokenStatus[] = ['in_stock', 'reserved', 'assigned', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
 
+/** Why a token was taken from its holder (admin revoke, or offboarded by HR). */
+export type RevokeReason = 'lost' | 'stolen' | 'damaged' | 'returned' | 'offboarded';
+export const REVOKE_REASONS: readonly RevokeReason[] = ['lost', 'stolen', 'damaged', 'returned', 'offboarded'];
+
 /** Where a token's seed came from: a vendor's file, or generated here for a programmable token. */
 export type SeedOrigin = 'vendor' | 'generated';
 
@@ -31,6 +35,8 @@ export interface TokenRecord {
   /** Entra user object id of the holder. */
   entraUserId?: string;
   userPrincipalName?: string;
+  /** Set when the token was revoked; the holder fields then name who had it. */
+  revocationReason?: RevokeReason;
   createdAt: string;
   updatedAt: string;
   /** Why the token last changed, for admins reading the inventory. */

@@ -178,6 +178,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
         status: deps.activationMode === 'auto' ? 'active' : 'assigned',
         entraUserId: user.id,
         userPrincipalName: user.userPrincipalName,
+        ...(user.employeeId ? { employeeId: user.employeeId } : {}),
         lastChangeReason: `imported and assigned to ${user.userPrincipalName}`,
       };
     }

@@ -1,0 +1,79 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import type { AppServices } from '../shared/composition';
+import { hasControlCharacters } from '../shared/domain/text';
+import { REVOKE_REASONS } from '../shared/domain/token';
+import { httpFunction } from '../shared/hosting';
+import { DirectoryRefusal } from '../shared/ports';
+import { json, problem } from '../shared/problem';
+import { services } from '../shared/runtime';
+import { resumeUserToken, revokeUserToken, suspendUserToken, type ActionContext, type TokenActionResult } from '../shared/workflows/revokeToken';
+
+const revokeSchema = z.object({
+  reason: z.enum(REVOKE_REASONS as [string, ...string[]], { message: `must be one of ${REVOKE_REASONS.join(', ')}` }),
+  note: z.string().trim().max(500).optional(),
+});
+
+/** A user principal name or an HR employee id, as the route names the person. */
+const isUserReference = (user: string): boolean => user.length >= 1 && user.length <= 256 && !/[\s/\\]/.test(user) && !hasControlCharacters(user);
+
+function answer(result: TokenActionResult): HttpResponseInit {
+  switch (result.outcome) {
+    case 'done':
+      return json(200, { serialNumber: result.serialNumber, status: result.status, changed: result.changed });
+    case 'no_token':
+      return problem(404, result.detail);
+    case 'not_allowed':
+      return problem(409, result.detail, { serialNumber: result.serialNumber, status: result.status });
+  }
+}
+
+type Action = (app: AppServices, user: string, body: unknown, context: ActionContext) => Promise<TokenActionResult | HttpResponseInit>;
+
+/** The shared shape of the three user-token actions: admin only, the user from the route, one workflow. */
+function userTokenHandler(getServices: () => AppServices, action: Action, needsBody: boolean) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
+    if ('response' in auth) return auth.response;
+    const user = request.params.user ?? '';
+    if (!isUserReference(user)) return problem(400, 'The user must be a user principal name or an employee id', { errors: [{ path: 'user', message: 'is not a user principal name or employee id' }] });
+    let body: unknown = {};
+    if (needsBody) {
+      if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
+      const raw = await readBody(request, 16 * 1024);
+      if (!raw) return problem(413, 'The request is larger than 16 KB');
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return problem(400, 'The body is not valid JSON');
+      }
+    }
+    try {
+      const result = await action(app, user, body, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+      return 'outcome' in result ? answer(result) : result;
+    } catch (error) {
+      if (error instanceof DirectoryRefusal) return problem(502, `Entra refused the change (${error.code}): ${error.message}`);
+      throw error;
+    }
+  };
+}
+
+export const revokeHandler = (getServices: () => AppServices) =>
+  userTokenHandler(
+    getServices,
+    async (app, user, body, context) => {
+      const parsed = revokeSchema.safeParse(body);
+      if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      return revokeUserToken(app, user, parsed.data.reason as (typeof REVOKE_REASONS)[number], parsed.data.note, context);
+    },
+    true,
+  );
+
+export const suspendHandler = (getServices: () => AppServices) => userTokenHandler(getServices, (app, user, _body, context) => suspendUserToken(app, user, context), false);
+export const resumeHandler = (getServices: () => AppServices) => userTokenHandler(getServices, (app, user, _body, context) => resumeUserToken(app, user, context), false);
+
+httpFunction('userTokenRevoke', { route: 'users/{user}/token/revoke', methods: ['POST'], handler: revokeHandler(services) });
+httpFunction('userTokenSuspend', { route: 'users/{user}/token/suspend', methods: ['POST'], handler: suspendHandler(services) });
+httpFunction('userTokenResume', { route: 'users/{user}/token/resume', methods: ['POST'], handler: resumeHandler(services) });
