@@ -3,7 +3,7 @@ import { mapWithLimit } from '../concurrency';
 import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
 import { seedSecretName, type SeedOrigin, type TokenRecord } from '../domain/token';
-import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedVault } from '../ports';
+import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedTags, type SeedVault } from '../ports';
 
 /**
  * Brings tokens into service: seed into Key Vault, a row in the inventory, the device registered in
@@ -105,17 +105,21 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (user.userType === 'Guest') return { kind: 'error', reason: `user ${row.userPrincipalName} is a guest; hardware tokens are for members only` };
     }
 
+    // What describes the token, both in its inventory row and on its Key Vault secret.
+    const description: SeedTags = {
+      serialNumber: row.serialNumber,
+      manufacturer: row.manufacturer,
+      model: row.model,
+      timeIntervalInSeconds: row.timeIntervalInSeconds,
+      hashFunction: row.hashFunction,
+      seedOrigin: context.seedOrigin,
+    };
     let record: TokenRecord;
     if (existing) {
       record = existing;
     } else {
       const added = await deps.inventory.add({
-        serialNumber: row.serialNumber,
-        manufacturer: row.manufacturer,
-        model: row.model,
-        timeIntervalInSeconds: row.timeIntervalInSeconds,
-        hashFunction: row.hashFunction,
-        seedOrigin: context.seedOrigin,
+        ...description,
         pool: row.pool,
         status: 'in_stock',
         seedSecretName: seedSecretName(row.serialNumber),
@@ -128,14 +132,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     }
 
     for (let generation = 0; ; generation++) {
-      const stored = await deps.seeds.put(record.seedSecretName, row.seed, {
-        serialNumber: row.serialNumber,
-        manufacturer: row.manufacturer,
-        model: row.model,
-        timeIntervalInSeconds: row.timeIntervalInSeconds,
-        hashFunction: row.hashFunction,
-        seedOrigin: context.seedOrigin,
-      });
+      const stored = await deps.seeds.put(record.seedSecretName, row.seed, description);
       if (stored === 'stored') break;
       if (generation >= MAX_SEED_GENERATIONS) {
         await rollback(record);
