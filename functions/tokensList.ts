@@ -1,11 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { authorize } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
+import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
+import type { ProvisioningRecord } from '../shared/ports';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
@@ -39,7 +41,29 @@ export function listTokensHandler(getServices: () => AppServices) {
       if (continuationToken && error instanceof SyntaxError) return problem(400, 'The continuation token is not one this API gave out');
       throw error;
     }
-    return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });
+    if (!user) return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });
+    return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null, provisioning: await joinerStatus(app, user, page.tokens) });
+  };
+}
+
+/**
+ * With a user filter, how that user's hire stands, so a failed hire (which holds no token) is visible
+ * here too: the joiner record of the employee id given, or of the holder of a listed token.
+ */
+async function joinerStatus(app: AppServices, user: string, tokens: { employeeId?: string }[]) {
+  const employeeIds = [...new Set([user, ...tokens.map((t) => t.employeeId)].filter((id): id is string => id !== undefined && EMPLOYEE_ID_PATTERN.test(id)))];
+  let joiner: ProvisioningRecord | undefined;
+  for (const employeeId of employeeIds) {
+    joiner = await app.provisioning.get(employeeId, 'joiner');
+    if (joiner) break;
+  }
+  if (!joiner) return null;
+  return {
+    employeeId: joiner.employeeId,
+    status: joiner.status,
+    reason: joiner.reason ?? null,
+    serialNumber: joiner.serialNumber ?? null,
+    updatedAt: joiner.updatedAt,
   };
 }
 

@@ -50,6 +50,8 @@ export const settingsSchema = z.object({
   ADMIN_AUTH_AUDIENCE: z.string().trim().min(1, 'must name the admin API audience (api://... or the app id)'),
   ACTIVATION_MODE: z.enum(['auto', 'user']).default('auto'),
   PROVISION_LEAD_DAYS: wholeNumber(0, 365).default(7),
+  /** How long a hire waits for its Entra account to appear before it fails visibly. */
+  USER_WAIT_HOURS: wholeNumber(1, 24 * 30).default(72),
   LOW_STOCK_THRESHOLD: wholeNumber(0, 100_000).default(5),
   RECONCILE_SCHEDULE: z.string().trim().regex(NCRONTAB, 'must be a six-field NCRONTAB expression, e.g. "0 0 2 * * *"').default('0 0 2 * * *'),
   AZURE_CLIENT_ID: optionalText,
@@ -77,6 +79,7 @@ export interface Config {
   adminAuth: { issuer: string; audience: string };
   activationMode: 'auto' | 'user';
   provisionLeadDays: number;
+  userWaitHours: number;
   lowStockThreshold: number;
   reconcileSchedule: string;
   credential: AppCredential;
@@ -166,6 +169,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     adminAuth: { issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE },
     activationMode: s.ACTIVATION_MODE,
     provisionLeadDays: s.PROVISION_LEAD_DAYS,
+    userWaitHours: s.USER_WAIT_HOURS,
     lowStockThreshold: s.LOW_STOCK_THRESHOLD,
     reconcileSchedule: s.RECONCILE_SCHEDULE,
     credential: credentialFrom(s),

@@ -152,3 +152,77 @@ export interface AuditEntry {
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
 }
+
+/** A Storage queue of work items (JSON); `delaySeconds` keeps a message invisible that long (at most 7 days). */
+export interface WorkQueue<Message> {
+  send(message: Message, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** Where a webhook delivery stands: remembered, then handed to the queue. */
+export type DeliveryState = 'received' | 'queued';
+
+export interface DeliveryClaim {
+  /** True when this call remembered the webhook-id for the first time. */
+  first: boolean;
+  state: DeliveryState;
+  /** When the webhook-id was first received (ISO). */
+  receivedAt: string;
+  etag: string;
+}
+
+/** Webhook deliveries by webhook-id, so a redelivered event is queued once. */
+export interface WebhookDeliveries {
+  /** Remembers the delivery as 'received', or answers the state of the earlier one with that id. */
+  claim(eventId: string, facts: { type: string; employeeId: string; receivedAt: string }): Promise<DeliveryClaim>;
+  /** Marks it queued; harmless when another request already did. */
+  markQueued(eventId: string, etag: string): Promise<void>;
+}
+
+export type ProvisioningKind = 'joiner' | 'leaver';
+
+export type ProvisioningStatus =
+  | 'queued'
+  | 'deferred'
+  | 'waiting_for_user'
+  | 'in_progress'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  /** A leaver recorded, waiting for its revocation. */
+  | 'pending_revocation';
+
+/** Where one employee's joiner or leaver work stands. Admin-readable; never holds a seed. */
+export interface ProvisioningRecord {
+  employeeId: string;
+  kind: ProvisioningKind;
+  status: ProvisioningStatus;
+  /** The last saga step that finished. */
+  step?: string;
+  serialNumber?: string;
+  entraUserId?: string;
+  userPrincipalName?: string;
+  /** Why it failed, was cancelled or is being retried, in words an admin can act on. */
+  reason?: string;
+  /** Tries that failed on a transient error. */
+  attempts: number;
+  /** The last few HR events (webhook-ids) that touched this record. */
+  eventIds: string[];
+  hireDate?: string;
+  terminationDate?: string;
+  location?: string;
+  /** The latest HR change (employee.updated) noted on the record. */
+  note?: string;
+  createdAt: string;
+  updatedAt: string;
+  etag?: string;
+}
+
+/** Provisioning records, one per employee and kind. Writes are conditional, like the inventory's. */
+export interface ProvisioningStore {
+  get(employeeId: string, kind: ProvisioningKind): Promise<ProvisioningRecord | undefined>;
+  /** Both kinds of one employee (one partition read). */
+  list(employeeId: string): Promise<ProvisioningRecord[]>;
+  add(record: ProvisioningRecord): Promise<ProvisioningRecord | 'exists'>;
+  /** Writes `record` if the row still has `record.etag`. */
+  replace(record: ProvisioningRecord): Promise<ProvisioningRecord | 'conflict'>;
+}

@@ -25,6 +25,7 @@ describe('parseConfig', () => {
     expect(config.keyVaultUrl).toBe('https://my-vault.vault.azure.net');
     expect(config.activationMode).toBe('auto');
     expect(config.provisionLeadDays).toBe(7);
+    expect(config.userWaitHours).toBe(72);
     expect(config.lowStockThreshold).toBe(5);
     expect(config.reconcileSchedule).toBe('0 0 2 * * *');
     expect(config.hrWebhookSecrets).toHaveLength(2);
@@ -43,6 +44,8 @@ describe('parseConfig', () => {
     ['ADMIN_AUTH_AUDIENCE', '', 'Setting ADMIN_AUTH_AUDIENCE: missing'],
     ['ACTIVATION_MODE', 'sometimes', 'Setting ACTIVATION_MODE:'],
     ['PROVISION_LEAD_DAYS', 'soon', 'Setting PROVISION_LEAD_DAYS: must be a whole number'],
+    ['USER_WAIT_HOURS', '0', 'Setting USER_WAIT_HOURS:'],
+    ['USER_WAIT_HOURS', '1.5', 'Setting USER_WAIT_HOURS: must be a whole number'],
     ['LOW_STOCK_THRESHOLD', '-1', 'Setting LOW_STOCK_THRESHOLD: must be a whole number'],
     ['RECONCILE_SCHEDULE', '0 2 * * *', 'Setting RECONCILE_SCHEDULE: must be a six-field NCRONTAB'],
     ['GRAPH_API_VERSION', 'v1.0', 'Setting GRAPH_API_VERSION:'],

@@ -1,0 +1,238 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TableClient } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { graphEmulatorControl, type EmulatorStats } from '../dev/graph/control';
+import { startLocalHost, type LocalHost } from '../dev/host/server';
+import { createKeyVaultControl } from '../dev/keyvault/control';
+import type { KeyVaultStats } from '../dev/keyvault/server';
+import { startStack } from '../dev/stack';
+import { mapWithLimit } from '../shared/concurrency';
+import { generateSeed } from '../shared/domain/seed';
+import { signWebhook } from '../shared/domain/webhookSignature';
+import { poisonQueueOf, QUEUES, TABLES } from '../shared/storageNames';
+import { startCountingProxy } from './countingProxy';
+
+/**
+ * Hires benchmark: N hires through the real webhook, queue and worker (several local hosts in this
+ * process, as several Functions instances) against the emulators, with Graph answering after a fixed
+ * latency and throttling like Graph does. Table operations are counted by a proxy in front of
+ * Azurite's table endpoint; Graph and Key Vault calls by the emulators' own statistics; whether every
+ * 429's Retry-After was honoured by watching the app's Graph requests.
+ */
+
+export interface HiresOptions {
+  hires?: number;
+  /** The Graph throttle: this many requests per second (token bucket, 429 with Retry-After beyond it). */
+  graphRequestsPerSecond?: number;
+  graphLatencyMs?: number;
+  workerHosts?: number;
+}
+
+export interface HiresFigures {
+  hires: number;
+  completed: number;
+  failed: number;
+  poisoned: number;
+  seconds: number;
+  hiresPerSecond: number;
+  graphLatencyMs: number;
+  graphThrottle: { requests: number; windowSeconds: number };
+  /** The most hires per second the throttle admits: its rate over the 2 Graph calls a hire needs. */
+  throttleBoundHiresPerSecond: number;
+  ratioToThrottleBound: number;
+  /** Graph requests Graph served (429 answers not counted), per hire. */
+  graphCallsPerHire: number;
+  /** Every Graph request sent, 429-answered ones included, per hire. */
+  graphRequestsPerHire: number;
+  graph429s: number;
+  /** 429s after which the same request came back before its Retry-After had passed. */
+  unhonoured429s: number;
+  keyVaultCallsPerHire: number;
+  tableOperationsPerHire: number;
+  workerHosts: number;
+}
+
+/** The happy path's Graph calls: find the user, assign-and-activate. */
+const GRAPH_CALLS_PER_HIRE = 2;
+const WEBHOOK_CONCURRENCY = 16;
+const POLL_MS = 200;
+/** The run gives up waiting once nothing settles for this long (a bound, not a measurement). */
+const STALL_MS = 60_000;
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Watches the app's Graph requests (the Graph client uses the global fetch) for retries that ignore Retry-After. */
+function watchGraphRetries(graphOrigin: string) {
+  const original = globalThis.fetch;
+  const throttled = new Map<string, { at: number; waitMs: number }>();
+  let unhonoured = 0;
+  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(graphOrigin)) return original(input, init);
+    const key = `${init?.method ?? 'GET'} ${url} ${typeof init?.body === 'string' ? init.body : ''}`;
+    const earlier = throttled.get(key);
+    if (earlier) {
+      throttled.delete(key);
+      if (performance.now() - earlier.at < earlier.waitMs - 5) unhonoured++;
+    }
+    const response = await original(input, init);
+    if (response.status === 429) throttled.set(key, { at: performance.now(), waitMs: Number(response.headers.get('retry-after') ?? '0') * 1000 });
+    return response;
+  };
+  return {
+    unhonoured: () => unhonoured,
+    stop: () => {
+      globalThis.fetch = original;
+    },
+  };
+}
+
+const sum = (values: Record<string, number | undefined>) => Object.values(values).reduce<number>((total, n) => total + (n ?? 0), 0);
+
+function graphDelta(before: EmulatorStats, after: EmulatorStats) {
+  const requests = sum(after.requests) - sum(before.requests);
+  const throttled = after.throttled - before.throttled;
+  return { requests, throttled, served: requests - throttled };
+}
+
+const keyVaultCalls = (stats: KeyVaultStats) => sum(stats.operations);
+
+export async function benchHires(options: HiresOptions = {}): Promise<HiresFigures> {
+  const hires = options.hires ?? 1000;
+  const rate = options.graphRequestsPerSecond ?? 100;
+  const latencyMs = options.graphLatencyMs ?? 50;
+  const hostCount = options.workerHosts ?? 2;
+
+  const stack = await startStack({ keyVaultCreateLimit: { requests: 100_000, windowMs: 1000 } });
+  const tableOrigin = new URL(stack.azurite.tableUrl).origin;
+  const proxy = await startCountingProxy(tableOrigin);
+  const proxied = stack.azurite.connectionString.replace(`TableEndpoint=${tableOrigin}`, `TableEndpoint=${proxy.url}`);
+  const watch = watchGraphRetries(new URL(stack.graph.url).origin);
+  const scratch = mkdtempSync(path.join(tmpdir(), 'bench-hires-'));
+  const hostJsonPath = path.join(scratch, 'host.json');
+  // Several instances' worth of queue workers; a failed try comes back after 1 s.
+  writeFileSync(
+    hostJsonPath,
+    JSON.stringify({
+      version: '2.0',
+      extensions: { queues: { maxPollingInterval: '00:00:00.5', visibilityTimeout: '00:00:01', batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, messageEncoding: 'base64' } },
+      logging: { logLevel: { default: 'Warning' } },
+    }),
+  );
+  const problems: string[] = [];
+  const hosts: LocalHost[] = [];
+  try {
+    for (let i = 0; i < hostCount; i++) {
+      hosts.push(
+        await startLocalHost({
+          port: 0,
+          functionsDir: path.resolve(__dirname, '..', 'functions'),
+          hostJsonPath,
+          storageConnectionString: stack.azurite.connectionString,
+          settings: { ...stack.appSettings, AzureWebJobsStorage: proxied },
+          log: (line) => {
+            if (/ (ERROR|WARN) /.test(line) && problems.length < 20) problems.push(line.split('\n')[0] ?? line);
+          },
+        }),
+      );
+    }
+    const graph = graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem });
+    const keyVault = createKeyVaultControl(stack.keyVault.url, { ca: stack.ca.certPem });
+    const upn = (i: number) => `bench${String(i).padStart(5, '0')}@contoso.com`;
+    const employeeId = (i: number) => `B${String(i).padStart(5, '0')}`;
+    await graph.seedUsers(Array.from({ length: hires }, (_, i) => ({ displayName: `Bench ${i}`, userPrincipalName: upn(i), employeeId: employeeId(i) })));
+
+    const adminToken = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin'], name: 'bench' });
+    const csv = ['upn,serial number,secret key,time interval,manufacturer,model', ...Array.from({ length: hires }, (_, i) => `,BH-${String(i).padStart(6, '0')},${generateSeed('hmacsha1')},30,Token2,C302`)];
+    const imported = await fetch(`${hosts[0]?.url}/api/tokens/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: csv.join('\n') });
+    const summary = (await imported.json()) as { imported?: number; detail?: string };
+    if (summary.imported !== hires) throw new Error(`the token import brought in ${summary.imported ?? 0} of ${hires} tokens (HTTP ${imported.status}: ${summary.detail ?? 'no detail'})`);
+
+    await graph.setFaults({ latencyMs, throttle: { requests: rate, windowMs: 1000 } });
+    const graphBefore = await graph.stats();
+    const keyVaultBefore = await keyVault.stats();
+    proxy.reset();
+
+    const provisioning = TableClient.fromConnectionString(stack.azurite.connectionString, TABLES.provisioning, { allowInsecureConnection: true });
+    const settledCount = async () => {
+      let completed = 0;
+      let failed = 0;
+      try {
+        for await (const row of provisioning.listEntities<{ status: string }>({ queryOptions: { select: ['status'] } })) {
+          if (row.status === 'completed') completed++;
+          else if (row.status === 'failed') failed++;
+        }
+      } catch (error) {
+        // The table appears with the first hire.
+        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      }
+      return { completed, failed };
+    };
+
+    const started = performance.now();
+    await mapWithLimit(
+      Array.from({ length: hires }, (_, i) => i),
+      WEBHOOK_CONCURRENCY,
+      async (i) => {
+        const eventId = `msg_bench_${i}`;
+        const body = JSON.stringify({ type: 'employee.hired', data: { employeeId: employeeId(i), userPrincipalName: upn(i) } });
+        const timestamp = Math.floor(Date.now() / 1000);
+        const response = await fetch(`${hosts[i % hosts.length]?.url}/api/hr/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(stack.hrWebhookSecret, eventId, timestamp, body) },
+          body,
+        });
+        if (response.status !== 202) throw new Error(`the webhook answered ${response.status} for hire ${i}`);
+      },
+    );
+
+    let settled = { completed: 0, failed: 0 };
+    let lastProgress = performance.now();
+    while (settled.completed + settled.failed < hires && performance.now() - lastProgress < STALL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const now = await settledCount();
+      if (now.completed + now.failed > settled.completed + settled.failed) lastProgress = performance.now();
+      settled = now;
+    }
+    const seconds = (performance.now() - started) / 1000;
+
+    const tableOperations = proxy.total();
+    const graphCalls = graphDelta(graphBefore, await graph.stats());
+    const keyVaultReads = keyVaultCalls(await keyVault.stats()) - keyVaultCalls(keyVaultBefore);
+    await graph.clearFaults();
+    const poisoned = (await new QueueClient(stack.azurite.connectionString, poisonQueueOf(QUEUES.hrEvents)).getProperties()).approximateMessagesCount ?? 0;
+    const hiresPerSecond = settled.completed / seconds;
+    const bound = rate / GRAPH_CALLS_PER_HIRE;
+    if (problems.length > 0) console.warn(`The hosts logged problems, the first ones:\n  ${problems.slice(0, 5).join('\n  ')}`);
+    return {
+      hires,
+      completed: settled.completed,
+      failed: settled.failed,
+      poisoned,
+      seconds: round(seconds, 1),
+      hiresPerSecond: round(hiresPerSecond, 1),
+      graphLatencyMs: latencyMs,
+      graphThrottle: { requests: rate, windowSeconds: 1 },
+      throttleBoundHiresPerSecond: round(bound, 1),
+      ratioToThrottleBound: round(hiresPerSecond / bound),
+      graphCallsPerHire: round(graphCalls.served / hires),
+      graphRequestsPerHire: round(graphCalls.requests / hires),
+      graph429s: graphCalls.throttled,
+      unhonoured429s: watch.unhonoured(),
+      keyVaultCallsPerHire: round(keyVaultReads / hires),
+      tableOperationsPerHire: round(tableOperations / hires, 1),
+      workerHosts: hostCount,
+    };
+  } catch (error) {
+    if (problems.length > 0) console.error(`The hosts logged:\n  ${problems.slice(0, 5).join('\n  ')}`);
+    throw error;
+  } finally {
+    watch.stop();
+    for (const host of hosts) await host.close();
+    await proxy.close();
+    await stack.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,73 @@
+import type { InvocationContext } from '@azure/functions';
+import type { AppServices } from '../shared/composition';
+import { hrQueueMessageSchema } from '../shared/domain/hrEvent';
+import { queueFunction } from '../shared/hosting';
+import { services } from '../shared/runtime';
+import { QUEUES } from '../shared/storageNames';
+import { handleHrEvent, ProvisioningGaveUp, type JoinerStep } from '../shared/workflows/provisionJoiner';
+
+/** host.json extensions.queues.maxDequeueCount: on this try a failing hire is failed visibly before it goes to poison. */
+export const MAX_DEQUEUE_COUNT = 5;
+
+export interface WorkerOptions {
+  /** Tests only: runs after each saga step, e.g. to simulate a crash there. */
+  afterStep?: (step: JoinerStep) => void | Promise<void>;
+}
+
+/** The hr-events queue worker: one HR event per message, handed to the joiner/leaver workflows. */
+export function hrEventsWorkerHandler(getServices: () => AppServices, options: WorkerOptions = {}) {
+  return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
+    const parsed = hrQueueMessageSchema.safeParse(queueItem);
+    if (!parsed.success) {
+      // Retrying cannot fix it; throwing lets the host move it to the poison queue where it stays visible.
+      throw new Error(`hr-events message is not an HR event: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'} ${i.message}`).join('; ')}`);
+    }
+    const message = parsed.data;
+    const app = getServices();
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    try {
+      const outcome = await handleHrEvent(
+        message,
+        {
+          provisioning: app.provisioning,
+          inventory: app.inventory,
+          seeds: app.seeds,
+          directory: app.directory,
+          audit: app.audit,
+          queue: app.hrEvents,
+          clock: app.clock,
+          settings: { activationMode: app.config.activationMode, provisionLeadDays: app.config.provisionLeadDays, userWaitHours: app.config.userWaitHours },
+          ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+        },
+        { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1, maxDequeueCount: MAX_DEQUEUE_COUNT },
+      );
+      const subject = `${message.type} ${message.eventId} employeeId=${message.employeeId}`;
+      switch (outcome.kind) {
+        case 'failed':
+          context.warn(`ProvisioningFailed employeeId=${message.employeeId} reason=${outcome.reason}`);
+          break;
+        case 'completed':
+          context.log(`${subject}: token ${outcome.serialNumber} ${outcome.tokenStatus}`);
+          break;
+        case 'deferred':
+          context.log(`${subject}: deferred until ${outcome.dueAt}`);
+          break;
+        case 'waiting_for_user':
+          context.log(`${subject}: waiting for the Entra account, next check in ${outcome.delaySeconds} s`);
+          break;
+        case 'cancelled':
+          context.log(`${subject}: cancelled (${outcome.reason})`);
+          break;
+        case 'already_done':
+        case 'recorded':
+          context.log(`${subject}: ${outcome.kind} (${outcome.status})`);
+          break;
+      }
+    } catch (error) {
+      if (error instanceof ProvisioningGaveUp) context.warn(`ProvisioningFailed employeeId=${error.employeeId} reason=${error.reason}`);
+      throw error;
+    }
+  };
+}
+
+queueFunction('hrEventsWorker', { queueName: QUEUES.hrEvents, handler: hrEventsWorkerHandler(services) });

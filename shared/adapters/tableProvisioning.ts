@@ -1,0 +1,128 @@
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import type { ProvisioningKind, ProvisioningRecord, ProvisioningStatus, ProvisioningStore } from '../ports';
+import { statusOf } from './sdkErrors';
+import { tableCreatedOnce } from './tableSetup';
+
+/**
+ * Provisioning records in Table storage: partition = employee id, row = 'joiner' | 'leaver', so one
+ * partition read answers everything about an employee. Every write carries the ETag.
+ */
+
+interface ProvisioningEntity {
+  partitionKey: string;
+  rowKey: string;
+  status: string;
+  step?: string;
+  serialNumber?: string;
+  entraUserId?: string;
+  userPrincipalName?: string;
+  reason?: string;
+  attempts: number;
+  /** JSON array: Table storage has no list type. */
+  eventIds: string;
+  hireDate?: string;
+  terminationDate?: string;
+  location?: string;
+  note?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const OPTIONAL_FIELDS = ['step', 'serialNumber', 'entraUserId', 'userPrincipalName', 'reason', 'hireDate', 'terminationDate', 'location', 'note'] as const;
+
+/** Admin-readable text stays well inside a Table property's 64 KB. */
+const MAX_TEXT = 2000;
+
+function toEntity(record: ProvisioningRecord): ProvisioningEntity {
+  const entity: ProvisioningEntity = {
+    partitionKey: record.employeeId,
+    rowKey: record.kind,
+    status: record.status,
+    attempts: record.attempts,
+    eventIds: JSON.stringify(record.eventIds),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+  // Replace semantics drop absent properties, so clearing a field is leaving it out.
+  for (const field of OPTIONAL_FIELDS) {
+    const value = record[field];
+    if (value) entity[field] = value.slice(0, MAX_TEXT);
+  }
+  return entity;
+}
+
+function parseEventIds(text: string | undefined): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function fromEntity(entity: TableEntityResult<ProvisioningEntity>): ProvisioningRecord {
+  const record: ProvisioningRecord = {
+    employeeId: entity.partitionKey ?? '',
+    kind: entity.rowKey as ProvisioningKind,
+    status: entity.status as ProvisioningStatus,
+    attempts: entity.attempts ?? 0,
+    eventIds: parseEventIds(entity.eventIds),
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+    ...(entity.etag ? { etag: entity.etag } : {}),
+  };
+  for (const field of OPTIONAL_FIELDS) {
+    const value = entity[field];
+    if (value) record[field] = value;
+  }
+  return record;
+}
+
+export function tableProvisioning(table: TableClient): ProvisioningStore {
+  const ensureTable = tableCreatedOnce(table);
+  const withEtag = (record: ProvisioningRecord, etag: string | undefined): ProvisioningRecord => ({ ...record, ...(etag ? { etag } : {}) });
+
+  return {
+    async get(employeeId, kind) {
+      await ensureTable();
+      try {
+        return fromEntity(await table.getEntity<ProvisioningEntity>(employeeId, kind));
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async list(employeeId) {
+      await ensureTable();
+      const records: ProvisioningRecord[] = [];
+      for await (const entity of table.listEntities<ProvisioningEntity>({ queryOptions: { filter: odata`PartitionKey eq ${employeeId}` } })) {
+        records.push(fromEntity(entity));
+      }
+      return records;
+    },
+
+    async add(record) {
+      await ensureTable();
+      try {
+        const result = await table.createEntity(toEntity(record));
+        return withEtag(record, result.etag);
+      } catch (error) {
+        if (statusOf(error) === 409) return 'exists';
+        throw error;
+      }
+    },
+
+    async replace(record) {
+      if (!record.etag) throw new Error('replace needs the ETag of the row it read');
+      await ensureTable();
+      try {
+        const result = await table.updateEntity(toEntity(record), 'Replace', { etag: record.etag });
+        return withEtag(record, result.etag);
+      } catch (error) {
+        if (statusOf(error) === 412 || statusOf(error) === 404) return 'conflict';
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { TableClient } from '@azure/data-tables';
+import type { DeliveryState, WebhookDeliveries } from '../ports';
+import { statusOf } from './sdkErrors';
+import { tableCreatedOnce } from './tableSetup';
+
+/**
+ * Webhook deliveries in Table storage, one row per webhook-id (partition = id, row = ''): the insert
+ * is the de-duplication, since only one request can create a given row.
+ */
+
+interface DeliveryEntity {
+  partitionKey: string;
+  rowKey: string;
+  state: DeliveryState;
+  type: string;
+  employeeId: string;
+  receivedAt: string;
+  queuedAt?: string;
+}
+
+const ROW = '';
+
+export function tableWebhookEvents(table: TableClient): WebhookDeliveries {
+  const ensureTable = tableCreatedOnce(table);
+  return {
+    async claim(eventId, facts) {
+      await ensureTable();
+      try {
+        const created = await table.createEntity<DeliveryEntity>({ partitionKey: eventId, rowKey: ROW, state: 'received', ...facts });
+        return { first: true, state: 'received', receivedAt: facts.receivedAt, etag: created.etag ?? '' };
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error;
+      }
+      const earlier = await table.getEntity<DeliveryEntity>(eventId, ROW);
+      return { first: false, state: earlier.state, receivedAt: earlier.receivedAt, etag: earlier.etag ?? '' };
+    },
+
+    async markQueued(eventId, etag) {
+      await ensureTable();
+      try {
+        await table.updateEntity({ partitionKey: eventId, rowKey: ROW, state: 'queued', queuedAt: new Date().toISOString() }, 'Merge', { etag });
+      } catch (error) {
+        // 412: another delivery of the same id changed the row first, which can only be to 'queued'.
+        if (statusOf(error) !== 412) throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/**
+ * The HR webhook's event model (DESIGN section 6) and the message the webhook hands the worker
+ * through the `hr-events` queue. Pure: validation and the timing rules of the joiner saga.
+ */
+
+export const HR_EVENT_TYPES = ['employee.hired', 'employee.terminated', 'employee.updated'] as const;
+export type HrEventType = (typeof HR_EVENT_TYPES)[number];
+
+/** Employee ids are a Table partition key and part of log lines, so they keep to a safe alphabet. */
+export const EMPLOYEE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Standard Webhooks ids (msg_...) or UUIDs; also the dedupe table's partition key. */
+export const WEBHOOK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** A calendar date (2026-12-01) or a date-time with a zone; the calendar part must exist. */
+function isIsoDate(text: string): boolean {
+  const match = ISO_DATE.exec(text);
+  if (!match) return false;
+  const [, year, month, day] = match;
+  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day) && !Number.isNaN(Date.parse(text));
+}
+
+const isoDate = z.string().trim().refine(isIsoDate, 'must be an ISO 8601 date (YYYY-MM-DD) or date-time with a time zone');
+
+export const hrEventSchema = z
+  .object({
+    type: z.enum(HR_EVENT_TYPES, { error: `must be one of ${HR_EVENT_TYPES.join(', ')}` }),
+    data: z.object(
+      {
+        employeeId: z.string({ error: 'is required' }).trim().regex(EMPLOYEE_ID_PATTERN, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"'),
+        userPrincipalName: z
+          .string()
+          .trim()
+          .max(113, 'must be at most 113 characters')
+          .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must look like an email address (name@domain)')
+          .optional(),
+        displayName: z.string().trim().min(1).max(256).optional(),
+        hireDate: isoDate.optional(),
+        terminationDate: isoDate.optional(),
+        location: z
+          .string()
+          .trim()
+          .regex(/^[A-Za-z0-9_-]{1,16}$/, 'must be a short site code (1-16 letters, digits, "_" or "-")')
+          .optional(),
+      },
+      { error: 'is required' },
+    ),
+  })
+  .superRefine((event, context) => {
+    if (event.type === 'employee.terminated' && !event.data.terminationDate) {
+      context.addIssue({ code: 'custom', path: ['data', 'terminationDate'], message: 'is required for employee.terminated' });
+    }
+  });
+
+export type HrEvent = z.infer<typeof hrEventSchema>;
+
+/** What goes on the `hr-events` queue: the event's facts, never a seed. */
+export const hrQueueMessageSchema = z.object({
+  eventId: z.string().regex(WEBHOOK_ID_PATTERN),
+  type: z.enum(HR_EVENT_TYPES),
+  employeeId: z.string().regex(EMPLOYEE_ID_PATTERN),
+  userPrincipalName: z.string().optional(),
+  displayName: z.string().optional(),
+  hireDate: z.string().optional(),
+  location: z.string().optional(),
+  terminationDate: z.string().optional(),
+  /** How many times this hire has already been put back to wait for its Entra account. */
+  attempt: z.number().int().min(0).optional(),
+  /** When the hire started waiting for its Entra account: the wait's deadline counts from here. */
+  waitingSince: z.string().optional(),
+  firstSeenAt: z.string(),
+});
+
+export type HrQueueMessage = z.infer<typeof hrQueueMessageSchema>;
+
+export function queueMessageOf(eventId: string, event: HrEvent, firstSeenAt: Date): HrQueueMessage {
+  const { data } = event;
+  return {
+    eventId,
+    type: event.type,
+    employeeId: data.employeeId,
+    ...(data.userPrincipalName ? { userPrincipalName: data.userPrincipalName } : {}),
+    ...(data.displayName ? { displayName: data.displayName } : {}),
+    ...(data.hireDate ? { hireDate: data.hireDate } : {}),
+    ...(data.location ? { location: data.location } : {}),
+    ...(data.terminationDate ? { terminationDate: data.terminationDate } : {}),
+    firstSeenAt: firstSeenAt.toISOString(),
+  };
+}
+
+const DAY_MS = 24 * 3600_000;
+/** A Storage queue message can stay invisible for at most 7 days. */
+export const MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600;
+
+/** A date-only value is the start of that day in UTC. */
+export const instantOf = (date: string): Date => new Date(/T/.test(date) ? date : `${date}T00:00:00Z`);
+
+/** When provisioning for a hire may start: PROVISION_LEAD_DAYS before the hire date. */
+export function provisioningDueAt(hireDate: string | undefined, leadDays: number): Date | undefined {
+  return hireDate === undefined ? undefined : new Date(instantOf(hireDate).getTime() - leadDays * DAY_MS);
+}
+
+/** How long to put a hire back that is not due yet: until it is due, at most the queue's 7 days. */
+export function deferralSeconds(dueAt: Date, now: Date): number {
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((dueAt.getTime() - now.getTime()) / 1000)));
+}
+
+const FIRST_USER_WAIT_SECONDS = 60;
+const MAX_USER_WAIT_SECONDS = 3600;
+
+/** Growing waits for an Entra account that does not exist yet: 60 s doubling, at most 1 h, never past the deadline. */
+export function userWaitSeconds(attempt: number, now: Date, deadline: Date): number {
+  const growing = Math.min(MAX_USER_WAIT_SECONDS, FIRST_USER_WAIT_SECONDS * 2 ** Math.min(attempt, 16));
+  const untilDeadline = Math.ceil((deadline.getTime() - now.getTime()) / 1000);
+  return Math.max(1, Math.min(growing, untilDeadline));
+}
