@@ -67,6 +67,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       jwksUri: identity.jwksUri,
       issuer: identity.issuer,
       authority: `${identity.url}/${identity.tenantId}`,
+      // As infra/ deploys the vault: deleted seeds stay recoverable until retention ends, never purged.
+      purgeProtection: true,
       ...(options.keyVaultCreateLimit ? { createLimit: options.keyVaultCreateLimit } : {}),
     });
     started.push({ stop: () => keyVault.close() });

@@ -4,7 +4,8 @@ import { hrQueueMessageSchema } from '../shared/domain/hrEvent';
 import { queueFunction } from '../shared/hosting';
 import { services } from '../shared/runtime';
 import { QUEUES } from '../shared/storageNames';
-import { handleHrEvent, ProvisioningGaveUp, type JoinerStep } from '../shared/workflows/provisionJoiner';
+import { handleHrEvent } from '../shared/workflows/handleHrEvent';
+import { ProvisioningGaveUp, type JoinerStep } from '../shared/workflows/provisionJoiner';
 
 /** host.json extensions.queues.maxDequeueCount: on this try a failing hire is failed visibly before it goes to poison. */
 export const MAX_DEQUEUE_COUNT = 5;

@@ -8,7 +8,7 @@ import { generateSeed } from '../shared/domain/seed';
 import { httpFunction } from '../shared/hosting';
 import { problem } from '../shared/problem';
 import { services } from '../shared/runtime';
-import { importTokens } from '../shared/workflows/importTokens';
+import { awaitsSeed, importTokens } from '../shared/workflows/importTokens';
 
 const MAX_SERIALS = 1000;
 
@@ -70,9 +70,12 @@ export function seedsHandler(getServices: () => AppServices) {
     }
 
     // All or nothing up front: a seed generated for a serial that then fails would be lost unseen.
-    const taken = await mapWithLimit(order.serials, 8, async (serial) =>
-      (await app.inventory.get(serial)) ? `${serial}: already in the inventory` : (await app.directory.findDeviceBySerial(serial)) ? `${serial}: already registered in Entra` : undefined,
-    );
+    // A returned programmable token awaiting re-seeding is the one serial in the inventory that may take a seed.
+    const taken = await mapWithLimit(order.serials, 8, async (serial) => {
+      const existing = await app.inventory.get(serial);
+      if (existing) return awaitsSeed(existing, 'generated') ? undefined : `${serial}: already in the inventory (${existing.status})`;
+      return (await app.directory.findDeviceBySerial(serial)) ? `${serial}: already registered in Entra` : undefined;
+    });
     const conflicts = taken.flatMap((reason, index) => (reason ? [{ path: `serials.${index}`, message: reason }] : []));
     if (conflicts.length > 0) return problem(409, 'Some serial numbers are already in use; nothing was generated', { errors: conflicts });
 

@@ -52,6 +52,13 @@ type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string } | { 
 /** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
 const MAX_SEED_GENERATIONS = 20;
 
+/**
+ * A row without its Entra device that may take a seed: an import cut short (still in stock), or a
+ * returned programmable token awaiting a fresh generated seed. Lost or retired tokens never come back.
+ */
+export const awaitsSeed = (token: TokenRecord, origin: SeedOrigin): boolean =>
+  !token.entraDeviceId && (token.status === 'in_stock' || (token.status === 'quarantined' && token.seedOrigin === 'generated' && origin === 'generated'));
+
 const sameSeed = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 function describe(error: unknown): string {
@@ -94,6 +101,9 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
         existing.timeIntervalInSeconds === row.timeIntervalInSeconds &&
         existing.hashFunction === row.hashFunction;
       return same ? { kind: 'unchanged' } : { kind: 'error', reason: 'already in the inventory with a different seed or attributes' };
+    }
+    if (existing && !awaitsSeed(existing, context.seedOrigin)) {
+      return { kind: 'error', reason: `already in the inventory as ${existing.status}; it is not imported again` };
     }
     if (!existing) {
       const inEntra = await deps.directory.findDeviceBySerial(row.serialNumber);
@@ -155,7 +165,9 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   /** Phase two, after the bulk registration: assign where asked, and record the device in the row. */
   const complete = async (pending: Extract<RowOutcome, { kind: 'pending' }>, device: EntraDevice): Promise<string | undefined> => {
     const { row } = pending;
-    let record: TokenRecord = { ...pending.record, entraDeviceId: device.id, updatedAt: now(), lastChangeReason: 'imported' };
+    const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, ...unheld } = pending.record;
+    const reseeded = pending.record.status === 'quarantined';
+    let record: TokenRecord = { ...unheld, status: 'in_stock', entraDeviceId: device.id, updatedAt: now(), lastChangeReason: reseeded ? 're-seeded and back in stock' : 'imported' };
     if (row.userPrincipalName) {
       const user = await deps.directory.findUserByUpn(row.userPrincipalName);
       try {

@@ -87,6 +87,14 @@ class PermanentFailure extends Error {
   }
 }
 
+/** A termination cancelled the hire before it touched Entra: give the token back and stop. */
+class HireCancelled extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'HireCancelled';
+  }
+}
+
 /** The token itself is unusable (no seed, not in Entra, held by someone else there): quarantine it, take another. */
 class TokenUnusable extends Error {
   constructor(readonly reason: string) {
@@ -144,7 +152,7 @@ function withoutFields(record: ProvisioningRecord, ...fields: ('reason' | 'seria
  * Writes a provisioning record with optimistic concurrency: `mutate` sees the freshest record (or
  * none) and answers what to write, or undefined to leave it as it is.
  */
-async function writeRecord(
+export async function writeRecord(
   store: ProvisioningStore,
   employeeId: string,
   kind: ProvisioningKind,
@@ -160,18 +168,6 @@ async function writeRecord(
     fresh = await store.get(employeeId, kind);
   }
   throw new Error(`the ${kind} record of ${employeeId} kept changing under concurrent writes`);
-}
-
-/** Routes one message from the hr-events queue. */
-export function handleHrEvent(message: HrQueueMessage, deps: JoinerDeps, delivery: Delivery): Promise<HrEventOutcome> {
-  switch (message.type) {
-    case 'employee.hired':
-      return provisionJoiner(message, deps, delivery);
-    case 'employee.terminated':
-      return recordTermination(message, deps);
-    case 'employee.updated':
-      return recordUpdate(message, deps);
-  }
 }
 
 export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps, delivery: Delivery): Promise<HrEventOutcome> {
@@ -330,8 +326,11 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
 
   /** Puts the token on the record; when a concurrent delivery put another there first, that one wins. */
   const recordToken = async (token: TokenRecord, replaces: string | undefined, entraUser: EntraUser): Promise<TokenRecord> => {
-    await save((current) =>
-      current.serialNumber && current.serialNumber !== token.serialNumber && current.serialNumber !== replaces && current.status !== 'failed'
+    // This conditional write is the last word before Entra changes: a leaver who cancelled the hire first
+    // wins here, and a leaver who comes after sees the hire in progress and waits for it.
+    await save((current) => {
+      if (current.status === 'cancelled') throw new HireCancelled(current.reason ?? 'the hire was cancelled');
+      return current.serialNumber && current.serialNumber !== token.serialNumber && current.serialNumber !== replaces && current.status !== 'failed'
         ? undefined
         : {
             ...withoutFields(current, 'reason'),
@@ -340,8 +339,8 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
             serialNumber: token.serialNumber,
             entraUserId: entraUser.id,
             userPrincipalName: entraUser.userPrincipalName,
-          },
-    );
+          };
+    });
     if (!record?.serialNumber || record.serialNumber === token.serialNumber) return token;
     await release(token, `released: another delivery of the hire of ${employeeId} took token ${record.serialNumber}`, false);
     const winner = await inventory.get(record.serialNumber);
@@ -476,9 +475,17 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     for (let unusable = 0; ; unusable++) {
       const allocation = await allocate();
       if (allocation.fresh) await finished('token_reserved');
-      const token = record?.serialNumber === allocation.token.serialNumber && record.entraUserId === entraUser.id
-        ? allocation.token
-        : await recordToken(allocation.token, allocation.replaces, entraUser);
+      let token: TokenRecord;
+      try {
+        token =
+          record?.serialNumber === allocation.token.serialNumber && record.entraUserId === entraUser.id
+            ? allocation.token
+            : await recordToken(allocation.token, allocation.replaces, entraUser);
+      } catch (error) {
+        if (!(error instanceof HireCancelled)) throw error;
+        await release(allocation.token, `released: the hire of ${employeeId} was cancelled (${error.reason})`, false);
+        return { kind: 'cancelled', reason: error.reason };
+      }
       await finished('token_recorded');
 
       try {

@@ -43,7 +43,7 @@ function finalStatus(reason: RevokeReason, token: TokenRecord): TokenStatus {
 }
 
 /** The tokens the user holds (or held, for repeats), most relevant first. */
-async function tokensOf(inventory: Inventory, user: string): Promise<TokenRecord[]> {
+export async function tokensOf(inventory: Inventory, user: string): Promise<TokenRecord[]> {
   const found: TokenRecord[] = [];
   let continuationToken: string | undefined;
   do {
@@ -58,17 +58,20 @@ async function tokensOf(inventory: Inventory, user: string): Promise<TokenRecord
 const isGone = (error: unknown) => error instanceof DirectoryRefusal && (error.status === 404 || error.code === 'Request_ResourceNotFound');
 
 export async function revokeUserToken(deps: RevokeDeps, user: string, reason: RevokeReason, note: string | undefined, context: ActionContext): Promise<TokenActionResult> {
-  const tokens = await tokensOf(deps.inventory, user);
-  const token = tokens[0];
+  const token = (await tokensOf(deps.inventory, user))[0];
   if (!token) return { outcome: 'no_token', detail: `${user} holds no token` };
-
-  const target = finalStatus(reason, token);
   if (!isHeld(token.status) && token.status !== 'revoked') {
     // Already settled: a repeat of the same call is harmless and answers the same.
     if (token.revocationReason === reason) return { outcome: 'done', serialNumber: token.serialNumber, status: token.status, changed: false };
     return { outcome: 'no_token', detail: `${user} holds no token (${token.serialNumber} is already ${token.status})` };
   }
+  return revokeToken(deps, token, reason, note, context);
+}
+
+/** Revokes one token someone holds (or that awaits its return): Entra first, then the seed, then the row. */
+export async function revokeToken(deps: RevokeDeps, token: TokenRecord, reason: RevokeReason, note: string | undefined, context: ActionContext): Promise<TokenActionResult> {
   if (token.status === 'revoked' && reason === 'offboarded') return { outcome: 'done', serialNumber: token.serialNumber, status: 'revoked', changed: false };
+  const target = finalStatus(reason, token);
 
   // 1. Entra first: the method goes, so the token can no longer sign anyone in.
   if (token.entraDeviceId && token.entraUserId && token.status !== 'revoked') {

@@ -1,4 +1,5 @@
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
+import { handleHrEvent } from '../../shared/workflows/handleHrEvent';
 import { generateSeed, totpCode } from '../../shared/domain/seed';
 import { isHeld, type TokenRecord } from '../../shared/domain/token';
 import {
@@ -13,7 +14,6 @@ import {
   type SeedVault,
 } from '../../shared/ports';
 import {
-  handleHrEvent,
   JOINER_STEPS,
   ProvisioningGaveUp,
   provisionJoiner,
@@ -585,15 +585,16 @@ describe('provisionJoiner', () => {
   });
 
   describe('terminations and updates', () => {
-    it('records a termination as a leaver pending revocation and cancels a hire that comes after it', async () => {
+    it('offboards a termination that is due (nothing to revoke here) and cancels a hire that comes after it', async () => {
       const s = scene();
       const termination = hire({ eventId: 'evt-t', type: 'employee.terminated', terminationDate: '2026-03-01' });
-      expect(await handleHrEvent(termination, s.deps, firstTry)).toEqual({ kind: 'recorded', status: 'pending_revocation' });
-      expect(s.provisioning.leaver('E1001')).toMatchObject({ status: 'pending_revocation', terminationDate: '2026-03-01', eventIds: ['evt-t'] });
+      expect(await handleHrEvent(termination, s.deps, firstTry)).toEqual({ kind: 'recorded', status: 'completed' });
+      expect(s.provisioning.leaver('E1001')).toMatchObject({ status: 'completed', reason: 'offboarded: held no token', terminationDate: '2026-03-01', eventIds: ['evt-t'] });
 
       const outcome = await handleHrEvent(hire({ eventId: 'evt-h', hireDate: '2026-02-01' }), s.deps, firstTry);
-      expect(outcome).toEqual({ kind: 'cancelled', reason: 'employee terminated on 2026-03-01; the hire is not provisioned' });
-      expect(s.provisioning.joiner('E1001')?.status).toBe('cancelled');
+      // The leaver left a cancelled joiner record, which the hire finds first.
+      expect(outcome).toEqual({ kind: 'already_done', status: 'cancelled' });
+      expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'cancelled', reason: 'employee terminated on 2026-03-01; the hire is not provisioned' });
       expect(heldTokens(s, 'E1001')).toEqual([]);
       expect(s.directory.calls).toEqual([]);
     });

@@ -3,7 +3,7 @@ import { TableClient } from '@azure/data-tables';
 import { startLocalHost, type LocalHost } from '../../../dev/host/server';
 import { TABLES } from '../../../shared/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
-import { allTokens, eventually, importTokens, JOINER_HOST_JSON, provisioningOf, seedsIn, sendHire } from './helpers';
+import { allTokens, eventually, importTokens, JOINER_HOST_JSON, provisioningOf, seedsIn, sendHire } from '../../support/hr';
 
 const HIRES = 50;
 const employee = (n: number) => `E${2000 + n}`;

@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../../support/app';
-import { allTokens, hrPoisonQueue, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, seedsIn, sendHire } from './helpers';
+import { allTokens, hrPoisonQueue, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, seedsIn, sendHire } from '../../support/hr';
 
 const employee = (n: number) => `E${4000 + n}`;
 const upn = (n: number) => `user${4000 + n}@contoso.com`;

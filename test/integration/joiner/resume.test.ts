@@ -1,7 +1,7 @@
 import { InvocationContext } from '@azure/functions';
 import { JOINER_STEPS, type JoinerStep } from '../../../shared/workflows/provisionJoiner';
 import { startTestApp, type TestApp } from '../../support/app';
-import { allTokens, enqueue, importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn } from './helpers';
+import { allTokens, enqueue, importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn } from '../../support/hr';
 
 const employeeOf = (step: JoinerStep) => `E5${String(JOINER_STEPS.indexOf(step) + 1).padStart(3, '0')}`;
 const upnOf = (step: JoinerStep) => `crash-${step.replace(/_/g, '-')}@contoso.com`;

@@ -179,7 +179,7 @@ describe('token import through the admin API', () => {
       contentType: 'application/json',
     });
     expect(again.status).toBe(409);
-    expect((await jsonOf(again)).errors).toEqual([{ path: 'serials.0', message: 'PRG-02: already in the inventory' }]);
+    expect((await jsonOf(again)).errors).toEqual([{ path: 'serials.0', message: 'PRG-02: already in the inventory (in_stock)' }]);
     expect((await app.call('GET', 'tokens/PRG-03', { roles: ['Tokens.Read'] })).status).toBe(404);
   });
 

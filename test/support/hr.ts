@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
-import { generateSeed } from '../../../shared/domain/seed';
-import { signWebhook } from '../../../shared/domain/webhookSignature';
-import { poisonQueueOf, QUEUES } from '../../../shared/storageNames';
-import type { TestApp } from '../../support/app';
+import { generateSeed } from '../../shared/domain/seed';
+import { signWebhook } from '../../shared/domain/webhookSignature';
+import { poisonQueueOf, QUEUES } from '../../shared/storageNames';
+import type { TestApp } from './app';
 
 /** Fast queue retries (no visibility backoff, 200 ms polling) so redeliveries happen within a test. */
-export const JOINER_HOST_JSON = path.resolve(__dirname, '../../fixtures/joiner-host.json');
+export const JOINER_HOST_JSON = path.resolve(__dirname, '../fixtures/joiner-host.json');
 
 export interface HireData {
   employeeId: string;
