@@ -55,6 +55,9 @@ export async function tokensOf(inventory: Inventory, user: string): Promise<Toke
   return found.sort((a, b) => rank(a) - rank(b) || b.updatedAt.localeCompare(a.updatedAt));
 }
 
+/** How many time steps past the current one a resume may use when Entra has seen the current code. */
+const RESUME_STEPS_AHEAD = 3;
+
 const isGone = (error: unknown) => error instanceof DirectoryRefusal && (error.status === 404 || error.code === 'Request_ResourceNotFound');
 
 export async function revokeUserToken(deps: RevokeDeps, user: string, reason: RevokeReason, note: string | undefined, context: ActionContext): Promise<TokenActionResult> {
@@ -151,12 +154,16 @@ export async function resumeUserToken(deps: RevokeDeps, user: string, context: A
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `the seed of ${token.serialNumber} is missing from Key Vault; revoke it and hand out another token` };
   }
   const now = deps.clock.now();
-  try {
-    await deps.directory.activate(token.entraUserId, token.entraDeviceId, totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, now));
-  } catch (error) {
-    // The current code may be the one spent at the last activation; Entra takes the next step's as well.
-    if (!(error instanceof DirectoryRefusal) || error.status !== 400) throw error;
-    await deps.directory.activate(token.entraUserId, token.entraDeviceId, totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, new Date(now.getTime() + token.timeIntervalInSeconds * 1000)));
+  // Entra refuses a code it has already accepted (the last activation's, or a sign-in's in this step) but
+  // takes codes well ahead at activation: try this step's, then the next few.
+  for (let step = 0; ; step++) {
+    const at = new Date(now.getTime() + step * token.timeIntervalInSeconds * 1000);
+    try {
+      await deps.directory.activate(token.entraUserId, token.entraDeviceId, totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, at));
+      break;
+    } catch (error) {
+      if (!(error instanceof DirectoryRefusal) || error.status !== 400 || step >= RESUME_STEPS_AHEAD) throw error;
+    }
   }
   const written = await deps.inventory.replace({ ...token, status: 'active', updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while resuming; retry`);

@@ -1,7 +1,13 @@
 import { TableClient } from '@azure/data-tables';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Secret, TOTP } from 'otpauth';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 
+const run = promisify(execFile);
+const TSX = path.resolve(__dirname, '../../../node_modules/tsx/dist/cli.mjs');
+const OATHCTL = path.resolve(__dirname, '../../../cli/oathctl.ts');
 const HEADER = 'upn,serial number,secret key,time interval,manufacturer,model';
 const codeAt = (seed: string, at: number) => new TOTP({ secret: Secret.fromBase32(seed), period: 30, digits: 6 }).generate({ timestamp: at });
 
@@ -125,5 +131,26 @@ describe('revoking, suspending and resuming a user token', () => {
     expect((await app.call('POST', 'users/edsger@contoso.com/token/suspend', { roles: ['Tokens.Read'] })).status).toBe(403);
     expect(await token('REV-SUS')).toMatchObject({ status: 'active' });
     expect(await device('REV-SUS')).toMatchObject({ status: 'activated' });
+  });
+
+  it('is what oathctl revoke, suspend and resume call, with a readable line for each', async () => {
+    const env = { ...process.env, OATHCTL_URL: app.host.url, OATHCTL_TOKEN: await app.adminToken(['Tokens.Admin']) };
+    const oathctl = async (...args: string[]) => {
+      try {
+        return { code: 0, ...(await run(process.execPath, [TSX, OATHCTL, ...args], { env })) };
+      } catch (error) {
+        return error as { code: number; stdout: string; stderr: string };
+      }
+    };
+    expect((await oathctl('suspend', 'edsger@contoso.com')).stdout.trim()).toBe('REV-SUS: suspended');
+    const resumed = await oathctl('resume', 'E1005', '--json');
+    expect(resumed.stderr).toBe('');
+    expect(resumed.stdout).toContain('"status": "active"');
+    expect((await oathctl('revoke', 'edsger@contoso.com', '--reason', 'stolen', '--note', 'bag taken')).stdout.trim()).toBe('REV-SUS: lost');
+    expect((await oathctl('revoke', 'edsger@contoso.com', '--reason', 'stolen')).stdout.trim()).toBe('REV-SUS: lost (already so; nothing changed)');
+    const missing = await oathctl('revoke', 'nobody@contoso.com', '--reason', 'lost');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('oathctl: 404 Not Found: nobody@contoso.com holds no token');
+    expect((await oathctl('revoke', 'edsger@contoso.com')).code).toBe(2);
   });
 });
