@@ -4,7 +4,9 @@ import { ConfigError } from '../../shared/config';
 import type { DependencyProbe } from '../../shared/ports';
 
 const request = () => new HttpRequest({ method: 'GET', url: 'http://127.0.0.1:7071/api/health' });
-const context = () => new InvocationContext({ functionName: 'health', invocationId: 'test' });
+const logged: string[] = [];
+const context = () =>
+  new InvocationContext({ functionName: 'health', invocationId: 'test', logHandler: (level, ...args) => logged.push(`${level}: ${args.map(String).join(' ')}`) });
 const answering = (name: string): DependencyProbe => ({ name, check: async () => undefined });
 
 describe('GET /api/health', () => {
@@ -34,6 +36,7 @@ describe('GET /api/health', () => {
     expect(body).toMatchObject({ status: 503, detail: 'Not answering: keyVault' });
     expect(body.dependencies).toContainEqual({ name: 'keyVault', ok: false, reason: 'status 403, Forbidden' });
     expect(response.body).not.toContain('secret abc');
+    expect(logged).toContain('warning: health: keyVault (status 403, Forbidden) not answering');
   });
 
   it('answers 503 with the one-line config error when a setting is bad', async () => {
