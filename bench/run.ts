@@ -5,6 +5,7 @@ import { REPO_ROOT } from '../dev/paths';
 import { ensureDevCa } from '../dev/tls';
 import { benchHires } from './hires';
 import { benchImport } from './import';
+import { benchReconcile } from './reconcile';
 
 /**
  * `npm run bench [-- NAME...]`: runs the benchmarks (all, or the ones named), prints their figures and
@@ -20,6 +21,12 @@ const BENCHMARKS: Record<string, () => Promise<object>> = {
   import: async () => {
     const small = await benchImport(2000, 1000);
     const large = await benchImport(10_000, 1000);
+    return { small, large, peakMemoryLargeOverSmall: Math.round((large.hostPeakRssMb / small.hostPeakRssMb) * 100) / 100 };
+  },
+  // A report-only run over 10k and 100k consistent tokens: time, Graph calls against pages, and peak memory of each.
+  reconcile: async () => {
+    const small = await benchReconcile(10_000);
+    const large = await benchReconcile(100_000);
     return { small, large, peakMemoryLargeOverSmall: Math.round((large.hostPeakRssMb / small.hostPeakRssMb) * 100) / 100 };
   },
 };

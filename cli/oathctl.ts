@@ -23,6 +23,9 @@ Commands:
                               take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
   suspend USER                deactivate USER's token for a leave of absence
   resume USER                 activate it again
+  reconcile [--mode report|safe|all] [--report] [--latest]
+                              run a reconciliation now (mode: the service's RECONCILE_REPAIR_MODE unless given);
+                              --report waits for it and prints its report; --latest prints the last report without running
   health                      whether the service and its dependencies answer
 
 Options:
@@ -53,7 +56,80 @@ interface TokenView {
   lastChangeReason: string;
 }
 
-type Out = { json: boolean; print: (text: string) => void; progress: (done: number, total: number) => void };
+type Out = { json: boolean; print: (text: string) => void; progress: (done: number, total: number) => void; dot: (text: string) => void };
+
+interface ReconcileReportView {
+  runId: string;
+  mode: string;
+  requestedBy: string;
+  startedAt: string;
+  durationMs: number;
+  counts: Record<string, number>;
+  drift: Record<string, number>;
+  items: { kind: string; serialNumber?: string; employeeId?: string; secretName?: string; detail: string; repair: string }[];
+  itemsTruncated: boolean;
+  lowStock: { pool: string; available: number; threshold: number }[];
+  repairsQueued: number;
+  graphPages: number;
+  webhookDeliveriesPurged?: number;
+}
+
+/** How long `reconcile --report` waits for the run's report: a large tenant takes minutes. */
+const REPORT_POLLS = 900;
+const REPORT_POLL_MS = 1000;
+
+function printReport(out: Out, report: ReconcileReportView): void {
+  if (out.json) {
+    out.print(JSON.stringify(report, null, 2));
+    return;
+  }
+  const c = report.counts;
+  out.print(
+    `Reconciliation ${report.runId} (mode ${report.mode}, by ${report.requestedBy}) at ${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s: ` +
+      `${c.tokensInInventory ?? 0} tokens, ${c.devicesInEntra ?? 0} Entra devices (${report.graphPages} pages), ${c.seedsInVault ?? 0} seeds, ${c.consistent ?? 0} consistent; ${report.repairsQueued} repairs queued.`,
+  );
+  const kinds = Object.entries(report.drift).filter(([, count]) => count > 0);
+  out.print(kinds.length === 0 ? 'No drift.' : `\n${table(['DRIFT', 'COUNT'], kinds.map(([kind, count]) => [kind, String(count)]))}`);
+  if (report.items.length > 0) {
+    out.print(
+      `\n${table(
+        ['KIND', 'SERIAL', 'SUBJECT', 'REPAIR', 'DETAIL'],
+        report.items.map((i) => [i.kind, i.serialNumber ?? '-', i.employeeId ?? i.secretName ?? '-', i.repair, i.detail]),
+      )}`,
+    );
+    if (report.itemsTruncated) out.print(`(the first ${report.items.length} items; the counts above are complete)`);
+  }
+  if (report.lowStock.length > 0) {
+    out.print(`\n${table(['POOL', 'AVAILABLE', 'THRESHOLD'], report.lowStock.map((l) => [l.pool || '(shared)', String(l.available), String(l.threshold)]))}`);
+  }
+}
+
+async function reconcile(api: ApiClient, out: Out, options: { mode: string | undefined; report: boolean; latest: boolean }): Promise<number> {
+  if (options.mode !== undefined && !['report', 'safe', 'all'].includes(options.mode)) throw new UsageError('--mode must be report, safe or all');
+  if (options.latest) {
+    if (!options.report) throw new UsageError('--latest goes with --report');
+    printReport(out, await api.json<ReconcileReportView>('GET', '/api/reports/reconcile/latest'));
+    return 0;
+  }
+  const started = await api.json<{ runId: string; status: string; mode: string }>('POST', '/api/reconcile', options.mode ? { mode: options.mode } : {});
+  if (!options.report) {
+    out.print(out.json ? JSON.stringify(started, null, 2) : `Reconciliation ${started.runId} queued (mode ${started.mode}). See it with: oathctl reconcile --report --latest`);
+    return 0;
+  }
+  for (let poll = 0; poll < REPORT_POLLS; poll++) {
+    try {
+      const report = await api.json<ReconcileReportView>('GET', `/api/reports/reconcile/${encodeURIComponent(started.runId)}`);
+      if (poll > 0) out.dot('\n');
+      printReport(out, report);
+      return 0;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    }
+    out.dot('.');
+    await new Promise((resolve) => setTimeout(resolve, REPORT_POLL_MS));
+  }
+  throw new ApiError(0, `reconciliation ${started.runId} did not finish within ${(REPORT_POLLS * REPORT_POLL_MS) / 60_000} minutes; see it later with: oathctl reconcile --report --latest`);
+}
 
 async function importFile(api: ApiClient, out: Out, file: string, rowsPerRequest: number): Promise<number> {
   const text = readFileSync(file, 'utf8');
@@ -107,6 +183,9 @@ async function run(argv: string[], out: Out): Promise<number> {
       reason: { type: 'string' },
       note: { type: 'string' },
       all: { type: 'boolean', default: false },
+      mode: { type: 'string' },
+      report: { type: 'boolean', default: false },
+      latest: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -192,6 +271,8 @@ async function run(argv: string[], out: Out): Promise<number> {
       out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: ${result.status}${result.changed ? '' : ' (already so; nothing changed)'}`);
       return 0;
     }
+    case 'reconcile':
+      return reconcile(api, out, { mode: values.mode, report: values.report ?? false, latest: values.latest ?? false });
     case 'health': {
       const response = await fetch(`${(values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071').replace(/\/+$/, '')}/api/health`);
       const body = (await response.json()) as { dependencies?: { name: string; ok: boolean; reason?: string }[]; detail?: string };
@@ -209,6 +290,7 @@ export async function main(argv: string[]): Promise<number> {
     json: false,
     print: (text) => process.stdout.write(`${text}\n`),
     progress: process.stderr.isTTY ? progressBar(process.stderr) : () => undefined,
+    dot: (text) => process.stderr.write(text),
   };
   try {
     return await run(argv, out);

@@ -1,6 +1,7 @@
 import type { Config } from './config';
 import { jwtAdminAuthenticator } from './adapters/adminAuth';
-import { appCredential, graphClient, queueClient, secretClient, tableClient } from './adapters/azureClients';
+import { appCredential, containerClient, graphClient, queueClient, secretClient, tableClient } from './adapters/azureClients';
+import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
 import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
 import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
@@ -9,6 +10,7 @@ import { storageWorkQueue } from './adapters/storageWorkQueue';
 import { tableInventory } from './adapters/tableInventory';
 import { tableProvisioning } from './adapters/tableProvisioning';
 import { tableWebhookEvents } from './adapters/tableWebhookEvents';
+import type { ReconcileMessage } from './domain/drift';
 import type { HrQueueMessage } from './domain/hrEvent';
 import {
   systemClock,
@@ -16,14 +18,19 @@ import {
   type AuditLog,
   type Clock,
   type DependencyProbe,
+  type DeviceCatalog,
   type Directory,
   type Inventory,
+  type ProvisioningScan,
   type ProvisioningStore,
+  type ReportStore,
+  type SeedCatalog,
   type SeedVault,
   type WebhookDeliveries,
+  type WebhookRetention,
   type WorkQueue,
 } from './ports';
-import { QUEUES, TABLES } from './storageNames';
+import { CONTAINERS, QUEUES, TABLES } from './storageNames';
 
 /** Everything the functions need, built from config: the one place where adapters are wired. */
 export interface AppServices {
@@ -38,6 +45,13 @@ export interface AppServices {
   provisioning: ProvisioningStore;
   webhookDeliveries: WebhookDeliveries;
   hrEvents: WorkQueue<HrQueueMessage>;
+  /** Reconciliation: the tenant, the vault and the records read page by page, its queue and its reports. */
+  deviceCatalog: DeviceCatalog;
+  seedCatalog: SeedCatalog;
+  provisioningScan: ProvisioningScan;
+  webhookRetention: WebhookRetention;
+  reconcileWork: WorkQueue<ReconcileMessage>;
+  reports: ReportStore;
 }
 
 export function composeServices(config: Config): AppServices {
@@ -45,17 +59,27 @@ export function composeServices(config: Config): AppServices {
   const secrets = secretClient(config, credential);
   const graph = graphClient(config, credential);
   const tokensTable = tableClient(config.storage, TABLES.tokens);
+  const directory = graphDirectory(graph);
+  const seeds = keyVaultSeedVault(secrets);
+  const provisioning = tableProvisioning(tableClient(config.storage, TABLES.provisioning));
+  const webhookDeliveries = tableWebhookEvents(tableClient(config.storage, TABLES.webhookEvents));
   return {
     config,
     clock: systemClock,
     healthProbes: [storageProbe(tokensTable), keyVaultProbe(secrets), graphProbe(graph)],
     adminAuth: jwtAdminAuthenticator(config.adminAuth),
     inventory: tableInventory(tokensTable),
-    seeds: keyVaultSeedVault(secrets),
-    directory: graphDirectory(graph),
+    seeds,
+    directory,
     audit: tableAuditLog(tableClient(config.storage, TABLES.audit), systemClock),
-    provisioning: tableProvisioning(tableClient(config.storage, TABLES.provisioning)),
-    webhookDeliveries: tableWebhookEvents(tableClient(config.storage, TABLES.webhookEvents)),
+    provisioning,
+    webhookDeliveries,
     hrEvents: storageWorkQueue<HrQueueMessage>(queueClient(config.storage, QUEUES.hrEvents)),
+    deviceCatalog: directory,
+    seedCatalog: seeds,
+    provisioningScan: provisioning,
+    webhookRetention: webhookDeliveries,
+    reconcileWork: storageWorkQueue<ReconcileMessage>(queueClient(config.storage, QUEUES.reconcileWork)),
+    reports: blobReports(containerClient(config.storage, CONTAINERS.reports)),
   };
 }

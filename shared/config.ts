@@ -54,6 +54,10 @@ export const settingsSchema = z.object({
   USER_WAIT_HOURS: wholeNumber(1, 24 * 30).default(72),
   LOW_STOCK_THRESHOLD: wholeNumber(0, 100_000).default(5),
   RECONCILE_SCHEDULE: z.string().trim().regex(NCRONTAB, 'must be a six-field NCRONTAB expression, e.g. "0 0 2 * * *"').default('0 0 2 * * *'),
+  /** What reconciliation may repair: nothing (report), what never destroys anything (safe), or all. */
+  RECONCILE_REPAIR_MODE: z.enum(['report', 'safe', 'all']).default('safe'),
+  /** A joiner or leaver that has not moved for this long is re-driven by reconciliation. */
+  STUCK_SAGA_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -82,6 +86,8 @@ export interface Config {
   userWaitHours: number;
   lowStockThreshold: number;
   reconcileSchedule: string;
+  reconcileRepairMode: 'report' | 'safe' | 'all';
+  stuckSagaMinutes: number;
   credential: AppCredential;
 }
 
@@ -172,6 +178,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     userWaitHours: s.USER_WAIT_HOURS,
     lowStockThreshold: s.LOW_STOCK_THRESHOLD,
     reconcileSchedule: s.RECONCILE_SCHEDULE,
+    reconcileRepairMode: s.RECONCILE_REPAIR_MODE,
+    stuckSagaMinutes: s.STUCK_SAGA_MINUTES,
     credential: credentialFrom(s),
   });
 }

@@ -226,3 +226,42 @@ export interface ProvisioningStore {
   /** Writes `record` if the row still has `record.etag`. */
   replace(record: ProvisioningRecord): Promise<ProvisioningRecord | 'conflict'>;
 }
+
+/** Entra's whole hardware OATH inventory, one Graph page at a time (reconciliation: never the whole tenant at once). */
+export interface DeviceCatalog {
+  /** Each item is one Graph page (`$top` = pageSize, then @odata.nextLink). */
+  devicePages(pageSize?: number): AsyncIterable<EntraDevice[]>;
+}
+
+/** A Key Vault secret as reconciliation lists it: its name and metadata, never its value. */
+export interface SeedSecretInfo {
+  name: string;
+  /** Tagged managedBy entra-oath-tokens, i.e. written by this app. */
+  managedByUs: boolean;
+  updatedOn?: Date;
+}
+
+export interface SeedCatalog {
+  /** Every enabled secret in the vault, one Key Vault page at a time; names and tags only. */
+  secretPages(): AsyncIterable<SeedSecretInfo[]>;
+  /** One secret's metadata, or undefined when there is none under that name. */
+  describe(name: string): Promise<SeedSecretInfo | undefined>;
+}
+
+/** Every provisioning record, one page at a time. */
+export interface ProvisioningScan {
+  pages(pageSize?: number): AsyncIterable<ProvisioningRecord[]>;
+}
+
+/** Webhook deliveries are kept only as long as a redelivery can come. */
+export interface WebhookRetention {
+  /** Deletes deliveries first received before `cutoff` (ISO); answers how many went. */
+  purgeReceivedBefore(cutoff: string): Promise<number>;
+}
+
+/** Reconciliation reports (JSON documents), by run id, and the latest one. */
+export interface ReportStore {
+  save(runId: string, report: object): Promise<void>;
+  get(runId: string): Promise<unknown>;
+  latest(): Promise<unknown>;
+}

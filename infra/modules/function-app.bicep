@@ -131,6 +131,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PROVISION_LEAD_DAYS: string(provisionLeadDays)
     LOW_STOCK_THRESHOLD: string(lowStockThreshold)
     RECONCILE_SCHEDULE: reconcileSchedule
+    // Reconciliation repairs what never destroys anything; stuck joiners/leavers are re-driven after an hour.
+    RECONCILE_REPAIR_MODE: 'safe'
+    STUCK_SAGA_MINUTES: '60'
   }
 }
 

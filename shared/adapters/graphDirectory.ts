@@ -1,5 +1,5 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
-import { DirectoryRefusal, type Directory, type EntraDevice, type EntraUser, type NewEntraDevice } from '../ports';
+import { DirectoryRefusal, type DeviceCatalog, type Directory, type EntraDevice, type EntraUser, type NewEntraDevice } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -67,7 +67,15 @@ function toUser(raw: Record<string, unknown>): EntraUser {
 
 const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
 
-export function graphDirectory(graph: GraphClient): Directory {
+/** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
+export const DEVICE_PAGE_SIZE = 100;
+
+interface DevicePage {
+  value?: Record<string, unknown>[];
+  '@odata.nextLink'?: unknown;
+}
+
+export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog {
   const createOne = async (device: NewEntraDevice): Promise<EntraDevice> =>
     toDevice((await call(() => graph.api(DEVICES).post(device))) as Record<string, unknown>);
 
@@ -114,6 +122,16 @@ export function graphDirectory(graph: GraphClient): Directory {
 
   return {
     findDeviceBySerial,
+
+    async *devicePages(pageSize = DEVICE_PAGE_SIZE) {
+      let page = (await call(() => graph.api(DEVICES).top(pageSize).get())) as DevicePage;
+      for (;;) {
+        yield (page.value ?? []).map(toDevice);
+        const next = page['@odata.nextLink'];
+        if (typeof next !== 'string' || next === '') return;
+        page = (await call(() => graph.api(next).get())) as DevicePage;
+      }
+    },
 
     async createDevices(devices) {
       const results = [];

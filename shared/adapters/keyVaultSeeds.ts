@@ -1,5 +1,5 @@
-import type { SecretClient } from '@azure/keyvault-secrets';
-import type { SeedTags, SeedVault } from '../ports';
+import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
+import type { SeedCatalog, SeedSecretInfo, SeedTags, SeedVault } from '../ports';
 import { errorCodesOf, statusOf } from './sdkErrors';
 
 /**
@@ -8,8 +8,35 @@ import { errorCodesOf, statusOf } from './sdkErrors';
  */
 export const SEED_CONTENT_TYPE = 'application/vnd.oath-totp-seed; encoding=base32';
 
-export function keyVaultSeedVault(secrets: SecretClient, options: { pollIntervalMs?: number } = {}): SeedVault {
+/** The tag every seed this app writes carries. */
+const MANAGED_BY = 'entra-oath-tokens';
+
+function secretInfo(properties: SecretProperties): SeedSecretInfo {
   return {
+    name: properties.name,
+    managedByUs: properties.tags?.managedBy === MANAGED_BY,
+    ...(properties.updatedOn ? { updatedOn: properties.updatedOn } : properties.createdOn ? { updatedOn: properties.createdOn } : {}),
+  };
+}
+
+export function keyVaultSeedVault(secrets: SecretClient, options: { pollIntervalMs?: number } = {}): SeedVault & SeedCatalog {
+  return {
+    async *secretPages() {
+      for await (const page of secrets.listPropertiesOfSecrets().byPage()) {
+        yield page.filter((properties) => properties.enabled !== false).map(secretInfo);
+      }
+    },
+
+    async describe(name) {
+      try {
+        // Key Vault has no metadata-only read of the current version; the value is dropped here.
+        return secretInfo((await secrets.getSecret(name)).properties);
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+
     async put(name, seed, tags: SeedTags) {
       try {
         await secrets.setSecret(name, seed, {
@@ -21,7 +48,7 @@ export function keyVaultSeedVault(secrets: SecretClient, options: { pollInterval
             timeIntervalInSeconds: String(tags.timeIntervalInSeconds),
             hashFunction: tags.hashFunction,
             seedOrigin: tags.seedOrigin,
-            managedBy: 'entra-oath-tokens',
+            managedBy: MANAGED_BY,
           },
         });
         return 'stored';

@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import type { ProvisioningKind, ProvisioningRecord, ProvisioningStatus, ProvisioningStore } from '../ports';
+import type { ProvisioningKind, ProvisioningRecord, ProvisioningScan, ProvisioningStatus, ProvisioningStore } from '../ports';
 import { statusOf } from './sdkErrors';
 import { tableCreatedOnce } from './tableSetup';
 
@@ -78,11 +78,18 @@ function fromEntity(entity: TableEntityResult<ProvisioningEntity>): Provisioning
   return record;
 }
 
-export function tableProvisioning(table: TableClient): ProvisioningStore {
+export function tableProvisioning(table: TableClient): ProvisioningStore & ProvisioningScan {
   const ensureTable = tableCreatedOnce(table);
   const withEtag = (record: ProvisioningRecord, etag: string | undefined): ProvisioningRecord => ({ ...record, ...(etag ? { etag } : {}) });
 
   return {
+    async *pages(pageSize = 1000) {
+      await ensureTable();
+      for await (const page of table.listEntities<ProvisioningEntity>().byPage({ maxPageSize: pageSize })) {
+        yield page.map(fromEntity);
+      }
+    },
+
     async get(employeeId, kind) {
       await ensureTable();
       try {

@@ -1,5 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
-import type { DeliveryState, WebhookDeliveries } from '../ports';
+import { odata, type TableClient } from '@azure/data-tables';
+import type { DeliveryState, WebhookDeliveries, WebhookRetention } from '../ports';
 import { statusOf } from './sdkErrors';
 import { tableCreatedOnce } from './tableSetup';
 
@@ -20,9 +20,27 @@ interface DeliveryEntity {
 
 const ROW = '';
 
-export function tableWebhookEvents(table: TableClient): WebhookDeliveries {
+export function tableWebhookEvents(table: TableClient): WebhookDeliveries & WebhookRetention {
   const ensureTable = tableCreatedOnce(table);
   return {
+    async purgeReceivedBefore(cutoff) {
+      await ensureTable();
+      let purged = 0;
+      const old = table.listEntities<DeliveryEntity>({ queryOptions: { filter: odata`receivedAt lt ${cutoff}`, select: ['PartitionKey', 'RowKey'] } });
+      for await (const page of old.byPage({ maxPageSize: 100 })) {
+        for (const row of page) {
+          try {
+            await table.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag ?? '*' });
+            purged++;
+          } catch (error) {
+            // Gone already (another run), or just re-claimed by a redelivery: either way, not ours to delete.
+            if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+          }
+        }
+      }
+      return purged;
+    },
+
     async claim(eventId, facts) {
       await ensureTable();
       try {

@@ -28,6 +28,8 @@ describe('parseConfig', () => {
     expect(config.userWaitHours).toBe(72);
     expect(config.lowStockThreshold).toBe(5);
     expect(config.reconcileSchedule).toBe('0 0 2 * * *');
+    expect(config.reconcileRepairMode).toBe('safe');
+    expect(config.stuckSagaMinutes).toBe(60);
     expect(config.hrWebhookSecrets).toHaveLength(2);
     expect(config.credential).toEqual({ kind: 'managedIdentity' });
     expect(Object.isFrozen(config)).toBe(true);
@@ -49,6 +51,9 @@ describe('parseConfig', () => {
     ['LOW_STOCK_THRESHOLD', '-1', 'Setting LOW_STOCK_THRESHOLD: must be a whole number'],
     ['RECONCILE_SCHEDULE', '0 2 * * *', 'Setting RECONCILE_SCHEDULE: must be a six-field NCRONTAB'],
     ['GRAPH_API_VERSION', 'v1.0', 'Setting GRAPH_API_VERSION:'],
+    ['RECONCILE_REPAIR_MODE', 'everything', 'Setting RECONCILE_REPAIR_MODE:'],
+    ['STUCK_SAGA_MINUTES', '0', 'Setting STUCK_SAGA_MINUTES:'],
+    ['STUCK_SAGA_MINUTES', 'an hour', 'Setting STUCK_SAGA_MINUTES: must be a whole number'],
   ])('names %s when it is %p', (name, value, expected) => {
     const message = errorOf({ ...valid, [name]: value });
     expect(message.startsWith(expected)).toBe(true);

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TableClient, type TransactionAction } from '@azure/data-tables';
+import { Secret } from 'otpauth';
+import { graphEmulatorControl } from '../dev/graph/control';
+import { REPO_ROOT } from '../dev/paths';
+import { freePort } from '../dev/ports';
+import { startStack } from '../dev/stack';
+import { appCredential, secretClient } from '../shared/adapters/azureClients';
+import { mapWithLimit } from '../shared/concurrency';
+import type { ReconcileReport } from '../shared/domain/drift';
+import { seedSecretName, serialKey } from '../shared/domain/token';
+import { TABLES } from '../shared/storageNames';
+
+/**
+ * Reconcile benchmark: N consistent tokens (Entra devices, inventory rows, seeds) loaded straight into
+ * the emulators, then one report-only run in a local host of its own process, under a heap cap, so
+ * its peak memory is the scan's alone. Graph answers 100 devices a page (its default) after a small latency.
+ */
+export interface ReconcileFigures {
+  tokens: number;
+  loadSeconds: number;
+  seconds: number;
+  graphPages: number;
+  graphCalls: number;
+  driftFound: number;
+  consistent: number;
+  hostPeakRssMb: number;
+  hostHeapCapMb: number;
+}
+
+const HOST_HEAP_CAP_MB = 128;
+const GRAPH_LATENCY_MS = 5;
+const SEED_CHUNK = 5000;
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+async function waitForHealth(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    try {
+      if ((await fetch(`${url}/api/health`)).status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the local host did not become healthy');
+}
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+export async function benchReconcile(tokens: number): Promise<ReconcileFigures> {
+  const stack = await startStack({ keyVaultCreateLimit: { requests: 1_000_000, windowMs: 10_000 } });
+  const graph = graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem });
+  const loadStarted = process.hrtime.bigint();
+  try {
+    const serials = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `RB-${String(from + i).padStart(7, '0')}`);
+    const table = TableClient.fromConnectionString(stack.azurite.connectionString, TABLES.tokens, { allowInsecureConnection: true });
+    await table.createTable();
+    const settings = stack.appSettings;
+    const vault = secretClient(
+      { keyVaultUrl: settings.KEY_VAULT_URL ?? '' },
+      appCredential({ kind: 'clientSecret', tenantId: settings.AZURE_TENANT_ID ?? '', clientId: settings.AZURE_CLIENT_ID ?? '', clientSecret: settings.AZURE_CLIENT_SECRET ?? '', authorityHost: settings.AZURE_AUTHORITY_HOST ?? '' }),
+    );
+    const past = new Date(Date.now() - 24 * 3600_000).toISOString();
+    for (let start = 0; start < tokens; start += SEED_CHUNK) {
+      const chunk = serials(start, Math.min(tokens, start + SEED_CHUNK));
+      const seeds = chunk.map(() => new Secret({ size: 20 }).base32);
+      const { ids } = await graph.seedDevices(chunk.map((serialNumber, i) => ({ serialNumber, manufacturer: 'Token2', model: 'C302', secretKey: seeds[i] ?? '', timeIntervalInSeconds: 30 })));
+      const batches: TransactionAction[][] = [];
+      for (let i = 0; i < chunk.length; i += 100) {
+        batches.push(
+          chunk.slice(i, i + 100).map((serial, j): TransactionAction => [
+            'create',
+            {
+              partitionKey: 'token',
+              rowKey: serialKey(serial),
+              serialNumber: serial,
+              manufacturer: 'Token2',
+              model: 'C302',
+              timeIntervalInSeconds: 30,
+              hashFunction: 'hmacsha1',
+              seedOrigin: 'vendor',
+              pool: `site${(i + j) % 10}`,
+              status: 'in_stock',
+              seedSecretName: seedSecretName(serial),
+              entraDeviceId: ids[i + j] ?? '',
+              createdAt: past,
+              updatedAt: past,
+              lastChangeReason: 'bench',
+            },
+          ]),
+        );
+      }
+      await mapWithLimit(batches, 8, (batch) => table.submitTransaction(batch));
+      await mapWithLimit(chunk, 64, (serial, i) => vault.setSecret(seedSecretName(serial), seeds[i] ?? '', { tags: { managedBy: 'entra-oath-tokens' } }));
+    }
+    const loadSeconds = Number(process.hrtime.bigint() - loadStarted) / 1e9;
+
+    const port = await freePort();
+    const host = spawn(process.execPath, [`--max-old-space-size=${HOST_HEAP_CAP_MB}`, path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js'), '--port', String(port)], {
+      env: { ...process.env, ...stack.appSettings, LOW_STOCK_THRESHOLD: '0', NODE_EXTRA_CA_CERTS: stack.ca.certPath },
+      stdio: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHealth(url);
+      await graph.setFaults({ latencyMs: GRAPH_LATENCY_MS });
+      const before = sum((await graph.stats()).requests);
+      const token = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin', 'Tokens.Read'], name: 'bench' });
+      const headers = { authorization: `Bearer ${token}` };
+      const started = await fetch(`${url}/api/reconcile`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"mode":"report"}' });
+      if (started.status !== 202) throw new Error(`POST /api/reconcile answered ${started.status}`);
+      const { runId } = (await started.json()) as { runId: string };
+      let report: ReconcileReport | undefined;
+      for (let poll = 0; !report; poll++) {
+        if (poll > 6000) throw new Error('the reconciliation did not finish within 10 minutes');
+        const answer = await fetch(`${url}/api/reports/reconcile/${runId}`, { headers });
+        if (answer.status === 200) report = (await answer.json()) as ReconcileReport;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const graphCalls = sum((await graph.stats()).requests) - before;
+      return {
+        tokens,
+        loadSeconds: Math.round(loadSeconds * 10) / 10,
+        seconds: Math.round(report.durationMs / 100) / 10,
+        graphPages: report.graphPages,
+        graphCalls,
+        driftFound: Object.values(report.drift).reduce((a, b) => a + b, 0),
+        consistent: report.counts.consistent,
+        hostPeakRssMb: peakRssMb(host.pid ?? 0),
+        hostHeapCapMb: HOST_HEAP_CAP_MB,
+      };
+    } finally {
+      host.kill('SIGTERM');
+      await new Promise((resolve) => host.once('exit', resolve));
+    }
+  } finally {
+    await stack.stop();
+  }
+}

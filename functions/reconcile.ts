@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
+import { z } from 'zod';
+import { actorOf, authorize, mediaTypeOf, readBody } from '../shared/adminRequest';
+import type { AppServices } from '../shared/composition';
+import { REPAIR_MODES, type RepairMode } from '../shared/domain/drift';
+import { httpFunction, timerFunction } from '../shared/hosting';
+import { json, problem } from '../shared/problem';
+import { services } from '../shared/runtime';
+
+/**
+ * Starting a reconciliation: the nightly timer and POST /api/reconcile only put a 'run' message on
+ * the reconcile-work queue (so both stay short); reconcileWorker does the scan.
+ */
+
+/** Sortable by time, unique, and safe in a blob name and a log line. */
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+const bodySchema = z.object({ mode: z.enum(REPAIR_MODES as [RepairMode, ...RepairMode[]], { message: `must be one of ${REPAIR_MODES.join(', ')}` }).optional() }).strict();
+
+type Needs = Pick<AppServices, 'config' | 'clock' | 'adminAuth' | 'reconcileWork'>;
+
+/** POST /api/reconcile: runs one now; `{"mode": "report"|"safe"|"all"}` overrides RECONCILE_REPAIR_MODE for this run. */
+export function reconcileHandler(getServices: () => Needs) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
+    if ('response' in auth) return auth.response;
+    const raw = await readBody(request, 4 * 1024);
+    if (!raw) return problem(413, 'The request is larger than 4 KB');
+    let input: unknown = {};
+    if (raw.length > 0) {
+      if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
+      try {
+        input = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return problem(400, 'The body is not valid JSON');
+      }
+    }
+    const parsed = bodySchema.safeParse(input);
+    if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    const mode = parsed.data.mode ?? app.config.reconcileRepairMode;
+    const runId = newRunId(app.clock.now());
+    await app.reconcileWork.send({ kind: 'run', runId, requestedBy: actorOf(auth.principal).slice(0, 300), mode });
+    context.log(`reconciliation ${runId} queued (mode ${mode}) by ${actorOf(auth.principal)}`);
+    return json(202, { runId, status: 'queued', mode }, { location: `/api/reports/reconcile/${runId}` });
+  };
+}
+
+/** The RECONCILE_SCHEDULE timer: queues a run in the configured mode. */
+export function reconcileTimerHandler(getServices: () => Needs) {
+  return async (_timer: Timer, context: InvocationContext): Promise<void> => {
+    const app = getServices();
+    const runId = newRunId(app.clock.now());
+    await app.reconcileWork.send({ kind: 'run', runId, requestedBy: 'schedule', mode: app.config.reconcileRepairMode });
+    context.log(`reconciliation ${runId} queued by the schedule (mode ${app.config.reconcileRepairMode})`);
+  };
+}
+
+httpFunction('reconcile', { route: 'reconcile', methods: ['POST'], handler: reconcileHandler(services) });
+timerFunction('reconcileTimer', { schedule: '%RECONCILE_SCHEDULE%', handler: reconcileTimerHandler(services) });

@@ -1,0 +1,69 @@
+import type { InvocationContext } from '@azure/functions';
+import type { AppServices } from '../shared/composition';
+import { reconcileMessageSchema } from '../shared/domain/drift';
+import { queueFunction } from '../shared/hosting';
+import { services } from '../shared/runtime';
+import { QUEUES } from '../shared/storageNames';
+import { runReconciliation } from '../shared/workflows/reconcile';
+import { runRepair } from '../shared/workflows/reconcileRepairs';
+
+/**
+ * The reconcile-work queue: a 'run' message scans and queues one message per repair; every other
+ * message is one repair. A failure throws, so the host retries it (poison after maxDequeueCount).
+ */
+export function reconcileWorkerHandler(getServices: () => AppServices) {
+  return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
+    const parsed = reconcileMessageSchema.safeParse(queueItem);
+    if (!parsed.success) {
+      throw new Error(`reconcile-work message is not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'} ${i.message}`).join('; ')}`);
+    }
+    const message = parsed.data;
+    const app = getServices();
+    const settings = { lowStockThreshold: app.config.lowStockThreshold, stuckSagaMinutes: app.config.stuckSagaMinutes, provisionLeadDays: app.config.provisionLeadDays };
+
+    if (message.kind === 'run') {
+      if (await app.reports.get(message.runId)) {
+        context.log(`reconciliation ${message.runId} already ran; this delivery is a repeat`);
+        return;
+      }
+      const report = await runReconciliation(
+        { runId: message.runId, requestedBy: message.requestedBy, mode: message.mode },
+        {
+          inventory: app.inventory,
+          devices: app.deviceCatalog,
+          seedCatalog: app.seedCatalog,
+          provisioningScan: app.provisioningScan,
+          webhookRetention: app.webhookRetention,
+          work: app.reconcileWork,
+          reports: app.reports,
+          clock: app.clock,
+          warn: (line) => context.warn(line),
+          settings,
+        },
+      );
+      const found = Object.entries(report.drift)
+        .filter(([, count]) => count > 0)
+        .map(([kind, count]) => `${kind}=${count}`)
+        .join(' ');
+      context.log(
+        `reconciliation ${report.runId} (${report.mode}) done in ${report.durationMs} ms: ${report.counts.tokensInInventory} tokens, ${report.counts.devicesInEntra} devices, ${report.counts.seedsInVault} seeds, ${report.counts.consistent} consistent; ${found || 'no drift'}; ${report.repairsQueued} repairs queued`,
+      );
+      return;
+    }
+
+    const outcome = await runRepair(message, {
+      inventory: app.inventory,
+      directory: app.directory,
+      seeds: app.seeds,
+      seedCatalog: app.seedCatalog,
+      provisioning: app.provisioning,
+      hrEvents: app.hrEvents,
+      audit: app.audit,
+      clock: app.clock,
+      settings,
+    });
+    context.log(`reconciliation ${message.runId} ${message.kind}: ${outcome.outcome} (${outcome.detail})`);
+  };
+}
+
+queueFunction('reconcileWorker', { queueName: QUEUES.reconcileWork, handler: reconcileWorkerHandler(services) });

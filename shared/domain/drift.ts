@@ -1,0 +1,360 @@
+import { z } from 'zod';
+import { EMPLOYEE_ID_PATTERN, instantOf, MAX_QUEUE_DELAY_SECONDS, provisioningDueAt, type HrQueueMessage } from './hrEvent';
+import { isHeld, SERIAL_PATTERN, serialKey, type TokenRecord, type TokenStatus } from './token';
+
+/**
+ * Reconciliation's rules, pure: how a token's inventory row, its Entra device, its seed secret and
+ * the provisioning records are compared, what each kind of drift is called (the names are part of
+ * the report's contract), and which repair fits it. The workflow feeds it one item at a time.
+ */
+
+export type RepairMode = 'report' | 'safe' | 'all';
+export const REPAIR_MODES: readonly RepairMode[] = ['report', 'safe', 'all'];
+
+export const DRIFT_KINDS = [
+  'unknown_in_entra',
+  'missing_in_entra',
+  'assigned_elsewhere',
+  'unassigned_in_entra',
+  'activated_outside',
+  'status_mismatch',
+  'failed_activation',
+  'seed_missing',
+  'orphan_seed',
+  'stuck_saga',
+  'low_stock',
+] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
+
+export type RepairKind = 'retry_activation' | 'redrive' | 'sync_status' | 'destroy_orphan_seed' | 'quarantine';
+
+/** Repairs that never destroy anything: the default mode runs only these. */
+const SAFE_REPAIRS: readonly RepairKind[] = ['retry_activation', 'redrive', 'sync_status'];
+
+export function repairAllowed(repair: RepairKind, mode: RepairMode): boolean {
+  if (mode === 'report') return false;
+  return mode === 'all' || SAFE_REPAIRS.includes(repair);
+}
+
+export interface DriftFinding {
+  kind: DriftKind;
+  serialNumber?: string;
+  employeeId?: string;
+  secretName?: string;
+  recordKind?: 'joiner' | 'leaver';
+  detail: string;
+  /** The repair that fits, if any; whether it runs depends on the mode. */
+  repair?: RepairKind;
+}
+
+/** A token changed this recently may be between two writes of a hire or a revoke: left for the next run. */
+export const RECENT_CHANGE_MS = 5 * 60_000;
+
+/** Neither compared nor repaired: a hire holds it, or it changed a moment ago. */
+export function inFlight(token: TokenRecord, now: Date, recentChangeMs: number): boolean {
+  return token.status === 'reserved' || now.getTime() - instantOf(token.updatedAt).getTime() < recentChangeMs;
+}
+
+/** The Entra side of a device, as reconciliation reads it. */
+export interface DeviceFacts {
+  id: string;
+  serialNumber: string;
+  status: 'available' | 'assigned' | 'activated' | 'failedActivation';
+  assignedTo?: { id: string };
+}
+
+/** Entra's status an inventory status agrees with, for a token held by the same user. */
+function entraAgrees(inventory: TokenStatus, entra: DeviceFacts['status']): boolean {
+  if (inventory === 'active') return entra === 'activated';
+  if (inventory === 'assigned' || inventory === 'suspended') return entra === 'assigned';
+  return false;
+}
+
+/** Tokens that may be handed out or are held: a missing seed or Entra record matters for them. */
+const IN_SERVICE: readonly TokenStatus[] = ['in_stock', 'assigned', 'active', 'suspended', 'revoked'];
+/** States reconciliation may quarantine from (the token lifecycle's legal transitions). */
+const QUARANTINABLE: readonly TokenStatus[] = ['in_stock', 'assigned', 'active', 'suspended', 'revoked'];
+
+const quarantineIfAllowed = (status: TokenStatus): { repair?: RepairKind } => (QUARANTINABLE.includes(status) ? { repair: 'quarantine' } : {});
+
+/**
+ * Pass A: one Entra device against the inventory row of its serial (undefined when there is none).
+ * 'in_flight' when the row must be left alone this run.
+ */
+export function classifyDevice(device: DeviceFacts, token: TokenRecord | undefined, now: Date, recentChangeMs = RECENT_CHANGE_MS): DriftFinding[] | 'in_flight' {
+  const serialNumber = token?.serialNumber ?? device.serialNumber;
+  if (!token) return [{ kind: 'unknown_in_entra', serialNumber, detail: `Entra has device ${device.id} (${device.status}) that the inventory does not know; left as it is (uploaded by hand?)` }];
+  if (inFlight(token, now, recentChangeMs)) return 'in_flight';
+  const holder = token.employeeId ? { employeeId: token.employeeId } : {};
+  const entraHolder = device.assignedTo?.id;
+  switch (token.status) {
+    case 'quarantined':
+      // Set aside for an admin, who reads why in lastChangeReason.
+      return [];
+    case 'lost':
+    case 'retired':
+      return [
+        entraHolder
+          ? { kind: 'activated_outside', serialNumber, ...holder, detail: `inventory says ${token.status}, but Entra has it ${device.status} for user ${entraHolder}` }
+          : { kind: 'status_mismatch', serialNumber, ...holder, detail: `inventory says ${token.status}, but the device is still registered in Entra (${device.status})` },
+      ];
+    case 'in_stock':
+    case 'revoked':
+      if (entraHolder) {
+        return [{ kind: 'activated_outside', serialNumber, ...holder, detail: `inventory says ${token.status}, but Entra has it ${device.status} for user ${entraHolder}`, ...quarantineIfAllowed(token.status) }];
+      }
+      if (token.entraDeviceId !== device.id) {
+        return [{ kind: 'status_mismatch', serialNumber, detail: `registered in Entra as ${device.id}, but the inventory has ${token.entraDeviceId ?? 'no device id'}`, repair: 'sync_status' }];
+      }
+      return [];
+    default:
+      break;
+  }
+  // Held: assigned, active or suspended.
+  if (!entraHolder) {
+    return [{ kind: 'unassigned_in_entra', serialNumber, ...holder, detail: `inventory says ${token.status} for ${token.userPrincipalName ?? token.employeeId ?? 'its holder'}, but the device is ${device.status} in Entra`, ...quarantineIfAllowed(token.status) }];
+  }
+  if (entraHolder !== token.entraUserId) {
+    return [
+      {
+        kind: 'assigned_elsewhere',
+        serialNumber,
+        ...holder,
+        detail: `inventory holder is ${token.entraUserId ?? 'unknown'} (${token.userPrincipalName ?? token.employeeId ?? '?'}), Entra has user ${entraHolder}`,
+        ...quarantineIfAllowed(token.status),
+      },
+    ];
+  }
+  if (device.status === 'failedActivation') {
+    const retry = token.status === 'assigned' || token.status === 'active';
+    return [{ kind: 'failed_activation', serialNumber, ...holder, detail: `Entra shows a failed activation for ${token.userPrincipalName ?? entraHolder}`, ...(retry ? { repair: 'retry_activation' as const } : {}) }];
+  }
+  if (!entraAgrees(token.status, device.status) || token.entraDeviceId !== device.id) {
+    return [{ kind: 'status_mismatch', serialNumber, ...holder, detail: `inventory says ${token.status}, Entra says ${device.status}${token.entraDeviceId !== device.id ? ` (device id ${token.entraDeviceId ?? 'missing'} vs ${device.id})` : ''}`, repair: 'sync_status' }];
+  }
+  return [];
+}
+
+/**
+ * What sync_status writes: the inventory follows Entra where only the inventory is behind (a crash
+ * between Entra's change and the row's). Undefined when there is nothing such to write.
+ */
+export function syncedToken(token: TokenRecord, device: DeviceFacts, now: Date): TokenRecord | undefined {
+  const findings = classifyDevice(device, token, now, 0);
+  if (findings === 'in_flight' || !findings.some((f) => f.repair === 'sync_status')) return undefined;
+  let status = token.status;
+  if (isHeld(token.status) && device.assignedTo?.id === token.entraUserId) {
+    if (device.status === 'activated') status = 'active';
+    else if (device.status === 'assigned' && token.status === 'active') status = 'suspended';
+  }
+  return {
+    ...token,
+    status,
+    entraDeviceId: device.id,
+    updatedAt: now.toISOString(),
+    lastChangeReason: `reconciled with Entra: ${token.status}${status === token.status ? '' : ` -> ${status}`} (Entra says ${device.status}, device ${device.id})`,
+  };
+}
+
+/** Pass B: what the inventory row says against what passes A and C saw (Bloom filters: "true" may be wrong, "false" never is). */
+export function classifyToken(token: TokenRecord, seen: { inEntra: boolean; seedInVault: boolean }, now: Date, recentChangeMs = RECENT_CHANGE_MS): DriftFinding[] | 'in_flight' {
+  if (inFlight(token, now, recentChangeMs)) return 'in_flight';
+  if (!IN_SERVICE.includes(token.status)) return [];
+  const findings: DriftFinding[] = [];
+  const serialNumber = token.serialNumber;
+  const holder = token.employeeId ? { employeeId: token.employeeId } : {};
+  if (!seen.inEntra && (token.entraDeviceId || isHeld(token.status))) {
+    findings.push({ kind: 'missing_in_entra', serialNumber, ...holder, detail: `inventory says ${token.status}${token.entraDeviceId ? ` with device ${token.entraDeviceId}` : ''}, but Entra has no device with this serial`, ...quarantineIfAllowed(token.status) });
+  } else if (!seen.inEntra && token.status === 'in_stock') {
+    findings.push({ kind: 'missing_in_entra', serialNumber, detail: 'in stock but never registered in Entra (import it again to register it)' });
+  }
+  if (!seen.seedInVault) {
+    findings.push({ kind: 'seed_missing', serialNumber, ...holder, detail: `inventory says ${token.status}, but Key Vault has no secret ${token.seedSecretName}`, ...quarantineIfAllowed(token.status) });
+  }
+  return findings;
+}
+
+/** Stock a hire can take: registered in Entra and free. */
+export const countsAsStock = (token: TokenRecord, inEntra: boolean): boolean => token.status === 'in_stock' && !!token.entraDeviceId && inEntra;
+
+/** A seed's token needs it until the token is gone for good. */
+export const keepsSeed = (status: TokenStatus): boolean => status !== 'lost' && status !== 'retired';
+
+const SEED_NAME = /^seed-([A-Za-z0-9-]+?)(?:--v(\d+))?$/;
+
+/** The serial a seed secret's name belongs to (seed-SERIAL or seed-SERIAL--vN), or undefined for any other secret. */
+export function serialOfSeedName(name: string): string | undefined {
+  const match = SEED_NAME.exec(name);
+  const serial = match?.[1];
+  return serial && SERIAL_PATTERN.test(serial) ? serial : undefined;
+}
+
+export interface SecretFacts {
+  name: string;
+  /** Tagged managedBy entra-oath-tokens: only such secrets are ever destroyed. */
+  managedByUs: boolean;
+  updatedOn?: Date;
+}
+
+/**
+ * Pass C: one secret. `liveSeedName` says whether some token that still needs its seed names it
+ * (from a Bloom filter: a rare false "yes" hides an orphan for this run). A token's row is always
+ * written before its seed, so only a secret written after `scanStartedAt` can belong to a row the
+ * scan did not see yet. Undefined when consistent or not a seed at all.
+ */
+export function classifySecret(secret: SecretFacts, liveSeedName: boolean, scanStartedAt: Date): DriftFinding | undefined {
+  const serialNumber = serialOfSeedName(secret.name);
+  if (!serialNumber || liveSeedName) return undefined;
+  if (secret.updatedOn && secret.updatedOn.getTime() >= scanStartedAt.getTime()) return undefined;
+  return {
+    kind: 'orphan_seed',
+    serialNumber: serialKey(serialNumber),
+    secretName: secret.name,
+    detail: `Key Vault holds ${secret.name}, but no token in the inventory needs it (gone, lost, retired or re-seeded)${secret.managedByUs ? '' : '; not tagged as ours, so never destroyed'}`,
+    ...(secret.managedByUs ? { repair: 'destroy_orphan_seed' as const } : {}),
+  };
+}
+
+/** Whether the seed secret `name` is still needed by the token row read for its serial. */
+export function seedStillNeeded(name: string, token: TokenRecord | undefined): boolean {
+  return !!token && keepsSeed(token.status) && token.seedSecretName === name;
+}
+
+export interface RecordFacts {
+  employeeId: string;
+  kind: 'joiner' | 'leaver';
+  status: string;
+  updatedAt: string;
+  hireDate?: string;
+  terminationDate?: string;
+}
+
+const SETTLED = ['completed', 'failed', 'cancelled'];
+const HOUR_MS = 3600_000;
+
+/**
+ * When a saga in this status should next have moved, if all is well: at once when running, within an
+ * hour when waiting for the user's account, on its due date (at most the queue's 7 days) when deferred.
+ */
+export function nextProgressDue(record: RecordFacts, provisionLeadDays: number): Date | undefined {
+  if (SETTLED.includes(record.status)) return undefined;
+  const updated = instantOf(record.updatedAt).getTime();
+  const longestDelay = updated + MAX_QUEUE_DELAY_SECONDS * 1000;
+  switch (record.status) {
+    case 'waiting_for_user':
+      return new Date(updated + HOUR_MS);
+    case 'deferred': {
+      const due = provisioningDueAt(record.hireDate, provisionLeadDays)?.getTime() ?? longestDelay;
+      return new Date(Math.min(longestDelay, Math.max(updated, due)));
+    }
+    case 'pending_revocation': {
+      const due = record.terminationDate ? instantOf(record.terminationDate).getTime() : longestDelay;
+      return new Date(Math.min(longestDelay, Math.max(updated, due)));
+    }
+    default:
+      return new Date(updated);
+  }
+}
+
+/** Pass D: a joiner or leaver that has not moved for `stuckMinutes` past when it should have. */
+export function classifyRecord(record: RecordFacts, now: Date, settings: { stuckMinutes: number; provisionLeadDays: number }): DriftFinding | undefined {
+  const due = nextProgressDue(record, settings.provisionLeadDays);
+  if (!due || now.getTime() - due.getTime() < settings.stuckMinutes * 60_000) return undefined;
+  return {
+    kind: 'stuck_saga',
+    employeeId: record.employeeId,
+    recordKind: record.kind,
+    detail: `${record.kind} of ${record.employeeId} is ${record.status} and has not moved since ${record.updatedAt}`,
+    repair: 'redrive',
+  };
+}
+
+/** The hr-events message that re-drives a stuck saga: its last event again (the saga is idempotent). */
+export function redriveMessage(record: RecordFacts & { eventIds: string[]; userPrincipalName?: string; location?: string; createdAt: string }): HrQueueMessage | undefined {
+  const eventId = record.eventIds[record.eventIds.length - 1];
+  if (!eventId) return undefined;
+  if (record.kind === 'leaver' && !record.terminationDate) return undefined;
+  return {
+    eventId,
+    type: record.kind === 'joiner' ? 'employee.hired' : 'employee.terminated',
+    employeeId: record.employeeId,
+    ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName } : {}),
+    ...(record.kind === 'joiner' && record.hireDate ? { hireDate: record.hireDate } : {}),
+    ...(record.kind === 'joiner' && record.location ? { location: record.location } : {}),
+    ...(record.kind === 'leaver' && record.terminationDate ? { terminationDate: record.terminationDate } : {}),
+    firstSeenAt: record.createdAt,
+  };
+}
+
+export interface LowStock {
+  pool: string;
+  available: number;
+  threshold: number;
+}
+
+/** Pools whose free, registered tokens are below the threshold ('' is the shared pool). */
+export function lowStockOf(availableByPool: ReadonlyMap<string, number>, threshold: number): LowStock[] {
+  return [...availableByPool.entries()]
+    .filter(([, available]) => available < threshold)
+    .map(([pool, available]) => ({ pool, available, threshold }))
+    .sort((a, b) => a.pool.localeCompare(b.pool));
+}
+
+/** Work items on the reconcile-work queue: a run, or one repair found by a run. No seeds, ever. */
+const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const serial = z.string().regex(SERIAL_PATTERN).max(64);
+export const reconcileMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('run'), runId, requestedBy: z.string().max(300), mode: z.enum(['report', 'safe', 'all']) }),
+  z.object({ kind: z.literal('retry_activation'), runId, serialNumber: serial }),
+  z.object({ kind: z.literal('redrive'), runId, employeeId: z.string().regex(EMPLOYEE_ID_PATTERN), recordKind: z.enum(['joiner', 'leaver']) }),
+  z.object({ kind: z.literal('sync_status'), runId, serialNumber: serial }),
+  z.object({ kind: z.literal('destroy_orphan_seed'), runId, secretName: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/) }),
+  z.object({ kind: z.literal('quarantine'), runId, serialNumber: serial, reason: z.enum(DRIFT_KINDS) }),
+]);
+export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
+export type RepairMessage = Exclude<ReconcileMessage, { kind: 'run' }>;
+
+/** The message for a finding's repair, or undefined when the finding carries too little to act on. */
+export function repairMessageOf(finding: DriftFinding, runIdValue: string): RepairMessage | undefined {
+  switch (finding.repair) {
+    case 'retry_activation':
+    case 'sync_status':
+      return finding.serialNumber ? { kind: finding.repair, runId: runIdValue, serialNumber: finding.serialNumber } : undefined;
+    case 'quarantine':
+      return finding.serialNumber ? { kind: 'quarantine', runId: runIdValue, serialNumber: finding.serialNumber, reason: finding.kind } : undefined;
+    case 'destroy_orphan_seed':
+      return finding.secretName ? { kind: 'destroy_orphan_seed', runId: runIdValue, secretName: finding.secretName } : undefined;
+    case 'redrive':
+      return finding.employeeId && finding.recordKind ? { kind: 'redrive', runId: runIdValue, employeeId: finding.employeeId, recordKind: finding.recordKind } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export interface ReportItem {
+  kind: DriftKind;
+  serialNumber?: string;
+  employeeId?: string;
+  secretName?: string;
+  detail: string;
+  repair: 'queued' | 'none' | 'report_only';
+}
+
+export interface ReconcileReport {
+  runId: string;
+  mode: RepairMode;
+  requestedBy: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  counts: { tokensInInventory: number; devicesInEntra: number; seedsInVault: number; consistent: number; inFlight: number };
+  drift: Record<DriftKind, number>;
+  items: ReportItem[];
+  itemsTruncated: boolean;
+  lowStock: LowStock[];
+  repairsQueued: number;
+  graphPages: number;
+  webhookDeliveriesPurged: number;
+}
+
+export const emptyDriftCounts = (): Record<DriftKind, number> => Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, 0])) as Record<DriftKind, number>;

@@ -1,0 +1,178 @@
+import {
+  classifyDevice,
+  classifyRecord,
+  classifyToken,
+  inFlight,
+  RECENT_CHANGE_MS,
+  redriveMessage,
+  seedStillNeeded,
+  serialOfSeedName,
+  syncedToken,
+  type DriftKind,
+  type RepairMessage,
+} from '../domain/drift';
+import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
+import { totpCode } from '../domain/seed';
+import type { TokenRecord } from '../domain/token';
+import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WorkQueue } from '../ports';
+
+/**
+ * One repair found by a reconciliation run. Each re-reads what it is about (the row with its ETag,
+ * the Entra device, the seed, the provisioning record) and acts only when the drift is still there
+ * and no hire or revoke is busy with the token, so a repair never undoes work running beside it.
+ * Expected outcomes are results; transient failures throw so the host retries the message.
+ */
+
+export interface RepairDeps {
+  inventory: Inventory;
+  directory: Directory;
+  seeds: SeedVault;
+  seedCatalog: SeedCatalog;
+  provisioning: ProvisioningStore;
+  hrEvents: WorkQueue<HrQueueMessage>;
+  audit: AuditLog;
+  clock: Clock;
+  settings: { stuckSagaMinutes: number; provisionLeadDays: number };
+  recentChangeMs?: number;
+}
+
+export type RepairOutcome = { outcome: 'repaired'; detail: string } | { outcome: 'skipped'; detail: string };
+
+const ACTOR = 'reconcile';
+const skipped = (detail: string): RepairOutcome => ({ outcome: 'skipped', detail });
+
+/** Drift kinds a quarantine answers, by what must be re-read to confirm them. */
+const ENTRA_STATE_DRIFT: readonly DriftKind[] = ['activated_outside', 'unassigned_in_entra', 'assigned_elsewhere'];
+
+export async function runRepair(message: RepairMessage, deps: RepairDeps): Promise<RepairOutcome> {
+  const now = deps.clock.now();
+  const recentChangeMs = deps.recentChangeMs ?? RECENT_CHANGE_MS;
+  const audit = (action: string, detail: string, subject: { serialNumber?: string; employeeId?: string }, outcome: 'succeeded' | 'failed' = 'succeeded') =>
+    deps.audit.record({ actor: ACTOR, action: `reconcile.${action}`, correlationId: message.runId, outcome, detail, ...subject });
+
+  /** Why the token must be left alone now, or undefined when a repair may touch it. */
+  const busy = async (token: TokenRecord): Promise<string | undefined> => {
+    if (inFlight(token, now, recentChangeMs)) return `token ${token.serialNumber} is reserved or changed in the last minutes`;
+    if (!token.employeeId) return undefined;
+    const records = await deps.provisioning.list(token.employeeId);
+    const running = records.find(
+      (r) => (r.status === 'in_progress' || r.status === 'queued') && now.getTime() - instantOf(r.updatedAt).getTime() < deps.settings.stuckSagaMinutes * 60_000,
+    );
+    return running ? `the ${running.kind} of ${token.employeeId} is running` : undefined;
+  };
+
+  /** The token row, when it exists and nothing is busy with it. */
+  const freeToken = async (serialNumber: string): Promise<TokenRecord | string> => {
+    const token = await deps.inventory.get(serialNumber);
+    if (!token) return `token ${serialNumber} is no longer in the inventory`;
+    return (await busy(token)) ?? token;
+  };
+
+  switch (message.kind) {
+    case 'sync_status': {
+      const token = await freeToken(message.serialNumber);
+      if (typeof token === 'string') return skipped(token);
+      const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+      if (!device) return skipped(`Entra has no device ${token.serialNumber} any more`);
+      const next = syncedToken(token, device, now);
+      if (!next) return skipped('the inventory agrees with Entra now');
+      const written = await deps.inventory.replace(next);
+      if (written === 'conflict') return skipped(`token ${token.serialNumber} changed meanwhile`);
+      await audit('sync_status', next.lastChangeReason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
+      return { outcome: 'repaired', detail: next.lastChangeReason };
+    }
+
+    case 'retry_activation': {
+      const token = await freeToken(message.serialNumber);
+      if (typeof token === 'string') return skipped(token);
+      const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+      if (!device?.assignedTo) return skipped(`token ${token.serialNumber} is not assigned in Entra any more`);
+      const findings = classifyDevice(device, token, now, 0);
+      if (findings === 'in_flight' || !findings.some((f) => f.repair === 'retry_activation')) return skipped('the activation is no longer failed');
+      const seed = await deps.seeds.get(token.seedSecretName);
+      if (seed === undefined) return skipped(`the seed of ${token.serialNumber} is missing; it cannot be activated`);
+      const userId = device.assignedTo.id;
+      const codeAt = (at: Date) => totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, at);
+      try {
+        try {
+          await deps.directory.activate(userId, device.id, codeAt(now));
+        } catch (error) {
+          // The current code may be one Entra already saw; it takes the next step's as well.
+          if (!(error instanceof DirectoryRefusal) || error.status !== 400) throw error;
+          await deps.directory.activate(userId, device.id, codeAt(new Date(now.getTime() + token.timeIntervalInSeconds * 1000)));
+        }
+      } catch (error) {
+        if (!(error instanceof DirectoryRefusal)) throw error;
+        const detail = `Entra refused the activation of ${token.serialNumber} (${error.code}): ${error.message}`;
+        await audit('retry_activation', detail, { serialNumber: token.serialNumber }, 'failed');
+        return skipped(detail);
+      }
+      if (token.status !== 'active') {
+        await deps.inventory.replace({ ...token, status: 'active', entraDeviceId: device.id, updatedAt: now.toISOString(), lastChangeReason: `activated again by reconciliation (run ${message.runId}) after a failed activation` });
+      }
+      const detail = `activated ${token.serialNumber} for ${token.userPrincipalName ?? userId} with a fresh code`;
+      await audit('retry_activation', detail, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
+      return { outcome: 'repaired', detail };
+    }
+
+    case 'quarantine': {
+      const token = await freeToken(message.serialNumber);
+      if (typeof token === 'string') return skipped(token);
+      let still: boolean;
+      let detail: string;
+      if (ENTRA_STATE_DRIFT.includes(message.reason)) {
+        const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+        const findings = device ? classifyDevice(device, token, now, 0) : 'in_flight';
+        const match = findings === 'in_flight' ? undefined : findings.find((f) => f.kind === message.reason && f.repair === 'quarantine');
+        still = !!match;
+        detail = match?.detail ?? '';
+      } else if (message.reason === 'missing_in_entra' || message.reason === 'seed_missing') {
+        const missingInEntra = message.reason === 'missing_in_entra';
+        const absent = missingInEntra ? !(await deps.directory.findDeviceBySerial(token.serialNumber)) : !(await deps.seedCatalog.describe(token.seedSecretName));
+        const findings = absent ? classifyToken(token, { inEntra: !missingInEntra, seedInVault: missingInEntra }, now, 0) : 'in_flight';
+        const match = findings === 'in_flight' ? undefined : findings.find((f) => f.kind === message.reason && f.repair === 'quarantine');
+        still = !!match;
+        detail = match?.detail ?? '';
+      } else {
+        return skipped(`${message.reason} is not answered by a quarantine`);
+      }
+      if (!still) return skipped(`the ${message.reason} drift of ${token.serialNumber} is gone`);
+      const reason = `quarantined by reconciliation (run ${message.runId}), ${message.reason}: ${detail}`.slice(0, 500);
+      const written = await deps.inventory.replace({ ...token, status: 'quarantined', updatedAt: now.toISOString(), lastChangeReason: reason });
+      if (written === 'conflict') return skipped(`token ${token.serialNumber} changed meanwhile`);
+      await audit('quarantine', reason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
+      return { outcome: 'repaired', detail: reason };
+    }
+
+    case 'destroy_orphan_seed': {
+      const serialNumber = serialOfSeedName(message.secretName);
+      if (!serialNumber) return skipped(`${message.secretName} is not a seed secret`);
+      const secret = await deps.seedCatalog.describe(message.secretName);
+      if (!secret) return skipped(`${message.secretName} is gone already`);
+      if (!secret.managedByUs) return skipped(`${message.secretName} was not written by this app`);
+      // The row is written before its seed, so reading it now (after the secret) settles whether a token needs it.
+      const token = await deps.inventory.get(serialNumber);
+      if (seedStillNeeded(message.secretName, token)) return skipped(`token ${serialNumber} needs ${message.secretName}`);
+      if (token && inFlight(token, now, recentChangeMs)) return skipped(`token ${serialNumber} is reserved or changed in the last minutes`);
+      await deps.seeds.destroy(message.secretName);
+      const detail = `destroyed ${message.secretName}: ${token ? `token ${token.serialNumber} is ${token.status} and uses ${token.seedSecretName}` : `no token ${serialNumber} in the inventory`}`;
+      await audit('destroy_orphan_seed', detail, { serialNumber });
+      return { outcome: 'repaired', detail };
+    }
+
+    case 'redrive': {
+      const record = await deps.provisioning.get(message.employeeId, message.recordKind);
+      if (!record) return skipped(`no ${message.recordKind} record for ${message.employeeId}`);
+      if (!classifyRecord(record, now, { stuckMinutes: deps.settings.stuckSagaMinutes, provisionLeadDays: deps.settings.provisionLeadDays })) return skipped(`the ${message.recordKind} of ${message.employeeId} is moving again`);
+      const resend = redriveMessage(record);
+      if (!resend) return skipped(`the ${message.recordKind} of ${message.employeeId} has no event to send again`);
+      const note = `re-driven by reconciliation (run ${message.runId}): no progress since ${record.updatedAt}`;
+      // The conditional write first: of two runs re-driving the same record, only one sends.
+      const written = await deps.provisioning.replace({ ...record, reason: `${note}${record.reason ? `; before: ${record.reason}` : ''}`.slice(0, 2000), updatedAt: now.toISOString() });
+      if (written === 'conflict') return skipped(`the ${message.recordKind} of ${message.employeeId} changed meanwhile`);
+      await deps.hrEvents.send(resend);
+      await audit('redrive', `${note}; event ${resend.eventId} sent again`, { employeeId: message.employeeId, ...(record.serialNumber ? { serialNumber: record.serialNumber } : {}) });
+      return { outcome: 'repaired', detail: note };
+    }
+  }
+}

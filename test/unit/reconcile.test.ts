@@ -1,0 +1,427 @@
+import {
+  classifyDevice,
+  classifyRecord,
+  classifySecret,
+  classifyToken,
+  lowStockOf,
+  redriveMessage,
+  repairAllowed,
+  serialOfSeedName,
+  syncedToken,
+  type DeviceFacts,
+  type ReconcileMessage,
+  type ReconcileReport,
+} from '../../shared/domain/drift';
+import type { HrQueueMessage } from '../../shared/domain/hrEvent';
+import { seedSecretName, type TokenRecord } from '../../shared/domain/token';
+import type { AuditEntry, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
+import { runReconciliation, type ReconcileDeps } from '../../shared/workflows/reconcile';
+import { runRepair, type RepairDeps } from '../../shared/workflows/reconcileRepairs';
+
+const NOW = new Date('2026-03-02T10:00:00Z');
+const LONG_AGO = '2026-03-01T10:00:00Z';
+
+function token(serial: string, changes: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    serialNumber: serial,
+    manufacturer: 'Token2',
+    model: 'C302',
+    timeIntervalInSeconds: 30,
+    hashFunction: 'hmacsha1',
+    seedOrigin: 'vendor',
+    pool: '',
+    status: 'in_stock',
+    seedSecretName: seedSecretName(serial),
+    entraDeviceId: `dev-${serial}`,
+    createdAt: LONG_AGO,
+    updatedAt: LONG_AGO,
+    lastChangeReason: 'imported',
+    ...changes,
+  };
+}
+
+const held = (serial: string, status: 'assigned' | 'active' | 'suspended', user = 'user-1') =>
+  token(serial, { status, employeeId: 'E1', entraUserId: user, userPrincipalName: 'ada@contoso.com' });
+
+function device(serial: string, status: DeviceFacts['status'] = 'available', assignedTo?: string): EntraDevice {
+  return {
+    id: `dev-${serial}`,
+    serialNumber: serial,
+    manufacturer: 'Token2',
+    model: 'C302',
+    status,
+    timeIntervalInSeconds: 30,
+    hashFunction: 'hmacsha1',
+    ...(assignedTo ? { assignedTo: { id: assignedTo } } : {}),
+  };
+}
+
+const kindsOf = (findings: ReturnType<typeof classifyDevice>) => (findings === 'in_flight' ? 'in_flight' : findings.map((f) => [f.kind, f.repair ?? null]));
+
+describe('classifying an Entra device against its inventory row', () => {
+  it.each([
+    ['unknown in the inventory', device('A', 'activated', 'u9'), undefined, [['unknown_in_entra', null]]],
+    ['free and available', device('A'), token('A'), []],
+    ['active and activated for its holder', device('A', 'activated', 'user-1'), held('A', 'active'), []],
+    ['assigned and assigned (user activation)', device('A', 'assigned', 'user-1'), held('A', 'assigned'), []],
+    ['suspended and deactivated', device('A', 'assigned', 'user-1'), held('A', 'suspended'), []],
+    ['in stock but activated for someone', device('A', 'activated', 'u9'), token('A'), [['activated_outside', 'quarantine']]],
+    ['lost but assigned', device('A', 'assigned', 'u9'), token('A', { status: 'lost' }), [['activated_outside', null]]],
+    ['held but available', device('A'), held('A', 'active'), [['unassigned_in_entra', 'quarantine']]],
+    ['held by another user', device('A', 'activated', 'u9'), held('A', 'active'), [['assigned_elsewhere', 'quarantine']]],
+    ['a failed activation', device('A', 'failedActivation', 'user-1'), held('A', 'assigned'), [['failed_activation', 'retry_activation']]],
+    ['inventory behind an activation', device('A', 'activated', 'user-1'), held('A', 'assigned'), [['status_mismatch', 'sync_status']]],
+    ['inventory behind a deactivation', device('A', 'assigned', 'user-1'), held('A', 'active'), [['status_mismatch', 'sync_status']]],
+    ['inventory without the device id', device('A'), token('A', { entraDeviceId: undefined }), [['status_mismatch', 'sync_status']]],
+    ['quarantined (set aside for an admin)', device('A', 'activated', 'u9'), token('A', { status: 'quarantined' }), []],
+  ])('%s', (_what, entra, row, expected) => {
+    expect(kindsOf(classifyDevice(entra, row, NOW))).toEqual(expected);
+  });
+
+  it('leaves a reserved or just-changed token alone', () => {
+    expect(classifyDevice(device('A', 'activated', 'u9'), token('A', { status: 'reserved' }), NOW)).toBe('in_flight');
+    expect(classifyDevice(device('A', 'activated', 'u9'), token('A', { updatedAt: new Date(NOW.getTime() - 1000).toISOString() }), NOW)).toBe('in_flight');
+    expect(kindsOf(classifyDevice(device('A', 'activated', 'u9'), token('A', { updatedAt: new Date(NOW.getTime() - 1000).toISOString() }), NOW, 0))).toEqual([['activated_outside', 'quarantine']]);
+  });
+
+  it('syncs only what the inventory got wrong, to what Entra says', () => {
+    expect(syncedToken(held('A', 'assigned'), device('A', 'activated', 'user-1'), NOW)?.status).toBe('active');
+    expect(syncedToken(held('A', 'suspended'), device('A', 'activated', 'user-1'), NOW)?.status).toBe('active');
+    expect(syncedToken(held('A', 'active'), device('A', 'assigned', 'user-1'), NOW)?.status).toBe('suspended');
+    expect(syncedToken(token('A', { entraDeviceId: undefined }), device('A'), NOW)).toMatchObject({ status: 'in_stock', entraDeviceId: 'dev-A' });
+    expect(syncedToken(held('A', 'active'), device('A', 'activated', 'user-1'), NOW)).toBeUndefined();
+    expect(syncedToken(held('A', 'active'), device('A', 'activated', 'u9'), NOW)).toBeUndefined();
+  });
+});
+
+describe('classifying an inventory row against what Entra and Key Vault hold', () => {
+  it('finds a token missing in Entra and a missing seed, with quarantine as the repair', () => {
+    const findings = classifyToken(held('A', 'active'), { inEntra: false, seedInVault: false }, NOW);
+    expect(findings).toEqual([expect.objectContaining({ kind: 'missing_in_entra', repair: 'quarantine' }), expect.objectContaining({ kind: 'seed_missing', repair: 'quarantine' })]);
+  });
+
+  it('expects nothing of lost, retired or quarantined tokens', () => {
+    for (const status of ['lost', 'retired', 'quarantined'] as const) {
+      expect(classifyToken(token('A', { status, entraDeviceId: undefined }), { inEntra: false, seedInVault: false }, NOW)).toEqual([]);
+    }
+  });
+
+  it('reports stock that was never registered, without a repair', () => {
+    expect(classifyToken(token('A', { entraDeviceId: undefined }), { inEntra: false, seedInVault: true }, NOW)).toEqual([expect.objectContaining({ kind: 'missing_in_entra' })]);
+    expect((classifyToken(token('A', { entraDeviceId: undefined }), { inEntra: false, seedInVault: true }, NOW) as { repair?: string }[])[0]?.repair).toBeUndefined();
+  });
+});
+
+describe('classifying secrets and records', () => {
+  const secret = (name: string, changes: Partial<SeedSecretInfo> = {}): SeedSecretInfo => ({ name, managedByUs: true, updatedOn: new Date(LONG_AGO), ...changes });
+
+  it('reads the serial out of seed names only', () => {
+    expect(serialOfSeedName('seed-ABC-1')).toBe('ABC-1');
+    expect(serialOfSeedName('seed-ABC-1--v2')).toBe('ABC-1');
+    expect(serialOfSeedName('hr-webhook-secret')).toBeUndefined();
+  });
+
+  it('finds an orphan seed; destroys only what this app wrote, and nothing written since the scan began', () => {
+    expect(classifySecret(secret('seed-A'), false, NOW)).toMatchObject({ kind: 'orphan_seed', secretName: 'seed-A', repair: 'destroy_orphan_seed' });
+    expect(classifySecret(secret('seed-A', { managedByUs: false }), false, NOW)?.repair).toBeUndefined();
+    expect(classifySecret(secret('seed-A'), true, NOW)).toBeUndefined();
+    expect(classifySecret(secret('other-secret'), false, NOW)).toBeUndefined();
+    expect(classifySecret(secret('seed-A', { updatedOn: new Date(NOW.getTime() + 1000) }), false, NOW)).toBeUndefined();
+  });
+
+  const record = (changes: Partial<ProvisioningRecord>): ProvisioningRecord => ({
+    employeeId: 'E1',
+    kind: 'joiner',
+    status: 'in_progress',
+    attempts: 0,
+    eventIds: ['msg_1', 'msg_2'],
+    createdAt: LONG_AGO,
+    updatedAt: LONG_AGO,
+    ...changes,
+  });
+  const settings = { stuckMinutes: 60, provisionLeadDays: 7 };
+
+  it('finds a saga stuck past the threshold, and only such', () => {
+    expect(classifyRecord(record({}), NOW, settings)).toMatchObject({ kind: 'stuck_saga', employeeId: 'E1', recordKind: 'joiner', repair: 'redrive' });
+    expect(classifyRecord(record({ updatedAt: new Date(NOW.getTime() - 30 * 60_000).toISOString() }), NOW, settings)).toBeUndefined();
+    expect(classifyRecord(record({ status: 'completed' }), NOW, settings)).toBeUndefined();
+    expect(classifyRecord(record({ status: 'failed' }), NOW, settings)).toBeUndefined();
+    // Deferred to a hire date two months out: its message is asleep in the queue, not stuck.
+    expect(classifyRecord(record({ status: 'deferred', hireDate: '2026-05-01' }), NOW, settings)).toBeUndefined();
+    expect(classifyRecord(record({ status: 'deferred', hireDate: '2026-02-01', updatedAt: '2026-01-01T00:00:00Z' }), NOW, settings)).toBeDefined();
+  });
+
+  it('re-drives with the last event on the record', () => {
+    expect(redriveMessage(record({ hireDate: '2026-03-01', location: 'GVA', userPrincipalName: 'ada@contoso.com' }))).toEqual({
+      eventId: 'msg_2',
+      type: 'employee.hired',
+      employeeId: 'E1',
+      userPrincipalName: 'ada@contoso.com',
+      hireDate: '2026-03-01',
+      location: 'GVA',
+      firstSeenAt: LONG_AGO,
+    });
+    expect(redriveMessage(record({ kind: 'leaver', terminationDate: '2026-03-01' }))).toMatchObject({ type: 'employee.terminated', terminationDate: '2026-03-01' });
+    expect(redriveMessage(record({ eventIds: [] }))).toBeUndefined();
+  });
+
+  it('allows repairs by mode: nothing, the safe ones, or all', () => {
+    expect(repairAllowed('sync_status', 'report')).toBe(false);
+    expect(['retry_activation', 'redrive', 'sync_status'].every((r) => repairAllowed(r as 'redrive', 'safe'))).toBe(true);
+    expect(repairAllowed('quarantine', 'safe')).toBe(false);
+    expect(repairAllowed('destroy_orphan_seed', 'safe')).toBe(false);
+    expect(repairAllowed('destroy_orphan_seed', 'all')).toBe(true);
+  });
+
+  it('calls a pool low when it is below the threshold', () => {
+    expect(lowStockOf(new Map([['', 5], ['GVA', 4], ['ZRH', 0]]), 5)).toEqual([
+      { pool: 'GVA', available: 4, threshold: 5 },
+      { pool: 'ZRH', available: 0, threshold: 5 },
+    ]);
+  });
+});
+
+/* ---------- the run and the repairs, against plain-object fakes ---------- */
+
+function fakeInventory(rows: TokenRecord[]): Inventory & { rows: Map<string, TokenRecord>; writes: number } {
+  const map = new Map(rows.map((r, i) => [r.serialNumber.toUpperCase(), { ...r, etag: `"${i}"` }]));
+  let version = 1000;
+  const self = {
+    rows: map,
+    writes: 0,
+    async get(serial: string) {
+      const row = map.get(serial.toUpperCase());
+      return row ? { ...row } : undefined;
+    },
+    async add() {
+      return 'exists' as const;
+    },
+    async replace(record: TokenRecord) {
+      const row = map.get(record.serialNumber.toUpperCase());
+      if (!row || row.etag !== record.etag) return 'conflict' as const;
+      const stored = { ...record, etag: `"${++version}"` };
+      map.set(record.serialNumber.toUpperCase(), stored);
+      self.writes++;
+      return { ...stored };
+    },
+    async remove() {
+      return 'conflict' as const;
+    },
+    async list(_filter: unknown, page: { continuationToken?: string; pageSize: number }) {
+      const all = [...map.values()];
+      const start = Number(page.continuationToken ?? '0');
+      const next = start + 2;
+      return { tokens: all.slice(start, next).map((r) => ({ ...r })), ...(next < all.length ? { continuationToken: String(next) } : {}) };
+    },
+  };
+  return self;
+}
+
+function world() {
+  const inventory = fakeInventory([
+    token('STOCK1'),
+    token('STOCK2', { pool: 'GVA' }),
+    held('HELD1', 'assigned'),
+    held('GONE1', 'active', 'user-2'),
+    token('LOST1', { status: 'lost', entraDeviceId: undefined }),
+  ]);
+  const devices = [device('STOCK1'), device('STOCK2'), device('HELD1', 'activated', 'user-1'), device('HAND1', 'activated', 'u9')];
+  const secrets: SeedSecretInfo[] = ['seed-STOCK1', 'seed-STOCK2', 'seed-HELD1', 'seed-LOST1', 'seed-GONE1'].map((name) => ({ name, managedByUs: true, updatedOn: new Date(LONG_AGO) }));
+  const sent: ReconcileMessage[] = [];
+  const warnings: string[] = [];
+  const saved: ReconcileReport[] = [];
+  let devicePagesRead = 0;
+  const deps: ReconcileDeps = {
+    inventory,
+    devices: {
+      async *devicePages() {
+        for (let i = 0; i < devices.length; i += 3) {
+          devicePagesRead++;
+          yield devices.slice(i, i + 3);
+        }
+      },
+    },
+    seedCatalog: {
+      async *secretPages() {
+        yield secrets.slice(0, 2);
+        yield secrets.slice(2);
+      },
+      async describe(name) {
+        return secrets.find((s) => s.name === name);
+      },
+    },
+    provisioningScan: {
+      async *pages() {
+        yield [{ employeeId: 'E9', kind: 'joiner', status: 'in_progress', attempts: 1, eventIds: ['msg_9'], createdAt: LONG_AGO, updatedAt: LONG_AGO }];
+      },
+    },
+    webhookRetention: { purgeReceivedBefore: async () => 3 },
+    work: {
+      async send(message) {
+        sent.push(message);
+      },
+    },
+    reports: {
+      async save(_runId, report) {
+        saved.push(report as ReconcileReport);
+      },
+      get: async () => undefined,
+      latest: async () => undefined,
+    },
+    clock: { now: () => NOW },
+    warn: (line) => warnings.push(line),
+    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7 },
+    salt: 1,
+    bloomSize: { bits: 4096, hashes: 4 },
+  };
+  return { deps, inventory, sent, warnings, saved, pagesRead: () => devicePagesRead };
+}
+
+describe('a reconciliation run', () => {
+  it('finds every kind of drift in one pass over each source and queues only the safe repairs by default', async () => {
+    const { deps, sent, warnings, saved, inventory, pagesRead } = world();
+    const report = await runReconciliation({ runId: 'run-1', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(report.drift).toMatchObject({
+      unknown_in_entra: 1,
+      status_mismatch: 1,
+      missing_in_entra: 1,
+      orphan_seed: 1,
+      stuck_saga: 1,
+      low_stock: 2,
+      seed_missing: 0,
+    });
+    expect(report.counts).toMatchObject({ tokensInInventory: 5, devicesInEntra: 4, seedsInVault: 5, inFlight: 0 });
+    // STOCK1, STOCK2 and LOST1 agree; HELD1 (behind Entra) and GONE1 (missing in Entra) do not.
+    expect(report.counts.consistent).toBe(3);
+    expect(report.graphPages).toBe(pagesRead());
+    expect(report.webhookDeliveriesPurged).toBe(3);
+    expect(sent).toEqual([
+      { kind: 'sync_status', runId: 'run-1', serialNumber: 'HELD1' },
+      { kind: 'redrive', runId: 'run-1', employeeId: 'E9', recordKind: 'joiner' },
+    ]);
+    expect(report.repairsQueued).toBe(2);
+    expect(report.items.find((i) => i.kind === 'missing_in_entra')).toMatchObject({ serialNumber: 'GONE1', repair: 'report_only' });
+    expect(report.items.find((i) => i.kind === 'unknown_in_entra')).toMatchObject({ serialNumber: 'HAND1', repair: 'none' });
+    expect(report.lowStock).toEqual([
+      { pool: '', available: 1, threshold: 2 },
+      { pool: 'GVA', available: 1, threshold: 2 },
+    ]);
+    expect(warnings).toContain('LowStock pool=(shared) available=1 threshold=2');
+    expect(warnings).toContain('LowStock pool=GVA available=1 threshold=2');
+    expect(warnings.filter((w) => w.startsWith('ReconcileDrift kind='))).toHaveLength(3);
+    expect(warnings.some((w) => w.startsWith('ReconcileDrift summary run=run-1'))).toBe(true);
+    expect(saved).toEqual([report]);
+    expect(inventory.writes).toBe(0);
+  });
+
+  it('queues nothing in report mode, and the destructive repairs too in mode all', async () => {
+    const reportOnly = world();
+    const quiet = await runReconciliation({ runId: 'run-2', requestedBy: 'test', mode: 'report' }, reportOnly.deps);
+    expect(reportOnly.sent).toEqual([]);
+    expect(quiet.items.every((i) => i.repair !== 'queued')).toBe(true);
+
+    const all = world();
+    await runReconciliation({ runId: 'run-3', requestedBy: 'test', mode: 'all' }, all.deps);
+    expect(all.sent).toEqual(
+      expect.arrayContaining([
+        { kind: 'quarantine', runId: 'run-3', serialNumber: 'GONE1', reason: 'missing_in_entra' },
+        { kind: 'destroy_orphan_seed', runId: 'run-3', secretName: 'seed-LOST1' },
+      ]),
+    );
+    expect(all.sent.some((m) => m.kind === 'quarantine' && m.serialNumber === 'HAND1')).toBe(false);
+  });
+
+  it('lists at most 1000 items and caps the warning lines, while counting everything', async () => {
+    const { deps, warnings } = world();
+    const many = Array.from({ length: 1200 }, (_, i) => device(`HAND${i}`, 'activated', 'u9'));
+    deps.devices = {
+      async *devicePages() {
+        for (let i = 0; i < many.length; i += 100) yield many.slice(i, i + 100);
+      },
+    };
+    const report = await runReconciliation({ runId: 'run-4', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(report.drift.unknown_in_entra).toBe(1200);
+    expect(report.items).toHaveLength(1000);
+    expect(report.itemsTruncated).toBe(true);
+    expect(report.graphPages).toBe(12);
+    expect(warnings.filter((w) => w.startsWith('ReconcileDrift kind='))).toHaveLength(100);
+  });
+});
+
+describe('a repair', () => {
+  function repairDeps(rows: TokenRecord[], entra: EntraDevice[], records: ProvisioningRecord[] = []) {
+    const inventory = fakeInventory(rows);
+    const audit: AuditEntry[] = [];
+    const hr: HrQueueMessage[] = [];
+    const stored = new Map(records.map((r) => [`${r.employeeId}/${r.kind}`, { ...r, etag: '"r1"' }]));
+    const deps: RepairDeps = {
+      inventory,
+      directory: {
+        findDeviceBySerial: async (serial) => entra.find((d) => d.serialNumber === serial),
+        createDevices: async () => [],
+        deleteDevice: async () => undefined,
+        findUserByUpn: async () => undefined,
+        findUserByEmployeeId: async () => undefined,
+        assign: async () => undefined,
+        assignAndActivate: async () => undefined,
+        activate: async () => undefined,
+        deactivate: async () => undefined,
+        unassign: async () => undefined,
+      },
+      seeds: { put: async () => 'stored', get: async () => undefined, destroy: async () => undefined },
+      seedCatalog: { async *secretPages() {}, describe: async () => undefined },
+      provisioning: {
+        get: async (employeeId, kind) => stored.get(`${employeeId}/${kind}`),
+        list: async (employeeId) => [...stored.values()].filter((r) => r.employeeId === employeeId),
+        add: async () => 'exists',
+        replace: async (record) => {
+          const key = `${record.employeeId}/${record.kind}`;
+          if (stored.get(key)?.etag !== record.etag) return 'conflict';
+          const next = { ...record, etag: '"r2"' };
+          stored.set(key, next);
+          return next;
+        },
+      },
+      hrEvents: { send: async (message) => void hr.push(message) },
+      audit: { record: async (entry) => void audit.push(entry) },
+      clock: { now: () => NOW },
+      settings: { stuckSagaMinutes: 60, provisionLeadDays: 7 },
+    };
+    return { deps, inventory, audit, hr, stored };
+  }
+
+  it('syncs a status the inventory got wrong, once, and audits it as reconcile', async () => {
+    const { deps, inventory, audit } = repairDeps([held('HELD1', 'assigned')], [device('HELD1', 'activated', 'user-1')]);
+    expect(await runRepair({ kind: 'sync_status', runId: 'r', serialNumber: 'HELD1' }, deps)).toMatchObject({ outcome: 'repaired' });
+    expect(inventory.rows.get('HELD1')?.status).toBe('active');
+    expect(audit).toEqual([expect.objectContaining({ actor: 'reconcile', action: 'reconcile.sync_status', serialNumber: 'HELD1' })]);
+    expect(await runRepair({ kind: 'sync_status', runId: 'r', serialNumber: 'HELD1' }, { ...deps, recentChangeMs: 0 })).toMatchObject({ outcome: 'skipped' });
+  });
+
+  it('leaves a token alone while its holder\'s hire is running, or once the drift is gone', async () => {
+    const running: ProvisioningRecord = { employeeId: 'E1', kind: 'joiner', status: 'in_progress', attempts: 0, eventIds: ['m'], createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() };
+    const busy = repairDeps([held('HELD1', 'assigned')], [device('HELD1', 'activated', 'user-1')], [running]);
+    expect(await runRepair({ kind: 'sync_status', runId: 'r', serialNumber: 'HELD1' }, busy.deps)).toMatchObject({ outcome: 'skipped' });
+    expect(busy.inventory.writes).toBe(0);
+
+    const gone = repairDeps([held('HELD1', 'active')], [device('HELD1', 'activated', 'user-1')]);
+    expect(await runRepair({ kind: 'quarantine', runId: 'r', serialNumber: 'HELD1', reason: 'unassigned_in_entra' }, gone.deps)).toMatchObject({ outcome: 'skipped' });
+    expect(gone.inventory.writes).toBe(0);
+  });
+
+  it('quarantines a token whose drift is still there', async () => {
+    const { deps, inventory } = repairDeps([held('HELD1', 'active')], [device('HELD1')]);
+    expect(await runRepair({ kind: 'quarantine', runId: 'r', serialNumber: 'HELD1', reason: 'unassigned_in_entra' }, deps)).toMatchObject({ outcome: 'repaired' });
+    expect(inventory.rows.get('HELD1')).toMatchObject({ status: 'quarantined' });
+  });
+
+  it('re-drives a stuck saga once: the conditional write stops a second run', async () => {
+    const stuck: ProvisioningRecord = { employeeId: 'E1', kind: 'joiner', status: 'in_progress', attempts: 0, eventIds: ['msg_1'], createdAt: LONG_AGO, updatedAt: LONG_AGO };
+    const { deps, hr, stored } = repairDeps([], [], [stuck]);
+    const message = { kind: 'redrive' as const, runId: 'r', employeeId: 'E1', recordKind: 'joiner' as const };
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'repaired' });
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'skipped' });
+    expect(hr).toEqual([expect.objectContaining({ eventId: 'msg_1', type: 'employee.hired', employeeId: 'E1' })]);
+    expect(stored.get('E1/joiner')?.reason).toMatch(/re-driven by reconciliation/);
+  });
+});
