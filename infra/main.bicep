@@ -34,7 +34,7 @@ param activationMode string = 'auto'
 @maxValue(365)
 param provisionLeadDays int = 7
 
-@description('Tokens in stock at or below which the app logs a LowStock warning (and the low-stock alert fires).')
+@description('A pool with fewer tokens in stock than this makes the nightly reconciliation log a LowStock warning (and the low-stock alert fires).')
 @minValue(0)
 @maxValue(100000)
 param lowStockThreshold int = 5

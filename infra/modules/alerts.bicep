@@ -51,7 +51,7 @@ resource lowStockAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   ]
   properties: {
     displayName: 'Hardware OATH tokens: stock is low'
-    description: 'The app logged LowStock: tokens in stock are at or below LOW_STOCK_THRESHOLD. Order or import tokens.'
+    description: 'The app logged LowStock: a pool has fewer tokens in stock than LOW_STOCK_THRESHOLD. Order or import tokens.'
     severity: 2
     enabled: true
     scopes: [

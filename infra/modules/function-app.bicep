@@ -129,6 +129,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ADMIN_AUTH_AUDIENCE: adminAuthAudience
     ACTIVATION_MODE: activationMode
     PROVISION_LEAD_DAYS: string(provisionLeadDays)
+    // A hire waits this long for its Entra account to appear before it fails visibly.
+    USER_WAIT_HOURS: '72'
     LOW_STOCK_THRESHOLD: string(lowStockThreshold)
     RECONCILE_SCHEDULE: reconcileSchedule
     // Reconciliation repairs what never destroys anything; stuck joiners/leavers are re-driven after an hour.
