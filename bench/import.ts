@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Secret } from 'otpauth';
 import { csvParts } from '../cli/importParts';
 import { createKeyVaultControl } from '../dev/keyvault/control';
-import { REPO_ROOT } from '../dev/paths';
-import { freePort } from '../dev/ports';
 import { startStack } from '../dev/stack';
+import { startHostProcess } from './hostProcess';
 
 /**
  * Import benchmark: N tokens through the admin API (in parts, as oathctl sends them) against the
@@ -30,39 +26,19 @@ export interface ImportFigures {
 const ROWS_PER_REQUEST = 1000;
 const HOST_HEAP_CAP_MB = 96;
 
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return Math.round((kb / 1024) * 10) / 10;
-}
 
-async function waitForHealth(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    try {
-      if ((await fetch(`${url}/api/health`)).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the local host did not become healthy');
-}
 
 /** Key Vault's own limit is 300 creates per 10 s; the bench keeps the 10 s window and scales the count. */
 const WINDOW_SECONDS = 10;
 
 export async function benchImport(rows: number, createsPerWindow: number): Promise<ImportFigures> {
   const stack = await startStack({ keyVaultCreateLimit: { requests: createsPerWindow, windowMs: WINDOW_SECONDS * 1000 } });
-  const port = await freePort();
-  // A small old-space cap makes V8 collect instead of growing lazily, so peak RSS follows what the import
-  // really keeps; an import that held the whole file would run out of heap here.
-  const host = spawn(process.execPath, [`--max-old-space-size=${HOST_HEAP_CAP_MB}`, path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js'), '--port', String(port)], {
-    env: { ...process.env, ...stack.appSettings, NODE_EXTRA_CA_CERTS: stack.ca.certPath },
-    stdio: 'ignore',
+  const host = await startHostProcess(stack, HOST_HEAP_CAP_MB).catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = host.url;
   try {
-    await waitForHealth(url);
     const token = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin'], name: 'bench' });
     const lines = ['upn,serial number,secret key,time interval,manufacturer,model'];
     for (let i = 0; i < rows; i++) lines.push(`,BENCH-${String(i).padStart(6, '0')},${new Secret({ size: 20 }).base32},30,Token2,C202`);
@@ -91,12 +67,11 @@ export async function benchImport(rows: number, createsPerWindow: number): Promi
       ratioToCreateLimit: Math.round((Math.min(imported, mostAdmitted) / mostAdmitted) * 100) / 100,
       failedRows: rows - imported,
       keyVaultThrottled: stats.throttled,
-      hostPeakRssMb: peakRssMb(host.pid ?? 0),
+      hostPeakRssMb: host.peakRssMb(),
       hostHeapCapMb: HOST_HEAP_CAP_MB,
     };
   } finally {
-    host.kill('SIGTERM');
-    await new Promise((resolve) => host.once('exit', resolve));
+    await host.stop();
     await stack.stop();
   }
 }

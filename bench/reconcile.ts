@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { Secret } from 'otpauth';
 import { graphEmulatorControl } from '../dev/graph/control';
-import { REPO_ROOT } from '../dev/paths';
-import { freePort } from '../dev/ports';
 import { startStack } from '../dev/stack';
+import { startHostProcess } from './hostProcess';
 import { appCredential, secretClient } from '../shared/adapters/azureClients';
 import { mapWithLimit } from '../shared/concurrency';
 import type { ReconcileReport } from '../shared/domain/drift';
@@ -34,23 +30,7 @@ const HOST_HEAP_CAP_MB = 128;
 const GRAPH_LATENCY_MS = 5;
 const SEED_CHUNK = 5000;
 
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return Math.round((kb / 1024) * 10) / 10;
-}
 
-async function waitForHealth(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    try {
-      if ((await fetch(`${url}/api/health`)).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the local host did not become healthy');
-}
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -102,14 +82,9 @@ export async function benchReconcile(tokens: number): Promise<ReconcileFigures> 
     }
     const loadSeconds = Number(process.hrtime.bigint() - loadStarted) / 1e9;
 
-    const port = await freePort();
-    const host = spawn(process.execPath, [`--max-old-space-size=${HOST_HEAP_CAP_MB}`, path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js'), '--port', String(port)], {
-      env: { ...process.env, ...stack.appSettings, LOW_STOCK_THRESHOLD: '0', NODE_EXTRA_CA_CERTS: stack.ca.certPath },
-      stdio: 'ignore',
-    });
-    const url = `http://127.0.0.1:${port}`;
+    const host = await startHostProcess(stack, HOST_HEAP_CAP_MB, { LOW_STOCK_THRESHOLD: '0' });
+    const url = host.url;
     try {
-      await waitForHealth(url);
       await graph.setFaults({ latencyMs: GRAPH_LATENCY_MS });
       const before = sum((await graph.stats()).requests);
       const token = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin', 'Tokens.Read'], name: 'bench' });
@@ -133,12 +108,11 @@ export async function benchReconcile(tokens: number): Promise<ReconcileFigures> 
         graphCalls,
         driftFound: Object.values(report.drift).reduce((a, b) => a + b, 0),
         consistent: report.counts.consistent,
-        hostPeakRssMb: peakRssMb(host.pid ?? 0),
+        hostPeakRssMb: host.peakRssMb(),
         hostHeapCapMb: HOST_HEAP_CAP_MB,
       };
     } finally {
-      host.kill('SIGTERM');
-      await new Promise((resolve) => host.once('exit', resolve));
+      await host.stop();
     }
   } finally {
     await stack.stop();
