@@ -2,8 +2,7 @@ import { odata, type TableClient, type TableEntityResult } from '@azure/data-tab
 import type { HashFunction, TimeInterval } from '../domain/seed';
 import { serialKey, type RevokeReason, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
 import type { Inventory, InventoryPage, TokenFilter } from '../ports';
-import { statusOf } from './sdkErrors';
-import { tableCreatedOnce } from './tableSetup';
+import { tableRows } from './tableRows';
 
 /**
  * The inventory in Azure Table storage: one row per physical token in one partition (so imports can
@@ -92,55 +91,14 @@ export function filterExpression(filter: TokenFilter): string {
 }
 
 export function tableInventory(table: TableClient): Inventory {
-  const ensureTable = tableCreatedOnce(table);
-
-  const withEtag = (record: TokenRecord, etag: string | undefined): TokenRecord => ({ ...record, ...(etag ? { etag } : {}) });
+  const rows = tableRows(table, toEntity, fromEntity);
+  const { ensureTable } = rows;
 
   return {
-    async get(serialNumber) {
-      await ensureTable();
-      try {
-        return fromEntity(await table.getEntity<TokenEntity>(PARTITION, serialKey(serialNumber)));
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
-    },
-
-    async add(record) {
-      await ensureTable();
-      try {
-        const result = await table.createEntity(toEntity(record));
-        return withEtag(record, result.etag);
-      } catch (error) {
-        if (statusOf(error) === 409) return 'exists';
-        throw error;
-      }
-    },
-
-    async replace(record) {
-      if (!record.etag) throw new Error('replace needs the ETag of the row it read');
-      await ensureTable();
-      try {
-        const result = await table.updateEntity(toEntity(record), 'Replace', { etag: record.etag });
-        return withEtag(record, result.etag);
-      } catch (error) {
-        if (statusOf(error) === 412 || statusOf(error) === 404) return 'conflict';
-        throw error;
-      }
-    },
-
-    async remove(record) {
-      if (!record.etag) throw new Error('remove needs the ETag of the row it read');
-      await ensureTable();
-      try {
-        await table.deleteEntity(PARTITION, serialKey(record.serialNumber), { etag: record.etag });
-        return 'removed';
-      } catch (error) {
-        if (statusOf(error) === 412 || statusOf(error) === 404) return 'conflict';
-        throw error;
-      }
-    },
+    get: (serialNumber) => rows.get(PARTITION, serialKey(serialNumber)),
+    add: (record) => rows.add(record),
+    replace: (record) => rows.replace(record),
+    remove: (record) => rows.remove(record),
 
     async list(filter, page): Promise<InventoryPage> {
       await ensureTable();

@@ -1,7 +1,6 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { ProvisioningKind, ProvisioningRecord, ProvisioningScan, ProvisioningStatus, ProvisioningStore } from '../ports';
-import { statusOf } from './sdkErrors';
-import { tableCreatedOnce } from './tableSetup';
+import { tableRows } from './tableRows';
 
 /**
  * Provisioning records in Table storage: partition = employee id, row = 'joiner' | 'leaver', so one
@@ -79,8 +78,8 @@ function fromEntity(entity: TableEntityResult<ProvisioningEntity>): Provisioning
 }
 
 export function tableProvisioning(table: TableClient): ProvisioningStore & ProvisioningScan {
-  const ensureTable = tableCreatedOnce(table);
-  const withEtag = (record: ProvisioningRecord, etag: string | undefined): ProvisioningRecord => ({ ...record, ...(etag ? { etag } : {}) });
+  const rows = tableRows(table, toEntity, fromEntity);
+  const { ensureTable } = rows;
 
   return {
     async *pages(pageSize = 1000) {
@@ -90,15 +89,7 @@ export function tableProvisioning(table: TableClient): ProvisioningStore & Provi
       }
     },
 
-    async get(employeeId, kind) {
-      await ensureTable();
-      try {
-        return fromEntity(await table.getEntity<ProvisioningEntity>(employeeId, kind));
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
-    },
+    get: (employeeId, kind) => rows.get(employeeId, kind),
 
     async list(employeeId) {
       await ensureTable();
@@ -109,27 +100,7 @@ export function tableProvisioning(table: TableClient): ProvisioningStore & Provi
       return records;
     },
 
-    async add(record) {
-      await ensureTable();
-      try {
-        const result = await table.createEntity(toEntity(record));
-        return withEtag(record, result.etag);
-      } catch (error) {
-        if (statusOf(error) === 409) return 'exists';
-        throw error;
-      }
-    },
-
-    async replace(record) {
-      if (!record.etag) throw new Error('replace needs the ETag of the row it read');
-      await ensureTable();
-      try {
-        const result = await table.updateEntity(toEntity(record), 'Replace', { etag: record.etag });
-        return withEtag(record, result.etag);
-      } catch (error) {
-        if (statusOf(error) === 412 || statusOf(error) === 404) return 'conflict';
-        throw error;
-      }
-    },
+    add: (record) => rows.add(record),
+    replace: (record) => rows.replace(record),
   };
 }
