@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import path from 'node:path';
 import { generateSeed } from '../shared/domain/seed';
 import { signWebhook } from '../shared/domain/webhookSignature';
@@ -10,6 +9,7 @@ import { DEV_ADMIN_AUDIENCE, DEV_IDENTITY_PORT } from './identity/server';
 import { LOCAL_DIR } from './paths';
 import { DEFAULT_PORTS } from './stack';
 import { DEV_CA_DIR } from './tls';
+import { postJsonTrusting } from './net';
 
 /**
  * `npm run demo`, against the stack `npm start` runs: imports a few demo tokens, sends a signed hire
@@ -39,20 +39,6 @@ function hrSecret(): string {
   const secret = typeof settings.HR_WEBHOOK_SECRETS === 'string' ? settings.HR_WEBHOOK_SECRETS.split(/\s+/)[0] : undefined;
   if (!secret) throw new DemoError(`${DEV_SETTINGS_FILE} has no HR_WEBHOOK_SECRETS; restart the stack with npm start`);
   return secret;
-}
-
-function postJsonTrusting(url: string, body: unknown, ca: string): Promise<{ status: number; text: string }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /** An admin token from the dev identity, over TLS that trusts exactly the dev CA. */

@@ -1,11 +1,11 @@
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { JSONWebKeySet } from 'jose';
 import { type DevCa, issueServerCertificate } from '../tls';
 import { createTokenVerifier } from './auth';
 import { FaultInjector, RequestStats } from './faults';
 import { createGraphRequestHandler } from './http';
 import { GraphStore } from './store';
+import { clientHost, listen } from '../net';
 
 export interface GraphEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -58,17 +58,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   });
   const server = createServer(issueServerCertificate(options.ca), handler);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const port = await listen(server, options.port ?? 0, host);
   return {
-    url: `https://${urlHost}:${port}`,
+    url: `https://${clientHost(host)}:${port}`,
     port,
     store,
     close: () =>

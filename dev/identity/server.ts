@@ -1,10 +1,10 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
 import { z } from 'zod';
 import { issueServerCertificate, type DevCa } from '../tls';
+import { clientHost, listen } from '../net';
 
 /**
  * The dev identity: plays Microsoft Entra ID for the local stack. It serves the OIDC metadata and JWKS
@@ -192,22 +192,6 @@ const devTokenRequestSchema = z.object({
   expiresInSeconds: z.number().int().optional(),
   appId: z.string().min(1).optional(),
 });
-
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** The address clients use: a wildcard bind is still reached through loopback. */
-function clientHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 export async function startDevIdentity(options: DevIdentityOptions): Promise<DevIdentity> {
   const host = options.host ?? '127.0.0.1';

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEV_CA_DIR } from '../tls';
 import { DEV_ADMIN_AUDIENCE, DEV_IDENTITY_PORT } from './server';
+import { postJsonTrusting } from '../net';
 
 /**
  * `npm run dev:token -- --roles Tokens.Admin`: prints one signed JWT from the running dev identity,
@@ -66,24 +66,6 @@ function devCaPem(): string {
   return readFileSync(caPath, 'utf8');
 }
 
-function postJson(url: string, body: unknown, ca: string): Promise<{ status: number; text: string }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 function describeNetworkError(error: unknown, url: string): string {
   const code = (error as { code?: unknown }).code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
@@ -97,7 +79,7 @@ async function main(): Promise<void> {
   const ca = devCaPem();
   let answer: { status: number; text: string };
   try {
-    answer = await postJson(`${url}/_dev/token`, body, ca);
+    answer = await postJsonTrusting(`${url}/_dev/token`, body, ca);
   } catch (error) {
     throw new CliError(describeNetworkError(error, url));
   }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
@@ -9,6 +8,7 @@ import { z } from 'zod';
 import { issueServerCertificate, type DevCa } from '../tls';
 import { SlidingWindowLimiter, type RateLimit } from './limiter';
 import { checkSecretName, KeyVaultError, SecretStore, type SetSecretInput } from './store';
+import { clientHost, listen } from '../net';
 
 /**
  * Key Vault emulator: the secrets REST API as @azure/keyvault-secrets speaks it, over HTTPS, with
@@ -239,21 +239,6 @@ const faultsSchema = z
     latencyMs: z.number().int().nonnegative().max(60_000).optional(),
   })
   .strict();
-
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function clientHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 function keySetFor(options: KeyVaultEmulatorOptions, authority: string): JWTVerifyGetKey {
   if (options.jwks) return createLocalJWKSet(options.jwks);
