@@ -20,11 +20,20 @@ export function clientHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** POSTs JSON over TLS that trusts exactly `ca` (the dev CA), without NODE_EXTRA_CA_CERTS. */
-export function postJsonTrusting(url: string, body: unknown, ca: string): Promise<{ status: number; text: string }> {
-  const payload = JSON.stringify(body);
+/**
+ * Sends a request with an optional JSON body over HTTPS and answers the status and text. `ca` (the dev
+ * CA, alone or with the usual roots) is trusted for this request only; without it the process must
+ * trust the dev CA through NODE_EXTRA_CA_CERTS.
+ */
+export function requestText(method: string, url: string | URL, body?: unknown, ca?: string | string[]): Promise<{ status: number; text: string }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string | number> = { accept: 'application/json' };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = Buffer.byteLength(payload);
+  }
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const req = request(url, { method, headers, ...(ca ? { ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -34,3 +43,6 @@ export function postJsonTrusting(url: string, body: unknown, ca: string): Promis
     req.end(payload);
   });
 }
+
+/** POSTs JSON over TLS that trusts exactly `ca` (the dev CA). */
+export const postJsonTrusting = (url: string, body: unknown, ca: string) => requestText('POST', url, body, ca);

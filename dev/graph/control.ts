@@ -1,4 +1,3 @@
-import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type {
   DeviceInput,
@@ -10,6 +9,7 @@ import type {
   SignInRequest,
   SignInResult,
 } from './types';
+import { requestText } from '../net';
 
 export type { DeviceInput, EmulatorState, EmulatorStats, FaultSettings, GraphUser, SeedUser, SignInRequest, SignInResult };
 
@@ -52,31 +52,11 @@ export class GraphEmulatorControlError extends Error {
 export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: string } = {}): GraphEmulatorControl {
   const ca = options.caCertPem === undefined ? undefined : [...rootCertificates, options.caCertPem];
 
-  const call = <T>(method: string, path: string, body?: unknown): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = httpsRequest(
-        new URL(`/_emulator/${path}`, baseUrl),
-        {
-          method,
-          ...(ca ? { ca } : {}),
-          headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 400) reject(new GraphEmulatorControlError(status, text));
-            else resolve((text === '' ? undefined : JSON.parse(text)) as T);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const { status, text } = await requestText(method, new URL(`/_emulator/${path}`, baseUrl), body, ca);
+    if (status >= 400) throw new GraphEmulatorControlError(status, text);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
 
   return {
     seedUsers: async (users) => (await call<{ value: GraphUser[] }>('POST', 'users', { users })).value,

@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { requestText } from '../net';
 import type { KeyVaultFaults, KeyVaultLimits, KeyVaultStats, SecretPresence } from './server';
 
 /**
@@ -23,35 +23,14 @@ export interface KeyVaultControlOptions {
 export function createKeyVaultControl(vaultUrl: string, options: KeyVaultControlOptions): KeyVaultControl {
   const base = vaultUrl.replace(/\/+$/, '');
 
-  function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> = { accept: 'application/json' };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const { status, text } = await requestText(method, `${base}/_emulator${path}`, body, options.ca);
+    if (status < 200 || status >= 300) throw new Error(`Key Vault emulator control ${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`Key Vault emulator control ${method} ${path} answered non-JSON`);
     }
-    return new Promise<T>((resolve, reject) => {
-      const req = request(`${base}/_emulator${path}`, { method, ca: options.ca, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) {
-            reject(new Error(`Key Vault emulator control ${method} ${path} answered ${status}: ${text.slice(0, 300)}`));
-            return;
-          }
-          try {
-            resolve(JSON.parse(text) as T);
-          } catch {
-            reject(new Error(`Key Vault emulator control ${method} ${path} answered non-JSON`));
-          }
-        });
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
   }
 
   return {
