@@ -28,13 +28,17 @@ export function keyVaultSeedVault(secrets: SecretClient, options: { pollInterval
     },
 
     async describe(name) {
+      // The versions' properties, never a value: reconciliation has no reason to read a seed.
+      let latest: SecretProperties | undefined;
       try {
-        // Key Vault has no metadata-only read of the current version; the value is dropped here.
-        return secretInfo((await secrets.getSecret(name)).properties);
+        for await (const version of secrets.listPropertiesOfSecretVersions(name)) {
+          if (!latest || (version.createdOn?.getTime() ?? 0) >= (latest.createdOn?.getTime() ?? 0)) latest = version;
+        }
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;
       }
+      return latest ? secretInfo(latest) : undefined;
     },
 
     async put(name, seed, tags: SeedTags) {
