@@ -417,11 +417,27 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     record = records.find((r) => r.kind === 'joiner');
     const leaver = records.find((r) => r.kind === 'leaver');
 
-    if (record && (record.status === 'completed' || record.status === 'cancelled')) return { kind: 'already_done', status: record.status };
+    const rehired = leaver?.terminationDate && message.hireDate && instantOf(message.hireDate) > instantOf(leaver.terminationDate);
+    if (record && (record.status === 'completed' || record.status === 'cancelled')) {
+      // A new hire event starts over only for someone who holds no token any more: a replacement after
+      // a loss, or a rehire after the termination date. Redeliveries and duplicates change nothing.
+      const settled = record.status;
+      const newEvent = !record.eventIds.includes(eventId);
+      const startOver =
+        newEvent &&
+        (settled === 'completed'
+          ? (await inventory.list({ user: employeeId }, { pageSize: 100 })).tokens.every((t) => !heldBy(t, employeeId))
+          : Boolean(rehired));
+      if (!startOver) return { kind: 'already_done', status: settled };
+      await save((current) =>
+        current.status === settled
+          ? { ...withoutFields(current, 'serialNumber', 'step', 'reason'), status: 'queued', note: `started over on ${stamp().slice(0, 10)} by event ${eventId}: the ${settled} hire left no token` }
+          : undefined,
+      );
+    }
     // A failed hire stays failed for the deliveries of its own event; a new hire event starts it again.
     if (record?.status === 'failed' && record.eventIds.includes(eventId)) return { kind: 'already_done', status: 'failed' };
 
-    const rehired = leaver?.terminationDate && message.hireDate && instantOf(message.hireDate) > instantOf(leaver.terminationDate);
     if (leaver?.terminationDate && instantOf(leaver.terminationDate) <= now() && !rehired) {
       const held = (await inventory.list({ user: employeeId }, { pageSize: 100 })).tokens.filter((t) => heldBy(t, employeeId));
       // Past the reservation the token is in Entra, and the leaver's revocation takes it back; until then, undo here.

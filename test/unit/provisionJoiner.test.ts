@@ -334,6 +334,21 @@ describe('provisionJoiner', () => {
     expect(heldTokens(s, 'E1001')).toHaveLength(1);
   });
 
+  it('starts over for a new hire event once the employee holds no token (a replacement after a loss), but not for a redelivery', async () => {
+    const s = scene();
+    const first = await provisionJoiner(hire(), s.deps, firstTry);
+    expect(first).toMatchObject({ kind: 'completed' });
+    const lostToken = heldTokens(s, 'E1001')[0]!;
+    expect(await s.deps.inventory.replace({ ...lostToken, status: 'lost', revocationReason: 'lost' })).not.toBe('conflict');
+
+    expect(await provisionJoiner(hire(), s.deps, firstTry)).toEqual({ kind: 'already_done', status: 'completed' });
+    const replacement = await provisionJoiner(hire({ eventId: 'evt-replacement' }), s.deps, firstTry);
+    expect(replacement).toMatchObject({ kind: 'completed' });
+    expect(replacement.kind === 'completed' && replacement.serialNumber).not.toBe(lostToken.serialNumber);
+    expect(heldTokens(s, 'E1001')).toHaveLength(1);
+    expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'completed', note: expect.stringContaining('started over') });
+  });
+
   it('finds the user by employeeId when HR sends no UPN, and when the UPN is unknown', async () => {
     const s = scene();
     expect(await provisionJoiner(hire({ userPrincipalName: undefined }), s.deps, firstTry)).toMatchObject({ kind: 'completed' });

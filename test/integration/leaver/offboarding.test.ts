@@ -53,6 +53,11 @@ describe('leavers: HR terminations revoke through the queue', () => {
     // The token is physically returned later: back to stock.
     const returned = await app.call('POST', 'users/L1001/token/revoke', { body: '{"reason":"returned"}', contentType: 'application/json' });
     expect(await jsonOf(returned)).toEqual({ serialNumber: serial, status: 'in_stock', changed: true });
+
+    // Rehired after the termination date: a new hire event provisions again.
+    await sendHire(app, { employeeId: 'L1001', userPrincipalName: 'ada@contoso.com', hireDate: inDays(1) });
+    await eventually('the rehire to get a token', async () => ((await tokenOf('L1001'))?.status === 'active' ? true : undefined));
+    expect(await joinerReaches(app, 'L1001', ['completed'])).toMatchObject({ note: expect.stringContaining('started over') });
   });
 
   it('a termination dated in the future waits; the token stays active until then', async () => {
