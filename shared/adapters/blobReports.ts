@@ -16,8 +16,34 @@ export function blobReports(container: ContainerClient, prefix = 'reconcile'): R
     return ready;
   };
 
-  const write = async (name: string, text: string) => {
-    await container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+  const write = async (name: string, text: string, options: { metadata?: Record<string, string>; conditions?: { ifMatch?: string; ifNoneMatch?: string } } = {}) => {
+    await container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' }, ...options });
+  };
+
+  /**
+   * latest.json moves only forward: run ids start with the run's start time, and the copy is written
+   * on the condition that nobody changed it since it was read, so of two runs finishing together the
+   * newer one stays.
+   */
+  const advanceLatest = async (runId: string, text: string): Promise<void> => {
+    const latest = container.getBlockBlobClient(`${prefix}/latest.json`);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let current: { etag?: string; runId?: string } | undefined;
+      try {
+        const properties = await latest.getProperties();
+        current = { ...(properties.etag ? { etag: properties.etag } : {}), ...(properties.metadata?.runid ? { runId: properties.metadata.runid } : {}) };
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+      if (current?.runId && current.runId > runId) return;
+      try {
+        await write(`${prefix}/latest.json`, text, { metadata: { runid: runId }, conditions: current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' } });
+        return;
+      } catch (error) {
+        if (statusOf(error) !== 412 && statusOf(error) !== 409) throw error;
+      }
+    }
+    throw new Error(`reports/${prefix}/latest.json kept changing; run ${runId} is saved under its own name`);
   };
 
   const read = async (name: string): Promise<unknown> => {
@@ -36,7 +62,7 @@ export function blobReports(container: ContainerClient, prefix = 'reconcile'): R
       await ensureContainer();
       const text = JSON.stringify(report);
       await write(`${prefix}/${runId}.json`, text);
-      await write(`${prefix}/latest.json`, text);
+      await advanceLatest(runId, text);
     },
     get: (runId) => read(`${prefix}/${runId}.json`),
     latest: () => read(`${prefix}/latest.json`),
