@@ -46,3 +46,16 @@ export function requestText(method: string, url: string | URL, body?: unknown, c
 
 /** POSTs JSON over TLS that trusts exactly `ca` (the dev CA). */
 export const postJsonTrusting = (url: string, body: unknown, ca: string) => requestText('POST', url, body, ca);
+
+/** Reads a request body as text, throwing `tooLarge()` past `maxBytes` (each server answers that in its own error shape). */
+export async function readBodyText(req: AsyncIterable<unknown>, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -18,6 +18,7 @@ import {
 import { decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project } from './odata';
 import type { GraphStore, ListQuery, Page } from './store';
 import type { SignInRequest } from './types';
+import { readBodyText } from '../net';
 
 /** Bulk bodies (a `#$delta` of 100k tokens is ~25 MB) must fit; anything larger is refused. */
 const MAX_BODY_BYTES = 128 * 1024 * 1024;
@@ -76,15 +77,7 @@ function send(response: ServerResponse, reply: Reply, extraHeaders: Record<strin
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new GraphApiError(413, 'RequestEntityTooLarge', 'The request body is too large.');
-    chunks.push(buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readBodyText(request, MAX_BODY_BYTES, () => new GraphApiError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
 import { z } from 'zod';
 import { issueServerCertificate, type DevCa } from '../tls';
-import { clientHost, listen } from '../net';
+import { clientHost, listen, readBodyText } from '../net';
 
 /**
  * The dev identity: plays Microsoft Entra ID for the local stack. It serves the OIDC metadata and JWKS
@@ -108,17 +108,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 class BodyTooLargeError extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError('request body too large');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const readBody = (req: IncomingMessage): Promise<string> => readBodyText(req, MAX_BODY_BYTES, () => new BodyTooLargeError('request body too large'));
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

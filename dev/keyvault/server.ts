@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { issueServerCertificate, type DevCa } from '../tls';
 import { SlidingWindowLimiter, type RateLimit } from './limiter';
 import { checkSecretName, KeyVaultError, SecretStore, type SetSecretInput } from './store';
-import { clientHost, listen } from '../net';
+import { clientHost, listen, readBodyText } from '../net';
 
 /**
  * Key Vault emulator: the secrets REST API as @azure/keyvault-secrets speaks it, over HTTPS, with
@@ -155,17 +155,8 @@ function decodeSegment(segment: string): string {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new KeyVaultError(413, 'BadParameter', 'The request body is too large.');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const readBody = (req: IncomingMessage): Promise<string> =>
+  readBodyText(req, MAX_BODY_BYTES, () => new KeyVaultError(413, 'BadParameter', 'The request body is too large.'));
 
 async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
   const text = await readBody(req);
