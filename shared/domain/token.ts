@@ -45,6 +45,12 @@ export interface TokenRecord {
   etag?: string;
 }
 
+/** The token as it is once nobody holds it: the holder and why it was taken back are gone. */
+export function withoutHolder(token: TokenRecord): TokenRecord {
+  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, ...unheld } = token;
+  return unheld;
+}
+
 const TRANSITIONS: Record<TokenStatus, readonly TokenStatus[]> = {
   in_stock: ['reserved', 'assigned', 'active', 'quarantined', 'lost', 'retired'],
   reserved: ['in_stock', 'assigned', 'active', 'quarantined'],

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
 import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
-import { seedSecretName, type SeedOrigin, type TokenRecord } from '../domain/token';
+import { seedSecretName, withoutHolder, type SeedOrigin, type TokenRecord } from '../domain/token';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedTags, type SeedVault } from '../ports';
 
 /**
@@ -165,9 +165,8 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   /** Phase two, after the bulk registration: assign where asked, and record the device in the row. */
   const complete = async (pending: Extract<RowOutcome, { kind: 'pending' }>, device: EntraDevice): Promise<string | undefined> => {
     const { row } = pending;
-    const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, ...unheld } = pending.record;
     const reseeded = pending.record.status === 'quarantined';
-    let record: TokenRecord = { ...unheld, status: 'in_stock', entraDeviceId: device.id, updatedAt: now(), lastChangeReason: reseeded ? 're-seeded and back in stock' : 'imported' };
+    let record: TokenRecord = { ...withoutHolder(pending.record), status: 'in_stock', entraDeviceId: device.id, updatedAt: now(), lastChangeReason: reseeded ? 're-seeded and back in stock' : 'imported' };
     if (row.userPrincipalName) {
       const user = await deps.directory.findUserByUpn(row.userPrincipalName);
       try {

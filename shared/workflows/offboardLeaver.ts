@@ -1,5 +1,5 @@
 import { deferralSeconds, instantOf, type HrQueueMessage } from '../domain/hrEvent';
-import { isHeld, type TokenRecord } from '../domain/token';
+import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
 import type { ProvisioningRecord } from '../ports';
 import type { Delivery, HrEventOutcome, JoinerDeps } from './provisionJoiner';
 import { describeFailure, recordTermination, writeRecord } from './provisionJoiner';
@@ -23,8 +23,7 @@ export type OffboardDeps = Omit<JoinerDeps, 'settings' | 'random' | 'afterStep'>
 async function releaseReserved(deps: OffboardDeps, token: TokenRecord, employeeId: string, now: string): Promise<void> {
   const device = await deps.directory.findDeviceBySerial(token.serialNumber);
   if (device?.assignedTo) await deps.directory.unassign(device.assignedTo.id, device.id);
-  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, ...unheld } = token;
-  const written = await deps.inventory.replace({ ...unheld, status: 'in_stock', updatedAt: now, lastChangeReason: `released: ${employeeId} left before the hire finished` });
+  const written = await deps.inventory.replace({ ...withoutHolder(token), status: 'in_stock', updatedAt: now, lastChangeReason: `released: ${employeeId} left before the hire finished` });
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while it was being released; retry`);
 }
 

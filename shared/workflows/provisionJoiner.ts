@@ -1,6 +1,6 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
 import { totpCode } from '../domain/seed';
-import { isHeld, type TokenRecord, type TokenStatus } from '../domain/token';
+import { isHeld, withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
 import {
   DirectoryRefusal,
   type AuditLog,
@@ -136,11 +136,6 @@ const heldBy = (token: TokenRecord, employeeId: string): boolean => isHeld(token
 
 /** Preference among tokens one employee already holds: the furthest along wins. */
 const HOLD_RANK: Partial<Record<TokenStatus, number>> = { active: 0, suspended: 1, assigned: 2, reserved: 3 };
-
-function withoutHolder(token: TokenRecord): TokenRecord {
-  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, ...rest } = token;
-  return rest;
-}
 
 function withoutFields(record: ProvisioningRecord, ...fields: ('reason' | 'serialNumber' | 'step')[]): ProvisioningRecord {
   const copy = { ...record };

@@ -1,5 +1,5 @@
 import { totpCode } from '../domain/seed';
-import { isHeld, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
+import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type SeedVault } from '../ports';
 
 /**
@@ -98,12 +98,8 @@ export async function revokeToken(deps: RevokeDeps, token: TokenRecord, reason: 
   const next: TokenRecord =
     target === 'in_stock'
       ? {
-          ...token,
+          ...withoutHolder(token),
           status: 'in_stock',
-          employeeId: undefined,
-          entraUserId: undefined,
-          userPrincipalName: undefined,
-          revocationReason: undefined,
           updatedAt: now,
           lastChangeReason: `returned to stock from ${token.userPrincipalName ?? token.employeeId ?? 'its holder'}: ${change}`,
         }
