@@ -1,4 +1,5 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
+import { redactSeeds } from '../domain/seed';
 import { DirectoryRefusal, type DeviceCatalog, type Directory, type EntraDevice, type EntraUser, type NewEntraDevice } from '../ports';
 
 /**
@@ -19,13 +20,11 @@ interface GraphErrorShape {
   message?: unknown;
 }
 
-/** Long Base32 runs could be a seed echoed back: never let one into an error message. */
-const redact = (text: string): string => text.replace(/[A-Z2-7]{16,}/g, '[redacted]');
 
 function refusalOf(error: unknown): DirectoryRefusal | undefined {
   const { statusCode, code, message } = (error ?? {}) as GraphErrorShape;
   if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500 || statusCode === 429 || statusCode === 408) return undefined;
-  return new DirectoryRefusal(statusCode, typeof code === 'string' ? code : 'unknown', redact(typeof message === 'string' ? message : 'refused'));
+  return new DirectoryRefusal(statusCode, typeof code === 'string' ? code : 'unknown', redactSeeds(typeof message === 'string' ? message : 'refused'));
 }
 
 /** Runs a Graph call; a permanent refusal is rethrown as DirectoryRefusal, anything else as is. */

@@ -28,6 +28,9 @@ export function normaliseSeed(raw: string): SeedCheck {
   return { ok: true, seed };
 }
 
+/** Hides anything that could be a seed (a long Base32 run) in text bound for a log line, an error or an answer. */
+export const redactSeeds = (text: string): string => text.replace(/[A-Z2-7]{16,}/g, '[redacted]');
+
 /** Fresh seed from the CSPRNG: 160 bits for SHA-1, 256 bits for SHA-256 (RFC 4226 / 6238 key sizes). */
 export function generateSeed(hash: HashFunction): string {
   return new Secret({ buffer: new Uint8Array(randomBytes(hash === 'hmacsha256' ? 32 : 20)).buffer }).base32;

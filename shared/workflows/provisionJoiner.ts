@@ -1,5 +1,5 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
-import { totpCode } from '../domain/seed';
+import { redactSeeds, totpCode } from '../domain/seed';
 import { isHeld, withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
 import {
   DirectoryRefusal,
@@ -118,15 +118,13 @@ const MAX_WRITE_CONFLICTS = 10;
 /** How many webhook-ids a record remembers. */
 const EVENT_IDS_KEPT = 10;
 
-/** Long Base32 runs could be a seed: never let one into a reason. */
-const redact = (text: string): string => text.replace(/[A-Z2-7]{16,}/g, '[redacted]');
 
 /** A short, admin-readable account of an unexpected failure. */
 export function describeFailure(error: unknown): string {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
-  return redact(`${name}${typeof status === 'number' ? ` (status ${status})` : ''}: ${message}`).slice(0, 300);
+  return redactSeeds(`${name}${typeof status === 'number' ? ` (status ${status})` : ''}: ${message}`).slice(0, 300);
 }
 
 const withEventId = (eventIds: readonly string[], eventId: string): string[] =>
