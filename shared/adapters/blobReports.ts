@@ -1,20 +1,14 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { ReportStore } from '../ports';
 import { statusOf } from './sdkErrors';
+import { createdOnce } from './createdOnce';
 
 /**
  * Reconciliation reports as JSON blobs: `reconcile/<runId>.json` for each run and a copy at
  * `reconcile/latest.json`, so the latest answers with one read.
  */
 export function blobReports(container: ContainerClient, prefix = 'reconcile'): ReportStore {
-  let ready: Promise<unknown> | undefined;
-  const ensureContainer = () => {
-    ready ??= container.createIfNotExists().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureContainer = createdOnce(() => container.createIfNotExists());
 
   const write = async (name: string, text: string, options: { metadata?: Record<string, string>; conditions?: { ifMatch?: string; ifNoneMatch?: string } } = {}) => {
     await container.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' }, ...options });

@@ -1,5 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { WorkQueue } from '../ports';
+import { createdOnce } from './createdOnce';
 
 /** Storage refuses a message over 64 KB, base64 text included. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -9,14 +10,7 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
  * (host.json messageEncoding "base64"). Messages never expire: work must not vanish unseen.
  */
 export function storageWorkQueue<Message>(queue: QueueClient): WorkQueue<Message> {
-  let ready: Promise<unknown> | undefined;
-  const ensureQueue = () => {
-    ready ??= queue.createIfNotExists().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureQueue = createdOnce(() => queue.createIfNotExists());
   return {
     async send(message, options = {}) {
       const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { AuditLog, Clock } from '../ports';
-import { tableCreatedOnce } from './tableSetup';
+import { createdOnce } from './createdOnce';
 
 /**
  * The audit trail in Table storage: one partition per month, rows keyed by time then a random id,
  * only ever added (never updated or deleted by the app).
  */
 export function tableAuditLog(table: TableClient, clock: Clock): AuditLog {
-  const ensureTable = tableCreatedOnce(table);
+  const ensureTable = createdOnce(() => table.createTable());
   return {
     async record(entry) {
       await ensureTable();

@@ -1,6 +1,6 @@
 import type { TableClient, TableEntity, TableEntityResult } from '@azure/data-tables';
 import { statusOf } from './sdkErrors';
-import { tableCreatedOnce } from './tableSetup';
+import { createdOnce } from './createdOnce';
 
 /**
  * Reads and ETag-conditional writes of one kind of record in a table, shared by the adapters that
@@ -19,7 +19,7 @@ export function tableRows<Row extends { etag?: string }, Entity extends object>(
   toEntity: (row: Row) => TableEntity<Entity>,
   fromEntity: (entity: TableEntityResult<Entity>) => Row,
 ): TableRows<Row> {
-  const ensureTable = tableCreatedOnce(table);
+  const ensureTable = createdOnce(() => table.createTable());
   const withEtag = (row: Row, etag: string | undefined): Row => ({ ...row, ...(etag ? { etag } : {}) });
 
   return {

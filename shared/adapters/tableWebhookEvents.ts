@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { DeliveryState, WebhookDeliveries, WebhookRetention } from '../ports';
 import { statusOf } from './sdkErrors';
-import { tableCreatedOnce } from './tableSetup';
+import { createdOnce } from './createdOnce';
 
 /**
  * Webhook deliveries in Table storage, one row per webhook-id (partition = id, row = ''): the insert
@@ -21,7 +21,7 @@ interface DeliveryEntity {
 const ROW = '';
 
 export function tableWebhookEvents(table: TableClient): WebhookDeliveries & WebhookRetention {
-  const ensureTable = tableCreatedOnce(table);
+  const ensureTable = createdOnce(() => table.createTable());
   return {
     async purgeReceivedBefore(cutoff) {
       await ensureTable();
