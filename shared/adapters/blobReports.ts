@@ -40,11 +40,17 @@ export function blobReports(container: ContainerClient, prefix = 'reconcile'): R
     throw new Error(`reports/${prefix}/latest.json kept changing; run ${runId} is saved under its own name`);
   };
 
+  /**
+   * One GET for the whole blob: downloadToBuffer asks for the length first and then for ranges, so a
+   * run overwriting latest.json in between would hand back a torn copy.
+   */
   const read = async (name: string): Promise<unknown> => {
     await ensureContainer();
     try {
-      const body = await container.getBlockBlobClient(name).downloadToBuffer();
-      return JSON.parse(body.toString('utf8')) as unknown;
+      const response = await container.getBlockBlobClient(name).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
