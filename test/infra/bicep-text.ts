@@ -83,28 +83,35 @@ export function stripComments(text: string): string {
   return out;
 }
 
-/** Index of the bracket that closes the one at `open`, skipping strings. */
-export function findClosing(text: string, open: number): number {
-  const opener = text[open] ?? '';
-  const closer = CLOSERS[opener];
-  if (!closer) throw new Error(`no bracket at ${open}`);
+const isCloser = (c: string): boolean => c === '}' || c === ']' || c === ')';
+const isBracket = (c: string): boolean => c in CLOSERS || isCloser(c);
+
+/** Every character from `from` on that stands outside string literals, with the bracket depth after it. */
+function* outsideStrings(text: string, from = 0): Generator<{ index: number; char: string; depth: number }> {
   let depth = 0;
-  let i = open;
+  let i = from;
   while (i < text.length) {
-    const c = text[i] ?? '';
-    if (c === "'") {
+    const char = text[i] ?? '';
+    if (char === "'") {
       i = skipString(text, i);
       continue;
     }
-    if (c in CLOSERS) depth += 1;
-    else if (c === '}' || c === ']' || c === ')') {
-      depth -= 1;
-      if (depth === 0) {
-        if (c !== closer) throw new Error(`bracket at ${open} closed by ${c}`);
-        return i;
-      }
-    }
+    if (char in CLOSERS) depth += 1;
+    else if (isCloser(char)) depth -= 1;
+    yield { index: i, char, depth };
     i += 1;
+  }
+}
+
+/** Index of the bracket that closes the one at `open`, skipping strings. */
+export function findClosing(text: string, open: number): number {
+  const closer = CLOSERS[text[open] ?? ''];
+  if (!closer) throw new Error(`no bracket at ${open}`);
+  for (const { index, char, depth } of outsideStrings(text, open)) {
+    if (depth === 0 && isCloser(char)) {
+      if (char !== closer) throw new Error(`bracket at ${open} closed by ${char}`);
+      return index;
+    }
   }
   throw new Error(`bracket at ${open} never closes`);
 }
@@ -112,41 +119,21 @@ export function findClosing(text: string, open: number): number {
 /** Splits `text` where `isSeparator` holds at bracket depth 0 outside strings; trims and drops empty parts. */
 function splitTopLevel(text: string, isSeparator: (c: string) => boolean): string[] {
   const parts: string[] = [];
-  let depth = 0;
   let start = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (c === "'") {
-      i = skipString(text, i);
-      continue;
+  for (const { index, char, depth } of outsideStrings(text)) {
+    if (depth === 0 && !isBracket(char) && isSeparator(char)) {
+      parts.push(text.slice(start, index));
+      start = index + 1;
     }
-    if (c in CLOSERS) depth += 1;
-    else if (c === '}' || c === ']' || c === ')') depth -= 1;
-    else if (depth === 0 && isSeparator(c)) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-    i += 1;
   }
   parts.push(text.slice(start));
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
-/** Position of `char` at depth 0 outside strings, or -1. */
-function indexOfTopLevel(text: string, char: string, from = 0): number {
-  let depth = 0;
-  let i = from;
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (c === "'") {
-      i = skipString(text, i);
-      continue;
-    }
-    if (c in CLOSERS) depth += 1;
-    else if (c === '}' || c === ']' || c === ')') depth -= 1;
-    else if (depth === 0 && c === char) return i;
-    i += 1;
+/** Position of `wanted` at depth 0 outside strings, or -1. */
+function indexOfTopLevel(text: string, wanted: string, from = 0): number {
+  for (const { index, char, depth } of outsideStrings(text, from)) {
+    if (depth === 0 && char === wanted && !isBracket(char)) return index;
   }
   return -1;
 }
