@@ -3,6 +3,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { ImportFileError, parseToken2Json, parseTokenCsv, type ParsedRow } from '../shared/domain/importFile';
+import { parseSeedEncoding } from '../shared/domain/seedEncoding';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
@@ -34,10 +35,13 @@ export function importHandler(getServices: () => AppServices) {
     }
     const offsetText = request.query.get('lineOffset') ?? '0';
     if (!/^\d{1,9}$/.test(offsetText)) return problem(400, 'lineOffset must be a whole number', { errors: [{ path: 'lineOffset', message: 'must be a whole number' }] });
+    const encodingText = request.query.get('seedEncoding');
+    const seedEncoding = encodingText === null ? 'base32' : parseSeedEncoding(encodingText);
+    if (!seedEncoding) return problem(400, 'seedEncoding must be base32 or hex', { errors: [{ path: 'seedEncoding', message: 'must be base32 or hex' }] });
     const body = await readBody(request, MAX_IMPORT_BYTES);
     if (!body) return problem(413, `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
 
-    const rows = mediaType === 'application/json' ? parseToken2Json(body.toString('utf8')) : parseTokenCsv(Readable.from([body]));
+    const rows = mediaType === 'application/json' ? parseToken2Json(body.toString('utf8'), { seedEncoding }) : parseTokenCsv(Readable.from([body]), { seedEncoding });
     try {
       const summary = await importTokens(withLineOffset(rows, Number(offsetText)), { ...app, activationMode: app.config.activationMode }, {
         actor: actorOf(auth.principal),

@@ -1,13 +1,14 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { HASH_FUNCTIONS, normaliseSeed, type HashFunction, type TimeInterval } from './seed';
+import { HEX_IN_BASE32_REASON, hexToBase32, looksLikeHex, parseSeedEncoding, type SeedEncoding } from './seedEncoding';
 import { hasControlCharacters } from './text';
 import { checkSerial, serialKey } from './token';
 
 /**
  * Token seed files: the Entra portal CSV (`upn,serial number,secret key,time interval,manufacturer,model`,
- * optional `hash function`), which is also what Token2 sends for Entra, and Token2's JSON seed file (the
- * Graph `#$delta` document). Rows are checked one by one; a bad row becomes a reason, never an exception,
+ * optional `hash function`, `pool` and `seed encoding`), which is also what Token2 sends for Entra, and
+ * Token2's JSON seed file (the Graph `#$delta` document). Rows are checked one by one; a bad row becomes a reason, never an exception,
  * and never carries the seed.
  */
 
@@ -40,7 +41,12 @@ export class ImportFileError extends Error {
   }
 }
 
-type Field = 'upn' | 'serial' | 'seed' | 'interval' | 'manufacturer' | 'model' | 'hash' | 'pool';
+type Field = 'upn' | 'serial' | 'seed' | 'interval' | 'manufacturer' | 'model' | 'hash' | 'pool' | 'encoding';
+
+/** What a whole file declares; a row's own `seed encoding` wins over it. */
+export interface SeedFileOptions {
+  seedEncoding?: SeedEncoding;
+}
 
 const HEADER_ALIASES: Record<string, Field> = {
   upn: 'upn',
@@ -63,6 +69,8 @@ const HEADER_ALIASES: Record<string, Field> = {
   algorithm: 'hash',
   pool: 'pool',
   location: 'pool',
+  'seed encoding': 'encoding',
+  seedencoding: 'encoding',
 };
 
 const REQUIRED: readonly Field[] = ['serial', 'seed', 'interval', 'manufacturer', 'model'];
@@ -75,6 +83,7 @@ const COLUMN_NAMES: Record<Field, string> = {
   model: 'model',
   hash: 'hash function',
   pool: 'pool',
+  encoding: 'seed encoding',
 };
 
 const MAX_TEXT_LENGTH = 64;
@@ -99,10 +108,25 @@ interface RawRow {
   model?: string;
   hash?: string;
   pool?: string;
+  encoding?: string;
+}
+
+/** The row's seed as Base32, decoded as the row (or else the file) declares it. */
+function declaredSeed(raw: RawRow, options: SeedFileOptions): { ok: true; seed: string } | { ok: false; reason: string } {
+  const declared = (raw.encoding ?? '').trim();
+  const encoding = declared === '' ? (options.seedEncoding ?? 'base32') : parseSeedEncoding(declared);
+  if (!encoding) return { ok: false, reason: 'seed encoding must be base32 or hex' };
+  const text = raw.seed ?? '';
+  if (encoding === 'hex') {
+    const converted = hexToBase32(text);
+    return converted.ok ? normaliseSeed(converted.base32) : converted;
+  }
+  if (looksLikeHex(text)) return { ok: false, reason: HEX_IN_BASE32_REASON };
+  return normaliseSeed(text);
 }
 
 /** Checks one row's fields. `seen` maps serial keys already taken in this file to their line. */
-export function checkRow(line: number, raw: RawRow, seen: Map<string, number>): ParsedRow {
+export function checkRow(line: number, raw: RawRow, seen: Map<string, number>, options: SeedFileOptions = {}): ParsedRow {
   const serialNumber = (raw.serial ?? '').trim();
   const fail = (reason: string): ParsedRow => ({ ok: false, error: { line, serial: serialNumber, reason } });
 
@@ -112,7 +136,7 @@ export function checkRow(line: number, raw: RawRow, seen: Map<string, number>): 
   if (firstLine !== undefined) return fail(`duplicate serial number in this file (first at line ${firstLine})`);
   seen.set(serialKey(serialNumber), line);
 
-  const seed = normaliseSeed(raw.seed ?? '');
+  const seed = declaredSeed(raw, options);
   if (!seed.ok) return fail(seed.reason);
 
   const intervalText = (raw.interval ?? '').trim();
@@ -159,7 +183,7 @@ function headerFields(header: string[]): (Field | undefined)[] {
 }
 
 /** Streams a CSV seed file into checked rows, holding one record at a time (plus the serials seen). */
-export async function* parseTokenCsv(input: Readable | AsyncIterable<Uint8Array | string>): AsyncGenerator<ParsedRow> {
+export async function* parseTokenCsv(input: Readable | AsyncIterable<Uint8Array | string>, options: SeedFileOptions = {}): AsyncGenerator<ParsedRow> {
   const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, info: true, max_record_size: 64 * 1024 });
   const source = input instanceof Readable ? input : Readable.from(input);
   source.on('error', (error) => parser.destroy(error));
@@ -182,7 +206,7 @@ export async function* parseTokenCsv(input: Readable | AsyncIterable<Uint8Array 
       fields.forEach((field, index) => {
         if (field) raw[field] = record[index] ?? '';
       });
-      yield checkRow(line, raw, seen);
+      yield checkRow(line, raw, seen, options);
     }
   } catch (error) {
     if (error instanceof ImportFileError) throw error;
@@ -194,7 +218,7 @@ export async function* parseTokenCsv(input: Readable | AsyncIterable<Uint8Array 
 }
 
 /** Token2's JSON seed file: `{"@context":"#$delta","value":[{serialNumber, secretKey, ...}]}`. */
-export function* parseToken2Json(text: string): Generator<ParsedRow> {
+export function* parseToken2Json(text: string, options: SeedFileOptions = {}): Generator<ParsedRow> {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -218,8 +242,10 @@ export function* parseToken2Json(text: string): Generator<ParsedRow> {
         hash: asText(item.hashFunction),
         upn: asText(item.userPrincipalName),
         pool: asText(item.pool),
+        encoding: asText(item.seedEncoding),
       },
       seen,
+      options,
     );
   }
 }
