@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../shared/config';
 import { DEMO_USERS } from './demoData';
 import { graphEmulatorControl } from './graph/control';
+import { DEFAULT_LOCAL_SETTINGS_FILE, describeSetting, mergeLocalSettings, readLocalSettings, type MergedSettings } from './localSettings';
 import { LOCAL_DIR, REPO_ROOT } from './paths';
 import { freePort } from './ports';
-import { DEFAULT_PORTS, startStack } from './stack';
+import { DEFAULT_PORTS, startStack, type LocalStack } from './stack';
 
 /**
  * `npm start`: the whole local stack on the ports local.settings.json names, the local Functions host
  * serving the real functions/ against it, demo users in the Graph emulator. Ctrl-C stops everything.
+ * What local.settings.json's Values say replaces the stack's defaults (dev/localSettings.ts).
  */
 export const DEV_SETTINGS_FILE = path.join(LOCAL_DIR, 'dev-settings.json');
 
@@ -32,26 +36,59 @@ async function waitForHealth(hostUrl: string, deadline: number): Promise<boolean
   return false;
 }
 
+/** An emulator the app does not use, because the file points its setting elsewhere. */
+function unusedNote(merged: MergedSettings, setting: string): string {
+  return merged.fromFile.includes(setting) ? `  (not used: ${setting} from the settings file is ${merged.settings[setting] ?? ''})` : '';
+}
+
+function settingsLines(merged: MergedSettings, file: string): string[] {
+  const shown = path.relative(REPO_ROOT, file) || file;
+  if (merged.fromFile.length === 0) return [`  Settings           the stack's defaults (${shown} sets nothing more)`];
+  return [
+    `  Settings from ${shown} (they replace the stack's defaults):`,
+    ...merged.fromFile.map((name) => `    ${describeSetting(name, merged.settings[name])}`),
+    ...(merged.clientSecretFromEnvironment ? ['    AZURE_CLIENT_SECRET from the environment (secret, not shown)'] : []),
+    ...(merged.stackKept.length > 0 ? [`  The stack's own addresses for ${merged.stackKept.join(', ')} (the file points at this machine's stack)`] : []),
+  ];
+}
+
+/** The generated dev secrets, for `npm run demo` and for `func start` users (git-ignored, owner-only). */
+function writeDevSettings(stack: LocalStack, merged: MergedSettings): void {
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  const devSettings: Record<string, string> = {};
+  if (merged.settings.HR_WEBHOOK_SECRETS !== undefined) devSettings.HR_WEBHOOK_SECRETS = merged.settings.HR_WEBHOOK_SECRETS;
+  // Only the dev identity's own secret: a test tenant's secret is not copied anywhere.
+  if (merged.settings.AZURE_CLIENT_SECRET === stack.appSettings.AZURE_CLIENT_SECRET) devSettings.AZURE_CLIENT_SECRET = merged.settings.AZURE_CLIENT_SECRET ?? '';
+  writeFileSync(DEV_SETTINGS_FILE, `${JSON.stringify(devSettings, null, 2)}\n`, { mode: 0o600 });
+}
+
 async function main(): Promise<void> {
-  // --free-ports: everything on ports that are free now (for tests, or beside another stack).
-  const freePorts = process.argv.includes('--free-ports');
+  const { values: flags } = parseArgs({
+    options: {
+      // Everything on ports that are free now (for tests, or beside another stack).
+      'free-ports': { type: 'boolean', default: false },
+      // Another local.settings.json (tests use a temporary one; the repository's file is the default).
+      settings: { type: 'string' },
+    },
+    strict: true,
+  });
+  const freePorts = flags['free-ports'];
+  const settingsFile = path.resolve(flags.settings ?? DEFAULT_LOCAL_SETTINGS_FILE);
+  if (flags.settings !== undefined && !existsSync(settingsFile)) throw new ConfigError(`--settings: ${settingsFile} does not exist`);
+  const local = readLocalSettings(settingsFile);
   const hostPort = freePorts ? await freePort() : 7071;
   const hostUrl = `http://127.0.0.1:${hostPort}`;
   console.log('Starting Azurite, the dev identity and the Graph and Key Vault emulators...');
   const stack = await startStack(freePorts ? {} : { ports: DEFAULT_PORTS });
   await graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem }).seedUsers(DEMO_USERS);
 
-  // The generated dev secrets, for `npm run demo` and for `func start` users (git-ignored, owner-only).
-  if (!freePorts) {
-    mkdirSync(LOCAL_DIR, { recursive: true });
-    const devSettings = { HR_WEBHOOK_SECRETS: stack.hrWebhookSecret, AZURE_CLIENT_SECRET: stack.appSettings.AZURE_CLIENT_SECRET };
-    writeFileSync(DEV_SETTINGS_FILE, `${JSON.stringify(devSettings, null, 2)}\n`, { mode: 0o600 });
-  }
+  const merged = mergeLocalSettings(stack.appSettings, local.values, process.env);
+  if (!freePorts) writeDevSettings(stack, merged);
 
-  const host = spawn(process.execPath, [...HOST_COMMAND, '--port', String(hostPort)], {
+  const host = spawn(process.execPath, [...HOST_COMMAND, '--port', String(hostPort), '--settings', settingsFile], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ...stack.appSettings, NODE_EXTRA_CA_CERTS: stack.ca.certPath },
+    env: { ...process.env, ...merged.settings, NODE_EXTRA_CA_CERTS: stack.ca.certPath },
   });
 
   let stopping = false;
@@ -84,12 +121,13 @@ async function main(): Promise<void> {
       '',
       'The local stack is running:',
       `  Functions host     ${hostUrl}/api  (health: ${hostUrl}/api/health)`,
-      `  Graph emulator     ${stack.graph.url}/beta  (control: ${stack.graph.url}/_emulator/state)`,
-      `  Key Vault emulator ${stack.keyVault.url}`,
-      `  Dev identity       ${stack.identity.url}  (issuer ${stack.identity.issuer})`,
-      `  Azurite            blob ${stack.azurite.blobUrl}, queue ${stack.azurite.queueUrl}, table ${stack.azurite.tableUrl}`,
+      `  Graph emulator     ${stack.graph.url}/beta  (control: ${stack.graph.url}/_emulator/state)${unusedNote(merged, 'GRAPH_BASE_URL')}`,
+      `  Key Vault emulator ${stack.keyVault.url}${unusedNote(merged, 'KEY_VAULT_URL')}`,
+      `  Dev identity       ${stack.identity.url}  (issuer ${stack.identity.issuer})${unusedNote(merged, 'ADMIN_AUTH_ISSUER')}`,
+      `  Azurite            blob ${stack.azurite.blobUrl}, queue ${stack.azurite.queueUrl}, table ${stack.azurite.tableUrl}${merged.fromFile.includes('AzureWebJobsStorage') ? '  (not used: AzureWebJobsStorage from the settings file points elsewhere)' : ''}`,
       `  Demo users         ${DEMO_USERS.filter((u) => u.employeeId).map((u) => u.userPrincipalName).join(', ')}`,
-      `  Dev secrets        ${path.relative(REPO_ROOT, DEV_SETTINGS_FILE)} (HR webhook secret, app client secret)`,
+      ...(freePorts ? [] : [`  Dev secrets        ${path.relative(REPO_ROOT, DEV_SETTINGS_FILE)} (HR webhook secret, app client secret)`]),
+      ...settingsLines(merged, settingsFile),
       '',
       'Try, in another terminal:',
       '  export OATHCTL_TOKEN=$(npm run -s dev:token -- --roles Tokens.Admin)',
@@ -102,6 +140,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  console.error(code === 'EADDRINUSE' ? `A port the stack needs is in use (${(error as Error).message}); is another "npm start" running?` : error);
+  if (error instanceof ConfigError || code?.startsWith('ERR_PARSE_ARGS')) console.error((error as Error).message);
+  else console.error(code === 'EADDRINUSE' ? `A port the stack needs is in use (${(error as Error).message}); is another "npm start" running?` : error);
   process.exit(1);
 });

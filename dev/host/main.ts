@@ -1,38 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../shared/config';
+import { DEFAULT_LOCAL_SETTINGS_FILE, readLocalSettings } from '../localSettings';
 import { REPO_ROOT } from '../paths';
 import { readHostOptions } from './hostJson';
 import { startLocalHost, type LocalHost } from './server';
 
 /**
  * `node dist/dev/host/main.js`: the local host on 127.0.0.1:7071, like `func start`. Settings come
- * from local.settings.json's Values, without overriding variables already in the environment.
+ * from local.settings.json's Values (or the file `--settings FILE` names), without overriding
+ * variables already in the environment.
  */
 
 /** From dist/, the compiled functions; run as TypeScript (tsx), the sources next to this repo's shared/. */
 const FUNCTIONS_DIR = path.extname(__filename) === '.ts' ? path.join(REPO_ROOT, 'functions') : path.join(REPO_ROOT, 'dist', 'functions');
-
-interface LocalSettings {
-  values: Record<string, string>;
-  port: number | undefined;
-}
-
-function readLocalSettings(file: string): LocalSettings {
-  if (!existsSync(file)) return { values: {}, port: undefined };
-  let parsed: { Values?: Record<string, unknown>; Host?: { LocalHttpPort?: unknown } };
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
-  } catch (error) {
-    throw new ConfigError(`local.settings.json: ${(error as Error).message}`);
-  }
-  const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed.Values ?? {})) {
-    if (value !== null && value !== undefined) values[name] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  const port = parsed.Host?.LocalHttpPort;
-  return { values, port: typeof port === 'number' ? port : undefined };
-}
 
 function describeFunctions(host: LocalHost, routePrefix: string): string[] {
   const prefix = routePrefix === '' ? '' : `/${routePrefix}`;
@@ -50,7 +30,10 @@ function describeFunctions(host: LocalHost, routePrefix: string): string[] {
 }
 
 async function main(): Promise<void> {
-  const local = readLocalSettings(path.join(REPO_ROOT, 'local.settings.json'));
+  const settingsFlag = process.argv.indexOf('--settings');
+  const settingsFile = settingsFlag >= 0 ? process.argv[settingsFlag + 1] : DEFAULT_LOCAL_SETTINGS_FILE;
+  if (!settingsFile) throw new ConfigError('--settings must name a local.settings.json file');
+  const local = readLocalSettings(path.resolve(settingsFile));
   for (const [name, value] of Object.entries(local.values)) {
     if (process.env[name] === undefined) process.env[name] = value;
   }

@@ -1,46 +1,138 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { graphEmulatorControl } from '../../../dev/graph/control';
+import { postJsonTrusting } from '../../../dev/net';
+import { DEV_CA_DIR } from '../../../dev/tls';
+import { generateSeed } from '../../../shared/domain/seed';
+import { signWebhook } from '../../../shared/domain/webhookSignature';
+import { eventually } from '../../support/hr';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
+interface DevStart {
+  child: ChildProcess;
+  /** Everything printed so far. */
+  output(): string;
+  exited: Promise<number | null>;
+  /** http://127.0.0.1:PORT of the Functions host, once the banner is out. */
+  hostUrl: string;
+}
+
 /** `npm start` as a new user runs it, on free ports so it cannot clash with a stack already running. */
+async function startDev(args: string[], started: ChildProcess[]): Promise<DevStart> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'dev', 'start.ts'), '--free-ports', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const hostUrl = await Promise.race([
+    new Promise<string>((resolve) => {
+      const check = setInterval(() => {
+        // The banner's last line: everything above it has been printed.
+        const match = /Functions host\s+(http:\/\/127\.0\.0\.1:\d+)\/api[\s\S]*Ctrl-C stops everything/.exec(output);
+        if (match?.[1]) {
+          clearInterval(check);
+          resolve(match[1]);
+        }
+      }, 100);
+    }),
+    exited.then((code) => {
+      throw new Error(`dev/start exited early with ${code}: ${output}`);
+    }),
+  ]);
+  return { child, output: () => output, exited, hostUrl };
+}
+
 describe('the local stack started by dev/start', () => {
-  let child: ChildProcess | undefined;
+  const started: ChildProcess[] = [];
   afterAll(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
   });
 
   it('serves GET /api/health with 200, prints where everything runs, and stops everything on SIGINT', async () => {
-    child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'dev', 'start.ts'), '--free-ports'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
-
-    const ready = await Promise.race([
-      new Promise<string>((resolve) => {
-        const check = setInterval(() => {
-          const match = /Functions host\s+(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(output);
-          if (match?.[1]) {
-            clearInterval(check);
-            resolve(match[1]);
-          }
-        }, 100);
-      }),
-      exited.then((code) => {
-        throw new Error(`dev/start exited early with ${code}: ${output}`);
-      }),
-    ]);
-    expect(output).toMatch(/Graph emulator\s+https:\/\/127\.0\.0\.1:\d+\/beta/);
-    expect(output).toContain('npm run -s dev:token -- --roles Tokens.Admin');
-    const health = await fetch(`${ready}/api/health`);
+    const dev = await startDev([], started);
+    expect(dev.output()).toMatch(/Graph emulator\s+https:\/\/127\.0\.0\.1:\d+\/beta/);
+    expect(dev.output()).toContain('npm run -s dev:token -- --roles Tokens.Admin');
+    // The repository's local.settings.json names the stack on its default ports: the stack's free ports serve instead.
+    expect(dev.output()).toMatch(/The stack's own addresses for [^\n]*KEY_VAULT_URL, GRAPH_BASE_URL/);
+    const health = await fetch(`${dev.hostUrl}/api/health`);
     expect(health.status).toBe(200);
 
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    await expect(fetch(`${ready}/api/health`)).rejects.toThrow();
+    dev.child.kill('SIGINT');
+    expect(await dev.exited).toBe(0);
+    await expect(fetch(`${dev.hostUrl}/api/health`)).rejects.toThrow();
   }, 120_000);
+
+  describe('with a local.settings.json of its own (--settings)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'oath-local-settings-'));
+    const file = path.join(dir, 'local.settings.json');
+    const hrSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('uses the file over the stack defaults: ACTIVATION_MODE=user leaves a hire assigned, not activated, and the banner says so', async () => {
+      writeFileSync(
+        file,
+        JSON.stringify({
+          IsEncrypted: false,
+          Values: {
+            AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+            KEY_VAULT_URL: 'https://127.0.0.1:8444',
+            ACTIVATION_MODE: 'user',
+            RECONCILE_SCHEDULE: '0 30 3 * * *',
+            HR_WEBHOOK_SECRETS: hrSecret,
+          },
+        }),
+      );
+      const dev = await startDev(['--settings', file], started);
+      const output = dev.output();
+      expect(output).toMatch(/Settings from .*local\.settings\.json \(they replace the stack's defaults\):\n {4}ACTIVATION_MODE=user\n {4}RECONCILE_SCHEDULE=0 30 3 \* \* \*\n {4}HR_WEBHOOK_SECRETS \(secret, not shown\)\n/);
+      expect(output).toContain("The stack's own addresses for AzureWebJobsStorage, KEY_VAULT_URL (the file points at this machine's stack)");
+      expect(output).not.toContain(hrSecret);
+      const identityUrl = /Dev identity\s+(https:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      const graphUrl = /Graph emulator\s+(https:\/\/127\.0\.0\.1:\d+)\/beta/.exec(output)?.[1];
+      if (!identityUrl || !graphUrl) throw new Error(`banner without the identity or Graph: ${output}`);
+
+      const ca = readFileSync(path.join(DEV_CA_DIR, 'ca.pem'), 'utf8');
+      const minted = await postJsonTrusting(`${identityUrl}/_dev/token`, { audience: 'api://entra-oath-tokens', roles: ['Tokens.Admin', 'Tokens.Read'] }, ca);
+      const token = (JSON.parse(minted.text) as { access_token: string }).access_token;
+      const api = (route: string, init: RequestInit = {}) =>
+        fetch(`${dev.hostUrl}/api/${route}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+
+      const serial = `START-${randomUUID().slice(0, 8)}`;
+      const csv = `upn,serial number,secret key,time interval,manufacturer,model\n,${serial},${generateSeed('hmacsha1')},30,Token2,C302`;
+      const imported = await api('tokens/import', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+      expect(imported.status).toBe(200);
+
+      // Signed with the file's secret: the stack's generated one is not what the app checks.
+      const body = JSON.stringify({ type: 'employee.hired', data: { employeeId: 'E1001', userPrincipalName: 'ada@contoso.com', hireDate: new Date().toISOString().slice(0, 10) } });
+      const eventId = `msg_${randomUUID()}`;
+      const timestamp = Math.floor(Date.now() / 1000);
+      const hire = await fetch(`${dev.hostUrl}/api/hr/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(hrSecret, eventId, timestamp, body) },
+        body,
+      });
+      expect(hire.status).toBe(202);
+
+      const joiner = await eventually('the hire of E1001 to complete', async () => {
+        const answer = (await (await api('provisioning/E1001')).json()) as { joiner?: { status: string; serialNumber: string | null } };
+        return answer.joiner?.status === 'completed' ? answer.joiner : undefined;
+      });
+      expect(joiner.serialNumber).toBe(serial);
+      const inventory = (await (await api(`tokens/${serial}`)).json()) as { status: string };
+      expect(inventory.status).toBe('assigned');
+      const entra = await graphEmulatorControl(graphUrl, { caCertPem: ca }).state({ serial });
+      expect(entra.matches?.devices.map((d) => d.status)).toEqual(['assigned']);
+
+      dev.child.kill('SIGINT');
+      expect(await dev.exited).toBe(0);
+    }, 120_000);
+  });
 });
