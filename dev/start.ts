@@ -23,17 +23,20 @@ const HOST_COMMAND =
     ? [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'dev', 'host', 'main.ts')]
     : [path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js')];
 
-async function waitForHealth(hostUrl: string, deadline: number): Promise<boolean> {
+/** Healthy, or the setting problem health names (which waiting does not fix), or undefined at the deadline. */
+async function waitForHealth(hostUrl: string, deadline: number): Promise<'healthy' | { settingProblem: string } | undefined> {
   while (Date.now() < deadline) {
     try {
       const response = await fetch(`${hostUrl}/api/health`);
-      if (response.status === 200) return true;
+      if (response.status === 200) return 'healthy';
+      const body = (await response.json().catch(() => ({}))) as { setting?: unknown; detail?: unknown };
+      if (typeof body.setting === 'string' && typeof body.detail === 'string') return { settingProblem: body.detail };
     } catch {
       // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return false;
+  return undefined;
 }
 
 /** An emulator the app does not use, because the file points its setting elsewhere. */
@@ -111,8 +114,13 @@ async function main(): Promise<void> {
     }
   });
 
-  if (!(await waitForHealth(hostUrl, Date.now() + 30_000))) {
-    console.error(`${hostUrl}/api/health did not answer 200 within 30 s; see the lines above.`);
+  const health = await waitForHealth(hostUrl, Date.now() + 30_000);
+  if (health !== 'healthy') {
+    console.error(
+      health === undefined
+        ? `${hostUrl}/api/health did not answer 200 within 30 s; see the lines above.`
+        : [`The app cannot start: ${health.settingProblem}`, ...settingsLines(merged, settingsFile)].join('\n'),
+    );
     await stop(1);
     return;
   }

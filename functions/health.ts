@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ConfigError } from '../shared/config';
 import type { AppServices } from '../shared/composition';
-import { httpFunction } from '../shared/hosting';
+import { functionsNotStarted, httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { checkHealth } from '../shared/workflows/checkHealth';
@@ -13,7 +13,7 @@ export function healthHandler(getServices: () => Pick<AppServices, 'healthProbes
     try {
       probes = getServices().healthProbes;
     } catch (error) {
-      if (error instanceof ConfigError) return problem(503, error.message, { dependencies: [] });
+      if (error instanceof ConfigError) return problem(503, error.message, { setting: error.setting, notStarted: functionsNotStarted(), dependencies: [] });
       throw error;
     }
     const report = await checkHealth(probes);

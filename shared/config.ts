@@ -93,9 +93,12 @@ export interface Config {
 
 /** One readable line naming the setting and what is wrong with it. */
 export class ConfigError extends Error {
+  /** The setting a `Setting NAME: ...` message names. */
+  readonly setting: string | undefined;
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
+    this.setting = /^Setting (\S+):/.exec(message)?.[1];
   }
 }
 

@@ -1,4 +1,6 @@
 import { app, type HttpHandler, type HttpMethod, type InvocationContext, type Timer } from '@azure/functions';
+import { ConfigError } from './config';
+import { problem } from './problem';
 
 /**
  * The one way a file in functions/ declares its function. Each declaration registers with the
@@ -40,6 +42,8 @@ export type FunctionDeclaration = HttpFunction | QueueFunction | TimerFunction;
 
 const declarations = new Map<string, FunctionDeclaration>();
 const startupChecks: (() => void)[] = [];
+let startupOutcome: { problem: ConfigError | undefined } | undefined;
+const notStarted: string[] = [];
 let servedByLocalHost = false;
 
 /** Called by the local host before it loads functions/, so nothing is handed to the real host's API. */
@@ -56,15 +60,43 @@ function remember(declaration: FunctionDeclaration): void {
   declarations.set(declaration.name, declaration);
 }
 
+/** A handler whose settings are broken answers 503 naming the setting (ConfigError messages never carry a value). */
+function answeringConfigErrors(handler: HttpHandler): HttpHandler {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      context.error(error.message);
+      return problem(503, error.message, error.setting === undefined ? {} : { setting: error.setting });
+    }
+  };
+}
+
 export function httpFunction(name: string, options: Omit<HttpFunction, 'kind' | 'name'>): void {
-  remember({ kind: 'http', name, ...options });
+  const handler = answeringConfigErrors(options.handler);
+  remember({ kind: 'http', name, ...options, handler });
   if (!servedByLocalHost) {
     // Authorisation is done by the handlers themselves (signed webhooks, bearer JWTs), not function keys.
-    app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler: options.handler });
+    app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler });
   }
 }
 
+/**
+ * A queue or timer function is not registered while a setting is broken: no listener starts, so its
+ * messages wait in the queue instead of failing their way to the poison queue (docs/deploy.md).
+ */
+function startedDespiteConfig(name: string): boolean {
+  const broken = startupProblem();
+  if (broken === undefined) return true;
+  notStarted.push(name);
+  // The local host reports these itself, in one line.
+  if (!servedByLocalHost) console.error(`${name} not started: ${broken.message}. Its messages wait in the queue until the setting is fixed and the app restarts.`);
+  return false;
+}
+
 export function queueFunction(name: string, options: Omit<QueueFunction, 'kind' | 'name'>): void {
+  if (!startedDespiteConfig(name)) return;
   remember({ kind: 'queue', name, ...options });
   if (!servedByLocalHost) {
     app.storageQueue(name, { queueName: options.queueName, connection: STORAGE_CONNECTION, handler: options.handler });
@@ -72,6 +104,7 @@ export function queueFunction(name: string, options: Omit<QueueFunction, 'kind' 
 }
 
 export function timerFunction(name: string, options: Omit<TimerFunction, 'kind' | 'name'>): void {
+  if (!startedDespiteConfig(name)) return;
   remember({ kind: 'timer', name, ...options });
   if (!servedByLocalHost) {
     app.timer(name, { schedule: options.schedule, handler: options.handler });
@@ -79,14 +112,31 @@ export function timerFunction(name: string, options: Omit<TimerFunction, 'kind' 
 }
 
 /**
- * Work to do once when the app starts (parsing config), so a bad setting stops start-up instead of
- * failing the first request. The local host runs these itself after loading functions/.
+ * Work to do once when the app starts (parsing config), so a bad setting is found before the first
+ * request. It does not stop the worker (a throwing appStart hook would stop every function, health
+ * included): see startupProblem.
  */
 export function atStartup(check: () => void): void {
   startupChecks.push(check);
-  if (!servedByLocalHost) app.hook.appStart(check);
+  startupOutcome = undefined;
 }
 
-export function runStartupChecks(): void {
-  for (const check of startupChecks) check();
+/** The ConfigError the start-up checks raise, if any; they run once (again only after a new check is added). */
+export function startupProblem(): ConfigError | undefined {
+  if (startupOutcome === undefined) {
+    let found: ConfigError | undefined;
+    try {
+      for (const check of startupChecks) check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      found = error;
+    }
+    startupOutcome = { problem: found };
+  }
+  return startupOutcome.problem;
+}
+
+/** Queue and timer functions left unregistered because of startupProblem, for health to name. */
+export function functionsNotStarted(): readonly string[] {
+  return notStarted;
 }

@@ -1,19 +1,30 @@
-import { parseConfig } from './config';
+import { ConfigError, parseConfig } from './config';
 import { composeServices, type AppServices } from './composition';
 import { atStartup } from './hosting';
 
-let built: AppServices | undefined;
+let built: { services: AppServices } | { broken: ConfigError } | undefined;
+
+function build(): NonNullable<typeof built> {
+  try {
+    return { services: composeServices(parseConfig(process.env)) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { broken: error };
+    throw error;
+  }
+}
 
 /**
  * The app's services, built on first use from the settings in the environment and then reused for
- * every invocation on this instance. A bad setting throws ConfigError naming it.
+ * every invocation on this instance. A bad setting throws ConfigError naming it, on every call: the
+ * settings only change with a restart.
  */
 export function services(): AppServices {
-  built ??= composeServices(parseConfig(process.env));
-  return built;
+  built ??= build();
+  if ('broken' in built) throw built.broken;
+  return built.services;
 }
 
-// Fail at start-up, not on the first request, when a setting is missing or malformed.
+// Found at start-up, not on the first request, when a setting is missing or malformed.
 atStartup(() => {
   services();
 });

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { ConfigError } from '../../shared/config';
-import { declaredFunctions, runStartupChecks, useLocalHost, type FunctionDeclaration, type QueueFunction, type TimerFunction } from '../../shared/hosting';
+import { declaredFunctions, functionsNotStarted, startupProblem, useLocalHost, type FunctionDeclaration, type QueueFunction, type TimerFunction } from '../../shared/hosting';
 import { readHostOptions } from './hostJson';
 import { startHttpServer, type HttpServer } from './httpServer';
 import { createInvoker, InFlight, type Invoke, type LogLine } from './invocation';
@@ -56,11 +56,12 @@ function functionModules(functionsDir: string): string[] {
     .map((name) => path.join(functionsDir, name));
 }
 
-async function loadFunctions(functionsDir: string): Promise<FunctionDeclaration[]> {
+async function loadFunctions(functionsDir: string, log: LogLine): Promise<FunctionDeclaration[]> {
   useLocalHost();
   for (const file of functionModules(functionsDir)) await import(file);
-  // As the real host runs app start hooks: a bad setting stops start-up here, not on the first request.
-  runStartupChecks();
+  // As in Azure, a bad setting leaves the host up: HTTP functions answer 503 naming it, queue and timer functions do not start.
+  const broken = startupProblem();
+  if (broken) log(`${broken.message}. Not started until it is fixed: ${functionsNotStarted().join(', ') || 'none'}.`);
   return declaredFunctions();
 }
 
@@ -91,7 +92,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const hostOptions = readHostOptions(options.hostJsonPath);
   if (options.settings) Object.assign(process.env, options.settings);
 
-  const functions = await loadFunctions(options.functionsDir);
+  const functions = await loadFunctions(options.functionsDir, log);
   const httpFunctions = functions.filter((f) => f.kind === 'http');
   const queueFunctions = functions.filter((f): f is QueueFunction => f.kind === 'queue');
   const timerFunctions = functions.filter((f): f is TimerFunction => f.kind === 'timer');

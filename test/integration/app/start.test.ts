@@ -134,5 +134,20 @@ describe('the local stack started by dev/start', () => {
       dev.child.kill('SIGINT');
       expect(await dev.exited).toBe(0);
     }, 120_000);
+
+    it('stops with one line naming a bad setting from the file, and the file it came from', async () => {
+      writeFileSync(file, JSON.stringify({ Values: { ACTIVATION_MODE: 'sometimes' } }));
+      const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'dev', 'start.ts'), '--free-ports', '--settings', file], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      started.push(child);
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(output).toMatch(/The app cannot start: Setting ACTIVATION_MODE: .*\n {2}Settings from .*local\.settings\.json .*\n {4}ACTIVATION_MODE=sometimes\n/);
+    }, 120_000);
   });
 });
