@@ -1,19 +1,15 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../dev/paths';
-import { ensureDevCa } from '../dev/tls';
+import { runTrustingDevCa } from './devCa';
 import { benchHires } from './hires';
 import { benchImport } from './import';
 import { benchReconcile } from './reconcile';
+import { RESULTS_FILE, saveResult } from './results';
 
 /**
  * `npm run bench [-- NAME...]`: runs the benchmarks (all, or the ones named), prints their figures and
  * merges them into bench/results.json, keeping the keys of benchmarks not run this time. Nothing here
  * asserts anything about time.
  */
-
-const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results.json');
 
 const BENCHMARKS: Record<string, () => Promise<object>> = {
   hires: () => benchHires({ hires: 1000, graphRequestsPerSecond: 100, graphLatencyMs: 50, workerHosts: 2 }),
@@ -37,7 +33,6 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`no benchmark named ${unknown.join(', ')}; there are: ${Object.keys(BENCHMARKS).join(', ')}`);
   const names = asked.length > 0 ? asked : Object.keys(BENCHMARKS);
 
-  const results = existsSync(RESULTS_FILE) ? (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>) : {};
   for (const name of names) {
     const run = BENCHMARKS[name];
     if (!run) continue;
@@ -45,21 +40,9 @@ async function main(): Promise<void> {
     const figures = await run();
     console.log(`${name}:`);
     for (const [key, value] of Object.entries(figures)) console.log(`  ${key.padEnd(30)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
-    results[name] = { ...figures, measuredAt: new Date().toISOString() };
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    saveResult(name, figures);
   }
   console.log(`Results written to ${path.relative(process.cwd(), RESULTS_FILE)}.`);
 }
 
-// The emulators' certificates come from the dev CA, which Node trusts only through NODE_EXTRA_CA_CERTS
-// read at start-up: unless it names the dev CA, run again in a child process where it does.
-const ca = ensureDevCa();
-if (process.env.NODE_EXTRA_CA_CERTS && path.resolve(process.env.NODE_EXTRA_CA_CERTS) === path.resolve(ca.certPath)) {
-  main().catch((error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
-} else {
-  const child = spawn(process.execPath, [__filename, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.certPath } });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-}
+runTrustingDevCa(__filename, 'bench', main);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { freePort, waitForPort } from './ports';
 import { REPO_ROOT } from './paths';
 
-/** Azurite, the official Storage emulator, in memory, as a child process. */
+/** Azurite, the official Storage emulator, as a child process: in memory, or on disk under `location`. */
 export interface Azurite {
   connectionString: string;
   blobUrl: string;
@@ -22,14 +22,14 @@ export interface AzuritePorts {
   table: number;
 }
 
-export async function startAzurite(ports?: AzuritePorts, host = '127.0.0.1'): Promise<Azurite> {
+export async function startAzurite(ports?: AzuritePorts, host = '127.0.0.1', location?: string): Promise<Azurite> {
   const chosen = ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
   const child: ChildProcess = spawn(
     process.execPath,
     [
       path.join(REPO_ROOT, 'node_modules', 'azurite', 'dist', 'src', 'azurite.js'),
       '--silent',
-      '--inMemoryPersistence',
+      ...(location ? ['--location', location] : ['--inMemoryPersistence']),
       '--disableTelemetry',
       '--skipApiVersionCheck',
       '--loose',

@@ -33,6 +33,8 @@ export interface StackOptions {
   ports?: StackPorts;
   /** Key Vault create throttle; Key Vault's own (300 per 10 s) unless given. */
   keyVaultCreateLimit?: { requests: number; windowMs: number };
+  /** Keeps Azurite's data in this folder, so messages and rows outlive a crash; in memory unless given. */
+  storageLocation?: string;
 }
 
 export interface LocalStack {
@@ -55,7 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   const hrWebhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
   const started: { stop(): Promise<void> }[] = [];
   try {
-    const azurite = await startAzurite(ports?.storage);
+    const azurite = await startAzurite(ports?.storage, '127.0.0.1', options.storageLocation);
     started.push(azurite);
     const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }] });
     started.push({ stop: () => identity.close() });
