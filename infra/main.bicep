@@ -50,6 +50,12 @@ param graphBaseUrl string = 'https://graph.microsoft.com'
 @description('Entra ID sign-in host that issues the admin API tokens. Sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn.')
 param authorityHost string = 'https://login.microsoftonline.com'
 
+@description('Directory sync (hires and leavers read from Entra by users/delta): six-field NCRONTAB in UTC, e.g. 0 */15 * * * *. Empty: off.')
+param directorySyncSchedule string = ''
+
+@description('Directory sync provisions only members of this group (object id). Empty: every member account with an employeeHireDate.')
+param directorySyncGroupId string = ''
+
 @description('Upper bound of Flex Consumption instances. Graph and Key Vault throttle per tenant and vault, so more instances do not mean more throughput.')
 @minValue(1)
 @maxValue(1000)
@@ -97,12 +103,14 @@ var storageLayout = {
   workQueues: [
     'hr-events'
     'reconcile-work'
+    'directory-sync'
   ]
   tables: [
     'tokens'
     'audit'
     'webhookEvents'
     'provisioning'
+    'directorySync'
   ]
   containers: [
     'reports'
@@ -223,6 +231,8 @@ module functionApp 'modules/function-app.bicep' = {
     provisionLeadDays: provisionLeadDays
     lowStockThreshold: lowStockThreshold
     reconcileSchedule: reconcileSchedule
+    directorySyncSchedule: directorySyncSchedule
+    directorySyncGroupId: directorySyncGroupId
     maximumInstanceCount: maximumInstanceCount
   }
 }

@@ -3,6 +3,8 @@ import { jwtAdminAuthenticator } from './adapters/adminAuth';
 import { appCredential, containerClient, graphClient, queueClient, secretClient, tableClient } from './adapters/azureClients';
 import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
+import { graphDirectoryChanges } from './adapters/graphUsersDelta';
+import { tableDirectorySync } from './adapters/tableDirectorySync';
 import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
 import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
 import { tableAuditLog } from './adapters/tableAudit';
@@ -10,6 +12,7 @@ import { storageWorkQueue } from './adapters/storageWorkQueue';
 import { tableInventory } from './adapters/tableInventory';
 import { tableProvisioning } from './adapters/tableProvisioning';
 import { tableWebhookEvents } from './adapters/tableWebhookEvents';
+import type { DirectorySyncMessage } from './domain/directorySignals';
 import type { ReconcileMessage } from './domain/drift';
 import type { HrQueueMessage } from './domain/hrEvent';
 import {
@@ -20,6 +23,8 @@ import {
   type DependencyProbe,
   type DeviceCatalog,
   type Directory,
+  type DirectoryChanges,
+  type DirectorySyncStore,
   type Inventory,
   type ProvisioningScan,
   type ProvisioningStore,
@@ -52,6 +57,10 @@ export interface AppServices {
   webhookRetention: WebhookRetention;
   reconcileWork: WorkQueue<ReconcileMessage>;
   reports: ReportStore;
+  /** Directory sync: users/delta, its cursor and watched users, and the queue its timer feeds. */
+  directoryChanges: DirectoryChanges;
+  directorySyncStore: DirectorySyncStore;
+  directorySyncWork: WorkQueue<DirectorySyncMessage>;
 }
 
 export function composeServices(config: Config): AppServices {
@@ -81,5 +90,8 @@ export function composeServices(config: Config): AppServices {
     webhookRetention: webhookDeliveries,
     reconcileWork: storageWorkQueue<ReconcileMessage>(queueClient(config.storage, QUEUES.reconcileWork)),
     reports: blobReports(containerClient(config.storage, CONTAINERS.reports)),
+    directoryChanges: graphDirectoryChanges(graph, { locationAttribute: config.directorySync.locationAttribute }),
+    directorySyncStore: tableDirectorySync(tableClient(config.storage, TABLES.directorySync)),
+    directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
   };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 /** NCRONTAB as the Functions host takes it: six fields (seconds first), or a %SETTING% reference is not allowed here. */
 const NCRONTAB = /^\S+( \S+){5}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const httpsUrl = (what: string) =>
   z
@@ -58,6 +59,15 @@ export const settingsSchema = z.object({
   RECONCILE_REPAIR_MODE: z.enum(['report', 'safe', 'all']).default('safe'),
   /** A joiner or leaver that has not moved for this long is re-driven by reconciliation. */
   STUCK_SAGA_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
+  /** Directory sync (users delta): off unless a schedule is set. */
+  DIRECTORY_SYNC_SCHEDULE: optionalText.pipe(z.string().regex(NCRONTAB, 'must be a six-field NCRONTAB expression, e.g. "0 */15 * * * *"').optional()),
+  DIRECTORY_SYNC_GROUP_ID: optionalText.pipe(z.string().regex(GUID, 'must be a group object id (a GUID)').optional()),
+  DIRECTORY_SYNC_DISABLE_GRACE_HOURS: wholeNumber(0, 24 * 90).default(24),
+  DIRECTORY_SYNC_LOCATION_ATTRIBUTE: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,119}$/, 'must name one user property, e.g. officeLocation, city or extension_<appid>_site')
+    .default('officeLocation'),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -88,6 +98,8 @@ export interface Config {
   reconcileSchedule: string;
   reconcileRepairMode: 'report' | 'safe' | 'all';
   stuckSagaMinutes: number;
+  /** Hires and leavers read from Entra by users delta; `schedule` undefined when off. */
+  directorySync: { schedule?: string; groupId?: string; disableGraceHours: number; locationAttribute: string };
   credential: AppCredential;
 }
 
@@ -183,8 +195,23 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     reconcileSchedule: s.RECONCILE_SCHEDULE,
     reconcileRepairMode: s.RECONCILE_REPAIR_MODE,
     stuckSagaMinutes: s.STUCK_SAGA_MINUTES,
+    directorySync: {
+      ...(s.DIRECTORY_SYNC_SCHEDULE ? { schedule: s.DIRECTORY_SYNC_SCHEDULE } : {}),
+      ...(s.DIRECTORY_SYNC_GROUP_ID ? { groupId: s.DIRECTORY_SYNC_GROUP_ID } : {}),
+      disableGraceHours: s.DIRECTORY_SYNC_DISABLE_GRACE_HOURS,
+      locationAttribute: s.DIRECTORY_SYNC_LOCATION_ATTRIBUTE,
+    },
     credential: credentialFrom(s),
   });
+}
+
+/**
+ * Whether a timer whose schedule is an optional setting is on, read once when functions/ registers its
+ * triggers: the host resolves `%SETTING%` itself and refuses to start on one that is not set. The
+ * value is checked with the rest of the settings at start-up.
+ */
+export function scheduleIsSet(env: Readonly<Record<string, string | undefined>>, name: 'DIRECTORY_SYNC_SCHEDULE'): boolean {
+  return (env[name] ?? '').trim() !== '';
 }
 
 /** Every setting name the app reads; infra/ must set the required ones. */

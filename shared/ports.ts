@@ -265,3 +265,65 @@ export interface ReportStore {
   get(runId: string): Promise<unknown>;
   latest(): Promise<unknown>;
 }
+
+/** One user as Graph's users/delta reports it: its current selected properties, or its removal. */
+export type DirectoryUserChange =
+  | { id: string; removed: true }
+  | {
+      id: string;
+      removed?: false;
+      userPrincipalName?: string;
+      employeeId?: string;
+      userType?: string;
+      accountEnabled?: boolean;
+      /** employeeHireDate / employeeLeaveDateTime, ISO date-times. */
+      hireDate?: string;
+      leaveDateTime?: string;
+      /** The value of the configured location attribute (officeLocation unless set otherwise). */
+      location?: string;
+    };
+
+export interface DirectoryChangePage {
+  users: DirectoryUserChange[];
+  /** More pages follow in this round. */
+  nextLink?: string;
+  /** The round is complete: start the next one here. */
+  deltaLink?: string;
+}
+
+/** Entra users by delta query (v1.0 users/delta), and the group check of directory sync. */
+export interface DirectoryChanges {
+  /** One page: the first page of a full round when `link` is undefined; 'resync' when Graph no longer honours the link. */
+  page(link: string | undefined): Promise<DirectoryChangePage | 'resync'>;
+  /** Whether the user is a member (transitively) of the group. */
+  isMemberOf(userId: string, groupId: string): Promise<boolean>;
+}
+
+/** A user whose hire, leave or disabled grace is still ahead, kept between directory-sync runs. */
+export interface WatchedUser {
+  userId: string;
+  employeeId?: string;
+  userPrincipalName?: string;
+  userType?: string;
+  accountEnabled?: boolean;
+  hireDate?: string;
+  leaveDateTime?: string;
+  location?: string;
+  /** When a run first saw the account disabled. */
+  disabledSince?: string;
+  /** The disabled account's termination was queued. */
+  disabledNotified?: boolean;
+  etag?: string;
+}
+
+export interface DirectorySyncStore {
+  /** Where the next run starts: a nextLink mid-round or the last deltaLink; none before the first run. */
+  cursor(): Promise<{ link?: string; etag?: string }>;
+  /** Moves the cursor if it still has `etag` (none: it must not exist yet); 'conflict' when another run moved it. */
+  saveCursor(link: string, etag: string | undefined): Promise<{ etag: string } | 'conflict'>;
+  watched(): Promise<WatchedUser[]>;
+  /** Writes the row if it still has `user.etag` (none: it must not exist yet); a concurrent run's write wins. */
+  watch(user: WatchedUser): Promise<void>;
+  /** Removes the row if it still has `user.etag`. */
+  unwatch(user: WatchedUser): Promise<void>;
+}

@@ -5,6 +5,8 @@
 export const QUEUES = {
   hrEvents: 'hr-events',
   reconcileWork: 'reconcile-work',
+  /** The directory-sync timer's runs, read by the users-delta worker. */
+  directorySync: 'directory-sync',
 } as const;
 
 export const TABLES = {
@@ -12,6 +14,8 @@ export const TABLES = {
   audit: 'audit',
   webhookEvents: 'webhookEvents',
   provisioning: 'provisioning',
+  /** The users-delta link and the users whose hire, leave or disabled grace is still ahead. */
+  directorySync: 'directorySync',
 } as const;
 
 export const CONTAINERS = {

@@ -10,6 +10,8 @@ import type {
   SignInResult,
 } from './types';
 import { requestText } from '../net';
+import type { LifecycleCallback, LifecycleSettings } from './lifecycleTasks';
+import type { UserDeltaSettings } from './usersDelta';
 
 export type { DeviceInput, EmulatorState, EmulatorStats, FaultSettings, GraphUser, SeedUser, SignInRequest, SignInResult };
 
@@ -33,6 +35,18 @@ export interface GraphEmulatorControl {
    * in with the code of another time step (e.g. the next one).
    */
   signIn(request: SignInRequest): Promise<SignInResult>;
+  /** Changes a user as an admin would in Entra (accountEnabled, employeeHireDate, employeeLeaveDateTime, officeLocation...). */
+  updateUser(idOrUpn: string, changes: Partial<Pick<SeedUser, 'accountEnabled' | 'displayName' | 'employeeId' | 'employeeHireDate' | 'employeeLeaveDateTime' | 'officeLocation'>>): Promise<void>;
+  /** Deletes a user: users/delta then answers it as @removed. */
+  deleteUser(idOrUpn: string): Promise<void>;
+  /** Sets a group's (direct) members, for checkMemberGroups. */
+  setGroupMembers(groupId: string, userIds: string[]): Promise<void>;
+  /** users/delta variants; `expireTokens` makes every token issued so far answer 410 Gone. */
+  usersDelta(settings: Partial<UserDeltaSettings> & { expireTokens?: boolean }): Promise<void>;
+  /** A Lifecycle Workflows run reached a custom task: this task processing result waits for its resume call. */
+  startTaskProcessingResult(result: { workflowId: string; taskId: string; id: string }): Promise<void>;
+  lifecycleCallbacks(): Promise<LifecycleCallback[]>;
+  lifecycleSettings(settings: LifecycleSettings): Promise<void>;
 }
 
 export class GraphEmulatorControlError extends Error {
@@ -74,5 +88,12 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
       return call('GET', `state${suffix}`);
     },
     signIn: (request) => call('POST', 'signin', request),
+    updateUser: (idOrUpn, changes) => call('PATCH', `users/${encodeURIComponent(idOrUpn)}`, changes),
+    deleteUser: (idOrUpn) => call('DELETE', `users/${encodeURIComponent(idOrUpn)}`),
+    setGroupMembers: (groupId, userIds) => call('PUT', `groups/${encodeURIComponent(groupId)}`, { members: userIds }),
+    usersDelta: (settings) => call('POST', 'users-delta', settings),
+    startTaskProcessingResult: (result) => call('POST', 'lifecycle/taskProcessingResults', result),
+    lifecycleCallbacks: async () => (await call<{ value: LifecycleCallback[] }>('GET', 'lifecycle/callbacks')).value,
+    lifecycleSettings: (settings) => call('POST', 'lifecycle/settings', settings),
   };
 }

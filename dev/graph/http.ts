@@ -18,6 +18,7 @@ import {
 import { decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project } from './odata';
 import type { GraphStore, ListQuery, Page } from './store';
 import type { SignInRequest } from './types';
+import { directoryRoute, handleDirectoryControl } from './directoryRoutes';
 import { readBodyText } from '../net';
 
 /** Bulk bodies (a `#$delta` of 100k tokens is ~25 MB) must fit; anything larger is refused. */
@@ -33,21 +34,25 @@ export interface GraphHttpContext {
   enforceRoles: boolean;
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   body?: unknown;
 }
 
-interface ApiRequest {
+export interface ApiRequest {
   method: string;
   url: URL;
   /** https://host:port of the request, for @odata.context and nextLink. */
   origin: string;
   version: string;
   readBody: () => Promise<unknown>;
+  /** The request's Prefer header, if any. */
+  prefer?: string;
+  /** App roles of the caller's token ('all' when roles are not enforced). */
+  roles: string[] | 'all';
 }
 
-interface Route {
+export interface Route {
   /** Stats key part, e.g. "devices" or "method.activate". */
   kind: string;
   /** Any one of these application permissions grants access. */
@@ -55,7 +60,7 @@ interface Route {
   handle: (request: ApiRequest) => Promise<Reply> | Reply;
 }
 
-const READ_USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+export const READ_USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const WRITE_USERS = ['User.ReadWrite.All', 'Directory.ReadWrite.All'];
 const READ_DEVICES = ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'];
 const WRITE_DEVICES = ['Policy.ReadWrite.AuthenticationMethod'];
@@ -172,6 +177,16 @@ function userRoutes(store: GraphStore, rest: string[], method: string): Route | 
         permissions: WRITE_USERS,
         handle: async (request) => {
           store.updateUser(ref, parseUserChanges(await request.readBody()));
+          return { status: 204 };
+        },
+      };
+    }
+    if (method === 'DELETE') {
+      return {
+        kind: 'user',
+        permissions: WRITE_USERS,
+        handle: () => {
+          store.deleteUser(ref);
           return { status: 204 };
         },
       };
@@ -363,7 +378,7 @@ function deviceRoutes(store: GraphStore, rest: string[], method: string): Route 
   return methodNotAllowed('device');
 }
 
-function methodNotAllowed(kind: string): Route {
+export function methodNotAllowed(kind: string): Route {
   return {
     kind,
     permissions: [],
@@ -387,6 +402,8 @@ function unknownSegment(segment: string): Route {
 function findRoute(store: GraphStore, version: string, segments: string[], method: string): Route {
   const [first, ...rest] = segments;
   const head = first?.toLowerCase();
+  const directory = directoryRoute(store, segments, method);
+  if (directory) return directory;
   if (head === 'users') {
     const route = userRoutes(store, rest, method);
     if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user') return unknownSegment('hardwareOathMethods');
@@ -441,7 +458,16 @@ async function handleApi(context: GraphHttpContext, request: IncomingMessage, ur
     const message = failure.status === 429 ? 'Too many requests, retry after the time in Retry-After.' : 'The service is temporarily unavailable.';
     throw new GraphApiError(failure.status, codeForStatus(failure.status), message, failure.retryAfterSeconds);
   }
-  return route.handle({ method, url, origin: originOf(request), version, readBody: () => readJson(request) });
+  const prefer = request.headers.prefer;
+  return route.handle({
+    method,
+    url,
+    origin: originOf(request),
+    version,
+    readBody: () => readJson(request),
+    ...(typeof prefer === 'string' ? { prefer } : {}),
+    roles: context.enforceRoles ? grant.roles : 'all',
+  });
 }
 
 /** The control API: seeding, state, faults, stats and the sign-in check. No bearer token. */
@@ -491,8 +517,11 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
       const signIn: SignInRequest = { userId: body.userId, code: body.code, ...(body.serialNumber === undefined ? {} : { serialNumber: body.serialNumber }) };
       return { status: 200, body: store.signIn(signIn) };
     }
-    default:
+    default: {
+      const reply = await handleDirectoryControl(store, method, segments, () => readJson(request));
+      if (reply) return reply;
       throw new GraphApiError(404, 'Request_ResourceNotFound', `No control endpoint ${method} ${url.pathname}.`);
+    }
   }
 }
 

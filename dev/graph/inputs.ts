@@ -142,12 +142,38 @@ export interface NewUser {
   userPrincipalName: string;
   employeeId: string | null;
   userType: UserType;
+  /** Lifecycle attributes (DateTimeOffset as ISO text) and the office, when given. */
+  employeeHireDate?: string | null;
+  employeeLeaveDateTime?: string | null;
+  officeLocation?: string | null;
 }
 
 export interface UserChanges {
   accountEnabled?: boolean;
   displayName?: string;
   employeeId?: string | null;
+  employeeHireDate?: string | null;
+  employeeLeaveDateTime?: string | null;
+  officeLocation?: string | null;
+}
+
+const LIFECYCLE_PROPERTIES = ['employeeHireDate', 'employeeLeaveDateTime', 'officeLocation'] as const;
+
+/** employeeHireDate and employeeLeaveDateTime are DateTimeOffset; Graph answers them normalised to UTC. */
+function lifecycleFields(body: JsonObject): Pick<UserChanges, (typeof LIFECYCLE_PROPERTIES)[number]> {
+  const fields: Pick<UserChanges, (typeof LIFECYCLE_PROPERTIES)[number]> = {};
+  for (const property of LIFECYCLE_PROPERTIES) {
+    if (!(property in body)) continue;
+    const value = optionalString(body, property, 'User');
+    if (property === 'officeLocation' || value === null) {
+      fields[property] = value;
+      continue;
+    }
+    const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(instant)) throw invalidProperty(property, 'User');
+    fields[property] = new Date(instant).toISOString().replace('.000Z', 'Z');
+  }
+  return fields;
 }
 
 function userType(value: unknown): UserType {
@@ -182,6 +208,8 @@ const USER_CREATE_PROPERTIES = new Set([
   'department',
   'officeLocation',
   'usageLocation',
+  'employeeHireDate',
+  'employeeLeaveDateTime',
 ]);
 
 /** POST /users: Graph requires accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile. */
@@ -201,6 +229,7 @@ export function parseCreateUser(raw: unknown): NewUser {
     userPrincipalName: userPrincipalName(body),
     employeeId: employeeId(body),
     userType: userType(body.userType),
+    ...lifecycleFields(body),
   };
 }
 
@@ -218,12 +247,13 @@ export function parseSeedUser(raw: unknown): NewUser {
     userPrincipalName: upn,
     employeeId: employeeId(body),
     userType: userType(body.userType),
+    ...lifecycleFields(body),
   };
 }
 
 export function parseUserChanges(raw: unknown): UserChanges {
   const body = requireObject(raw, 'The update');
-  rejectUnknownProperties(body, new Set(['accountEnabled', 'displayName', 'employeeId']), 'microsoft.graph.user');
+  rejectUnknownProperties(body, new Set(['accountEnabled', 'displayName', 'employeeId', ...LIFECYCLE_PROPERTIES]), 'microsoft.graph.user');
   const changes: UserChanges = {};
   if ('accountEnabled' in body) {
     if (typeof body.accountEnabled !== 'boolean') throw invalidProperty('accountEnabled', 'User');
@@ -231,7 +261,7 @@ export function parseUserChanges(raw: unknown): UserChanges {
   }
   if ('displayName' in body) changes.displayName = requireString(body, 'displayName', 'User');
   if ('employeeId' in body) changes.employeeId = employeeId(body);
-  return changes;
+  return { ...changes, ...lifecycleFields(body) };
 }
 
 export function parseVerificationCode(raw: unknown): string {

@@ -4,6 +4,8 @@ import type { DeviceChanges, NewDevice, NewUser, UserChanges } from './inputs';
 import { type EqualityClause, valuesEqual } from './odata';
 import { SeqIndex } from './seq-index';
 import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
+import { LifecycleTasks } from './lifecycleTasks';
+import { GroupMemberships, UserChangeTracker } from './usersDelta';
 import type {
   DeviceStatus,
   EmulatorState,
@@ -133,6 +135,11 @@ export class GraphStore {
   private readonly allDevices = new SeqIndex();
   private readonly devicesByStatus = new Map<DeviceStatus, SeqIndex>(STATUSES.map((status) => [status, new SeqIndex()]));
   private nextSeq = 1;
+  /** The change log users/delta answers from. */
+  readonly userChanges = new UserChangeTracker();
+  readonly groups = new GroupMemberships();
+  /** Lifecycle Workflows task processing results and the resume calls they got. */
+  readonly lifecycle = new LifecycleTasks();
 
   constructor(options: GraphStoreOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -144,6 +151,14 @@ export class GraphStore {
     for (const map of [this.devicesByKey, this.devicesBySerial, this.devicesByUser]) map.clear();
     this.allDevices.clear();
     for (const index of this.devicesByStatus.values()) index.clear();
+    this.userChanges.reset();
+    this.groups.reset();
+    this.lifecycle.reset();
+  }
+
+  /** The store's clock (tests may pin it). */
+  time(): Date {
+    return new Date(this.now());
   }
 
   // ---- users ----
@@ -180,9 +195,13 @@ export class GraphStore {
         employeeId: user.employeeId,
         userType: user.userType,
         createdDateTime,
+        employeeHireDate: user.employeeHireDate ?? null,
+        employeeLeaveDateTime: user.employeeLeaveDateTime ?? null,
+        officeLocation: user.officeLocation ?? null,
         position: this.users.length,
       };
       this.users.push(record);
+      this.userChanges.created(record.id);
       this.usersById.set(lower(record.id), record);
       this.usersByUpn.set(lower(record.userPrincipalName), record);
       this.indexEmployeeId(record);
@@ -203,6 +222,32 @@ export class GraphStore {
     }
     if (changes.accountEnabled !== undefined) user.accountEnabled = changes.accountEnabled;
     if (changes.displayName !== undefined) user.displayName = changes.displayName;
+    if (changes.employeeHireDate !== undefined) user.employeeHireDate = changes.employeeHireDate;
+    if (changes.employeeLeaveDateTime !== undefined) user.employeeLeaveDateTime = changes.employeeLeaveDateTime;
+    if (changes.officeLocation !== undefined) user.officeLocation = changes.officeLocation;
+    this.userChanges.changed(user.id, Object.keys(changes));
+  }
+
+  /** Deletes a user (to the deleted items, as Graph's DELETE does); its hardware OATH methods go with it. */
+  deleteUser(idOrUpn: string): void {
+    const user = this.requireUser(idOrUpn);
+    for (const device of [...(this.devicesByUser.get(user.id) ?? [])]) this.unassign(user.id, device.id);
+    this.unindexEmployeeId(user);
+    this.usersById.delete(lower(user.id));
+    this.usersByUpn.delete(lower(user.userPrincipalName));
+    this.userChanges.deleted(user.id);
+  }
+
+  /** Current users in insertion order (deleted ones skipped), for users/delta. */
+  *usersInOrder(): Generator<{ position: number; user: GraphUser }> {
+    for (const record of this.users) {
+      if (this.usersById.get(lower(record.id)) === record) yield { position: record.position, user: this.userView(record) };
+    }
+  }
+
+  userById(id: string): GraphUser | undefined {
+    const record = this.usersById.get(lower(id));
+    return record && this.userView(record);
   }
 
   listUsers(query: ListQuery): Page<GraphUser> {
@@ -226,7 +271,11 @@ export class GraphStore {
   }
 
   private *usersAfter(after: number): Generator<UserRecord> {
-    for (let position = after + 1; position < this.users.length; position++) yield this.users[position] as UserRecord;
+    for (let position = after + 1; position < this.users.length; position++) {
+      const record = this.users[position] as UserRecord;
+      // A deleted user keeps its slot (positions are paging keys) but is no longer listed.
+      if (this.usersById.get(lower(record.id)) === record) yield record;
+    }
   }
 
   private optional<T>(value: T | undefined): T[] {
@@ -556,7 +605,7 @@ export class GraphStore {
     const devicesByStatus = Object.fromEntries(
       STATUSES.map((status) => [status, this.devicesByStatus.get(status)?.size ?? 0]),
     ) as Record<DeviceStatus, number>;
-    const state: EmulatorState = { users: this.users.length, devices: this.allDevices.size, devicesByStatus };
+    const state: EmulatorState = { users: this.usersById.size, devices: this.allDevices.size, devicesByStatus };
     if (lookup.serial !== undefined || lookup.user !== undefined) {
       let devices = lookup.serial === undefined ? undefined : [...(this.devicesBySerial.get(lower(lookup.serial)) ?? [])];
       let user: GraphUser | undefined;

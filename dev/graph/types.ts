@@ -14,6 +14,9 @@ export interface GraphUser {
   employeeId: string | null;
   userType: UserType;
   createdDateTime: string;
+  employeeHireDate: string | null;
+  employeeLeaveDateTime: string | null;
+  officeLocation: string | null;
 }
 
 export interface HardwareOathDevice {
@@ -46,6 +49,9 @@ export interface SeedUser {
   employeeId?: string | null;
   userType?: UserType;
   accountEnabled?: boolean;
+  employeeHireDate?: string | null;
+  employeeLeaveDateTime?: string | null;
+  officeLocation?: string | null;
 }
 
 /** A device as Graph accepts it on create (and in a `#$delta` document). */

@@ -14,7 +14,9 @@ var graphAppId = '00000003-0000-0000-c000-000000000000'
 var graphPermissions = [
   'Policy.ReadWrite.AuthenticationMethod' // hardware OATH inventory
   'UserAuthenticationMethod.ReadWrite.All' // assign, activate, deactivate, remove a user's token
-  'User.Read.All' // find the employee's user
+  'User.Read.All' // find the employee's user; directory sync's users/delta
+  'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
+  'GroupMember.Read.All' // directory sync: checkMemberGroups for DIRECTORY_SYNC_GROUP_ID
 ]
 
 // The roles the admin API checks in the token's `roles` claim (DESIGN section 6).

@@ -25,6 +25,8 @@ param activationMode string
 param provisionLeadDays int
 param lowStockThreshold int
 param reconcileSchedule string
+param directorySyncSchedule string
+param directorySyncGroupId string
 param maximumInstanceCount int
 
 @allowed([
@@ -136,6 +138,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Reconciliation repairs what never destroys anything; stuck joiners/leavers are re-driven after an hour.
     RECONCILE_REPAIR_MODE: 'safe'
     STUCK_SAGA_MINUTES: '60'
+    // Directory sync: off while the schedule is empty; a disabled account is a leaver after a day.
+    DIRECTORY_SYNC_SCHEDULE: directorySyncSchedule
+    DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId
+    DIRECTORY_SYNC_DISABLE_GRACE_HOURS: '24'
+    DIRECTORY_SYNC_LOCATION_ATTRIBUTE: 'officeLocation'
   }
 }
 

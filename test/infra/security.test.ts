@@ -193,9 +193,15 @@ describe('Microsoft Graph', () => {
     for (const resource of declarationsOf(entra, 'resource')) expect(resource.apiVersion).toBe('v1.0');
   });
 
-  it('grants the managed identity exactly the three application permissions the code uses', () => {
+  it('grants the managed identity exactly the application permissions the code uses', () => {
     const permissions = arrayItems(declaration(entra, 'var', 'graphPermissions').value ?? '').map(stringLiteral);
-    expect(permissions.sort()).toEqual(['Policy.ReadWrite.AuthenticationMethod', 'User.Read.All', 'UserAuthenticationMethod.ReadWrite.All']);
+    expect(permissions.sort()).toEqual([
+      'GroupMember.Read.All',
+      'Policy.ReadWrite.AuthenticationMethod',
+      'User-LifeCycleInfo.Read.All',
+      'User.Read.All',
+      'UserAuthenticationMethod.ReadWrite.All',
+    ]);
     const graph = declaration(entra, 'resource', 'graph');
     expect(graph.existing).toBe(true);
     expect(stringLiteral(declaration(entra, 'var', 'graphAppId').value ?? '')).toBe('00000003-0000-0000-c000-000000000000');
