@@ -7,8 +7,8 @@ import { QUEUES } from '../shared/storageNames';
 import { handleHrEvent } from '../shared/workflows/handleHrEvent';
 import { ProvisioningGaveUp, type JoinerStep } from '../shared/workflows/provisionJoiner';
 
-/** host.json extensions.queues.maxDequeueCount: on this try a failing hire is failed visibly before it goes to poison. */
-export const MAX_DEQUEUE_COUNT = 5;
+/** From this failed try on, a leaver's failing revocation is a LeaverRevocationFailing warning, which an alert rule reads. */
+export const LEAVER_WARNING_AFTER_TRIES = 3;
 
 export interface WorkerOptions {
   /** Tests only: runs after each saga step, e.g. to simulate a crash there. */
@@ -40,7 +40,7 @@ export function hrEventsWorkerHandler(getServices: () => AppServices, options: W
           settings: { activationMode: app.config.activationMode, provisionLeadDays: app.config.provisionLeadDays, userWaitHours: app.config.userWaitHours },
           ...(options.afterStep ? { afterStep: options.afterStep } : {}),
         },
-        { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1, maxDequeueCount: MAX_DEQUEUE_COUNT },
+        { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1, maxDequeueCount: app.maxDequeueCount },
       );
       const subject = `${message.type} ${message.eventId} employeeId=${message.employeeId}`;
       switch (outcome.kind) {
@@ -58,6 +58,13 @@ export function hrEventsWorkerHandler(getServices: () => AppServices, options: W
           break;
         case 'cancelled':
           context.log(`${subject}: cancelled (${outcome.reason})`);
+          break;
+        case 'retrying':
+          if (outcome.failedTries >= LEAVER_WARNING_AFTER_TRIES) {
+            context.warn(`LeaverRevocationFailing employeeId=${message.employeeId} failedTries=${outcome.failedTries} nextTryInSeconds=${outcome.delaySeconds} reason="${outcome.reason.replace(/"/g, "'")}"`);
+          } else {
+            context.log(`${subject}: revocation try ${outcome.failedTries} failed, next in ${outcome.delaySeconds} s (${outcome.reason})`);
+          }
           break;
         case 'already_done':
         case 'recorded':

@@ -35,12 +35,15 @@ import {
   type WebhookRetention,
   type WorkQueue,
 } from './ports';
+import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
 
 /** Everything the functions need, built from config: the one place where adapters are wired. */
 export interface AppServices {
   config: Config;
   clock: Clock;
+  /** host.json extensions.queues.maxDequeueCount: the try after which the host moves a message to poison. */
+  maxDequeueCount: number;
   healthProbes: DependencyProbe[];
   adminAuth: AdminAuthenticator;
   inventory: Inventory;
@@ -75,6 +78,7 @@ export function composeServices(config: Config): AppServices {
   return {
     config,
     clock: systemClock,
+    maxDequeueCount: queueMaxDequeueCount(),
     healthProbes: [storageProbe(tokensTable), keyVaultProbe(secrets), graphProbe(graph)],
     adminAuth: jwtAdminAuthenticator(config.adminAuth),
     inventory: tableInventory(tokensTable),

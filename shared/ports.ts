@@ -189,7 +189,9 @@ export type ProvisioningStatus =
   | 'failed'
   | 'cancelled'
   /** A leaver recorded, waiting for its revocation. */
-  | 'pending_revocation';
+  | 'pending_revocation'
+  /** A leaver whose revocation failed: tried again with growing delays until Entra confirms the method is gone. */
+  | 'retrying';
 
 /** Where one employee's joiner or leaver work stands. Admin-readable; never holds a seed. */
 export interface ProvisioningRecord {

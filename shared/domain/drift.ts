@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EMPLOYEE_ID_PATTERN, instantOf, MAX_QUEUE_DELAY_SECONDS, provisioningDueAt, type HrQueueMessage } from './hrEvent';
+import { EMPLOYEE_ID_PATTERN, instantOf, MAX_LEAVER_RETRY_SECONDS, MAX_QUEUE_DELAY_SECONDS, provisioningDueAt, type HrQueueMessage } from './hrEvent';
 import { isHeld, SERIAL_PATTERN, serialKey, type TokenRecord, type TokenStatus } from './token';
 
 /**
@@ -237,8 +237,10 @@ const HOUR_MS = 3600_000;
  * hour when waiting for the user's account, on its due date (at most the queue's 7 days) when deferred.
  */
 export function nextProgressDue(record: RecordFacts, provisionLeadDays: number): Date | undefined {
-  if (SETTLED.includes(record.status)) return undefined;
   const updated = instantOf(record.updatedAt).getTime();
+  // A leaver fails closed: one that failed (before leavers retried for ever) is due again at once.
+  if (record.kind === 'leaver' && record.status === 'failed') return new Date(updated);
+  if (SETTLED.includes(record.status)) return undefined;
   const longestDelay = updated + MAX_QUEUE_DELAY_SECONDS * 1000;
   switch (record.status) {
     case 'waiting_for_user':
@@ -247,6 +249,8 @@ export function nextProgressDue(record: RecordFacts, provisionLeadDays: number):
       const due = provisioningDueAt(record.hireDate, provisionLeadDays)?.getTime() ?? longestDelay;
       return new Date(Math.min(longestDelay, Math.max(updated, due)));
     }
+    case 'retrying':
+      return new Date(updated + MAX_LEAVER_RETRY_SECONDS * 1000);
     case 'pending_revocation': {
       const due = record.terminationDate ? instantOf(record.terminationDate).getTime() : longestDelay;
       return new Date(Math.min(longestDelay, Math.max(updated, due)));
@@ -256,10 +260,11 @@ export function nextProgressDue(record: RecordFacts, provisionLeadDays: number):
   }
 }
 
-/** Pass D: a joiner or leaver that has not moved for `stuckMinutes` past when it should have. */
+/** Pass D: a joiner or leaver that has not moved for `stuckMinutes` past when it should have; a failed leaver at once. */
 export function classifyRecord(record: RecordFacts, now: Date, settings: { stuckMinutes: number; provisionLeadDays: number }): DriftFinding | undefined {
   const due = nextProgressDue(record, settings.provisionLeadDays);
-  if (!due || now.getTime() - due.getTime() < settings.stuckMinutes * 60_000) return undefined;
+  const failedLeaver = record.kind === 'leaver' && record.status === 'failed';
+  if (!due || (!failedLeaver && now.getTime() - due.getTime() < settings.stuckMinutes * 60_000)) return undefined;
   return {
     kind: 'stuck_saga',
     employeeId: record.employeeId,

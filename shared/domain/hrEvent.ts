@@ -68,7 +68,7 @@ export const hrQueueMessageSchema = z.object({
   hireDate: z.string().optional(),
   location: z.string().optional(),
   terminationDate: z.string().optional(),
-  /** How many times this hire has already been put back to wait for its Entra account. */
+  /** How many times this hire was put back to wait for its Entra account, or this leaver's revocation failed. */
   attempt: z.number().int().min(0).optional(),
   /** When the hire started waiting for its Entra account: the wait's deadline counts from here. */
   waitingSince: z.string().optional(),
@@ -117,4 +117,13 @@ export function userWaitSeconds(attempt: number, now: Date, deadline: Date): num
   const growing = Math.min(MAX_USER_WAIT_SECONDS, FIRST_USER_WAIT_SECONDS * 2 ** Math.min(attempt, 16));
   const untilDeadline = Math.ceil((deadline.getTime() - now.getTime()) / 1000);
   return Math.max(1, Math.min(growing, untilDeadline));
+}
+
+const FIRST_LEAVER_RETRY_SECONDS = 30;
+/** A leaver's access is never left for longer than this between two tries to take it away. */
+export const MAX_LEAVER_RETRY_SECONDS = 15 * 60;
+
+/** Growing waits after a failed revocation: 30 s doubling, at most 15 min; never a give-up. */
+export function leaverRetrySeconds(failedTries: number): number {
+  return Math.min(MAX_LEAVER_RETRY_SECONDS, FIRST_LEAVER_RETRY_SECONDS * 2 ** Math.min(Math.max(failedTries - 1, 0), 16));
 }

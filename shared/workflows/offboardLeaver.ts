@@ -1,4 +1,4 @@
-import { deferralSeconds, instantOf, type HrQueueMessage } from '../domain/hrEvent';
+import { deferralSeconds, instantOf, leaverRetrySeconds, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
 import type { ProvisioningRecord } from '../ports';
 import type { Delivery, HrEventOutcome, JoinerDeps } from './provisionJoiner';
@@ -10,6 +10,11 @@ import { revokeToken, tokensOf } from './revokeToken';
  * "offboarded" on the termination date (at once when it is past), through the same revocation code
  * as an admin's. A hire of the same person still running is let finish first, then undone here; a
  * hire not yet started is cancelled, so whatever order the two events arrive in, no token stays active.
+ *
+ * Leavers fail closed: a revocation that fails (Graph down, a refusal, storage) is never settled as
+ * failed. The message goes back on the queue, invisible for a growing delay, until Entra confirms that
+ * no token is on the person any more; the record says `retrying` meanwhile, and reconciliation re-drives
+ * a leaver whose chain of messages broke.
  */
 
 /** How long a hire may stay in progress before the leaver stops waiting for it (a crashed saga). */
@@ -27,7 +32,19 @@ async function releaseReserved(deps: OffboardDeps, token: TokenRecord, employeeI
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while it was being released; retry`);
 }
 
-export async function offboardLeaver(message: HrQueueMessage, deps: OffboardDeps, delivery: Delivery): Promise<HrEventOutcome> {
+/** Entra has the last word: the device must not be on the leaver's account any more, else it is taken off again. */
+async function confirmRemoved(deps: OffboardDeps, token: TokenRecord): Promise<void> {
+  const userId = token.entraUserId;
+  if (!userId) return;
+  for (let look = 0; look < 2; look++) {
+    const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+    if (device?.assignedTo?.id !== userId) return;
+    if (look === 0) await deps.directory.unassign(userId, device.id);
+  }
+  throw new Error(`Entra still shows token ${token.serialNumber} on user ${userId} after it was removed`);
+}
+
+export async function offboardLeaver(message: HrQueueMessage, deps: OffboardDeps, _delivery: Delivery): Promise<HrEventOutcome> {
   const { employeeId, eventId } = message;
   const now = deps.clock.now();
   await recordTermination(message, deps);
@@ -57,27 +74,41 @@ export async function offboardLeaver(message: HrQueueMessage, deps: OffboardDeps
 
   const context = { actor: 'hr', correlationId: eventId };
   try {
-    const held = (await tokensOf(deps.inventory, employeeId)).filter((t) => isHeld(t.status) && t.employeeId === employeeId);
+    const tokens = (await tokensOf(deps.inventory, employeeId)).filter((t) => t.employeeId === employeeId);
     const revoked: string[] = [];
-    for (const token of held) {
+    const toConfirm: TokenRecord[] = tokens.filter((t) => t.status === 'revoked' && t.revocationReason === 'offboarded');
+    for (const token of tokens.filter((t) => isHeld(t.status))) {
       if (token.status === 'reserved') {
         await releaseReserved(deps, token, employeeId, now.toISOString());
       } else {
         await revokeToken(deps, token, 'offboarded', `terminated on ${message.terminationDate ?? now.toISOString().slice(0, 10)}`, context);
         revoked.push(token.serialNumber);
+        toConfirm.push(token);
       }
     }
-    const reason = revoked.length > 0 ? `offboarded: token ${revoked.join(', ')} revoked, awaiting its return` : 'offboarded: held no token';
-    await writeRecord(deps.provisioning, employeeId, 'leaver', await deps.provisioning.get(employeeId, 'leaver'), (current): ProvisioningRecord | undefined =>
-      current ? { ...current, status: 'completed', reason, ...(revoked[0] ? { serialNumber: revoked[0] } : {}), updatedAt: now.toISOString() } : undefined,
+    for (const token of toConfirm) await confirmRemoved(deps, token);
+    const serials = toConfirm.map((t) => t.serialNumber);
+    const reason = serials.length > 0 ? `offboarded: token ${serials.join(', ')} revoked, awaiting its return` : 'offboarded: held no token';
+    // A repeat delivery after completion changes nothing.
+    const { wrote } = await writeRecord(deps.provisioning, employeeId, 'leaver', await deps.provisioning.get(employeeId, 'leaver'), (current): ProvisioningRecord | undefined =>
+      current && (current.status !== 'completed' || revoked.length > 0)
+        ? { ...current, status: 'completed', reason, ...(serials[0] ? { serialNumber: serials[0] } : {}), updatedAt: now.toISOString() }
+        : undefined,
     );
-    if (revoked.length === 0) await deps.audit.record({ actor: 'hr', action: 'token.offboarded', employeeId, correlationId: eventId, outcome: 'succeeded', detail: reason });
+    if (wrote && revoked.length === 0) await deps.audit.record({ actor: 'hr', action: 'token.offboarded', employeeId, correlationId: eventId, outcome: 'succeeded', detail: reason });
     return { kind: 'recorded', status: 'completed' };
   } catch (error) {
-    const note = `try ${delivery.dequeueCount} failed${delivery.dequeueCount >= delivery.maxDequeueCount ? ', gave up' : ', will retry'}: ${describeFailure(error)}`;
+    // Not the host's quick retries: those end in the poison queue while the person keeps access.
+    const failedTries = (message.attempt ?? 0) + 1;
+    const delaySeconds = leaverRetrySeconds(failedTries);
+    const reason = describeFailure(error);
+    const next = new Date(now.getTime() + delaySeconds * 1000).toISOString();
     await writeRecord(deps.provisioning, employeeId, 'leaver', await deps.provisioning.get(employeeId, 'leaver'), (current) =>
-      current ? { ...current, status: delivery.dequeueCount >= delivery.maxDequeueCount ? 'failed' : current.status, attempts: current.attempts + 1, reason: note, updatedAt: now.toISOString() } : undefined,
+      current && current.status !== 'completed'
+        ? { ...current, status: 'retrying', attempts: current.attempts + 1, reason: `revocation try ${failedTries} failed, next try at ${next}: ${reason}`, updatedAt: now.toISOString() }
+        : undefined,
     );
-    throw error;
+    await deps.queue.send({ ...message, attempt: failedTries }, { delaySeconds });
+    return { kind: 'retrying', failedTries, delaySeconds, reason };
   }
 }

@@ -65,7 +65,9 @@ export type HrEventOutcome =
   | { kind: 'waiting_for_user'; delaySeconds: number; deadline: string }
   | { kind: 'failed'; reason: string }
   | { kind: 'cancelled'; reason: string }
-  | { kind: 'recorded'; status: ProvisioningStatus | 'no_joiner' };
+  | { kind: 'recorded'; status: ProvisioningStatus | 'no_joiner' }
+  /** A leaver's revocation failed this time; the message is back on the queue, invisible for `delaySeconds`. */
+  | { kind: 'retrying'; failedTries: number; delaySeconds: number; reason: string };
 
 /** Thrown on the host's last try, after the hire was failed visibly; the message then goes to poison. */
 export class ProvisioningGaveUp extends Error {

@@ -151,6 +151,15 @@ describe('classifying secrets and records', () => {
     expect(classifyRecord(record({ status: 'deferred', hireDate: '2026-02-01', updatedAt: '2026-01-01T00:00:00Z' }), NOW, settings)).toBeDefined();
   });
 
+  it('re-drives a failed leaver at once, and a retrying one only when its retries stopped', () => {
+    const justNow = new Date(NOW.getTime() - 60_000).toISOString();
+    expect(classifyRecord(record({ kind: 'leaver', status: 'failed', updatedAt: justNow, terminationDate: '2026-03-01' }), NOW, settings)).toMatchObject({ kind: 'stuck_saga', recordKind: 'leaver', repair: 'redrive' });
+    expect(classifyRecord(record({ status: 'failed', updatedAt: justNow }), NOW, settings)).toBeUndefined();
+    // The longest wait between two tries is 15 minutes: 70 minutes of silence is not yet stuck, 80 is.
+    expect(classifyRecord(record({ kind: 'leaver', status: 'retrying', updatedAt: new Date(NOW.getTime() - 70 * 60_000).toISOString() }), NOW, settings)).toBeUndefined();
+    expect(classifyRecord(record({ kind: 'leaver', status: 'retrying', updatedAt: new Date(NOW.getTime() - 80 * 60_000).toISOString() }), NOW, settings)).toBeDefined();
+  });
+
   it('re-drives with the last event on the record', () => {
     expect(redriveMessage(record({ hireDate: '2026-03-01', location: 'GVA', userPrincipalName: 'ada@contoso.com' }))).toEqual({
       eventId: 'msg_2',
