@@ -6,6 +6,10 @@ import { z } from 'zod';
  */
 
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+/** Standard Webhooks secrets are 24 to 64 random bytes; a shorter key makes the HMAC guessable. */
+export const MIN_WEBHOOK_SECRET_BYTES = 24;
+/** Far above any real secret: the pattern is only tried on entries this short. */
+const MAX_WEBHOOK_SECRET_LENGTH = 1024;
 /** NCRONTAB as the Functions host takes it: six fields (seconds first), or a %SETTING% reference is not allowed here. */
 const NCRONTAB = /^\S+( \S+){5}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,7 +50,15 @@ export const settingsSchema = z.object({
     .trim()
     .min(1, 'must list at least one whsec_ secret')
     .transform((v) => v.split(/\s+/))
-    .refine((list) => list.every((s) => WEBHOOK_SECRET.test(s)), 'every entry must look like whsec_<base64>'),
+    .superRefine((list, context) => {
+      list.forEach((secret, index) => {
+        if (secret.length > MAX_WEBHOOK_SECRET_LENGTH || !WEBHOOK_SECRET.test(secret)) {
+          context.addIssue({ code: 'custom', message: 'every entry must look like whsec_<base64>' });
+        } else if (Buffer.from(secret.slice('whsec_'.length), 'base64').length < MIN_WEBHOOK_SECRET_BYTES) {
+          context.addIssue({ code: 'custom', message: `entry ${index + 1} decodes to fewer than ${MIN_WEBHOOK_SECRET_BYTES} bytes; make each secret from at least ${MIN_WEBHOOK_SECRET_BYTES} random bytes (whsec_ followed by the output of openssl rand -base64 32)` });
+        }
+      });
+    }),
   ADMIN_AUTH_ISSUER: httpsUrl('the token issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0'),
   ADMIN_AUTH_AUDIENCE: z.string().trim().min(1, 'must name the admin API audience (api://... or the app id)'),
   ACTIVATION_MODE: z.enum(['auto', 'user']).default('auto'),

@@ -3,7 +3,7 @@ import { ConfigError, parseConfig } from '../../shared/config';
 const valid = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
   KEY_VAULT_URL: 'https://my-vault.vault.azure.net/',
-  HR_WEBHOOK_SECRETS: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_b2xkZXI=',
+  HR_WEBHOOK_SECRETS: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2Vjb25kIHNlY3JldCBvZiAyNCsgYnl0ZXMh',
   ADMIN_AUTH_ISSUER: 'https://login.microsoftonline.com/contoso/v2.0',
   ADMIN_AUTH_AUDIENCE: 'api://entra-oath-tokens',
 };
@@ -58,6 +58,20 @@ describe('parseConfig', () => {
     const message = errorOf({ ...valid, [name]: value });
     expect(message.startsWith(expected)).toBe(true);
     expect(message).not.toContain('\n');
+  });
+
+  it.each([['whsec_A'], ['whsec_'], ['whsec_b2xkZXI='], ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaL']])(
+    'refuses HR_WEBHOOK_SECRETS %p: every secret must decode to at least 24 bytes',
+    (secrets) => {
+      const message = errorOf({ ...valid, HR_WEBHOOK_SECRETS: secrets });
+      expect(message).toMatch(/^Setting HR_WEBHOOK_SECRETS: (entry \d decodes to fewer than 24 bytes|every entry must look like whsec_<base64>)/);
+      expect(message).not.toContain('\n');
+      expect(message).not.toContain('MfKQ9r8');
+    },
+  );
+
+  it('accepts a secret of exactly 24 bytes', () => {
+    expect(parseConfig({ ...valid, HR_WEBHOOK_SECRETS: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }).hrWebhookSecrets).toHaveLength(1);
   });
 
   it('never echoes a secret value in its error', () => {
