@@ -2,15 +2,25 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { authorize } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
+import { hasControlCharacters } from '../shared/domain/text';
 import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
-import type { ProvisioningRecord } from '../shared/ports';
+import { InvalidContinuationToken, type ProvisioningRecord } from '../shared/ports';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
+/** Longer than any user principal name (113), Entra object id or employee id (64). */
+const MAX_USER_LENGTH = 256;
+/** Pools are import text fields, at most 64 characters. */
+const MAX_POOL_LENGTH = 64;
+const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
+
+/** A free-text filter value: bounded, no control characters (it becomes part of a Table query). */
+const filterProblem = (value: string, max: number): string | undefined =>
+  value.length > max ? `must be at most ${max} characters` : hasControlCharacters(value) ? 'must not hold control characters' : undefined;
 
 /** GET /api/tokens?status=&pool=&user=&pageSize=&continuationToken=: the inventory, a page at a time. */
 export function listTokensHandler(getServices: () => AppServices) {
@@ -24,13 +34,19 @@ export function listTokensHandler(getServices: () => AppServices) {
     if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
     const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
     const pageSize = Number(pageSizeText);
-    if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
+    if (pageSizeText.length > 4 || !/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
     const continuationToken = request.query.get('continuationToken') ?? undefined;
-    if (continuationToken !== undefined && !/^[A-Za-z0-9+/=_-]{1,2048}$/.test(continuationToken)) errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
+    if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
+      errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
+    }
+    const pool = request.query.get('pool') ?? undefined;
+    const poolProblem = pool === undefined ? undefined : filterProblem(pool, MAX_POOL_LENGTH);
+    if (poolProblem) errors.push({ path: 'pool', message: poolProblem });
+    const user = request.query.get('user') ?? undefined;
+    const userProblem = user === undefined ? undefined : filterProblem(user, MAX_USER_LENGTH);
+    if (userProblem) errors.push({ path: 'user', message: userProblem });
     if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
 
-    const pool = request.query.get('pool') ?? undefined;
-    const user = request.query.get('user') ?? undefined;
     let page;
     try {
       page = await app.inventory.list(
@@ -38,7 +54,7 @@ export function listTokensHandler(getServices: () => AppServices) {
         { pageSize, ...(continuationToken ? { continuationToken } : {}) },
       );
     } catch (error) {
-      if (continuationToken && error instanceof SyntaxError) return problem(400, 'The continuation token is not one this API gave out');
+      if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
       throw error;
     }
     if (!user) return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });

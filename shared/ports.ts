@@ -49,6 +49,14 @@ export interface InventoryPage {
   continuationToken?: string;
 }
 
+/** A continuation token that this API did not give out (or that was altered): bad input, never a 500. */
+export class InvalidContinuationToken extends Error {
+  constructor() {
+    super('The continuation token is not one this API gave out');
+    this.name = 'InvalidContinuationToken';
+  }
+}
+
 /** The token inventory. Every write is conditional: a stale record answers 'conflict', never overwrites. */
 export interface Inventory {
   get(serialNumber: string): Promise<TokenRecord | undefined>;
@@ -58,6 +66,7 @@ export interface Inventory {
   replace(record: TokenRecord): Promise<TokenRecord | 'conflict'>;
   /** Removes the row if it still has `record.etag`. */
   remove(record: TokenRecord): Promise<'removed' | 'conflict'>;
+  /** Throws InvalidContinuationToken for a token it did not give out. */
   list(filter: TokenFilter, page: { continuationToken?: string; pageSize: number }): Promise<InventoryPage>;
 }
 

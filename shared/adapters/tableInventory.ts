@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { HashFunction, TimeInterval } from '../domain/seed';
 import { serialKey, type RevokeReason, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
-import type { Inventory, InventoryPage, TokenFilter } from '../ports';
+import { InvalidContinuationToken, type Inventory, type InventoryPage, type TokenFilter } from '../ports';
 import { tableRows } from './tableRows';
 
 /**
@@ -90,6 +90,29 @@ export function filterExpression(filter: TokenFilter): string {
   return clauses.join(' and ');
 }
 
+/** A key as the Table service hands them out: printable ASCII, bounded. */
+const CONTINUATION_KEY = /^[\x20-\x7e]{1,1024}$/;
+const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
+
+/**
+ * Checks a continuation token before the SDK decodes it: base64 of the JSON object
+ * {nextPartitionKey, nextRowKey?} with string keys, as @azure/data-tables encodes it. Anything else
+ * (`null`, numbers, other fields) would make the SDK or the service fail with a 500.
+ */
+export function checkContinuationToken(token: string): void {
+  if (token.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(token)) throw new InvalidContinuationToken();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(token, 'base64').toString('latin1'));
+  } catch {
+    throw new InvalidContinuationToken();
+  }
+  if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) throw new InvalidContinuationToken();
+  const { nextPartitionKey, nextRowKey, ...rest } = decoded as Record<string, unknown>;
+  const isKey = (value: unknown): boolean => typeof value === 'string' && CONTINUATION_KEY.test(value);
+  if (Object.keys(rest).length > 0 || !isKey(nextPartitionKey) || (nextRowKey !== undefined && !isKey(nextRowKey))) throw new InvalidContinuationToken();
+}
+
 export function tableInventory(table: TableClient): Inventory {
   const rows = tableRows(table, toEntity, fromEntity);
   const { ensureTable } = rows;
@@ -101,6 +124,7 @@ export function tableInventory(table: TableClient): Inventory {
     remove: (record) => rows.remove(record),
 
     async list(filter, page): Promise<InventoryPage> {
+      if (page.continuationToken !== undefined) checkContinuationToken(page.continuationToken);
       await ensureTable();
       const pages = table
         .listEntities<TokenEntity>({ queryOptions: { filter: filterExpression(filter) } })

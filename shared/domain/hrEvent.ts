@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userPrincipalNameProblem } from './text';
 
 /**
  * The HR webhook's event model (DESIGN section 6) and the message the webhook hands the worker
@@ -10,13 +11,17 @@ export type HrEventType = (typeof HR_EVENT_TYPES)[number];
 
 /** Employee ids are a Table partition key and part of log lines, so they keep to a safe alphabet. */
 export const EMPLOYEE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const EMPLOYEE_ID_RULE = 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
 /** Standard Webhooks ids (msg_...) or UUIDs; also the dedupe table's partition key. */
 export const WEBHOOK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Longer than any ISO 8601 date-time this accepts (35 characters with nanoseconds and an offset). */
+const MAX_DATE_LENGTH = 40;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /** A calendar date (2026-12-01) or a date-time with a zone; the calendar part must exist. */
 function isIsoDate(text: string): boolean {
+  if (text.length > MAX_DATE_LENGTH) return false;
   const match = ISO_DATE.exec(text);
   if (!match) return false;
   const [, year, month, day] = match;
@@ -31,12 +36,18 @@ export const hrEventSchema = z
     type: z.enum(HR_EVENT_TYPES, { error: `must be one of ${HR_EVENT_TYPES.join(', ')}` }),
     data: z.object(
       {
-        employeeId: z.string({ error: 'is required' }).trim().regex(EMPLOYEE_ID_PATTERN, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"'),
+        employeeId: z
+          .string({ error: 'is required' })
+          .trim()
+          .max(64, { error: EMPLOYEE_ID_RULE, abort: true })
+          .regex(EMPLOYEE_ID_PATTERN, EMPLOYEE_ID_RULE),
         userPrincipalName: z
           .string()
           .trim()
-          .max(113, 'must be at most 113 characters')
-          .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must look like an email address (name@domain)')
+          .superRefine((upn, context) => {
+            const problem = userPrincipalNameProblem(upn);
+            if (problem) context.addIssue({ code: 'custom', message: problem });
+          })
           .optional(),
         displayName: z.string().trim().min(1).max(256).optional(),
         hireDate: isoDate.optional(),
@@ -44,6 +55,7 @@ export const hrEventSchema = z
         location: z
           .string()
           .trim()
+          .max(16, { error: 'must be a short site code (1-16 letters, digits, "_" or "-")', abort: true })
           .regex(/^[A-Za-z0-9_-]{1,16}$/, 'must be a short site code (1-16 letters, digits, "_" or "-")')
           .optional(),
       },

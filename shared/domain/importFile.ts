@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
-import { HASH_FUNCTIONS, normaliseSeed, type HashFunction, type TimeInterval } from './seed';
+import { HASH_FUNCTIONS, MAX_RAW_SEED_LENGTH, normaliseSeed, type HashFunction, type TimeInterval } from './seed';
 import { HEX_IN_BASE32_REASON, hexToBase32, looksLikeHex, parseSeedEncoding, type SeedEncoding } from './seedEncoding';
-import { hasControlCharacters } from './text';
+import { hasControlCharacters, userPrincipalNameProblem } from './text';
 import { checkSerial, serialKey } from './token';
 
 /**
@@ -89,13 +89,12 @@ const COLUMN_NAMES: Record<Field, string> = {
 const MAX_TEXT_LENGTH = 64;
 /** Characters that make spreadsheet programs run a cell as a formula (CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
-const UPN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function checkText(what: string, value: string, required: boolean): string | undefined {
   if (value === '') return required ? `${what} is empty` : undefined;
+  if (value.length > MAX_TEXT_LENGTH) return `${what} is longer than ${MAX_TEXT_LENGTH} characters`;
   if (FORMULA_START.test(value)) return `${what} starts with a formula character (= + - @ tab or CR)`;
   if (hasControlCharacters(value)) return `${what} holds control characters`;
-  if (value.length > MAX_TEXT_LENGTH) return `${what} is longer than ${MAX_TEXT_LENGTH} characters`;
   return undefined;
 }
 
@@ -117,6 +116,8 @@ function declaredSeed(raw: RawRow, options: SeedFileOptions): { ok: true; seed: 
   const encoding = declared === '' ? (options.seedEncoding ?? 'base32') : parseSeedEncoding(declared);
   if (!encoding) return { ok: false, reason: 'seed encoding must be base32 or hex' };
   const text = raw.seed ?? '';
+  // normaliseSeed refuses it by its length before any pattern reads it.
+  if (text.length > MAX_RAW_SEED_LENGTH) return normaliseSeed(text);
   if (encoding === 'hex') {
     const converted = hexToBase32(text);
     return converted.ok ? normaliseSeed(converted.base32) : converted;
@@ -153,7 +154,7 @@ export function checkRow(line: number, raw: RawRow, seen: Map<string, number>, o
   if (textProblem) return fail(textProblem);
 
   const upn = (raw.upn ?? '').trim();
-  if (upn !== '' && (FORMULA_START.test(upn) || !UPN.test(upn) || upn.length > 256)) return fail('upn is not a user principal name (name@domain)');
+  if (upn !== '' && (FORMULA_START.test(upn) || userPrincipalNameProblem(upn))) return fail('upn is not a user principal name (name@domain, at most 113 characters)');
 
   return {
     ok: true,

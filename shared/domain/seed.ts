@@ -18,11 +18,20 @@ export const MIN_SEED_LENGTH = 16;
 
 export type SeedCheck = { ok: true; seed: string } | { ok: false; reason: string };
 
-/** Removes spaces, dashes and '=' padding, upper-cases, then checks the Base32 alphabet and length. */
+/** Longest raw seed looked at: Entra's 128 characters with room for separators and padding. */
+export const MAX_RAW_SEED_LENGTH = 4 * MAX_SEED_LENGTH;
+/** What a written-down seed may hold: Base32 in either case, spaces, dashes and '=' padding. */
+const SEED_CHARACTERS = /^[A-Za-z2-7\s=-]*$/;
+
+/**
+ * Checks the characters first, then removes spaces, dashes and '=' padding and upper-cases. In that
+ * order because upper-casing is not closed over Base32: 'ß' becomes 'SS', a different secret.
+ */
 export function normaliseSeed(raw: string): SeedCheck {
+  if (raw.length > MAX_RAW_SEED_LENGTH) return { ok: false, reason: `secret key is too long (at most ${MAX_SEED_LENGTH} Base32 characters)` };
+  if (!SEED_CHARACTERS.test(raw)) return { ok: false, reason: 'secret key is not Base32 (only A-Z and 2-7 are allowed)' };
   const seed = raw.replace(/[\s=-]/g, '').toUpperCase();
   if (seed.length === 0) return { ok: false, reason: 'secret key is empty' };
-  if (!/^[A-Z2-7]+$/.test(seed)) return { ok: false, reason: 'secret key is not Base32 (only A-Z and 2-7 are allowed)' };
   if (seed.length < MIN_SEED_LENGTH) return { ok: false, reason: `secret key is too short (at least ${MIN_SEED_LENGTH} Base32 characters, 80 bits)` };
   if (seed.length > MAX_SEED_LENGTH) return { ok: false, reason: `secret key is too long (at most ${MAX_SEED_LENGTH} Base32 characters)` };
   return { ok: true, seed };

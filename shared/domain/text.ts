@@ -3,3 +3,18 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** True when `value` holds characters no identifier or label should (line breaks, NUL, escapes). */
 export const hasControlCharacters = (value: string): boolean => CONTROL_CHARACTERS.test(value);
+
+/** Entra's longest user principal name: 64 characters, '@', 48 of domain. */
+export const MAX_UPN_LENGTH = 113;
+/** name@domain.tld; each part's class excludes its separator, so matching never backtracks. */
+const UPN_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+
+/**
+ * Why `value` is not a user principal name, or undefined. The length is checked first, so the pattern
+ * only ever sees short text.
+ */
+export function userPrincipalNameProblem(value: string): string | undefined {
+  if (value.length > MAX_UPN_LENGTH) return `must be at most ${MAX_UPN_LENGTH} characters`;
+  if (!UPN_SHAPE.test(value)) return 'must look like an email address (name@domain)';
+  return undefined;
+}

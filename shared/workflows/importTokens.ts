@@ -47,7 +47,8 @@ export interface ImportOptions {
   onImported?: (row: ImportRow) => void;
 }
 
-type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string } | { kind: 'pending'; record: TokenRecord; row: ImportRow; resumed: boolean };
+/** `deviceMayExist`: an interrupted import of this same seed may have registered the device already. */
+type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string } | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean };
 
 /** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
 const MAX_SEED_GENERATIONS = 20;
@@ -60,6 +61,13 @@ export const awaitsSeed = (token: TokenRecord, origin: SeedOrigin): boolean =>
   !token.entraDeviceId && (token.status === 'in_stock' || (token.status === 'quarantined' && token.seedOrigin === 'generated' && origin === 'generated'));
 
 const sameSeed = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+const sameDescription = (token: TokenRecord, tags: SeedTags): boolean =>
+  token.seedOrigin === tags.seedOrigin &&
+  token.manufacturer === tags.manufacturer &&
+  token.model === tags.model &&
+  token.timeIntervalInSeconds === tags.timeIntervalInSeconds &&
+  token.hashFunction === tags.hashFunction;
 
 function describe(error: unknown): string {
   if (error instanceof DirectoryRefusal) return `Entra refused it (${error.code}): ${error.message}`;
@@ -125,8 +133,24 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       seedOrigin: context.seedOrigin,
     };
     let record: TokenRecord;
+    let sameAsBefore = false;
     if (existing) {
-      record = existing;
+      // A row left by an interrupted import takes this seed whole (origin, interval and hash follow it), and a
+      // device that import registered holds the earlier seed (Entra never shows it), so it goes.
+      const stored = existing.status === 'in_stock' ? await deps.seeds.get(existing.seedSecretName) : undefined;
+      sameAsBefore = stored !== undefined && sameSeed(stored, row.seed) && sameDescription(existing, description);
+      if (sameAsBefore) {
+        record = existing;
+      } else {
+        const earlier = await deps.directory.findDeviceBySerial(row.serialNumber);
+        if (earlier && (earlier.status !== 'available' || earlier.assignedTo)) {
+          return { kind: 'error', reason: `registered in Entra with an earlier seed and ${earlier.status}; not seeded again` };
+        }
+        if (earlier) await deps.directory.deleteDevice(earlier.id);
+        const followed = await deps.inventory.replace({ ...existing, ...description, pool: row.pool, updatedAt: now(), lastChangeReason: 'import started again with another seed' });
+        if (followed === 'conflict') return { kind: 'error', reason: 'changed by another request at the same time' };
+        record = followed;
+      }
     } else {
       const added = await deps.inventory.add({
         ...description,
@@ -152,7 +176,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (renamed === 'conflict') return { kind: 'error', reason: 'changed by another request at the same time' };
       record = renamed;
     }
-    return { kind: 'pending', record, row, resumed: existing !== undefined };
+    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore };
   };
 
   /** Undoes a row that cannot land: nothing of it may stay behind. */
@@ -206,8 +230,8 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     }
     if (pending.length === 0) return;
 
-    // A pending row from an interrupted import may already have its device in Entra.
-    const known = await mapWithLimit(pending, concurrency, async (p) => (p.resumed ? deps.directory.findDeviceBySerial(p.row.serialNumber) : undefined));
+    // A row resumed with the seed it started with may already have its device in Entra.
+    const known = await mapWithLimit(pending, concurrency, async (p) => (p.deviceMayExist ? deps.directory.findDeviceBySerial(p.row.serialNumber) : undefined));
     const toCreate = pending.filter((_, index) => !known[index]);
     const created = await deps.directory.createDevices(
       toCreate.map((p) => ({

@@ -56,7 +56,7 @@ describe('parseTokenCsv', () => {
       '8:secret key is too short (at least 16 Base32 characters, 80 bits)',
       '9:secret key is too long (at most 128 Base32 characters)',
       '10:expected 6 fields, found 5',
-      '11:upn is not a user principal name (name@domain)',
+      '11:upn is not a user principal name (name@domain, at most 113 characters)',
       '12:serial number must be 1-64 letters and digits, optionally joined by single hyphens',
     ]);
     expect(rows.filter((r) => r.ok)).toHaveLength(2);

@@ -1,4 +1,4 @@
-import { generateSeed, redactSeeds, totpCode } from '../../shared/domain/seed';
+import { generateSeed, normaliseSeed, redactSeeds, totpCode } from '../../shared/domain/seed';
 
 describe('seeds', () => {
   it('generates 160-bit seeds for SHA-1 and 256-bit seeds for SHA-256, each one new', () => {
@@ -17,5 +17,24 @@ describe('seeds', () => {
     const seed = 'JBSWY3DPEHPK3PXP';
     expect(redactSeeds(`Invalid secretKey ${seed} for SERIAL-1`)).toBe('Invalid secretKey [redacted] for SERIAL-1');
     expect(redactSeeds('The verification code is invalid.')).toBe('The verification code is invalid.');
+  });
+
+  describe('normaliseSeed', () => {
+    it('removes spaces, dashes and padding and upper-cases a Base32 seed', () => {
+      expect(normaliseSeed('jbsw y3dp-ehpk 3pxp==')).toEqual({ ok: true, seed: 'JBSWY3DPEHPK3PXP' });
+    });
+
+    it.each([
+      ['ß'.repeat(16), 'upper-cases to SS...'],
+      ['ſ'.repeat(16), 'upper-cases to S...'],
+      ['ı'.repeat(16), 'upper-cases to I...'],
+      ['JBSWY3DPEHPK3PX1', 'holds a 1'],
+    ])('checks the characters before upper-casing: %p (%s) is refused, never a different secret', (raw) => {
+      expect(normaliseSeed(raw)).toEqual({ ok: false, reason: 'secret key is not Base32 (only A-Z and 2-7 are allowed)' });
+    });
+
+    it('refuses a huge value by its length before any pattern looks at it', () => {
+      expect(normaliseSeed(' '.repeat(100_000))).toEqual({ ok: false, reason: 'secret key is too long (at most 128 Base32 characters)' });
+    });
   });
 });
