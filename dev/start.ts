@@ -23,11 +23,16 @@ const HOST_COMMAND =
     ? [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'dev', 'host', 'main.ts')]
     : [path.join(REPO_ROOT, 'dist', 'dev', 'host', 'main.js')];
 
-/** Healthy, or the setting problem health names (which waiting does not fix), or undefined at the deadline. */
-async function waitForHealth(hostUrl: string, deadline: number): Promise<'healthy' | { settingProblem: string } | undefined> {
+/**
+ * Healthy, or the setting problem health names (which waiting does not fix), or undefined at the
+ * deadline. Health names a setting only to a Tokens.Read caller, so it asks with a dev identity token;
+ * when the settings point the app at another issuer, that token is refused and it asks anonymously.
+ */
+async function waitForHealth(hostUrl: string, deadline: number, readerToken: () => Promise<string>): Promise<'healthy' | { settingProblem: string } | undefined> {
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`${hostUrl}/api/health`);
+      let response = await fetch(`${hostUrl}/api/health`, { headers: { authorization: `Bearer ${await readerToken()}` } });
+      if (response.status === 401 || response.status === 403) response = await fetch(`${hostUrl}/api/health`);
       if (response.status === 200) return 'healthy';
       const body = (await response.json().catch(() => ({}))) as { setting?: unknown; detail?: unknown };
       if (typeof body.setting === 'string' && typeof body.detail === 'string') return { settingProblem: body.detail };
@@ -114,7 +119,9 @@ async function main(): Promise<void> {
     }
   });
 
-  const health = await waitForHealth(hostUrl, Date.now() + 30_000);
+  const readerToken = () =>
+    stack.identity.mintToken({ audience: merged.settings.ADMIN_AUTH_AUDIENCE ?? stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Read'], name: 'npm start' });
+  const health = await waitForHealth(hostUrl, Date.now() + 30_000, readerToken);
   if (health !== 'healthy') {
     console.error(
       health === undefined

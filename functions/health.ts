@@ -1,27 +1,59 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { authorize } from '../shared/adminRequest';
 import { ConfigError } from '../shared/config';
 import type { AppServices } from '../shared/composition';
 import { functionsNotStarted, httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
-import { checkHealth } from '../shared/workflows/checkHealth';
+import type { AdminAuthenticator } from '../shared/ports';
+import { json } from '../shared/problem';
+import { adminAuthenticator, services } from '../shared/runtime';
+import { cachedHealthCheck, type CheckedHealth } from '../shared/workflows/checkHealth';
 
-/** GET /api/health: 200 when config loads and storage, Key Vault and Graph answer; 503 naming what failed. */
-export function healthHandler(getServices: () => Pick<AppServices, 'healthProbes'>) {
-  return async (_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    let probes;
-    try {
-      probes = getServices().healthProbes;
-    } catch (error) {
-      if (error instanceof ConfigError) return problem(503, error.message, { setting: error.setting, notStarted: functionsNotStarted(), dependencies: [] });
-      throw error;
+/**
+ * GET /api/health. Anonymous callers get only `{"status": "ok" | "unavailable"}` (200 or 503); a
+ * caller with a Tokens.Read token also gets each dependency, or the broken setting. The dependencies
+ * are asked at most once per 30 s whoever calls, so health cannot spend the app's Graph and Key Vault
+ * budgets.
+ */
+export function healthHandler(getServices: () => Pick<AppServices, 'healthProbes' | 'clock'>, getAuthenticator: () => AdminAuthenticator) {
+  let check: (() => Promise<CheckedHealth>) | undefined;
+  let warnedFor: string | undefined;
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    let detailed = false;
+    if (request.headers.get('authorization') !== null) {
+      let authenticator: AdminAuthenticator | undefined;
+      try {
+        authenticator = getAuthenticator();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+      }
+      if (authenticator) {
+        const auth = await authorize(request, authenticator, 'Tokens.Read');
+        if ('response' in auth) return auth.response;
+        detailed = true;
+      }
     }
-    const report = await checkHealth(probes);
-    if (report.healthy) return json(200, { status: 'healthy', dependencies: report.dependencies });
+
+    let app;
+    try {
+      app = getServices();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      if (!detailed) return json(503, { status: 'unavailable' });
+      return json(503, { status: 'unavailable', detail: error.message, setting: error.setting ?? null, notStarted: functionsNotStarted(), dependencies: [] });
+    }
+    check ??= cachedHealthCheck(app.healthProbes, app.clock);
+    const { report, checkedAt } = await check();
     const failing = report.dependencies.filter((d) => !d.ok);
-    context.warn(`health: ${failing.map((d) => `${d.name} (${d.reason ?? 'failed'})`).join(', ')} not answering`);
-    return problem(503, `Not answering: ${failing.map((d) => d.name).join(', ')}`, { dependencies: report.dependencies });
+    // Once per check, not once per request.
+    if (failing.length > 0 && warnedFor !== checkedAt) {
+      warnedFor = checkedAt;
+      context.warn(`health: ${failing.map((d) => `${d.name} (${d.reason ?? 'failed'})`).join(', ')} not answering`);
+    }
+    const code = report.healthy ? 200 : 503;
+    const status = report.healthy ? 'ok' : 'unavailable';
+    if (!detailed) return json(code, { status });
+    return json(code, { status, checkedAt, ...(failing.length > 0 ? { detail: `Not answering: ${failing.map((d) => d.name).join(', ')}` } : {}), dependencies: report.dependencies });
   };
 }
 
-httpFunction('health', { route: 'health', methods: ['GET'], handler: healthHandler(services) });
+httpFunction('health', { route: 'health', methods: ['GET'], handler: healthHandler(services, adminAuthenticator) });

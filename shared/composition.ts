@@ -66,6 +66,9 @@ export interface AppServices {
   directorySyncWork: WorkQueue<DirectorySyncMessage>;
 }
 
+/** The admin API's token check; also built alone when other settings are broken (health detail). */
+export const composeAdminAuth = (settings: Config['adminAuth']): AdminAuthenticator => jwtAdminAuthenticator(settings);
+
 export function composeServices(config: Config): AppServices {
   const credential = appCredential(config.credential);
   const secrets = secretClient(config, credential);
@@ -80,7 +83,7 @@ export function composeServices(config: Config): AppServices {
     clock: systemClock,
     maxDequeueCount: queueMaxDequeueCount(),
     healthProbes: [storageProbe(tokensTable), keyVaultProbe(secrets), graphProbe(graph)],
-    adminAuth: jwtAdminAuthenticator(config.adminAuth),
+    adminAuth: composeAdminAuth(config.adminAuth),
     inventory: tableInventory(tokensTable),
     seeds,
     directory,

@@ -185,15 +185,28 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Parses the settings in `env`. Throws ConfigError with one line naming the first bad setting. */
-export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const parsed = settingsSchema.safeParse(env);
+function parseWith<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'settings');
     const missing = env[name] === undefined || env[name]?.trim() === '';
     throw new ConfigError(`Setting ${name}: ${missing ? 'missing' : (issue?.message ?? 'invalid')}`);
   }
-  const s = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Only the admin token settings, so health can still tell a Tokens.Read caller which other setting is
+ * broken. Throws ConfigError when these two are.
+ */
+export function parseAdminAuth(env: Readonly<Record<string, string | undefined>>): Config['adminAuth'] {
+  const s = parseWith(settingsSchema.pick({ ADMIN_AUTH_ISSUER: true, ADMIN_AUTH_AUDIENCE: true }), env);
+  return Object.freeze({ issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE });
+}
+
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const s = parseWith(settingsSchema, env);
   return deepFreeze<Config>({
     storage: storageFrom(s),
     keyVaultUrl: s.KEY_VAULT_URL,

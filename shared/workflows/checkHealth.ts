@@ -1,4 +1,4 @@
-import type { DependencyProbe } from '../ports';
+import type { Clock, DependencyProbe } from '../ports';
 
 export interface DependencyHealth {
   name: string;
@@ -33,6 +33,43 @@ export async function checkHealth(probes: readonly DependencyProbe[], timeoutMs 
     }),
   );
   return { healthy: dependencies.every((d) => d.ok), dependencies };
+}
+
+/** How long one dependency check answers every health request. */
+export const HEALTH_CACHE_MS = 30_000;
+
+export interface CheckedHealth {
+  report: HealthReport;
+  /** When the dependencies were asked (ISO). */
+  checkedAt: string;
+}
+
+/**
+ * The dependency check shared by every health request for `ttlMs`, and never more than one at a
+ * time, so however often health is called (it is anonymous) storage, Key Vault and Graph are asked
+ * at most once per `ttlMs`.
+ */
+export function cachedHealthCheck(
+  probes: readonly DependencyProbe[],
+  clock: Clock,
+  options: { ttlMs?: number; timeoutMs?: number } = {},
+): () => Promise<CheckedHealth> {
+  const ttlMs = options.ttlMs ?? HEALTH_CACHE_MS;
+  let last: CheckedHealth | undefined;
+  let inFlight: Promise<CheckedHealth> | undefined;
+  return () => {
+    const now = clock.now();
+    if (last && now.getTime() - Date.parse(last.checkedAt) < ttlMs) return Promise.resolve(last);
+    inFlight ??= checkHealth(probes, options.timeoutMs)
+      .then((report) => {
+        last = { report, checkedAt: now.toISOString() };
+        return last;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
 }
 
 /** A short reason from an SDK error: its status and code, not its message (which may echo a request). */
