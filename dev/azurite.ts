@@ -16,6 +16,9 @@ export interface Azurite {
 export const DEV_STORAGE_ACCOUNT = 'devstoreaccount1';
 const DEV_STORAGE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** Port checks (50 ms apart) before Azurite counts as not starting: about 2 s on a quiet machine, far more on a loaded one. */
+const START_ATTEMPTS = 1200;
+
 export interface AzuritePorts {
   blob: number;
   queue: number;
@@ -50,7 +53,7 @@ export async function startAzurite(ports?: AzuritePorts, host = '127.0.0.1', loc
   };
   try {
     await Promise.race([
-      Promise.all([waitForPort(chosen.blob, host), waitForPort(chosen.queue, host), waitForPort(chosen.table, host)]),
+      Promise.all([chosen.blob, chosen.queue, chosen.table].map((port) => waitForPort(port, host, START_ATTEMPTS))),
       exited.then(() => {
         throw new Error(`Azurite exited at start: ${stderr.trim() || 'no output'}`);
       }),
