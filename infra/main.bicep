@@ -7,8 +7,45 @@ targetScope = 'subscription'
 @description('Environment name, e.g. "prod". Names the resource group and seeds the hash that names every other resource.')
 param environmentName string
 
+// The regions that offered the Flex Consumption plan when this list was written (the Flex Consumption
+// reference template, Azure-Samples/functions-quickstart-typescript-azd, less its canary region), so a
+// region without it is refused before anything is created. Check the current list with
+// `az functionapp list-flexconsumption-locations -o table` and add a region here when Azure adds one.
 @minLength(1)
-@description('Region for every resource. It must offer the Flex Consumption plan: az functionapp list-flexconsumption-locations.')
+@description('Region for every resource. It must offer the Flex Consumption plan.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -42,14 +79,6 @@ param lowStockThreshold int = 5
 @description('When reconciliation runs: six-field NCRONTAB, seconds first, in UTC.')
 param reconcileSchedule string = '0 0 2 * * *'
 
-// These two are parameters rather than environment() values: environment().graph is the retired Azure AD
-// Graph, and environment().authentication.loginEndpoint is login.windows.net, not the v2.0 issuer host.
-@description('Microsoft Graph root the app calls. Sovereign clouds: https://graph.microsoft.us, https://dod-graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn.')
-param graphBaseUrl string = 'https://graph.microsoft.com'
-
-@description('Entra ID sign-in host that issues the admin API tokens. Sovereign clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn.')
-param authorityHost string = 'https://login.microsoftonline.com'
-
 @description('Directory sync (hires and leavers read from Entra by users/delta): six-field NCRONTAB in UTC, e.g. 0 */15 * * * *. Empty: off.')
 param directorySyncSchedule string = ''
 
@@ -61,14 +90,25 @@ param directorySyncGroupId string = ''
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Redundancy of the storage account that holds the inventory. Standard_ZRS needs a region with availability zones; use Standard_LRS elsewhere.')
+@description('Redundancy of the storage account that holds the inventory. Empty: Standard_ZRS in a region with availability zones, Standard_LRS elsewhere.')
 @allowed([
+  ''
   'Standard_LRS'
   'Standard_ZRS'
   'Standard_GRS'
   'Standard_GZRS'
 ])
-param storageSku string = 'Standard_ZRS'
+param storageSku string = ''
+
+@description('Put storage and Key Vault behind private endpoints in a virtual network the function app is integrated with, and turn their public network access off (docs/deploy.md, "Private networking", for what it costs and changes).')
+param privateNetworking bool = false
+
+@description('The admin API\'s identifier URI. tenant: api://<tenant id>/<name>. appId: api://<application id>, for tenants whose app management policy has the nonDefaultUriAddition restriction (it then refuses the tenant form); the postprovision hook in azure.yaml sets it, because the app id exists only once the app does.')
+@allowed([
+  'tenant'
+  'appId'
+])
+param adminApiIdentifierUriForm string = 'tenant'
 
 @description('Email address that receives the low-stock and poison-message alerts. Empty: the alerts fire in the portal only.')
 param alertEmail string = ''
@@ -78,6 +118,46 @@ param alertEmail string = ''
 param hrWebhookSecrets string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
+
+// The hardware OATH API exists only in Microsoft Graph's global service (beta), so there is no
+// sovereign-cloud variant of either address.
+var graphBaseUrl = 'https://graph.microsoft.com'
+var authorityHost = 'https://login.microsoftonline.com'
+
+// Regions of the list above that have availability zones (learn.microsoft.com, "Azure regions with
+// availability zone support"); Standard_ZRS fails in the others, so they default to Standard_LRS.
+var zoneRedundantRegions = [
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westeurope'
+  'westus2'
+  'westus3'
+]
+var effectiveStorageSku = !empty(storageSku) ? storageSku : (contains(zoneRedundantRegions, location) ? 'Standard_ZRS' : 'Standard_LRS')
+
+// Module deployment names from this deployment's name, so two deployments (azd and the pipeline, or two
+// runs at once) never overwrite each other's module deployments.
+var deploymentPrefix = uniqueString(deployment().name, location)
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -96,6 +176,7 @@ var names = {
   actionGroup: '${abbrs.insightsActionGroups}${resourceToken}'
   alertPrefix: '${abbrs.insightsScheduledQueryRules}${resourceToken}'
   adminApi: 'entra-oath-tokens-admin-${resourceToken}'
+  virtualNetwork: '${abbrs.networkVirtualNetworks}${resourceToken}'
 }
 
 // The storage the code uses, in one place. Every work queue also gets its '<name>-poison' queue.
@@ -132,7 +213,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 module identity 'modules/identity.bicep' = {
-  name: 'identity'
+  name: '${deploymentPrefix}-identity'
   scope: rg
   params: {
     name: names.identity
@@ -142,7 +223,7 @@ module identity 'modules/identity.bicep' = {
 }
 
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: '${deploymentPrefix}-monitoring'
   scope: rg
   params: {
     logAnalyticsName: names.logAnalytics
@@ -153,13 +234,14 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: '${deploymentPrefix}-storage'
   scope: rg
   params: {
     name: names.storage
     location: location
     tags: tags
-    skuName: storageSku
+    skuName: effectiveStorageSku
+    publicNetworkAccess: !privateNetworking
     workQueues: storageLayout.workQueues
     tables: storageLayout.tables
     containers: concat(storageLayout.containers, [storageLayout.deploymentContainer])
@@ -167,7 +249,7 @@ module storage 'modules/storage.bicep' = {
 }
 
 module keyVault 'modules/keyvault.bicep' = {
-  name: 'keyvault'
+  name: '${deploymentPrefix}-keyvault'
   scope: rg
   params: {
     name: names.keyVault
@@ -176,11 +258,26 @@ module keyVault 'modules/keyvault.bicep' = {
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
     hrWebhookSecretName: hrWebhookSecretName
     hrWebhookSecrets: hrWebhookSecrets
+    publicNetworkAccess: !privateNetworking
+  }
+}
+
+// privateNetworking: the VNet, the app's integration subnet, and private endpoints with their DNS
+// zones for the storage account (blob, queue, table) and the vault.
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: '${deploymentPrefix}-network'
+  scope: rg
+  params: {
+    name: names.virtualNetwork
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
   }
 }
 
 module rbac 'modules/rbac.bicep' = {
-  name: 'rbac'
+  name: '${deploymentPrefix}-rbac'
   scope: rg
   params: {
     principalId: identity.outputs.principalId
@@ -190,13 +287,15 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+// The admin API's app registration. The identity's Graph permissions are granted in graphPermissions,
+// at the end of the deployment.
 module entra 'modules/entra.bicep' = if (deployEntraObjects) {
-  name: 'entra'
+  name: '${deploymentPrefix}-entra'
   scope: rg
   params: {
-    identityPrincipalId: identity.outputs.principalId
     adminApiUniqueName: names.adminApi
     environmentName: environmentName
+    identifierUriForm: adminApiIdentifierUriForm
   }
 }
 
@@ -205,7 +304,7 @@ var adminAuthIssuer = '${authorityHost}/${tenant().tenantId}/v2.0'
 var adminAuthAudience = deployEntraObjects ? entra.outputs.adminApiAppId : adminApiAppId
 
 module functionApp 'modules/function-app.bicep' = {
-  name: 'function-app'
+  name: '${deploymentPrefix}-function-app'
   scope: rg
   // The identity's data-plane roles exist before the app first starts and resolves its Key Vault reference.
   dependsOn: [
@@ -234,11 +333,27 @@ module functionApp 'modules/function-app.bicep' = {
     directorySyncSchedule: directorySyncSchedule
     directorySyncGroupId: directorySyncGroupId
     maximumInstanceCount: maximumInstanceCount
+    virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
+  }
+}
+
+// Graph application permissions for the identity, granted last: appRoleAssignedTo on a service principal
+// that Entra has not replicated yet fails with "Not a valid reference update" (msgraph-bicep-types
+// issue 193), so the grant waits for the identity's own module and then for the function app, which
+// takes minutes. A first run that still fails that way succeeds when run again (docs/deploy.md).
+module graphPermissions 'modules/graph-permissions.bicep' = if (deployEntraObjects) {
+  name: '${deploymentPrefix}-graph-permissions'
+  scope: rg
+  dependsOn: [
+    functionApp
+  ]
+  params: {
+    identityPrincipalId: identity.outputs.principalId
   }
 }
 
 module alerts 'modules/alerts.bicep' = {
-  name: 'alerts'
+  name: '${deploymentPrefix}-alerts'
   scope: rg
   params: {
     location: location
@@ -261,6 +376,8 @@ output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output ADMIN_API_APP_ID string = adminAuthAudience
 output ADMIN_API_IDENTIFIER_URI string = deployEntraObjects ? entra.outputs.adminApiIdentifierUri : ''
+// Read by the postprovision hook in azure.yaml.
+output ADMIN_API_IDENTIFIER_URI_FORM string = adminApiIdentifierUriForm
 output ADMIN_AUTH_ISSUER string = adminAuthIssuer
 output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
 output HR_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/hr/events'

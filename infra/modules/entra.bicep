@@ -1,23 +1,22 @@
-// Entra ID objects, through the Microsoft Graph Bicep extension (alias in infra/bicepconfig.json):
-// the Graph application permissions of the app's managed identity, and the admin API's app registration.
-// Deploying this needs a deployer allowed to grant Graph application permissions (docs/deploy.md).
+// The admin API's app registration and its service principal, through the Microsoft Graph Bicep
+// extension (alias in infra/bicepconfig.json). The identity's Graph permissions are in
+// graph-permissions.bicep. Deploying this needs a deployer allowed to register apps (docs/deploy.md).
 extension microsoftGraphV1
 
-param identityPrincipalId string
 param adminApiUniqueName string
 param environmentName string
 
-// Microsoft Graph's well-known application id.
-var graphAppId = '00000003-0000-0000-c000-000000000000'
+@description('tenant: api://<tenant id>/<name>. appId: api://<application id>, set by the postprovision hook (azure.yaml); this template then leaves identifierUris alone.')
+@allowed([
+  'tenant'
+  'appId'
+])
+param identifierUriForm string = 'tenant'
 
-// The Graph application permissions the code uses (DESIGN section 2), and nothing broader.
-var graphPermissions = [
-  'Policy.ReadWrite.AuthenticationMethod' // hardware OATH inventory
-  'UserAuthenticationMethod.ReadWrite.All' // assign, activate, deactivate, remove a user's token
-  'User.Read.All' // find the employee's user; directory sync's users/delta
-  'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
-  'GroupMember.Read.All' // directory sync: checkMemberGroups for DIRECTORY_SYNC_GROUP_ID
-]
+// Tenants whose app management policy has the nonDefaultUriAddition restriction accept only the default
+// forms api://<appId> and api://<tenantId>/<appId> (learn.microsoft.com/graph/api/resources/identifieruriconfiguration);
+// api://<tenantId>/<name> suits the others. An app's own appId cannot be used in the resource that creates it.
+var tenantIdentifierUri = 'api://${tenant().tenantId}/${adminApiUniqueName}'
 
 // The roles the admin API checks in the token's `roles` claim (DESIGN section 6).
 var adminApiRoles = [
@@ -33,24 +32,20 @@ var adminApiRoles = [
   }
 ]
 
-resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
-  appId: graphAppId
-}
-
-resource graphPermissionGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in graphPermissions: {
-  principalId: identityPrincipalId
-  resourceId: graph.id
-  appRoleId: filter(graph.appRoles, role => role.value == permission)[0].id
-}]
-
 resource adminApi 'Microsoft.Graph/applications@v1.0' = {
   uniqueName: adminApiUniqueName
   displayName: 'Entra OATH tokens admin API (${environmentName})'
   signInAudience: 'AzureADMyOrg'
-  // api://<tenant id>/<name> is a form every tenant's identifier URI policy accepts.
-  identifierUris: [
-    'api://${tenant().tenantId}/${adminApiUniqueName}'
-  ]
+  // Whoever runs the first `azd up` owns the registration, so they can manage it without a directory role.
+  owners: {
+    relationships: [
+      deployer().objectId
+    ]
+  }
+  // null leaves the property out of the request (appId form), so a redeploy keeps the api://<appId> the hook set.
+  identifierUris: identifierUriForm == 'tenant' ? [
+    tenantIdentifierUri
+  ] : null
   api: {
     // v2.0 tokens: issuer https://login.microsoftonline.com/<tenant>/v2.0, aud = this app's client id.
     requestedAccessTokenVersion: 2
@@ -76,5 +71,5 @@ resource adminApiPrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
 }
 
 output adminApiAppId string = adminApi.appId
-output adminApiIdentifierUri string = 'api://${tenant().tenantId}/${adminApiUniqueName}'
+output adminApiIdentifierUri string = identifierUriForm == 'tenant' ? tenantIdentifierUri : 'api://${adminApi.appId}'
 output adminApiPrincipalId string = adminApiPrincipal.id

@@ -36,6 +36,9 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int = 2048
 
+@description('Subnet (delegated to Microsoft.App/environments) the app sends its outbound traffic through; empty: no virtual network.')
+param virtualNetworkSubnetId string = ''
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
@@ -80,6 +83,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // privateNetworking: storage and Key Vault are reached through their private endpoints in this network.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Key Vault references resolve with the user-assigned identity (the default would be a system identity, which this app has none of).
     keyVaultReferenceIdentity: identity.id
     functionAppConfig: {
@@ -150,6 +155,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'scm'
+  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
+  // Azure Verified Modules (avm/res/web/site) set it too.
+  location: location
   properties: {
     allow: false
   }
@@ -158,6 +166,9 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'ftp'
+  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
+  // Azure Verified Modules (avm/res/web/site) set it too.
+  location: location
   properties: {
     allow: false
   }

@@ -12,6 +12,9 @@ param hrWebhookSecretName string
 @description('Whitespace-separated whsec_ values. Empty: the secret is left as it is (set and rotated in the vault, see docs/deploy.md).')
 param hrWebhookSecrets string = ''
 
+@description('false (privateNetworking): reachable only through the private endpoint of modules/network.bicep.')
+param publicNetworkAccess bool = true
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -26,9 +29,9 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess ? 'Allow' : 'Deny'
       bypass: 'AzureServices'
     }
   }

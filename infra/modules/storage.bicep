@@ -21,6 +21,9 @@ param containers array
 ])
 param skuName string = 'Standard_ZRS'
 
+@description('false (privateNetworking): reachable only through the private endpoints of modules/network.bicep.')
+param publicNetworkAccess bool = true
+
 var queues = flatten(map(workQueues, queue => [
   queue
   '${queue}-poison'
@@ -42,9 +45,9 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess ? 'Allow' : 'Deny'
       bypass: 'AzureServices'
     }
   }

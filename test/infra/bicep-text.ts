@@ -308,7 +308,8 @@ function interpolate(literal: string, scope: Scope): string {
 /**
  * Evaluates an expression to a string: string literals with interpolation, numbers, booleans,
  * params (their defaults), vars, member access into object vars and loadJsonContent() vars,
- * `string()`, `toLower()` and `cond ? a : b`. Everything else must be in `scope.known`.
+ * `string()`, `toLower()`, `empty()`, `!empty()`, `contains(arrayVar, x)`, parentheses and
+ * `cond ? a : b`. Everything else must be in `scope.known`.
  */
 export function evaluate(expression: string, scope: Scope): string {
   const t = expression.trim();
@@ -322,6 +323,15 @@ export function evaluate(expression: string, scope: Scope): string {
     const condition = evaluate(t.slice(0, question), scope);
     if (condition !== 'true' && condition !== 'false') throw new Error(`condition is not a bool: ${t}`);
     return evaluate(condition === 'true' ? t.slice(question + 1, colon) : t.slice(colon + 1), scope);
+  }
+  if (t.startsWith('(') && findClosing(t, 0) === t.length - 1) return evaluate(t.slice(1, -1), scope);
+  if (t.startsWith('!') && isWholeCall(t.slice(1), 'empty')) return String(evaluate(t.slice('!empty('.length, -1), scope) !== '');
+  if (isWholeCall(t, 'empty')) return String(evaluate(t.slice('empty('.length, -1), scope) === '');
+  if (isWholeCall(t, 'contains')) {
+    const [list, item] = splitTopLevel(t.slice('contains('.length, -1), (c) => c === ',');
+    const items = arrayItems(scope.file.declarations.find((d) => d.kind === 'var' && d.name === list?.trim())?.value ?? '');
+    if (items.length === 0 || item === undefined) throw new Error(`${scope.file.path}: contains() needs an array var: ${t}`);
+    return String(items.map((i) => evaluate(i, scope)).includes(evaluate(item, scope)));
   }
   if (isWholeCall(t, 'string')) return evaluate(t.slice('string('.length, -1), scope);
   if (isWholeCall(t, 'toLower')) return evaluate(t.slice('toLower('.length, -1), scope).toLowerCase();

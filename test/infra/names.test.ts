@@ -24,6 +24,7 @@ const RULES: Record<string, { pattern: RegExp; max: number; min: number }> = {
   // Followed by '-low-stock' / '-poison-messages' (checked below with the suffix).
   alertPrefix: { pattern: /^[^<>*%{}&:\\?+/#|]+$/, min: 1, max: 240 },
   adminApi: { pattern: /^[a-z0-9-]+$/, min: 1, max: 100 },
+  virtualNetwork: { pattern: /^[a-zA-Z0-9](?:[\w.-]*\w)?$/, min: 2, max: 64 },
 };
 
 const CONTAINER_OR_QUEUE = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;

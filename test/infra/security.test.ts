@@ -190,11 +190,16 @@ describe('Microsoft Graph', () => {
     expect(declarationsOf(entra, 'extension').map((d) => d.name)).toEqual(['microsoftGraphV1']);
     const config = JSON.parse(readRepoFile('infra/bicepconfig.json')) as { extensions: Record<string, string> };
     expect(config.extensions.microsoftGraphV1).toMatch(/^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/);
-    for (const resource of declarationsOf(entra, 'resource')) expect(resource.apiVersion).toBe('v1.0');
+    expect(declarationsOf(bicepFile('infra/modules/graph-permissions.bicep'), 'extension').map((d) => d.name)).toEqual(['microsoftGraphV1']);
+    for (const resource of [...declarationsOf(entra, 'resource'), ...declarationsOf(bicepFile('infra/modules/graph-permissions.bicep'), 'resource')]) {
+      expect(resource.apiVersion).toBe('v1.0');
+    }
   });
 
+  const permissionsModule = bicepFile('infra/modules/graph-permissions.bicep');
+
   it('grants the managed identity exactly the application permissions the code uses', () => {
-    const permissions = arrayItems(declaration(entra, 'var', 'graphPermissions').value ?? '').map(stringLiteral);
+    const permissions = arrayItems(declaration(permissionsModule, 'var', 'graphPermissions').value ?? '').map(stringLiteral);
     expect(permissions.sort()).toEqual([
       'GroupMember.Read.All',
       'Policy.ReadWrite.AuthenticationMethod',
@@ -202,20 +207,47 @@ describe('Microsoft Graph', () => {
       'User.Read.All',
       'UserAuthenticationMethod.ReadWrite.All',
     ]);
-    const graph = declaration(entra, 'resource', 'graph');
+    const graph = declaration(permissionsModule, 'resource', 'graph');
     expect(graph.existing).toBe(true);
-    expect(stringLiteral(declaration(entra, 'var', 'graphAppId').value ?? '')).toBe('00000003-0000-0000-c000-000000000000');
+    expect(stringLiteral(declaration(permissionsModule, 'var', 'graphAppId').value ?? '')).toBe('00000003-0000-0000-c000-000000000000');
     expect(objectEntry(graph.body ?? '', 'appId')).toBe('graphAppId');
-    const grants = declaration(entra, 'resource', 'graphPermissionGrants');
+    const grants = declaration(permissionsModule, 'resource', 'graphPermissionGrants');
     expect(grants.resourceType).toBe('Microsoft.Graph/appRoleAssignedTo');
     expect(grants.prefix).toBe('[for permission in graphPermissions:');
     expect(objectEntry(grants.body ?? '', 'principalId')).toBe('identityPrincipalId');
     expect(objectEntry(grants.body ?? '', 'resourceId')).toBe('graph.id');
     expect(objectEntry(grants.body ?? '', 'appRoleId')).toBe('filter(graph.appRoles, role => role.value == permission)[0].id');
-    // Nothing else in the module is an app role assignment.
+    // Nothing else in the templates is an app role assignment.
     expect(resourcesOfType('Microsoft.Graph/appRoleAssignedTo')).toHaveLength(1);
     const main = bicepFile('infra/main.bicep');
-    expect(property(declaration(main, 'module', 'entra').body ?? '', 'params', 'identityPrincipalId')).toBe('identity.outputs.principalId');
+    expect(property(declaration(main, 'module', 'graphPermissions').body ?? '', 'params', 'identityPrincipalId')).toBe('identity.outputs.principalId');
+  });
+
+  // msgraph-bicep-types issue 193: appRoleAssignedTo on a just-created managed identity fails until Entra replicates it.
+  it('grants the permissions in a module of its own that waits for the identity module and then the function app', () => {
+    const main = bicepFile('infra/main.bicep');
+    const call = declaration(main, 'module', 'graphPermissions');
+    expect(call.prefix).toBe('if (deployEntraObjects)');
+    expect(arrayItems(objectEntry(call.body ?? '', 'dependsOn'))).toEqual(['functionApp']);
+    // The identity comes from its own module, which completes before anything that reads its outputs starts.
+    expect(declaration(main, 'module', 'identity').resourceType).toBe('modules/identity.bicep');
+    expect(declarationsOf(bicepFile('infra/modules/entra.bicep'), 'param').map((p) => p.name)).not.toContain('identityPrincipalId');
+  });
+
+  it('makes the deployer an owner of the admin API registration', () => {
+    const app = declaration(entra, 'resource', 'adminApi').body ?? '';
+    expect(arrayItems(property(app, 'owners', 'relationships'))).toEqual(['deployer().objectId']);
+  });
+
+  // learn.microsoft.com/graph/api/resources/identifieruriconfiguration: nonDefaultUriAddition allows only api://{appId} and api://{tenantId}/{appId}.
+  it('offers the api://<appId> identifier URI for tenants that refuse api://<tenant>/<name>, set after the app exists', () => {
+    const app = declaration(entra, 'resource', 'adminApi').body ?? '';
+    expect(objectEntry(app, 'identifierUris').replace(/\s+/g, ' ')).toBe("identifierUriForm == 'tenant' ? [ tenantIdentifierUri ] : null");
+    expect(declaration(entra, 'output', 'adminApiIdentifierUri').value).toBe("identifierUriForm == 'tenant' ? tenantIdentifierUri : 'api://${adminApi.appId}'");
+    expect(readRepoFile('infra/modules/entra.bicep')).not.toMatch(/every tenant/i);
+    const hook = readRepoFile('infra/hooks/postprovision.sh');
+    expect(hook).toContain('az ad app update --id "$ADMIN_API_APP_ID" --identifier-uris "api://$ADMIN_API_APP_ID"');
+    expect(hook).toMatch(/if \[ "\$\{ADMIN_API_IDENTIFIER_URI_FORM:-tenant\}" = appId \]/);
   });
 
   it('registers the admin API with the roles Tokens.Admin and Tokens.Read and v2.0 tokens', () => {

@@ -1,0 +1,30 @@
+// The Microsoft Graph application permissions of the app's managed identity, through the Microsoft Graph
+// Bicep extension (alias in infra/bicepconfig.json). main.bicep deploys this module last, after the
+// identity's own module and the function app: a grant on a service principal that Entra has not yet
+// replicated fails with "Not a valid reference update" (microsoftgraph/msgraph-bicep-types issue 193).
+// Deploying it needs a deployer allowed to grant Graph application permissions (docs/deploy.md).
+extension microsoftGraphV1
+
+param identityPrincipalId string
+
+// Microsoft Graph's well-known application id.
+var graphAppId = '00000003-0000-0000-c000-000000000000'
+
+// The Graph application permissions the code uses (DESIGN section 2), and nothing broader.
+var graphPermissions = [
+  'Policy.ReadWrite.AuthenticationMethod' // hardware OATH inventory
+  'UserAuthenticationMethod.ReadWrite.All' // assign, activate, deactivate, remove a user's token
+  'User.Read.All' // find the employee's user; directory sync's users/delta
+  'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
+  'GroupMember.Read.All' // directory sync: checkMemberGroups for DIRECTORY_SYNC_GROUP_ID
+]
+
+resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
+  appId: graphAppId
+}
+
+resource graphPermissionGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in graphPermissions: {
+  principalId: identityPrincipalId
+  resourceId: graph.id
+  appRoleId: filter(graph.appRoles, role => role.value == permission)[0].id
+}]
