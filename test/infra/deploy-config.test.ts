@@ -34,8 +34,63 @@ describe('azure.yaml', () => {
     const services = yamlBlock(azureYaml, 'services', 0);
     const names = services.filter((line) => /^ {2}[\w-]+:\s*$/.test(line)).map((line) => line.trim().slice(0, -1));
     expect(names).toEqual(['api']);
-    expect(yamlScalars(yamlBlock(azureYaml, 'api', 2), 2)).toEqual({ project: '.', language: 'ts', host: 'function' });
+    expect(yamlScalars(yamlBlock(azureYaml, 'api', 2), 2)).toEqual({ project: '.', language: 'ts', host: 'function', remoteBuild: 'true' });
   });
+
+  // azd compiles with its own pinned Bicep; 0.36.1 (needed by the Graph extension types v1.0:1.0.0) is pinned from azd 1.17.0 (Azure/azure-dev#5244).
+  it('requires the azd whose pinned Bicep compiles the Microsoft Graph extension types', () => {
+    expect(yamlScalars(yamlBlock(azureYaml, 'requiredVersions', 0), 0)).toEqual({ azd: '>= 1.17.0' });
+    expect(readRepoFile('docs/deploy.md')).not.toMatch(/az bicep upgrade/);
+  });
+
+  it('runs the postprovision hook that sets the api://<appId> identifier URI when asked to', () => {
+    expect(yamlBlock(azureYaml, 'postprovision', 2).join('\n')).toContain('run: ./infra/hooks/postprovision.sh');
+  });
+});
+
+describe('.funcignore and the remote build', () => {
+  const ignored = readRepoFile('.funcignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+
+  it('uploads no node_modules (built on the server) and nothing of the local stack, benchmarks or tests', () => {
+    for (const entry of ['node_modules', 'dev', 'bench', 'test', 'dist/dev', 'dist/bench', 'dist/test', 'local.settings.json', '.local']) expect(ignored).toContain(entry);
+  });
+
+  it('keeps what the functions need: their sources, the build configs, host.json and the package files', () => {
+    const shipped = ['functions', 'shared', 'cli', 'dist', 'dist/functions', 'dist/shared', 'dist/cli', 'host.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.app.json'];
+    for (const entry of shipped) expect({ entry, ignored: ignored.some((pattern) => pattern === entry || pattern === `${entry}/` || pattern === '*') }).toEqual({ entry, ignored: false });
+  });
+
+  it('gives Oryx a build:azure that compiles the app alone and prunes the dev dependencies', () => {
+    const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['build:azure']).toBe('npm run build:app && npm prune --omit=dev');
+    expect(scripts['build:app']).toBe('tsc -p tsconfig.app.json');
+  });
+
+  it('needs nothing outside functions/, shared/ and cli/ at run time: no import reaches dev/, bench/ or test/', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
+        const relative = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) walk(relative);
+        else if (entry.name.endsWith('.ts')) {
+          for (const m of readRepoFile(relative).matchAll(/from '(\.[^']+)'/g)) {
+            const target = path.relative(REPO_ROOT, path.resolve(REPO_ROOT, dir, m[1]!));
+            if (!/^(functions|shared|cli)(\/|$)/.test(target)) offenders.push(`${relative} -> ${m[1]!}`);
+          }
+        }
+      }
+    };
+    for (const dir of ['functions', 'shared', 'cli']) walk(dir);
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('azure.yaml and main.bicep', () => {
+  const azureYaml = readRepoFile('azure.yaml');
+
 
   it('points azd at infra/main.bicep', () => {
     expect(yamlScalars(yamlBlock(azureYaml, 'infra', 0), 0)).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
@@ -64,10 +119,15 @@ describe('main.parameters.json', () => {
     expect(parameters.location?.value).toBe('${AZURE_LOCATION}');
   });
 
-  it('maps only string parameters (azd substitutes text), each from an azd value, defaults matching the Bicep', () => {
+  // azd substitutes text and converts it to the parameter's type; its todo-* templates map bools this way ("${USE_APIM=false}").
+  it('maps only string and bool parameters, each from an azd value, defaults matching the Bicep', () => {
     for (const [name, { value }] of Object.entries(parameters)) {
       const param = params.find((p) => p.name === name);
-      expect({ name, type: param?.type }).toEqual({ name, type: 'string' });
+      expect({ name, type: ['string', 'bool'].includes(param?.type ?? '') }).toEqual({ name, type: true });
+      if (param?.type === 'bool') {
+        expect({ name, value }).toEqual({ name, value: `\${${/^\$\{([A-Z_]+)/.exec(String(value))?.[1] ?? ''}=${param.value ?? ''}}` });
+        continue;
+      }
       const match = /^\$\{([A-Z_]+)(?:=(.*))?\}$/.exec(String(value));
       expect(match).not.toBeNull();
       if (match?.[2] !== undefined && param?.value !== undefined) expect({ name, value: match[2] }).toEqual({ name, value: stringLiteral(param.value) });
@@ -86,7 +146,7 @@ describe('GitHub workflow', () => {
     expect(yamlBlock(workflow, 'on', 0).join('\n')).toMatch(/pull_request:[\s\S]*push:\s*\n\s*branches: \[main\]/);
     expect(workflow).toContain('run: .ci/run');
     expect(deployJob).toMatch(/if: github\.event_name != 'pull_request' && \(github\.ref == 'refs\/heads\/main'/);
-    expect(deployJob).toMatch(/needs: \[build, infra\]/);
+    expect(deployJob).toMatch(/needs: \[build, infra, plan\]/);
   });
 
   it('signs in to Azure with OIDC only: id-token permission, azure/login with ids, no stored credential', () => {
@@ -97,25 +157,54 @@ describe('GitHub workflow', () => {
     expect(yamlBlock(workflow, 'permissions', 0).map((line) => line.trim()).filter(Boolean)).toEqual(['contents: read']);
   });
 
-  it('compiles the Bicep and runs a what-if before it deploys', () => {
+  it('shows the what-if in an ungated plan job, with a read-only identity, before the gated deployment', () => {
+    const planJob = yamlBlock(workflow, 'plan', 2).join('\n');
+    expect(planJob).toMatch(/needs: \[infra\]/);
+    expect(planJob).toContain('environment: plan');
+    expect(planJob).toContain('client-id: ${{ vars.AZURE_PLAN_CLIENT_ID }}');
+    const whatIf = planJob.indexOf('az deployment sub what-if');
+    expect(whatIf).toBeGreaterThan(planJob.indexOf('az bicep build'));
+    expect(planJob.slice(whatIf)).toContain('--validation-level ProviderNoRbac');
+    expect(planJob).toContain('GITHUB_STEP_SUMMARY');
+    expect(planJob).not.toContain('az deployment sub create');
+    // Reviewers approve `production` after the plan is out.
+    expect(deployJob).toMatch(/needs: \[build, infra, plan\]/);
+    expect(deployJob).toContain('environment: production');
     const build = deployJob.indexOf('az bicep build');
-    const whatIf = deployJob.indexOf('az deployment sub what-if');
     const create = deployJob.indexOf('az deployment sub create');
     const code = deployJob.indexOf('az functionapp deployment source config-zip');
     expect(build).toBeGreaterThan(-1);
-    expect(whatIf).toBeGreaterThan(build);
-    expect(create).toBeGreaterThan(whatIf);
+    expect(create).toBeGreaterThan(build);
     expect(code).toBeGreaterThan(create);
     expect(yamlBlock(workflow, 'infra', 2).join('\n')).toContain('az bicep build --file infra/main.bicep');
   });
 
+  it('installs one pinned Bicep, at least 0.36.1, in every job that compiles', () => {
+    const pinned = /^ {2}BICEP_VERSION: v(\d+)\.(\d+)\.(\d+)$/m.exec(workflow);
+    expect(pinned).not.toBeNull();
+    const [major, minor, patch] = (pinned ?? []).slice(1).map(Number) as [number, number, number];
+    expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(36_001);
+    const installs = [...workflow.matchAll(/az bicep install[^\n]*/g)].map((m) => m[0]);
+    expect(installs).toEqual(['az bicep install --version "$BICEP_VERSION"', 'az bicep install --version "$BICEP_VERSION"', 'az bicep install --version "$BICEP_VERSION"']);
+    expect(workflow).not.toContain('az bicep upgrade');
+  });
+
+  it('packages only the functions, shared and cli output with production dependencies', () => {
+    const build = yamlBlock(workflow, 'build', 2).join('\n');
+    expect(build).toMatch(/npm run clean\s+npm run build:app\s+npm prune --omit=dev\s+zip -qr app\.zip dist host\.json package\.json node_modules/);
+    const appConfig = JSON.parse(readRepoFile('tsconfig.app.json')) as { include: string[] };
+    expect(appConfig.include.sort()).toEqual(['cli', 'functions', 'shared']);
+  });
+
   it('passes only parameters main.bicep declares, leaving the Entra objects to an admin', () => {
     const declared = declarationsOf(parseBicep('infra/main.bicep'), 'param').map((p) => p.name);
-    const jqObject = /\{(\$\w+(?:, \$\w+)*)\}/.exec(deployJob)?.[1] ?? '';
+    const script = readRepoFile('.github/scripts/deployment-parameters.sh');
+    for (const job of [deployJob, yamlBlock(workflow, 'plan', 2).join('\n')]) expect(job).toContain('run: .github/scripts/deployment-parameters.sh');
+    const jqObject = /\{(\$\w+(?:, \$\w+)*)\}/.exec(script)?.[1] ?? '';
     const passed = [...jqObject.matchAll(/\$(\w+)/g)].map((m) => m[1]!);
     expect(passed.length).toBeGreaterThan(0);
     expect(passed.filter((name) => !declared.includes(name))).toEqual([]);
-    expect(deployJob).toContain('deployEntraObjects: {value: false}');
+    expect(script).toContain('deployEntraObjects: {value: false}');
     expect(passed).toContain('adminApiAppId');
   });
 
@@ -123,7 +212,8 @@ describe('GitHub workflow', () => {
     const parameters = (JSON.parse(readRepoFile('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> }).parameters;
     const azdValues = Object.values(parameters).map(({ value }) => /^\$\{([A-Z_]+)/.exec(value)?.[1]);
     for (const name of azdValues) {
-      if (name === 'HR_WEBHOOK_SECRETS_INITIAL') continue;
+      // The pipeline never touches the Entra objects, so the identifier URI form is the first run's business.
+      if (name === 'HR_WEBHOOK_SECRETS_INITIAL' || name === 'ADMIN_API_IDENTIFIER_URI_FORM') continue;
       expect(deployJob).toContain(`${name}: \${{ vars.${name} }}`);
     }
     expect(workflow).not.toContain('HR_WEBHOOK_SECRETS');
