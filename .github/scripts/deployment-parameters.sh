@@ -12,12 +12,14 @@ jq -n \
   --arg reconcileSchedule "${RECONCILE_SCHEDULE:-}" \
   --arg storageSku "${AZURE_STORAGE_SKU:-}" \
   --arg alertEmail "${ALERT_EMAIL:-}" \
+  --arg directorySyncSchedule "${DIRECTORY_SYNC_SCHEDULE:-}" \
+  --arg directorySyncGroupId "${DIRECTORY_SYNC_GROUP_ID:-}" \
   --arg privateNetworking "${PRIVATE_NETWORKING:-}" \
   '{
     "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
     contentVersion: "1.0.0.0",
     parameters: (
-      {$environmentName, $location, $adminApiAppId, $activationMode, $reconcileSchedule, $storageSku, $alertEmail}
+      {$environmentName, $location, $adminApiAppId, $activationMode, $reconcileSchedule, $storageSku, $alertEmail, $directorySyncSchedule, $directorySyncGroupId}
       | with_entries(select(.value != "") | .value = {value: .value})
       | . + {deployEntraObjects: {value: false}}
       | . + (if $privateNetworking == "" then {} else {privateNetworking: {value: ($privateNetworking == "true")}} end)

@@ -214,7 +214,7 @@ describe('GitHub workflow', () => {
     for (const name of azdValues) {
       // The pipeline never touches the Entra objects, so the identifier URI form is the first run's business.
       if (name === 'HR_WEBHOOK_SECRETS_INITIAL' || name === 'ADMIN_API_IDENTIFIER_URI_FORM') continue;
-      expect(deployJob).toContain(`${name}: \${{ vars.${name} }}`);
+      for (const job of [deployJob, yamlBlock(workflow, 'plan', 2).join('\n')]) expect(job).toContain(`${name}: \${{ vars.${name} }}`);
     }
     expect(workflow).not.toContain('HR_WEBHOOK_SECRETS');
   });
