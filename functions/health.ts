@@ -4,13 +4,14 @@ import { ConfigError } from '../shared/config';
 import type { AppServices } from '../shared/composition';
 import { functionsNotStarted, httpFunction } from '../shared/hosting';
 import type { AdminAuthenticator } from '../shared/ports';
-import { json } from '../shared/problem';
+import { json, problem } from '../shared/problem';
 import { adminAuthenticator, services } from '../shared/runtime';
 import { cachedHealthCheck, type CheckedHealth } from '../shared/workflows/checkHealth';
 
 /**
  * GET /api/health. Anonymous callers get only `{"status": "ok" | "unavailable"}` (200 or 503); a
- * caller with a Tokens.Read token also gets each dependency, or the broken setting. The dependencies
+ * caller with a Tokens.Read token also gets each dependency. A broken setting is a 503 problem naming
+ * it to anyone; a Tokens.Read caller also learns which functions it stopped. The dependencies
  * are asked at most once per 30 s whoever calls, so health cannot spend the app's Graph and Key Vault
  * budgets.
  */
@@ -38,8 +39,8 @@ export function healthHandler(getServices: () => Pick<AppServices, 'healthProbes
       app = getServices();
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      if (!detailed) return json(503, { status: 'unavailable' });
-      return json(503, { status: 'unavailable', detail: error.message, setting: error.setting ?? null, notStarted: functionsNotStarted(), dependencies: [] });
+      // The setting's name (never its value) to anyone: the first check after a deployment is an anonymous curl.
+      return problem(503, error.message, { setting: error.setting ?? null, ...(detailed ? { notStarted: functionsNotStarted(), dependencies: [] } : {}) });
     }
     check ??= cachedHealthCheck(app.healthProbes, app.clock);
     const { report, checkedAt } = await check();

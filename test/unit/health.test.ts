@@ -116,25 +116,26 @@ describe('GET /api/health', () => {
     expect(slow.calls).toBe(1);
   });
 
-  it('names a broken setting only to a Tokens.Read caller; anonymous callers get the status alone', async () => {
+  it('names a broken setting, never its value, in a 503 problem to anyone; a Tokens.Read caller also gets what it stopped', async () => {
     const broken = () => {
       throw new ConfigError('Setting KEY_VAULT_URL: missing');
     };
     const anonymous = await healthHandler(broken, () => authenticator)(request(), context());
     expect(anonymous.status).toBe(503);
-    expect(bodyOf(anonymous)).toEqual({ status: 'unavailable' });
+    expect((anonymous.headers as Record<string, string>)['content-type']).toBe('application/problem+json');
+    expect(bodyOf(anonymous)).toEqual({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Setting KEY_VAULT_URL: missing', setting: 'KEY_VAULT_URL' });
 
     const detailed = await healthHandler(broken, () => authenticator)(request('reader'), context());
     expect(detailed.status).toBe(503);
-    expect(bodyOf(detailed)).toMatchObject({ status: 'unavailable', detail: 'Setting KEY_VAULT_URL: missing', setting: 'KEY_VAULT_URL', dependencies: [] });
+    expect(bodyOf(detailed)).toMatchObject({ status: 503, detail: 'Setting KEY_VAULT_URL: missing', setting: 'KEY_VAULT_URL', notStarted: [], dependencies: [] });
   });
 
-  it('answers anonymously when the admin token settings themselves are broken', async () => {
+  it('answers as to an anonymous caller when the admin token settings themselves are broken', async () => {
     const broken = () => {
       throw new ConfigError('Setting ADMIN_AUTH_ISSUER: missing');
     };
     const response = await healthHandler(broken, broken)(request('reader'), context());
     expect(response.status).toBe(503);
-    expect(bodyOf(response)).toEqual({ status: 'unavailable' });
+    expect(bodyOf(response)).toEqual({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Setting ADMIN_AUTH_ISSUER: missing', setting: 'ADMIN_AUTH_ISSUER' });
   });
 });

@@ -18,17 +18,26 @@ describe('a broken setting keeps the local host up', () => {
     await app?.close();
   });
 
-  it('health answers 503: anonymous callers get the status alone; a Tokens.Read caller the setting, never its value, and the functions it stopped', async () => {
+  it('health answers 503 problem+json naming the setting, never its value; a Tokens.Read caller also gets the functions it stopped', async () => {
     const anonymous = await fetch(`${app.api}/health`);
     expect(anonymous.status).toBe(503);
-    expect(await jsonOf(anonymous)).toEqual({ status: 'unavailable' });
+    expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
+    const anonymousText = await anonymous.text();
+    expect(anonymousText).not.toContain('kv-test');
+    expect(JSON.parse(anonymousText)).toEqual({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'Setting HR_WEBHOOK_SECRETS: every entry must look like whsec_<base64>',
+      setting: 'HR_WEBHOOK_SECRETS',
+    });
 
     const response = await app.call('GET', 'health', { roles: ['Tokens.Read'] });
     expect(response.status).toBe(503);
     const text = await response.text();
     expect(text).not.toContain('kv-test');
     expect(JSON.parse(text)).toMatchObject({
-      status: 'unavailable',
+      status: 503,
       detail: 'Setting HR_WEBHOOK_SECRETS: every entry must look like whsec_<base64>',
       setting: 'HR_WEBHOOK_SECRETS',
       notStarted: expect.arrayContaining(['hrEventsWorker', 'reconcileWorker']),
