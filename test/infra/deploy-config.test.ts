@@ -239,6 +239,13 @@ describe('docs/deploy.md', () => {
     expect(docs).toContain('starts with `LowStock`');
   });
 
+  it('registers Microsoft.App beside Microsoft.Web, and tells what private networking costs and changes', () => {
+    const providers = docs.slice(docs.indexOf('### Register the resource providers'), docs.indexOf('### Enable hardware OATH tokens'));
+    for (const namespace of ['Microsoft.Web', 'Microsoft.App']) expect(providers).toContain(namespace);
+    const privateNetworking = docs.slice(docs.indexOf('## Private networking'), docs.indexOf('## Pointing the HR system'));
+    for (const text of ['PRIVATE_NETWORKING', 'Cost.', 'private endpoint', 'privatelink.vaultcore.azure.net', 'Data-plane access from your machine stops']) expect(privateNetworking).toContain(text);
+  });
+
   it('names the admin roles, the Graph permissions and how to roll back', () => {
     for (const text of [
       'Privileged Role Administrator',
