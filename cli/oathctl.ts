@@ -21,6 +21,14 @@ Commands:
   show SERIAL                 one token
   revoke USER --reason R [--note TEXT]
                               take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
+  replace USER --reason lost|stolen|damaged [--note TEXT] [--tap]
+                              revoke USER's token and provision another; --tap also issues a Temporary Access Pass,
+                              shown this once
+  handovers [--location SITE] [--status pending|shipped|delivered] [--csv]
+                              the pick list: tokens awaiting hand-over (--csv for label printers)
+  ship SERIAL --status shipped|delivered [--tracking T]
+                              record a token's way to its site
+  handover SERIAL CODE        hand a token over: CODE is the 6 digits it shows, read in front of its new holder
   suspend USER                deactivate USER's token for a leave of absence
   resume USER                 activate it again
   reconcile [--mode report|safe|all] [--report] [--latest]
@@ -161,6 +169,47 @@ function tokenRows(tokens: TokenView[]): string[][] {
 }
 const TOKEN_HEADER = ['SERIAL', 'STATUS', 'POOL', 'HOLDER', 'MODEL', 'UPDATED'];
 
+interface HandoverLine {
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  employeeId: string | null;
+  userPrincipalName: string | null;
+  site: string;
+  since: string;
+  shipping: string;
+  tracking: string | null;
+}
+
+interface ReplaceAnswer {
+  revoked: { serialNumber: string; status: string };
+  replacement: { status: string; eventId: string };
+  temporaryAccessPass?: { temporaryAccessPass: string; startDateTime: string; lifetimeInMinutes: number; isUsableOnce: boolean };
+}
+
+const HANDOVER_HEADER = ['SITE', 'SERIAL', 'HOLDER', 'EMPLOYEE', 'SINCE', 'SHIPPING', 'TRACKING', 'MODEL'];
+const handoverRow = (h: HandoverLine): string[] => [
+  h.site || '(shared)',
+  h.serialNumber,
+  h.userPrincipalName ?? '-',
+  h.employeeId ?? '-',
+  h.since,
+  h.shipping,
+  h.tracking ?? '-',
+  `${h.manufacturer} ${h.model}`,
+];
+
+/** RFC 4180 quoting; a cell a spreadsheet would run as a formula is prefixed with '. */
+const csvCell = (value: string): string => {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+function handoverCsv(handovers: HandoverLine[]): string {
+  const rows = handovers.map((h) => [h.site, h.serialNumber, h.userPrincipalName ?? '', h.employeeId ?? '', h.since, h.shipping, h.tracking ?? '', `${h.manufacturer} ${h.model}`]);
+  return [['site', 'serial number', 'holder', 'employee id', 'since', 'shipping', 'tracking', 'model'], ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
+}
+
 async function run(argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -182,6 +231,10 @@ async function run(argv: string[], out: Out): Promise<number> {
       user: { type: 'string' },
       reason: { type: 'string' },
       note: { type: 'string' },
+      tap: { type: 'boolean', default: false },
+      location: { type: 'string' },
+      tracking: { type: 'string' },
+      csv: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
       mode: { type: 'string' },
       report: { type: 'boolean', default: false },
@@ -269,6 +322,50 @@ async function run(argv: string[], out: Out): Promise<number> {
       const body = command === 'revoke' ? { reason: values.reason, ...(values.note ? { note: values.note } : {}) } : undefined;
       const result = await api.json<{ serialNumber: string; status: string; changed: boolean }>('POST', `/api/users/${encodeURIComponent(user)}/token/${command}`, body);
       out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: ${result.status}${result.changed ? '' : ' (already so; nothing changed)'}`);
+      return 0;
+    }
+    case 'replace': {
+      const user = args[0];
+      if (!user) throw new UsageError('replace needs a USER (user principal name or employee id)');
+      if (!values.reason) throw new UsageError('replace needs --reason (lost, stolen or damaged)');
+      const body = { reason: values.reason, ...(values.note ? { note: values.note } : {}), ...(values.tap ? { temporaryAccessPass: true } : {}) };
+      const result = await api.json<ReplaceAnswer>('POST', `/api/users/${encodeURIComponent(user)}/token/replace`, body);
+      if (out.json) {
+        out.print(JSON.stringify(result, null, 2));
+        return 0;
+      }
+      out.print(`${result.revoked.serialNumber}: ${result.revoked.status}; a new token is ${result.replacement.status} (event ${result.replacement.eventId}).`);
+      const tap = result.temporaryAccessPass;
+      if (tap) out.print(`Temporary Access Pass (shown this once, usable once, ${tap.lifetimeInMinutes} minutes from ${tap.startDateTime}): ${tap.temporaryAccessPass}`);
+      return 0;
+    }
+    case 'handovers': {
+      const query = new URLSearchParams();
+      if (values.location) query.set('location', values.location);
+      if (values.status) query.set('status', values.status);
+      const { handovers } = await api.json<{ handovers: HandoverLine[] }>('GET', `/api/handovers${query.size > 0 ? `?${query.toString()}` : ''}`);
+      if (out.json) out.print(JSON.stringify(handovers, null, 2));
+      else if (values.csv) out.print(handoverCsv(handovers));
+      else out.print(handovers.length === 0 ? 'Nothing awaits hand-over.' : table(HANDOVER_HEADER, handovers.map(handoverRow)));
+      return 0;
+    }
+    case 'ship': {
+      const serial = args[0];
+      if (!serial) throw new UsageError('ship needs a SERIAL');
+      if (values.status !== 'shipped' && values.status !== 'delivered') throw new UsageError('ship needs --status shipped or --status delivered');
+      const result = await api.json<{ serialNumber: string; shipping: string; tracking: string | null; changed: boolean }>('POST', `/api/tokens/${encodeURIComponent(serial)}/shipment`, {
+        status: values.status,
+        ...(values.tracking ? { tracking: values.tracking } : {}),
+      });
+      out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: ${result.shipping}${result.tracking ? ` (${result.tracking})` : ''}${result.changed ? '' : ' (already so; nothing changed)'}`);
+      return 0;
+    }
+    case 'handover': {
+      const [serial, code] = args;
+      if (!serial || !code) throw new UsageError('handover needs a SERIAL and the CODE the token shows');
+      if (!/^\d{6}$/.test(code)) throw new UsageError('CODE must be the 6 digits the token shows');
+      const result = await api.json<{ serialNumber: string; userPrincipalName: string | null; driftSteps: number }>('POST', `/api/tokens/${encodeURIComponent(serial)}/handover`, { code });
+      out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: handed over to ${result.userPrincipalName ?? 'its holder'} and active; its clock is off by ${result.driftSteps} steps.`);
       return 0;
     }
     case 'reconcile':

@@ -19,7 +19,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
     }
     const message = parsed.data;
     const app = getServices();
-    const settings = { lowStockThreshold: app.config.lowStockThreshold, stuckSagaMinutes: app.config.stuckSagaMinutes, provisionLeadDays: app.config.provisionLeadDays };
+    const settings = { lowStockThreshold: app.config.lowStockThreshold, stuckSagaMinutes: app.config.stuckSagaMinutes, provisionLeadDays: app.config.provisionLeadDays, handoverMaxDays: app.config.handover.maxDays };
 
     if (message.kind === 'run') {
       if (await app.reports.get(message.runId)) {

@@ -59,10 +59,11 @@ param deployEntraObjects bool = true
 @description('Application (client) id of the admin API app registration made by an earlier deployment with deployEntraObjects=true. Read only when deployEntraObjects is false.')
 param adminApiAppId string = ''
 
-@description('auto: the app activates each token with a code computed from its seed. user: the app assigns the token and the employee activates it.')
+@description('auto: the app activates each token with a code computed from its seed. user: the app assigns the token and the employee activates it. handover (recommended): the app assigns it, and the IT desk activates it with the code the token shows, in front of its holder.')
 @allowed([
   'auto'
   'user'
+  'handover'
 ])
 param activationMode string = 'auto'
 

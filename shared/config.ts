@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ActivationMode } from './domain/token';
 
 /**
  * Every setting the app reads, in one schema. The names are the contract with infra/ and
@@ -61,7 +62,13 @@ export const settingsSchema = z.object({
     }),
   ADMIN_AUTH_ISSUER: httpsUrl('the token issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0'),
   ADMIN_AUTH_AUDIENCE: z.string().trim().min(1, 'must name the admin API audience (api://... or the app id)'),
-  ACTIVATION_MODE: z.enum(['auto', 'user']).default('auto'),
+  ACTIVATION_MODE: z.enum(['auto', 'user', 'handover']).default('auto'),
+  /** Hand-over: how many time steps either side of now a code shown on the token may be. */
+  HANDOVER_DRIFT_STEPS: wholeNumber(1, 1000).default(10),
+  /** Hand-over: a token whose clock is off by more steps than this is reported (TokenDrift). */
+  DRIFT_ALERT_STEPS: wholeNumber(0, 1000).default(2),
+  /** Hand-over: a token waiting longer than this is the reconcile drift handover_overdue. */
+  HANDOVER_MAX_DAYS: wholeNumber(1, 365).default(14),
   PROVISION_LEAD_DAYS: wholeNumber(0, 365).default(7),
   /** How long a hire waits for its Entra account to appear before it fails visibly. */
   USER_WAIT_HOURS: wholeNumber(1, 24 * 30).default(72),
@@ -103,7 +110,8 @@ export interface Config {
   graph: { baseUrl: string; apiVersion: 'beta' };
   hrWebhookSecrets: readonly string[];
   adminAuth: { issuer: string; audience: string };
-  activationMode: 'auto' | 'user';
+  activationMode: ActivationMode;
+  handover: { driftSteps: number; alertSteps: number; maxDays: number };
   provisionLeadDays: number;
   userWaitHours: number;
   lowStockThreshold: number;
@@ -214,6 +222,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     hrWebhookSecrets: s.HR_WEBHOOK_SECRETS,
     adminAuth: { issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE },
     activationMode: s.ACTIVATION_MODE,
+    handover: { driftSteps: s.HANDOVER_DRIFT_STEPS, alertSteps: s.DRIFT_ALERT_STEPS, maxDays: s.HANDOVER_MAX_DAYS },
     provisionLeadDays: s.PROVISION_LEAD_DAYS,
     userWaitHours: s.USER_WAIT_HOURS,
     lowStockThreshold: s.LOW_STOCK_THRESHOLD,

@@ -17,6 +17,10 @@ export interface TokenView {
   userPrincipalName: string | null;
   entraUserId: string | null;
   revocationReason: string | null;
+  /** While awaiting hand-over: the site, since when, and the shipping state. */
+  handover: TokenRecord['handover'] | null;
+  /** Steps the token's clock was off when it was handed over (+ ahead, - behind); null until then. */
+  driftSteps: number | null;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -38,6 +42,8 @@ export function tokenView(record: TokenRecord): TokenView {
     userPrincipalName: record.userPrincipalName ?? null,
     entraUserId: record.entraUserId ?? null,
     revocationReason: record.revocationReason ?? null,
+    handover: record.handover ?? null,
+    driftSteps: record.driftSteps ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,

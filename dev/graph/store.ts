@@ -43,6 +43,8 @@ interface DeviceRecord {
   lastUsedDateTime: string | null;
   /** Highest TOTP time step ever accepted; codes at or before it are replays. */
   lastAcceptedStep: number;
+  /** How far the token's clock ran off (in steps) at its activation: sign-ins are checked around it. */
+  learnedDriftSteps: number;
 }
 
 export interface Page<T> {
@@ -346,6 +348,7 @@ export class GraphStore {
         assignedDateTime: null,
         lastUsedDateTime: null,
         lastAcceptedStep: -1,
+        learnedDriftSteps: 0,
       };
       this.indexDevice(record);
       const assignee = assignees[index];
@@ -497,8 +500,14 @@ export class GraphStore {
       if (device.status !== 'activated') this.setStatus(device, 'failedActivation');
       throw badRequest('The verification code is invalid.');
     }
-    device.lastAcceptedStep = step;
+    this.learnDrift(device, step);
     this.setStatus(device, 'activated');
+  }
+
+  /** Entra tolerates drift at activation and remembers it, so later sign-ins from a drifted token still work. */
+  private learnDrift(device: DeviceRecord, step: number): void {
+    device.lastAcceptedStep = step;
+    device.learnedDriftSteps = step - Math.floor(this.now() / 1000 / device.timeIntervalInSeconds);
   }
 
   deactivate(userIdOrUpn: string, methodId: string): void {
@@ -535,7 +544,7 @@ export class GraphStore {
     const step = matchingTimeStep(device, code, this.now(), ACTIVATION_WINDOW_STEPS, device.lastAcceptedStep);
     if (step === null) throw badRequest('The verification code is invalid.');
     this.attach(device, user, new Date(this.now()).toISOString());
-    device.lastAcceptedStep = step;
+    this.learnDrift(device, step);
     this.setStatus(device, 'activated');
   }
 
@@ -591,7 +600,7 @@ export class GraphStore {
     if (!/^\d{6}$/.test(request.code)) return { ok: false, reason: 'invalidCode' };
     const now = this.now();
     for (const device of candidates) {
-      const step = matchingTimeStep(device, request.code, now, SIGN_IN_WINDOW_STEPS, device.lastAcceptedStep);
+      const step = matchingTimeStep(device, request.code, now + device.learnedDriftSteps * device.timeIntervalInSeconds * 1000, SIGN_IN_WINDOW_STEPS, device.lastAcceptedStep);
       if (step === null) continue;
       device.lastAcceptedStep = step;
       device.lastUsedDateTime = new Date(now).toISOString();

@@ -20,6 +20,7 @@ param adminAuthAudience string
 @allowed([
   'auto'
   'user'
+  'handover'
 ])
 param activationMode string
 param provisionLeadDays int
@@ -135,6 +136,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ADMIN_AUTH_ISSUER: adminAuthIssuer
     ADMIN_AUTH_AUDIENCE: adminAuthAudience
     ACTIVATION_MODE: activationMode
+    // Hand-over mode: codes are looked for 10 steps either side of now; more than 2 steps off is reported; 14 days waiting is overdue.
+    HANDOVER_DRIFT_STEPS: '10'
+    DRIFT_ALERT_STEPS: '2'
+    HANDOVER_MAX_DAYS: '14'
     PROVISION_LEAD_DAYS: string(provisionLeadDays)
     // A hire waits this long for its Entra account to appear before it fails visibly.
     USER_WAIT_HOURS: '72'

@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { HashFunction, TimeInterval } from '../domain/seed';
-import { serialKey, type RevokeReason, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
+import { serialKey, type Handover, type RevokeReason, type SeedOrigin, type TokenRecord, type TokenStatus } from '../domain/token';
 import { InvalidContinuationToken, type Inventory, type InventoryPage, type TokenFilter } from '../ports';
 import { tableRows } from './tableRows';
 
@@ -27,6 +27,10 @@ interface TokenEntity {
   entraUserId?: string;
   userPrincipalName?: string;
   revocationReason?: string;
+  /** JSON of the Handover (site, since, shipment). */
+  handover?: string;
+  driftSteps?: number;
+  lastCodeStep?: number;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -51,6 +55,9 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.entraUserId ? { entraUserId: record.entraUserId } : {}),
     ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName } : {}),
     ...(record.revocationReason ? { revocationReason: record.revocationReason } : {}),
+    ...(record.handover ? { handover: JSON.stringify(record.handover) } : {}),
+    ...(record.driftSteps !== undefined ? { driftSteps: record.driftSteps } : {}),
+    ...(record.lastCodeStep !== undefined ? { lastCodeStep: record.lastCodeStep } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,
@@ -73,6 +80,9 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(entity.entraUserId ? { entraUserId: entity.entraUserId } : {}),
     ...(entity.userPrincipalName ? { userPrincipalName: entity.userPrincipalName } : {}),
     ...(entity.revocationReason ? { revocationReason: entity.revocationReason as RevokeReason } : {}),
+    ...(entity.handover ? { handover: JSON.parse(entity.handover) as Handover } : {}),
+    ...(typeof entity.driftSteps === 'number' ? { driftSteps: entity.driftSteps } : {}),
+    ...(typeof entity.lastCodeStep === 'number' ? { lastCodeStep: entity.lastCodeStep } : {}),
     createdAt: entity.createdAt,
     updatedAt: entity.updatedAt,
     lastChangeReason: entity.lastChangeReason,

@@ -23,6 +23,7 @@ export const DRIFT_KINDS = [
   'orphan_seed',
   'stuck_saga',
   'low_stock',
+  'handover_overdue',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
@@ -66,14 +67,14 @@ export interface DeviceFacts {
 /** Entra's status an inventory status agrees with, for a token held by the same user. */
 function entraAgrees(inventory: TokenStatus, entra: DeviceFacts['status']): boolean {
   if (inventory === 'active') return entra === 'activated';
-  if (inventory === 'assigned' || inventory === 'suspended') return entra === 'assigned';
+  if (inventory === 'assigned' || inventory === 'awaiting_handover' || inventory === 'suspended') return entra === 'assigned';
   return false;
 }
 
 /** Tokens that may be handed out or are held: a missing seed or Entra record matters for them. */
-const IN_SERVICE: readonly TokenStatus[] = ['in_stock', 'assigned', 'active', 'suspended', 'revoked'];
+const IN_SERVICE: readonly TokenStatus[] = ['in_stock', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked'];
 /** States reconciliation may quarantine from (the token lifecycle's legal transitions). */
-const QUARANTINABLE: readonly TokenStatus[] = ['in_stock', 'assigned', 'active', 'suspended', 'revoked'];
+const QUARANTINABLE: readonly TokenStatus[] = ['in_stock', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked'];
 
 const quarantineIfAllowed = (status: TokenStatus): { repair?: RepairKind } => (QUARANTINABLE.includes(status) ? { repair: 'quarantine' } : {});
 
@@ -172,6 +173,20 @@ export function classifyToken(token: TokenRecord, seen: { inEntra: boolean; seed
     findings.push({ kind: 'seed_missing', serialNumber, ...holder, detail: `inventory says ${token.status}, but Key Vault has no secret ${token.seedSecretName}`, ...quarantineIfAllowed(token.status) });
   }
   return findings;
+}
+
+/** A token still waiting for its holder at the desk after `maxDays`: reported, never repaired (a person must act). */
+export function classifyHandover(token: TokenRecord, now: Date, maxDays: number): DriftFinding | undefined {
+  if (token.status !== 'awaiting_handover' || !token.handover) return undefined;
+  const waitedMs = now.getTime() - instantOf(token.handover.since).getTime();
+  if (waitedMs <= maxDays * 24 * 3600_000) return undefined;
+  const shipping = token.handover.shipment ? `${token.handover.shipment.status}${token.handover.shipment.tracking ? ` (${token.handover.shipment.tracking})` : ''}` : 'not shipped';
+  return {
+    kind: 'handover_overdue',
+    serialNumber: token.serialNumber,
+    ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+    detail: `awaiting hand-over to ${token.userPrincipalName ?? token.employeeId ?? 'its holder'} at site ${token.handover.site || '(shared)'} since ${token.handover.since} (more than ${maxDays} days; ${shipping})`,
+  };
 }
 
 /** Stock a hire can take: registered in Entra and free. */

@@ -4,10 +4,42 @@ import type { HashFunction, TimeInterval } from './seed';
  * A physical token's life in the inventory (DESIGN section 4):
  * in_stock -> reserved -> assigned -> active -> (revoked | lost | retired), active <-> suspended,
  * plus quarantined for a token whose seed or Entra record is inconsistent or awaits re-seeding.
+ * In hand-over mode a hire ends reserved -> awaiting_handover (assigned in Entra, not activated) until
+ * the desk shows the code on the token, which activates it.
  */
-export type TokenStatus = 'in_stock' | 'reserved' | 'assigned' | 'active' | 'suspended' | 'revoked' | 'lost' | 'retired' | 'quarantined';
+export type TokenStatus =
+  | 'in_stock'
+  | 'reserved'
+  | 'assigned'
+  | 'awaiting_handover'
+  | 'active'
+  | 'suspended'
+  | 'revoked'
+  | 'lost'
+  | 'retired'
+  | 'quarantined';
 
-export const TOKEN_STATUSES: readonly TokenStatus[] = ['in_stock', 'reserved', 'assigned', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
+export const TOKEN_STATUSES: readonly TokenStatus[] = ['in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
+
+/** How a hire's token is activated: from the seed (auto), by the user (user), or at the desk with the code shown on the token (handover). */
+export type ActivationMode = 'auto' | 'user' | 'handover';
+export const ACTIVATION_MODES: readonly ActivationMode[] = ['auto', 'user', 'handover'];
+
+/** Where a hire (or an import naming a user) leaves its token in each mode. */
+export function heldStatusFor(mode: ActivationMode): 'active' | 'assigned' | 'awaiting_handover' {
+  return mode === 'auto' ? 'active' : mode === 'user' ? 'assigned' : 'awaiting_handover';
+}
+
+export type ShipmentStatus = 'shipped' | 'delivered';
+export const SHIPMENT_STATUSES: readonly ShipmentStatus[] = ['shipped', 'delivered'];
+
+/** A token waiting for its holder at a site: where, since when, and how its shipping stands. */
+export interface Handover {
+  /** The holder's site (their HR location; the token's pool when none). */
+  site: string;
+  since: string;
+  shipment?: { status: ShipmentStatus; tracking?: string; updatedAt: string };
+}
 
 /** Why a token was taken from its holder (admin revoke, or offboarded by HR). */
 export type RevokeReason = 'lost' | 'stolen' | 'damaged' | 'returned' | 'offboarded';
@@ -37,6 +69,12 @@ export interface TokenRecord {
   userPrincipalName?: string;
   /** Set when the token was revoked; the holder fields then name who had it. */
   revocationReason?: RevokeReason;
+  /** While awaiting_handover: the site and the shipping state. */
+  handover?: Handover;
+  /** Time steps the token's clock ran ahead (+) or behind (-) when it was handed over. */
+  driftSteps?: number;
+  /** The last TOTP time step a hand-over accepted from this token: a code at or before it is a replay. */
+  lastCodeStep?: number;
   createdAt: string;
   updatedAt: string;
   /** Why the token last changed, for admins reading the inventory. */
@@ -47,14 +85,15 @@ export interface TokenRecord {
 
 /** The token as it is once nobody holds it: the holder and why it was taken back are gone. */
 export function withoutHolder(token: TokenRecord): TokenRecord {
-  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, ...unheld } = token;
+  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, handover: _handover, ...unheld } = token;
   return unheld;
 }
 
 const TRANSITIONS: Record<TokenStatus, readonly TokenStatus[]> = {
   in_stock: ['reserved', 'assigned', 'active', 'quarantined', 'lost', 'retired'],
-  reserved: ['in_stock', 'assigned', 'active', 'quarantined'],
+  reserved: ['in_stock', 'assigned', 'awaiting_handover', 'active', 'quarantined'],
   assigned: ['active', 'in_stock', 'revoked', 'lost', 'retired', 'quarantined'],
+  awaiting_handover: ['active', 'in_stock', 'revoked', 'lost', 'retired', 'quarantined'],
   active: ['suspended', 'revoked', 'lost', 'retired', 'quarantined'],
   suspended: ['active', 'revoked', 'lost', 'retired', 'quarantined'],
   revoked: ['in_stock', 'lost', 'retired', 'quarantined'],
@@ -69,7 +108,7 @@ export function canTransition(from: TokenStatus, to: TokenStatus): boolean {
 
 /** A token someone holds: it must not be handed to anyone else. */
 export function isHeld(status: TokenStatus): boolean {
-  return status === 'reserved' || status === 'assigned' || status === 'active' || status === 'suspended';
+  return status === 'reserved' || status === 'assigned' || status === 'awaiting_handover' || status === 'active' || status === 'suspended';
 }
 
 /** Serial numbers are the inventory key and part of the Key Vault secret name, so they keep to a safe alphabet. */

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
 import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
-import { seedSecretName, withoutHolder, type SeedOrigin, type TokenRecord } from '../domain/token';
+import { heldStatusFor, seedSecretName, withoutHolder, type ActivationMode, type SeedOrigin, type TokenRecord } from '../domain/token';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedTags, type SeedVault } from '../ports';
 
 /**
@@ -18,7 +18,7 @@ export interface ImportDeps {
   directory: Directory;
   audit: AuditLog;
   clock: Clock;
-  activationMode: 'auto' | 'user';
+  activationMode: ActivationMode;
 }
 
 export interface ImportContext {
@@ -207,7 +207,8 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       }
       record = {
         ...record,
-        status: deps.activationMode === 'auto' ? 'active' : 'assigned',
+        status: heldStatusFor(deps.activationMode),
+        ...(deps.activationMode === 'handover' ? { handover: { site: record.pool, since: now() } } : {}),
         entraUserId: user.id,
         userPrincipalName: user.userPrincipalName,
         ...(user.employeeId ? { employeeId: user.employeeId } : {}),

@@ -1,6 +1,6 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
 import { redactSeeds, totpCode } from '../domain/seed';
-import { isHeld, withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
+import { heldStatusFor, isHeld, withoutHolder, type ActivationMode, type TokenRecord, type TokenStatus } from '../domain/token';
 import {
   DirectoryRefusal,
   type AuditLog,
@@ -31,7 +31,7 @@ export const JOINER_STEPS = ['user_found', 'token_reserved', 'token_recorded', '
 export type JoinerStep = (typeof JOINER_STEPS)[number];
 
 export interface JoinerSettings {
-  activationMode: 'auto' | 'user';
+  activationMode: ActivationMode;
   provisionLeadDays: number;
   userWaitHours: number;
 }
@@ -59,7 +59,7 @@ export interface Delivery {
 }
 
 export type HrEventOutcome =
-  | { kind: 'completed'; serialNumber: string; tokenStatus: 'active' | 'assigned' }
+  | { kind: 'completed'; serialNumber: string; tokenStatus: 'active' | 'assigned' | 'awaiting_handover'; location?: string; entraUserId?: string }
   | { kind: 'already_done'; status: ProvisioningStatus }
   | { kind: 'deferred'; dueAt: string; delaySeconds: number }
   | { kind: 'waiting_for_user'; delaySeconds: number; deadline: string }
@@ -135,7 +135,7 @@ const withEventId = (eventIds: readonly string[], eventId: string): string[] =>
 const heldBy = (token: TokenRecord, employeeId: string): boolean => isHeld(token.status) && token.employeeId === employeeId;
 
 /** Preference among tokens one employee already holds: the furthest along wins. */
-const HOLD_RANK: Partial<Record<TokenStatus, number>> = { active: 0, suspended: 1, assigned: 2, reserved: 3 };
+const HOLD_RANK: Partial<Record<TokenStatus, number>> = { active: 0, suspended: 1, assigned: 2, awaiting_handover: 2, reserved: 3 };
 
 function withoutFields(record: ProvisioningRecord, ...fields: ('reason' | 'serialNumber' | 'step')[]): ProvisioningRecord {
   const copy = { ...record };
@@ -175,7 +175,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     await deps.afterStep?.(step);
   };
   const who = message.userPrincipalName ?? `employeeId ${employeeId}`;
-  const targetStatus: 'active' | 'assigned' = settings.activationMode === 'auto' ? 'active' : 'assigned';
+  const targetStatus = heldStatusFor(settings.activationMode);
 
   /** The joiner record as last read or written by this invocation. */
   let record: ProvisioningRecord | undefined;
@@ -399,8 +399,10 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
         employeeId,
         entraUserId: entraUser.id,
         userPrincipalName: entraUser.userPrincipalName,
+        // Hand-over mode: the token waits at the holder's site (the pool it came from when HR names none).
+        ...(targetStatus === 'awaiting_handover' ? { handover: { site: message.location ?? current.pool, since: stamp() } } : {}),
         updatedAt: stamp(),
-        lastChangeReason: `${targetStatus === 'active' ? 'activated' : 'assigned'} for ${entraUser.userPrincipalName} (hire of ${employeeId}, event ${eventId})`,
+        lastChangeReason: `${targetStatus === 'active' ? 'activated' : targetStatus === 'assigned' ? 'assigned' : 'assigned, awaiting hand-over'} for ${entraUser.userPrincipalName} (hire of ${employeeId}, event ${eventId})`,
       });
       if (written !== 'conflict') return;
       current = await inventory.get(token.serialNumber);
@@ -519,7 +521,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
         employeeId,
         correlationId: eventId,
         outcome: 'succeeded',
-        detail: `${targetStatus === 'active' ? 'assigned and activated' : 'assigned (the user activates it)'} for ${entraUser.userPrincipalName}`,
+        detail: `${targetStatus === 'active' ? 'assigned and activated' : targetStatus === 'assigned' ? 'assigned (the user activates it)' : 'assigned, awaiting hand-over at the desk'} for ${entraUser.userPrincipalName}`,
       });
       await finished('audited');
 
@@ -527,7 +529,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
         current.status === 'completed' ? undefined : { ...withoutFields(current, 'reason'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
       );
       await finished('completed');
-      return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: targetStatus };
+      return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: targetStatus, entraUserId: entraUser.id, ...(message.location ? { location: message.location } : {}) };
     }
   };
 

@@ -3,6 +3,7 @@ import { mapWithLimit } from '../concurrency';
 import { createBloomFilter, type BloomFilter, type BloomSize } from '../domain/bloom';
 import {
   classifyDevice,
+  classifyHandover,
   classifyRecord,
   classifySecret,
   classifyToken,
@@ -40,6 +41,7 @@ export interface ReconcileSettings {
   lowStockThreshold: number;
   stuckSagaMinutes: number;
   provisionLeadDays: number;
+  handoverMaxDays: number;
 }
 
 export interface ReconcileDeps {
@@ -205,7 +207,9 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         continue;
       }
       for (const finding of findings) await note(finding);
-      if (findings.length === 0 && !driftedInEntraPass.mightContain(key)) counts.consistent++;
+      const overdue = classifyHandover(token, now(), settings.handoverMaxDays);
+      if (overdue) await note(overdue);
+      if (findings.length === 0 && !overdue && !driftedInEntraPass.mightContain(key)) counts.consistent++;
     }
   }
 

@@ -228,7 +228,7 @@ interface Scene {
   clock: { now: () => Date; set(at: Date): void };
 }
 
-function scene(options: { tokens?: { serial: string; pool?: string; registered?: boolean; seeded?: boolean }[]; users?: EntraUser[]; mode?: 'auto' | 'user' } = {}): Scene {
+function scene(options: { tokens?: { serial: string; pool?: string; registered?: boolean; seeded?: boolean }[]; users?: EntraUser[]; mode?: 'auto' | 'user' | 'handover' } = {}): Scene {
   let at = NOW;
   const clock = { now: () => at, set: (next: Date) => (at = next) };
   const seeds = new Map<string, string>();
@@ -322,6 +322,15 @@ describe('provisionJoiner', () => {
     expect(s.directory.calls).toEqual(['findUserByUpn', 'assign']);
     expect(s.seedReads).toEqual([]);
     expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'assigned' })]);
+    expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
+  });
+
+  it('in hand-over mode only assigns, and leaves the token awaiting hand-over at the hire\'s site without reading its seed', async () => {
+    const s = scene({ mode: 'handover' });
+    expect(await provisionJoiner(hire({ location: 'GVA' }), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'awaiting_handover', location: 'GVA' });
+    expect(s.directory.calls).toEqual(['findUserByUpn', 'assign']);
+    expect(s.seedReads).toEqual([]);
+    expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'awaiting_handover', handover: { site: 'GVA', since: expect.any(String) } })]);
     expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
   });
 

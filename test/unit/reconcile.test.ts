@@ -279,7 +279,7 @@ function world() {
     },
     clock: { now: () => NOW },
     warn: (line) => warnings.push(line),
-    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7 },
+    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7, handoverMaxDays: 14 },
     salt: 1,
     bloomSize: { bits: 4096, hashes: 4 },
   };
