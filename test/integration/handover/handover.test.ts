@@ -6,6 +6,7 @@ import { totpCode } from '../../../shared/domain/seed';
 import { TABLES } from '../../../shared/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn, sendHire } from '../../support/hr';
+import { ageTokenRows, editTokenRow, reconcile } from '../reconcile/helpers';
 
 const run = promisify(execFile);
 const TSX = path.resolve(__dirname, '../../../node_modules/tsx/dist/cli.mjs');
@@ -156,6 +157,22 @@ describe('hand-over mode: reserve and assign at the hire, activate at the desk w
     expect(await token(serial)).toMatchObject({ status: 'awaiting_handover', driftSteps: 12 });
     const again = await handover(serial, code);
     expect(await jsonOf(again)).toMatchObject({ reason: 'code_used' });
+  });
+
+  it('a token waiting longer than HANDOVER_MAX_DAYS is reported as handover_overdue; a refused hand-over is never retried from the seed', async () => {
+    const serial = serialOf.get('grace@contoso.com')!;
+    const row = await token(serial);
+    await editTokenRow(app, serial, { handover: JSON.stringify({ ...row.handover, since: new Date(Date.now() - 20 * 24 * 3600_000).toISOString() }) });
+    await ageTokenRows(app);
+    const report = await reconcile(app, 'report');
+    expect(report.items.filter((i) => i.serialNumber === serial).sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+      // Entra refused its code above; activating it from the seed would defeat the hand-over.
+      expect.objectContaining({ kind: 'failed_activation', repair: 'none' }),
+      expect.objectContaining({ kind: 'handover_overdue', repair: 'none', employeeId: 'E2002' }),
+    ]);
+    expect(report.drift.handover_overdue).toBe(1);
+    // alan's token waits too, but only since today; ada's is active and agrees with Entra.
+    expect(report.items.filter((i) => i.serialNumber === serialOf.get('alan@contoso.com') || i.serialNumber === serialOf.get('ada@contoso.com'))).toEqual([]);
   });
 
   it('oathctl prints the pick list as CSV and hands a token over', async () => {
