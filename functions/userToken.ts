@@ -16,7 +16,7 @@ const revokeSchema = z.object({
 });
 
 /** A user principal name or an HR employee id, as the route names the person. */
-const isUserReference = (user: string): boolean => user.length >= 1 && user.length <= 256 && !/[\s/\\]/.test(user) && !hasControlCharacters(user);
+export const isUserReference = (user: string): boolean => user.length >= 1 && user.length <= 256 && !/[\s/\\]/.test(user) && !hasControlCharacters(user);
 
 function answer(result: TokenActionResult): HttpResponseInit {
   switch (result.outcome) {

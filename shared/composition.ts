@@ -17,6 +17,7 @@ import type { ReconcileMessage } from './domain/drift';
 import type { HrQueueMessage } from './domain/hrEvent';
 import {
   systemClock,
+  type AccessPasses,
   type AdminAuthenticator,
   type AuditLog,
   type Clock,
@@ -49,6 +50,7 @@ export interface AppServices {
   inventory: Inventory;
   seeds: SeedVault;
   directory: Directory;
+  accessPasses: AccessPasses;
   audit: AuditLog;
   provisioning: ProvisioningStore;
   webhookDeliveries: WebhookDeliveries;
@@ -87,6 +89,7 @@ export function composeServices(config: Config): AppServices {
     inventory: tableInventory(tokensTable),
     seeds,
     directory,
+    accessPasses: directory,
     audit: tableAuditLog(tableClient(config.storage, TABLES.audit), systemClock),
     provisioning,
     webhookDeliveries,

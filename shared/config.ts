@@ -69,6 +69,8 @@ export const settingsSchema = z.object({
   DRIFT_ALERT_STEPS: wholeNumber(0, 1000).default(2),
   /** Hand-over: a token waiting longer than this is the reconcile drift handover_overdue. */
   HANDOVER_MAX_DAYS: wholeNumber(1, 365).default(14),
+  /** Lifetime of a Temporary Access Pass issued with a replacement; Graph takes 10 to 43200 minutes. */
+  TAP_LIFETIME_MINUTES: wholeNumber(10, 43_200).default(60),
   PROVISION_LEAD_DAYS: wholeNumber(0, 365).default(7),
   /** How long a hire waits for its Entra account to appear before it fails visibly. */
   USER_WAIT_HOURS: wholeNumber(1, 24 * 30).default(72),
@@ -112,6 +114,7 @@ export interface Config {
   adminAuth: { issuer: string; audience: string };
   activationMode: ActivationMode;
   handover: { driftSteps: number; alertSteps: number; maxDays: number };
+  tapLifetimeMinutes: number;
   provisionLeadDays: number;
   userWaitHours: number;
   lowStockThreshold: number;
@@ -223,6 +226,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     adminAuth: { issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE },
     activationMode: s.ACTIVATION_MODE,
     handover: { driftSteps: s.HANDOVER_DRIFT_STEPS, alertSteps: s.DRIFT_ALERT_STEPS, maxDays: s.HANDOVER_MAX_DAYS },
+    tapLifetimeMinutes: s.TAP_LIFETIME_MINUTES,
     provisionLeadDays: s.PROVISION_LEAD_DAYS,
     userWaitHours: s.USER_WAIT_HOURS,
     lowStockThreshold: s.LOW_STOCK_THRESHOLD,

@@ -130,6 +130,16 @@ export class DirectoryRefusal extends Error {
   }
 }
 
+/** A Temporary Access Pass as Graph answers its creation: the only time the pass itself is readable. */
+export interface TemporaryAccessPass {
+  id: string;
+  /** The secret: handed to the admin once, never logged, queued or stored. */
+  temporaryAccessPass: string;
+  startDateTime: string;
+  lifetimeInMinutes: number;
+  isUsableOnce: boolean;
+}
+
 /** Microsoft Entra ID through Graph (beta hardware OATH endpoints). */
 export interface Directory {
   findDeviceBySerial(serialNumber: string): Promise<EntraDevice | undefined>;
@@ -143,6 +153,12 @@ export interface Directory {
   activate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
   deactivate(userId: string, deviceId: string): Promise<void>;
   unassign(userId: string, deviceId: string): Promise<void>;
+}
+
+/** Temporary Access Passes through Graph (temporaryAccessPassMethods). */
+export interface AccessPasses {
+  /** A one-time pass for the user; it replaces one the user already has. */
+  issueTemporaryAccessPass(userId: string, lifetimeInMinutes: number): Promise<TemporaryAccessPass>;
 }
 
 export interface AuditEntry {

@@ -47,6 +47,8 @@ export interface GraphEmulatorControl {
   startTaskProcessingResult(result: { workflowId: string; taskId: string; id: string }): Promise<void>;
   lifecycleCallbacks(): Promise<LifecycleCallback[]>;
   lifecycleSettings(settings: LifecycleSettings): Promise<void>;
+  /** Would this Temporary Access Pass sign the user in (it is then spent when one-time)? `issued`: passes ever issued to the user. */
+  accessPassSignIn(request: { userId: string; temporaryAccessPass: string }): Promise<{ ok: boolean; issued: number }>;
 }
 
 export class GraphEmulatorControlError extends Error {
@@ -95,5 +97,6 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
     startTaskProcessingResult: (result) => call('POST', 'lifecycle/taskProcessingResults', result),
     lifecycleCallbacks: async () => (await call<{ value: LifecycleCallback[] }>('GET', 'lifecycle/callbacks')).value,
     lifecycleSettings: (settings) => call('POST', 'lifecycle/settings', settings),
+    accessPassSignIn: (request) => call('POST', 'tapsignin', request),
   };
 }

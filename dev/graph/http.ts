@@ -193,10 +193,41 @@ function userRoutes(store: GraphStore, rest: string[], method: string): Route | 
     }
     return methodNotAllowed('user');
   }
+  if (authentication.toLowerCase() === 'authentication' && methods?.toLowerCase() === 'temporaryaccesspassmethods' && methodId === undefined && extra.length === 0) {
+    return accessPassRoutes(store, ref, method);
+  }
   if (authentication.toLowerCase() !== 'authentication' || methods?.toLowerCase() !== 'hardwareoathmethods' || extra.length > 0) {
     return undefined;
   }
   return methodRoutes(store, ref, methodId, action, method);
+}
+
+/** /users/{id}/authentication/temporaryAccessPassMethods, in v1.0 and beta alike. */
+function accessPassRoutes(store: GraphStore, user: string, method: string): Route {
+  const context = (request: ApiRequest): string =>
+    `${request.origin}/${request.version}/$metadata#users('${encodeURIComponent(user)}')/authentication/temporaryAccessPassMethods`;
+  if (method === 'GET') {
+    return { kind: 'accessPasses', permissions: READ_METHODS, handle: (request) => ({ status: 200, body: { '@odata.context': context(request), value: store.listAccessPasses(user) } }) };
+  }
+  if (method === 'POST') {
+    return {
+      kind: 'accessPasses',
+      permissions: WRITE_METHODS,
+      handle: async (request) => {
+        const body = requireObject(await request.readBody() ?? {}, 'The request body');
+        if (body.lifetimeInMinutes !== undefined && typeof body.lifetimeInMinutes !== 'number') throw badRequest('lifetimeInMinutes must be a number.');
+        if (body.isUsableOnce !== undefined && typeof body.isUsableOnce !== 'boolean') throw badRequest('isUsableOnce must be a boolean.');
+        if (body.startDateTime !== undefined && typeof body.startDateTime !== 'string') throw badRequest('startDateTime must be a date and time.');
+        const created = store.createAccessPass(user, {
+          ...(body.lifetimeInMinutes !== undefined ? { lifetimeInMinutes: body.lifetimeInMinutes } : {}),
+          ...(body.isUsableOnce !== undefined ? { isUsableOnce: body.isUsableOnce } : {}),
+          ...(body.startDateTime !== undefined ? { startDateTime: body.startDateTime } : {}),
+        });
+        return { status: 201, body: { '@odata.context': `${context(request)}/$entity`, ...created } };
+      },
+    };
+  }
+  return methodNotAllowed('accessPasses');
 }
 
 /** Bound actions may be addressed with or without the `microsoft.graph.` namespace. */
@@ -406,7 +437,7 @@ function findRoute(store: GraphStore, version: string, segments: string[], metho
   if (directory) return directory;
   if (head === 'users') {
     const route = userRoutes(store, rest, method);
-    if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user') return unknownSegment('hardwareOathMethods');
+    if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses') return unknownSegment('hardwareOathMethods');
     return route ?? unknownSegment(rest[rest.length - 1] ?? 'users');
   }
   if (head === 'directory' && rest[0]?.toLowerCase() === 'authenticationmethoddevices' && rest[1]?.toLowerCase() === 'hardwareoathdevices') {
@@ -516,6 +547,11 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
       if (body.serialNumber !== undefined && typeof body.serialNumber !== 'string') throw badRequest('serialNumber must be a string.', 'BadRequest');
       const signIn: SignInRequest = { userId: body.userId, code: body.code, ...(body.serialNumber === undefined ? {} : { serialNumber: body.serialNumber }) };
       return { status: 200, body: store.signIn(signIn) };
+    }
+    case 'POST tapsignin': {
+      const body = requireObject(await readJson(request), 'The sign-in request');
+      if (typeof body.userId !== 'string' || typeof body.temporaryAccessPass !== 'string') throw badRequest('userId and temporaryAccessPass are required.', 'BadRequest');
+      return { status: 200, body: store.accessPassSignIn(body.userId, body.temporaryAccessPass) };
     }
     default: {
       const reply = await handleDirectoryControl(store, method, segments, () => readJson(request));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest, conflict, notFound, unsupportedQuery } from './errors';
 import type { DeviceChanges, NewDevice, NewUser, UserChanges } from './inputs';
 import { type EqualityClause, valuesEqual } from './odata';
@@ -15,6 +15,7 @@ import type {
   HashFunction,
   SignInRequest,
   SignInResult,
+  TemporaryAccessPassView,
 } from './types';
 
 /** Entra allows at most 5 hardware tokens and authenticator apps per user. */
@@ -46,6 +47,22 @@ interface DeviceRecord {
   /** How far the token's clock ran off (in steps) at its activation: sign-ins are checked around it. */
   learnedDriftSteps: number;
 }
+
+/** A Temporary Access Pass as Graph keeps it; the pass itself is answered only by its creation. */
+interface AccessPassRecord {
+  id: string;
+  pass: string;
+  createdDateTime: string;
+  startDateTime: string;
+  lifetimeInMinutes: number;
+  isUsableOnce: boolean;
+  used: boolean;
+}
+
+/** Graph's defaults when a request leaves them out (the policy's defaultLifetimeInMinutes is 60; one-time use is the policy default). */
+const DEFAULT_TAP_LIFETIME_MINUTES = 60;
+/** Characters of a generated pass: letters, digits and a few symbols, as Entra's passes look ("+drkzqAD"). */
+const TAP_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789+%#&@';
 
 export interface Page<T> {
   items: T[];
@@ -135,6 +152,8 @@ export class GraphStore {
   private readonly devicesBySerial = new Map<string, Set<DeviceRecord>>();
   private readonly devicesByUser = new Map<string, Set<DeviceRecord>>();
   private readonly allDevices = new SeqIndex();
+  /** Per user id: every pass issued, the current one last. */
+  private readonly accessPasses = new Map<string, AccessPassRecord[]>();
   private readonly devicesByStatus = new Map<DeviceStatus, SeqIndex>(STATUSES.map((status) => [status, new SeqIndex()]));
   private nextSeq = 1;
   /** The change log users/delta answers from. */
@@ -156,6 +175,7 @@ export class GraphStore {
     this.userChanges.reset();
     this.groups.reset();
     this.lifecycle.reset();
+    this.accessPasses.clear();
   }
 
   /** The store's clock (tests may pin it). */
@@ -578,6 +598,82 @@ export class GraphStore {
 
   private methodView(device: DeviceRecord): HardwareOathMethod {
     return { id: device.id, createdDateTime: device.assignedDateTime, device: this.deviceView(device) };
+  }
+
+  // ---- Temporary Access Passes ----
+
+  /**
+   * POST .../temporaryAccessPassMethods: "a user can only have one Temporary Access Pass"; a new one
+   * replaces the current one. Lifetime 10 to 43200 minutes; start now unless given.
+   */
+  createAccessPass(userIdOrUpn: string, request: { lifetimeInMinutes?: number; isUsableOnce?: boolean; startDateTime?: string }): TemporaryAccessPassView {
+    const user = this.requireUser(userIdOrUpn);
+    if (user.userType === 'Guest') throw badRequest('Temporary Access Pass cannot be added to an external guest user.');
+    const lifetime = request.lifetimeInMinutes ?? DEFAULT_TAP_LIFETIME_MINUTES;
+    if (!Number.isInteger(lifetime) || lifetime < 10 || lifetime > 43_200) throw badRequest('lifetimeInMinutes must be between 10 and 43200.');
+    const now = new Date(this.now()).toISOString();
+    let start = now;
+    if (request.startDateTime !== undefined) {
+      if (Number.isNaN(Date.parse(request.startDateTime))) throw badRequest('startDateTime is not a valid date and time.');
+      start = new Date(request.startDateTime).toISOString();
+    }
+    const bytes = randomBytes(8);
+    const record: AccessPassRecord = {
+      id: randomUUID(),
+      pass: [...bytes].map((byte) => TAP_ALPHABET[byte % TAP_ALPHABET.length]).join(''),
+      createdDateTime: now,
+      startDateTime: start,
+      lifetimeInMinutes: lifetime,
+      isUsableOnce: request.isUsableOnce ?? true,
+      used: false,
+    };
+    const issued = this.accessPasses.get(user.id) ?? [];
+    issued.push(record);
+    this.accessPasses.set(user.id, issued);
+    return { ...this.accessPassView(record), temporaryAccessPass: record.pass };
+  }
+
+  /** GET: the current pass, without the pass itself. */
+  listAccessPasses(userIdOrUpn: string): TemporaryAccessPassView[] {
+    const user = this.requireUser(userIdOrUpn);
+    const current = this.accessPasses.get(user.id)?.at(-1);
+    return current ? [this.accessPassView(current)] : [];
+  }
+
+  /** Control API: how many passes were ever issued to the user, and whether this one signs them in (once, within its lifetime). */
+  accessPassSignIn(userIdOrUpn: string, pass: string): { ok: boolean; issued: number } {
+    const key = lower(userIdOrUpn);
+    const user = this.usersById.get(key) ?? this.usersByUpn.get(key);
+    const issued = user ? (this.accessPasses.get(user.id) ?? []) : [];
+    const current = issued.at(-1);
+    if (!current || !this.isUsable(current)) return { ok: false, issued: issued.length };
+    const wanted = Buffer.from(pass);
+    const actual = Buffer.from(current.pass);
+    if (wanted.length !== actual.length || !timingSafeEqual(wanted, actual)) return { ok: false, issued: issued.length };
+    if (current.isUsableOnce) current.used = true;
+    return { ok: true, issued: issued.length };
+  }
+
+  private isUsable(record: AccessPassRecord): boolean {
+    const now = this.now();
+    const start = Date.parse(record.startDateTime);
+    return !record.used && now >= start && now < start + record.lifetimeInMinutes * 60_000;
+  }
+
+  private accessPassView(record: AccessPassRecord): TemporaryAccessPassView {
+    const usable = this.isUsable(record);
+    const reason = record.used ? 'OneTimeUsed' : this.now() < Date.parse(record.startDateTime) ? 'NotYetValid' : usable ? 'EnabledByPolicy' : 'Expired';
+    return {
+      '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethod',
+      id: record.id,
+      temporaryAccessPass: null,
+      createdDateTime: record.createdDateTime,
+      startDateTime: record.startDateTime,
+      lifetimeInMinutes: record.lifetimeInMinutes,
+      isUsableOnce: record.isUsableOnce,
+      isUsable: usable,
+      methodUsabilityReason: reason,
+    };
   }
 
   // ---- emulator facilities ----

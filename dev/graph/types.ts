@@ -34,6 +34,19 @@ export interface HardwareOathDevice {
   assignedTo: { id: string; displayName: string } | null;
 }
 
+/** temporaryAccessPassAuthenticationMethod: the pass is present only in the answer to its creation. */
+export interface TemporaryAccessPassView {
+  '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethod';
+  id: string;
+  temporaryAccessPass: string | null;
+  createdDateTime: string;
+  startDateTime: string;
+  lifetimeInMinutes: number;
+  isUsableOnce: boolean;
+  isUsable: boolean;
+  methodUsabilityReason: string;
+}
+
 export interface HardwareOathMethod {
   id: string;
   createdDateTime: string | null;

@@ -140,6 +140,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     HANDOVER_DRIFT_STEPS: '10'
     DRIFT_ALERT_STEPS: '2'
     HANDOVER_MAX_DAYS: '14'
+    // A replacement's Temporary Access Pass lasts an hour (one use).
+    TAP_LIFETIME_MINUTES: '60'
     PROVISION_LEAD_DAYS: string(provisionLeadDays)
     // A hire waits this long for its Entra account to appear before it fails visibly.
     USER_WAIT_HOURS: '72'

@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { DirectoryRefusal, type DeviceCatalog, type Directory, type EntraDevice, type EntraUser, type NewEntraDevice } from '../ports';
+import { DirectoryRefusal, type AccessPasses, type DeviceCatalog, type Directory, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -74,7 +74,7 @@ interface DevicePage {
   '@odata.nextLink'?: unknown;
 }
 
-export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog {
+export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog & AccessPasses {
   const createOne = async (device: NewEntraDevice): Promise<EntraDevice> =>
     toDevice((await call(() => graph.api(DEVICES).post(device))) as Record<string, unknown>);
 
@@ -181,6 +181,20 @@ export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog {
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
+    },
+
+    async issueTemporaryAccessPass(userId, lifetimeInMinutes): Promise<TemporaryAccessPass> {
+      const created = (await call(() =>
+        graph.api(`/users/${encodeURIComponent(userId)}/authentication/temporaryAccessPassMethods`).post({ lifetimeInMinutes, isUsableOnce: true }),
+      )) as Record<string, unknown>;
+      if (typeof created.temporaryAccessPass !== 'string' || created.temporaryAccessPass === '') throw new Error('Graph created a Temporary Access Pass but answered none');
+      return {
+        id: text(created.id),
+        temporaryAccessPass: created.temporaryAccessPass,
+        startDateTime: text(created.startDateTime, text(created.createdDateTime)),
+        lifetimeInMinutes: Number(created.lifetimeInMinutes ?? lifetimeInMinutes),
+        isUsableOnce: created.isUsableOnce !== false,
+      };
     },
   };
 }

@@ -1,0 +1,95 @@
+import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
+import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
+import type { AccessPasses, ProvisioningStore, TemporaryAccessPass, WorkQueue } from '../ports';
+import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
+
+/**
+ * Replacement in one call: the held token is revoked for the reason given (Entra first, as a revoke
+ * does), and a hire for the same person goes on hr-events, so the joiner saga (with every check it
+ * makes, in the configured activation mode) provisions another token from the person's pool. On
+ * request a one-time Temporary Access Pass lets the person sign in until the new token is in hand;
+ * the pass is handed back to the caller only, never logged, queued or stored.
+ */
+
+export type ReplaceReason = Extract<RevokeReason, 'lost' | 'stolen' | 'damaged'>;
+export const REPLACE_REASONS: readonly ReplaceReason[] = ['lost', 'stolen', 'damaged'];
+
+export interface ReplaceDeps extends RevokeDeps {
+  provisioning: ProvisioningStore;
+  hrEvents: WorkQueue<HrQueueMessage>;
+  accessPasses: AccessPasses;
+}
+
+export type ReplaceResult =
+  | {
+      outcome: 'done';
+      revoked: { serialNumber: string; status: TokenStatus; changed: boolean };
+      replacement: { status: 'queued'; eventId: string; employeeId: string };
+      temporaryAccessPass?: TemporaryAccessPass;
+    }
+  | { outcome: 'no_token'; detail: string }
+  | { outcome: 'not_allowed'; detail: string; serialNumber?: string };
+
+/** The hire event a replacement sends: one per revoked token, so a repeated call re-sends the same one. */
+export const replacementEventId = (serialNumber: string): string => `replace-${serialKey(serialNumber)}`;
+
+export async function replaceUserToken(
+  deps: ReplaceDeps,
+  user: string,
+  request: { reason: ReplaceReason; note?: string; temporaryAccessPass: boolean; tapLifetimeMinutes: number },
+  context: ActionContext,
+): Promise<ReplaceResult> {
+  const tokens = await tokensOf(deps.inventory, user);
+  const held = tokens.find((t) => isHeld(t.status));
+  // A repeat after the answer was lost: the token is already gone for this very reason.
+  const repeat = held ? undefined : tokens.find((t) => t.revocationReason === request.reason && (t.status === 'lost' || t.status === 'retired'));
+  const target: TokenRecord | undefined = held ?? repeat;
+  if (!target) return { outcome: 'no_token', detail: `${user} holds no token to replace` };
+
+  // Everything that could refuse the replacement is checked before the old token is touched.
+  const entraUser =
+    target.userPrincipalName && (!target.employeeId || !target.entraUserId) ? await deps.directory.findUserByUpn(target.userPrincipalName) : undefined;
+  const employeeId = target.employeeId ?? entraUser?.employeeId;
+  if (!employeeId) {
+    return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${target.serialNumber} was not handed out through an HR hire and its holder has no employeeId in Entra; revoke it and send a hire event instead` };
+  }
+  const records = await deps.provisioning.list(employeeId);
+  const leaver = records.find((r) => r.kind === 'leaver');
+  if (leaver?.terminationDate && instantOf(leaver.terminationDate) <= deps.clock.now()) {
+    return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${employeeId} was terminated on ${leaver.terminationDate}; a leaver gets no replacement` };
+  }
+  const joiner = records.find((r) => r.kind === 'joiner');
+  const userId = target.entraUserId ?? entraUser?.id ?? joiner?.entraUserId;
+  if (request.temporaryAccessPass && !userId) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
+
+  let revoked: { serialNumber: string; status: TokenStatus; changed: boolean } = { serialNumber: target.serialNumber, status: target.status, changed: false };
+  if (held) {
+    const result = await revokeToken(deps, held, request.reason, request.note, context);
+    if (result.outcome !== 'done') return result.outcome === 'no_token' ? result : { outcome: 'not_allowed', serialNumber: result.serialNumber, detail: result.detail };
+    revoked = { serialNumber: result.serialNumber, status: result.status, changed: result.changed };
+  }
+
+  const eventId = replacementEventId(target.serialNumber);
+  const upn = target.userPrincipalName ?? joiner?.userPrincipalName;
+  const location = joiner?.location ?? (target.pool !== '' ? target.pool : undefined);
+  await deps.hrEvents.send({
+    eventId,
+    type: 'employee.hired',
+    employeeId,
+    ...(upn ? { userPrincipalName: upn } : {}),
+    ...(location ? { location } : {}),
+    firstSeenAt: deps.clock.now().toISOString(),
+  });
+
+  const pass = request.temporaryAccessPass && userId ? await deps.accessPasses.issueTemporaryAccessPass(userId, request.tapLifetimeMinutes) : undefined;
+  await deps.audit.record({
+    actor: context.actor,
+    action: 'token.replaced',
+    serialNumber: target.serialNumber,
+    employeeId,
+    correlationId: context.correlationId,
+    outcome: 'succeeded',
+    detail: `${request.reason}: ${target.serialNumber} ${revoked.status}; replacement queued as ${eventId}${location ? ` from pool ${location}` : ''}${pass ? `; Temporary Access Pass ${pass.id} issued (${pass.lifetimeInMinutes} min, one use)` : ''}`,
+  });
+  return { outcome: 'done', revoked, replacement: { status: 'queued', eventId, employeeId }, ...(pass ? { temporaryAccessPass: pass } : {}) };
+}

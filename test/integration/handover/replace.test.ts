@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TableClient } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { QUEUES, TABLES, poisonQueueOf } from '../../../shared/storageNames';
+import { jsonOf, startTestApp, type TestApp } from '../../support/app';
+import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn, sendHire } from '../../support/hr';
+
+const run = promisify(execFile);
+const TSX = path.resolve(__dirname, '../../../node_modules/tsx/dist/cli.mjs');
+const OATHCTL = path.resolve(__dirname, '../../../cli/oathctl.ts');
+
+describe('replacing a token in one call, with a Temporary Access Pass on request', () => {
+  let app: TestApp;
+  let seeds: string[] = [];
+  const userIds = new Map<string, string>();
+  const first = new Map<string, string>();
+
+  const replace = (user: string, body: unknown, roles?: string[]) =>
+    app.call('POST', `users/${encodeURIComponent(user)}/token/replace`, { body: JSON.stringify(body), contentType: 'application/json', ...(roles ? { roles } : {}) });
+  const token = async (serial: string) => jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }));
+
+  beforeAll(async () => {
+    app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON, settings: { TAP_LIFETIME_MINUTES: '90' } });
+    const users = await app.graph.seedUsers([
+      { displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: 'E3001' },
+      { displayName: 'Grace Hopper', userPrincipalName: 'grace@contoso.com', employeeId: 'E3002' },
+      { displayName: 'Bob Nobody', userPrincipalName: 'bob@contoso.com', employeeId: 'E3003' },
+    ]);
+    for (const user of users) userIds.set(user.userPrincipalName, user.id);
+    seeds = await importTokens(app, ['RP-GVA-1', 'RP-GVA-2', 'RP-GVA-3', 'RP-GVA-4'].map((serial) => ({ serial, pool: 'GVA' })));
+    for (const [employeeId, upn] of [['E3001', 'ada@contoso.com'], ['E3002', 'grace@contoso.com']] as const) {
+      await sendHire(app, { employeeId, userPrincipalName: upn, location: 'GVA' });
+      const joiner = await joinerReaches(app, employeeId, ['completed', 'failed']);
+      expect(joiner.status).toBe('completed');
+      first.set(upn, joiner.serialNumber!);
+    }
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  let pass = '';
+
+  it('after a loss: revokes the old token, provisions a new one through the saga and issues exactly one pass, answered once and not cached', async () => {
+    const old = first.get('ada@contoso.com')!;
+    const response = await replace('ada@contoso.com', { reason: 'lost', note: 'left on the train', temporaryAccessPass: true });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = await jsonOf(response);
+    expect(body).toMatchObject({
+      revoked: { serialNumber: old, status: 'lost', changed: true },
+      replacement: { status: 'queued', eventId: `replace-${old}`, employeeId: 'E3001' },
+      temporaryAccessPass: { lifetimeInMinutes: 90, isUsableOnce: true, startDateTime: expect.any(String) },
+    });
+    pass = body.temporaryAccessPass.temporaryAccessPass;
+    expect(pass).toMatch(/^\S{8,}$/);
+
+    expect(await token(old)).toMatchObject({ status: 'lost', revocationReason: 'lost', registeredInEntra: false });
+    expect((await app.graph.state({ serial: old })).matches?.devices).toEqual([]);
+
+    const joiner = await eventually('the replacement to be provisioned', async () => {
+      const answer = await jsonOf(await app.call('GET', 'provisioning/E3001', { roles: ['Tokens.Read'] }));
+      return answer.joiner?.status === 'completed' && answer.joiner.serialNumber !== old ? answer.joiner : undefined;
+    });
+    expect(joiner.eventIds).toContain(`replace-${old}`);
+    expect(await token(joiner.serialNumber)).toMatchObject({ status: 'active', userPrincipalName: 'ada@contoso.com', pool: 'GVA' });
+    expect((await app.graph.state({ user: 'ada@contoso.com' })).matches?.devices).toEqual([expect.objectContaining({ serialNumber: joiner.serialNumber, status: 'activated' })]);
+
+    // The pass works once, and it is the only one ever issued to ada.
+    expect(await app.graph.accessPassSignIn({ userId: userIds.get('ada@contoso.com')!, temporaryAccessPass: pass })).toEqual({ ok: true, issued: 1 });
+    expect(await app.graph.accessPassSignIn({ userId: userIds.get('ada@contoso.com')!, temporaryAccessPass: pass })).toEqual({ ok: false, issued: 1 });
+  });
+
+  it('refuses what it cannot do, changing nothing', async () => {
+    expect((await replace('bob@contoso.com', { reason: 'lost' })).status).toBe(404);
+    expect((await replace('grace@contoso.com', { reason: 'returned' })).status).toBe(400);
+    expect((await replace('grace@contoso.com', { reason: 'lost', temporaryAccessPass: 'yes' })).status).toBe(400);
+    expect((await replace('grace@contoso.com', { reason: 'lost' }, ['Tokens.Read'])).status).toBe(403);
+    expect(await token(first.get('grace@contoso.com')!)).toMatchObject({ status: 'active' });
+  });
+
+  it('oathctl replace without --tap: a new token and no pass', async () => {
+    const env = { ...process.env, OATHCTL_URL: app.host.url, OATHCTL_TOKEN: await app.adminToken(['Tokens.Admin']) };
+    const old = first.get('grace@contoso.com')!;
+    const { stdout } = await run(process.execPath, [TSX, OATHCTL, 'replace', 'grace@contoso.com', '--reason', 'damaged'], { env });
+    expect(stdout.trim()).toBe(`${old}: retired; a new token is queued (event replace-${old}).`);
+    const joiner = await eventually('the replacement to be provisioned', async () => {
+      const answer = await jsonOf(await app.call('GET', 'provisioning/E3002', { roles: ['Tokens.Read'] }));
+      return answer.joiner?.status === 'completed' && answer.joiner.serialNumber !== old ? answer.joiner : undefined;
+    });
+    expect(await token(joiner.serialNumber)).toMatchObject({ status: 'active' });
+    expect((await app.graph.accessPassSignIn({ userId: userIds.get('grace@contoso.com')!, temporaryAccessPass: pass })).issued).toBe(0);
+  });
+
+  it('no pass or seed in logs, queue messages or table rows', async () => {
+    const secrets = [pass, ...seeds];
+    expect(seedsIn(app.logs.join('\n'), secrets)).toEqual([]);
+    for (const name of [QUEUES.hrEvents, poisonQueueOf(QUEUES.hrEvents)]) {
+      const queue = new QueueClient(app.stack.azurite.connectionString, name);
+      if (!(await queue.exists())) continue;
+      const peeked = await queue.peekMessages({ numberOfMessages: 32 });
+      expect(seedsIn(JSON.stringify(peeked.peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString('utf8'))), secrets)).toEqual([]);
+    }
+    for (const table of Object.values(TABLES)) {
+      const client = TableClient.fromConnectionString(app.stack.azurite.connectionString, table, { allowInsecureConnection: true });
+      const rows = [];
+      try {
+        for await (const row of client.listEntities()) rows.push(row);
+      } catch {
+        continue;
+      }
+      expect(seedsIn(JSON.stringify(rows), secrets)).toEqual([]);
+    }
+    const audit = TableClient.fromConnectionString(app.stack.azurite.connectionString, TABLES.audit, { allowInsecureConnection: true });
+    const entries = [];
+    for await (const entry of audit.listEntities({ queryOptions: { filter: "action eq 'token.replaced'" } })) entries.push(entry);
+    expect(entries).toHaveLength(2);
+    expect(entries).toContainEqual(expect.objectContaining({ employeeId: 'E3001', detail: expect.stringContaining('Temporary Access Pass') }));
+  });
+});
