@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { ImportFileError, parseToken2Json, parseTokenCsv, type ParsedRow } from '../shared/domain/importFile';
 import { parseSeedEncoding } from '../shared/domain/seedEncoding';
@@ -43,7 +43,7 @@ export function importHandler(getServices: () => AppServices) {
 
     const rows = mediaType === 'application/json' ? parseToken2Json(body.toString('utf8'), { seedEncoding }) : parseTokenCsv(Readable.from([body]), { seedEncoding });
     try {
-      const summary = await importTokens(withLineOffset(rows, Number(offsetText)), { ...app, activationMode: app.config.activationMode }, {
+      const summary = await importTokens(withLineOffset(rows, Number(offsetText)), { ...app, audit: auditFor(app.audit, request, auth.principal), activationMode: app.config.activationMode }, {
         actor: actorOf(auth.principal),
         correlationId: correlationIdOf(request, context.invocationId),
         seedOrigin: 'vendor',

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { mapWithLimit } from '../shared/concurrency';
 import { checkRow, type ImportRow, type ParsedRow } from '../shared/domain/importFile';
@@ -80,7 +80,7 @@ export function seedsHandler(getServices: () => AppServices) {
     if (conflicts.length > 0) return problem(409, 'Some serial numbers are already in use; nothing was generated', { errors: conflicts });
 
     const seeded: ImportRow[] = [];
-    const summary = await importTokens(rows, { ...app, activationMode: app.config.activationMode }, {
+    const summary = await importTokens(rows, { ...app, audit: auditFor(app.audit, request, auth.principal), activationMode: app.config.activationMode }, {
       actor: actorOf(auth.principal),
       correlationId: correlationIdOf(request, context.invocationId),
       seedOrigin: 'generated',

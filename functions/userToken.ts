@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { hasControlCharacters } from '../shared/domain/text';
 import { REVOKE_REASONS } from '../shared/domain/token';
@@ -51,7 +51,7 @@ function userTokenHandler(getServices: () => AppServices, action: Action, needsB
       }
     }
     try {
-      const result = await action(app, user, body, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+      const result = await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, user, body, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
       return 'outcome' in result ? answer(result) : result;
     } catch (error) {
       if (error instanceof DirectoryRefusal) return problem(502, `Entra refused the change (${error.code}): ${error.message}`);

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import type { AdminAuthenticator, AdminPrincipal, AdminRole } from './ports';
+import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuditLog } from './ports';
 import { problem } from './problem';
 
 /**
@@ -13,13 +13,39 @@ export async function authorize(request: HttpRequest, authenticator: AdminAuthen
   return { response: problem(403, result.reason) };
 }
 
-/** "Ada Lovelace (oid)": how an admin appears in the audit trail. */
-export const actorOf = (principal: AdminPrincipal): string => `${principal.name} (${principal.id})`;
+/**
+ * How an admin appears as an actor (audit rows, a token's last change): the token's `oid`, which its
+ * holder cannot choose. The name, tenant and client go in fields of their own (auditFor).
+ */
+export const actorOf = (principal: AdminPrincipal): string => `admin ${principal.id}`;
 
-/** The request's correlation id: the caller's x-request-id or x-ms-client-request-id, else the invocation's. */
-export function correlationIdOf(request: HttpRequest, invocationId: string): string {
-  const given = request.headers.get('x-request-id') ?? request.headers.get('x-ms-client-request-id');
-  return given && /^[\w.:-]{1,128}$/.test(given) ? given : invocationId;
+/** Our correlation id for the request: the invocation's, whatever the caller sent (see callerCorrelationIdOf). */
+export const correlationIdOf = (_request: HttpRequest, invocationId: string): string => invocationId;
+
+const CALLER_CORRELATION_HEADERS = ['x-correlation-id', 'x-request-id', 'x-ms-client-request-id'];
+
+/** The correlation id the caller sent, when it is a short plain token; kept beside ours in the audit. */
+export function callerCorrelationIdOf(request: HttpRequest): string | undefined {
+  for (const header of CALLER_CORRELATION_HEADERS) {
+    const given = request.headers.get(header);
+    if (given !== null && given.length <= 128 && /^[\w.:-]+$/.test(given)) return given;
+  }
+  return undefined;
+}
+
+/**
+ * The audit trail as one admin request writes it: every entry carries the caller's oid, tenant, client
+ * application and name as separate fields, and the caller's own correlation id beside ours.
+ */
+export function auditFor(audit: AuditLog, request: HttpRequest, principal: AdminPrincipal): AuditLog {
+  const callerCorrelationId = callerCorrelationIdOf(request);
+  const caller = {
+    oid: principal.id,
+    ...(principal.tenantId ? { tenantId: principal.tenantId } : {}),
+    ...(principal.appId ? { appId: principal.appId } : {}),
+    name: principal.name,
+  };
+  return { record: (entry) => audit.record({ ...entry, caller, ...(callerCorrelationId ? { callerCorrelationId } : {}) }) };
 }
 
 /** Reads a body of at most `limit` bytes; undefined when it is larger. */

@@ -24,9 +24,15 @@ export type AdminRole = 'Tokens.Admin' | 'Tokens.Read';
 
 /** Who called the admin API, from their token: recorded in the audit trail. */
 export interface AdminPrincipal {
+  /** `oid` (else `sub`): the immutable id of the user or service principal. */
   id: string;
+  /** For display only: a name is chosen by its holder and proves nothing. */
   name: string;
   roles: string[];
+  /** `tid`. */
+  tenantId?: string;
+  /** `azp` (v2.0) or `appid` (v1.0): the client application that got the token. */
+  appId?: string;
 }
 
 export type AuthResult = { ok: true; principal: AdminPrincipal } | { ok: false; status: 401 | 403; reason: string; principal?: AdminPrincipal };
@@ -167,8 +173,12 @@ export interface AuditEntry {
   action: string;
   serialNumber?: string;
   employeeId?: string;
-  /** The request id or event id it came from. */
+  /** Our id of the request (the invocation id) or the event id it came from. */
   correlationId?: string;
+  /** The correlation id the caller sent, kept beside ours, never instead of it. */
+  callerCorrelationId?: string;
+  /** An admin caller's claims, each in its own field (never one string a display name could imitate). */
+  caller?: { oid: string; tenantId?: string; appId?: string; name?: string };
   outcome: 'succeeded' | 'failed' | 'rejected';
   detail?: string;
 }

@@ -57,6 +57,13 @@ export interface MintTokenOptions {
   /** `azp`/`appid`: the client the token was issued to. */
   appId?: string;
   notBefore?: Date;
+  /**
+   * 'id' mints what Entra's ID token claims reference lists instead of an access token: no `azp`/`appid`,
+   * a `nonce` and a `sid`; `aud` is still `audience` (an app that signs in to itself). For verifier tests.
+   */
+  kind?: 'access' | 'id';
+  /** No `exp` claim at all (no Entra token lacks one): for verifier tests. */
+  withoutExpiry?: boolean;
 }
 
 export interface DevIdentity {
@@ -195,25 +202,26 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
   let url = '';
   const issuer = (): string => `${url}/${tenantId}/v2.0`;
 
-  async function sign(claims: Record<string, unknown>, audience: string, lifetimeSeconds: number, notBefore?: Date): Promise<string> {
+  async function sign(claims: Record<string, unknown>, audience: string, lifetimeSeconds: number | undefined, notBefore?: Date): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ ...claims, tid: tenantId, ver: '2.0', uti: randomUUID().replace(/-/g, '') })
+    const jwt = new SignJWT({ ...claims, tid: tenantId, ver: '2.0', uti: randomUUID().replace(/-/g, '') })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
       .setIssuer(issuer())
       .setAudience(audience)
       .setIssuedAt(now)
-      .setNotBefore(notBefore ? Math.floor(notBefore.getTime() / 1000) : now)
-      .setExpirationTime(now + lifetimeSeconds)
-      .sign(key.privateKey);
+      .setNotBefore(notBefore ? Math.floor(notBefore.getTime() / 1000) : now);
+    if (lifetimeSeconds !== undefined) jwt.setExpirationTime(now + lifetimeSeconds);
+    return jwt.sign(key.privateKey);
   }
 
   async function mintToken(o: MintTokenOptions): Promise<string> {
     const subject = o.subject ?? DEV_DEFAULT_SUBJECT;
     const appId = o.appId ?? DEFAULT_MINT_APP_ID;
-    const claims: Record<string, unknown> = { sub: subject, oid: subject, azp: appId, appid: appId };
+    const claims: Record<string, unknown> =
+      o.kind === 'id' ? { sub: subject, oid: subject, nonce: randomUUID(), sid: randomUUID() } : { sub: subject, oid: subject, azp: appId, appid: appId };
     if (o.name !== undefined) claims.name = o.name;
     if (o.roles && o.roles.length > 0) claims.roles = [...o.roles];
-    return sign(claims, o.audience, o.expiresInSeconds ?? 3600, o.notBefore);
+    return sign(claims, o.audience, o.withoutExpiry ? undefined : (o.expiresInSeconds ?? 3600), o.notBefore);
   }
 
   function metadata(): Record<string, unknown> {

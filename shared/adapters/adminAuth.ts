@@ -34,16 +34,23 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
           audience: options.audience,
           algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256'],
           clockTolerance: 60,
+          requiredClaims: ['exp'],
         }));
       } catch (error) {
         if (error instanceof joseErrors.JOSEError) return { ok: false, status: 401, reason: describeJoseError(error) };
         throw error;
       }
+      const notAccessToken = idTokenMark(payload);
+      if (notAccessToken) return { ok: false, status: 401, reason: `The bearer token is not an access token for this API (${notAccessToken})` };
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+      const appId = stringClaim(payload, 'azp') ?? stringClaim(payload, 'appid');
+      const tenantId = stringClaim(payload, 'tid');
       const principal: AdminPrincipal = {
         id: stringClaim(payload, 'oid') ?? payload.sub ?? 'unknown',
-        name: stringClaim(payload, 'preferred_username') ?? stringClaim(payload, 'name') ?? stringClaim(payload, 'appid') ?? stringClaim(payload, 'azp') ?? payload.sub ?? 'unknown',
+        name: stringClaim(payload, 'preferred_username') ?? stringClaim(payload, 'name') ?? appId ?? payload.sub ?? 'unknown',
         roles,
+        ...(tenantId ? { tenantId } : {}),
+        ...(appId ? { appId } : {}),
       };
       // Tokens.Admin covers reads too.
       const allowed = roles.includes('Tokens.Admin') || (required === 'Tokens.Read' && roles.includes('Tokens.Read'));
@@ -53,6 +60,18 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
   };
 }
 
+/**
+ * Why a signed token for our audience is still not an access token, or undefined. Entra's access tokens
+ * always name the client (`azp` in v2.0, `appid` in v1.0); ID tokens never do, and carry `nonce`,
+ * `at_hash` or `c_hash` instead (Entra's access token and ID token claims references). An ID token's
+ * audience is the app that signed in, so without this an app that signs in to itself would take them.
+ */
+function idTokenMark(payload: JWTPayload): string | undefined {
+  for (const claim of ['nonce', 'at_hash', 'c_hash']) if (claim in payload) return `it has the ID token claim ${claim}`;
+  if (stringClaim(payload, 'azp') === undefined && stringClaim(payload, 'appid') === undefined) return 'it names no client application (azp or appid)';
+  return undefined;
+}
+
 function stringClaim(payload: JWTPayload, name: string): string | undefined {
   const value = payload[name];
   return typeof value === 'string' ? value : undefined;
@@ -60,7 +79,9 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
 
 function describeJoseError(error: InstanceType<typeof joseErrors.JOSEError>): string {
   if (error instanceof joseErrors.JWTExpired) return 'The bearer token has expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The bearer token's ${error.claim} claim is not accepted`;
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return error.reason === 'missing' ? `The bearer token has no ${error.claim} claim` : `The bearer token's ${error.claim} claim is not accepted`;
+  }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
     return 'The bearer token is not signed by the configured issuer';
   }

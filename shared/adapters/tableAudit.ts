@@ -23,6 +23,15 @@ export function tableAuditLog(table: TableClient, clock: Clock): AuditLog {
         ...(entry.serialNumber ? { serialNumber: entry.serialNumber } : {}),
         ...(entry.employeeId ? { employeeId: entry.employeeId } : {}),
         ...(entry.correlationId ? { correlationId: entry.correlationId } : {}),
+        ...(entry.callerCorrelationId ? { callerCorrelationId: entry.callerCorrelationId } : {}),
+        ...(entry.caller
+          ? {
+              callerOid: entry.caller.oid,
+              ...(entry.caller.tenantId ? { callerTenantId: entry.caller.tenantId } : {}),
+              ...(entry.caller.appId ? { callerAppId: entry.caller.appId } : {}),
+              ...(entry.caller.name ? { callerName: entry.caller.name.slice(0, 256) } : {}),
+            }
+          : {}),
         ...(entry.detail ? { detail: entry.detail.slice(0, 4000) } : {}),
       });
     },

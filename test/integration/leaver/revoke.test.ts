@@ -69,7 +69,7 @@ describe('revoking, suspending and resuming a user token', () => {
     const audit = TableClient.fromConnectionString(app.stack.azurite.connectionString, 'audit', { allowInsecureConnection: true });
     const entries = [];
     for await (const entry of audit.listEntities({ queryOptions: { filter: "serialNumber eq 'REV-LOST'" } })) entries.push(entry);
-    expect(entries).toContainEqual(expect.objectContaining({ action: 'token.revoked.lost', actor: 'admin@contoso.com (admin-oid-1)', outcome: 'succeeded', detail: 'active -> lost; note: left on the train' }));
+    expect(entries).toContainEqual(expect.objectContaining({ action: 'token.revoked.lost', actor: 'admin admin-oid-1', callerOid: 'admin-oid-1', callerName: 'admin@contoso.com', outcome: 'succeeded', detail: 'active -> lost; note: left on the train' }));
   });
 
   it('returned (a vendor seed never shown): back in stock, unassigned in Entra, seed kept', async () => {
