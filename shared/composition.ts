@@ -6,6 +6,7 @@ import { graphDirectory } from './adapters/graphDirectory';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
 import { tableDirectorySync } from './adapters/tableDirectorySync';
 import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
+import { keyVaultIntakeKeys } from './adapters/keyVaultIntakeKeys';
 import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
 import { tableAuditLog } from './adapters/tableAudit';
 import { storageWorkQueue } from './adapters/storageWorkQueue';
@@ -26,6 +27,7 @@ import {
   type Directory,
   type DirectoryChanges,
   type DirectorySyncStore,
+  type IntakeKeyVault,
   type Inventory,
   type ProvisioningScan,
   type ProvisioningStore,
@@ -66,6 +68,8 @@ export interface AppServices {
   directoryChanges: DirectoryChanges;
   directorySyncStore: DirectorySyncStore;
   directorySyncWork: WorkQueue<DirectorySyncMessage>;
+  /** The Key Vault secrets that open vendors' seed files (PSKC keys, the OpenPGP intake key). */
+  intakeKeys: IntakeKeyVault;
 }
 
 /** The admin API's token check; also built alone when other settings are broken (health detail). */
@@ -103,5 +107,6 @@ export function composeServices(config: Config): AppServices {
     directoryChanges: graphDirectoryChanges(graph, { locationAttribute: config.directorySync.locationAttribute }),
     directorySyncStore: tableDirectorySync(tableClient(config.storage, TABLES.directorySync)),
     directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
+    intakeKeys: keyVaultIntakeKeys(secrets),
   };
 }

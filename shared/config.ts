@@ -89,6 +89,14 @@ export const settingsSchema = z.object({
     .trim()
     .regex(/^[A-Za-z][A-Za-z0-9_]{0,119}$/, 'must name one user property, e.g. officeLocation, city or extension_<appid>_site')
     .default('officeLocation'),
+  /** Key Vault secret names of PSKC keys: this prefix, then the ?keyName= of the request. */
+  PSKC_KEY_SECRET_PREFIX: z.string().trim().regex(/^[0-9A-Za-z-]{1,63}$/, 'must be 1-63 letters, digits and dashes (the start of a Key Vault secret name)').default('pskc-key-'),
+  /** The Key Vault secret holding the OpenPGP intake private key; its passphrase is in "<name>-passphrase". */
+  SEED_FILE_PGP_KEY_SECRET: z.string().trim().regex(/^[0-9A-Za-z-]{1,100}$/, 'must be a Key Vault secret name (1-100 letters, digits and dashes)').default('seed-file-pgp-key'),
+  /** Vendors' armoured OpenPGP public keys; when set, every OpenPGP seed file must be signed by one of them. */
+  SEED_FILE_PGP_SIGNER_KEYS: optionalText
+    .transform((v) => v?.replace(/\\n/g, '\n'))
+    .refine((v) => v === undefined || v.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'), 'must hold ASCII-armoured OpenPGP public keys (-----BEGIN PGP PUBLIC KEY BLOCK-----)'),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -123,6 +131,14 @@ export interface Config {
   stuckSagaMinutes: number;
   /** Hires and leavers read from Entra by users delta; `schedule` undefined when off. */
   directorySync: { schedule?: string; groupId?: string; disableGraceHours: number; locationAttribute: string };
+  /** Seed files from vendors: where their keys are kept in Key Vault. */
+  intake: {
+    pskcKeySecretPrefix: string;
+    pgpKeySecret: string;
+    pgpPassphraseSecret: string;
+    /** Armoured public keys whose signature every OpenPGP seed file must carry; absent: none required. */
+    pgpSignerKeys?: string;
+  };
   credential: AppCredential;
 }
 
@@ -238,6 +254,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       ...(s.DIRECTORY_SYNC_GROUP_ID ? { groupId: s.DIRECTORY_SYNC_GROUP_ID } : {}),
       disableGraceHours: s.DIRECTORY_SYNC_DISABLE_GRACE_HOURS,
       locationAttribute: s.DIRECTORY_SYNC_LOCATION_ATTRIBUTE,
+    },
+    intake: {
+      pskcKeySecretPrefix: s.PSKC_KEY_SECRET_PREFIX,
+      pgpKeySecret: s.SEED_FILE_PGP_KEY_SECRET,
+      pgpPassphraseSecret: `${s.SEED_FILE_PGP_KEY_SECRET}-passphrase`,
+      ...(s.SEED_FILE_PGP_SIGNER_KEYS ? { pgpSignerKeys: s.SEED_FILE_PGP_SIGNER_KEYS } : {}),
     },
     credential: credentialFrom(s),
   });

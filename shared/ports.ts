@@ -364,3 +364,22 @@ export interface DirectorySyncStore {
   /** Removes the row if it still has `user.etag`. */
   unwatch(user: WatchedUser): Promise<void>;
 }
+
+/** A Key Vault secret that unlocks vendors' seed files, as listed: its name and when it last changed, never its value. */
+export interface IntakeKeyInfo {
+  name: string;
+  updatedOn?: Date;
+}
+
+/**
+ * The Key Vault secrets that open vendors' seed files: PSKC pre-shared keys and passphrases, and the
+ * OpenPGP intake key with its passphrase. Values are read only to decrypt a file in memory.
+ */
+export interface IntakeKeyVault {
+  /** The secret's value, or undefined when there is none under that name. */
+  read(name: string): Promise<string | undefined>;
+  /** Stores a new version under `name`. */
+  write(name: string, value: string, contentType: string): Promise<void>;
+  /** Enabled secrets whose name starts with `prefix`; names only. */
+  list(prefix: string): Promise<IntakeKeyInfo[]>;
+}

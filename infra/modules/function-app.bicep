@@ -155,6 +155,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId
     DIRECTORY_SYNC_DISABLE_GRACE_HOURS: '24'
     DIRECTORY_SYNC_LOCATION_ATTRIBUTE: 'officeLocation'
+    // Vendors' seed files: PSKC keys are the secrets pskc-key-<keyName>; the OpenPGP intake key and its passphrase are
+    // seed-file-pgp-key(-passphrase). SEED_FILE_PGP_SIGNER_KEYS (vendor public keys) is added when signatures are required.
+    PSKC_KEY_SECRET_PREFIX: 'pskc-key-'
+    SEED_FILE_PGP_KEY_SECRET: 'seed-file-pgp-key'
   }
 }
 

@@ -30,6 +30,8 @@ export const HEX_IN_BASE32_REASON =
 /** RFC 4648 Base32 without padding, as Entra takes seeds. */
 export const base32FromBytes = (bytes: Uint8Array): string => new Secret({ buffer: new Uint8Array(bytes).buffer }).base32;
 
+export const bytesFromBase32 = (base32: string): Buffer => Buffer.from(Secret.fromBase32(base32).bytes);
+
 export type HexConversion = { ok: true; base32: string } | { ok: false; reason: string };
 
 /** A hex seed (separators allowed) as Base32; the Base32 check itself is left to normaliseSeed. */

@@ -31,6 +31,7 @@ describe('parseConfig', () => {
     expect(config.reconcileRepairMode).toBe('safe');
     expect(config.stuckSagaMinutes).toBe(60);
     expect(config.hrWebhookSecrets).toHaveLength(2);
+    expect(config.intake).toEqual({ pskcKeySecretPrefix: 'pskc-key-', pgpKeySecret: 'seed-file-pgp-key', pgpPassphraseSecret: 'seed-file-pgp-key-passphrase' });
     expect(config.credential).toEqual({ kind: 'managedIdentity' });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.graph)).toBe(true);
@@ -54,6 +55,9 @@ describe('parseConfig', () => {
     ['RECONCILE_REPAIR_MODE', 'everything', 'Setting RECONCILE_REPAIR_MODE:'],
     ['STUCK_SAGA_MINUTES', '0', 'Setting STUCK_SAGA_MINUTES:'],
     ['STUCK_SAGA_MINUTES', 'an hour', 'Setting STUCK_SAGA_MINUTES: must be a whole number'],
+    ['PSKC_KEY_SECRET_PREFIX', 'pskc_keys/', 'Setting PSKC_KEY_SECRET_PREFIX: must be 1-63 letters, digits and dashes'],
+    ['SEED_FILE_PGP_KEY_SECRET', 'my key', 'Setting SEED_FILE_PGP_KEY_SECRET: must be a Key Vault secret name'],
+    ['SEED_FILE_PGP_SIGNER_KEYS', 'ABCD 1234', 'Setting SEED_FILE_PGP_SIGNER_KEYS: must hold ASCII-armoured OpenPGP public keys'],
   ])('names %s when it is %p', (name, value, expected) => {
     const message = errorOf({ ...valid, [name]: value });
     expect(message.startsWith(expected)).toBe(true);
@@ -72,6 +76,11 @@ describe('parseConfig', () => {
 
   it('accepts a secret of exactly 24 bytes', () => {
     expect(parseConfig({ ...valid, HR_WEBHOOK_SECRETS: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }).hrWebhookSecrets).toHaveLength(1);
+  });
+
+  it('reads vendor signer keys written on one line with \\n for the newlines', () => {
+    const armoured = '-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\nxjMEZ...\\n-----END PGP PUBLIC KEY BLOCK-----';
+    expect(parseConfig({ ...valid, SEED_FILE_PGP_SIGNER_KEYS: armoured }).intake.pgpSignerKeys).toBe('-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ...\n-----END PGP PUBLIC KEY BLOCK-----');
   });
 
   it('never echoes a secret value in its error', () => {
