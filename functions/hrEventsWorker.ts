@@ -5,6 +5,7 @@ import { queueFunction } from '../shared/hosting';
 import { services } from '../shared/runtime';
 import { QUEUES } from '../shared/storageNames';
 import { handleHrEvent } from '../shared/workflows/handleHrEvent';
+import { answerLifecycleTask } from '../shared/workflows/lifecycleTasks';
 import { ProvisioningGaveUp, type JoinerStep } from '../shared/workflows/provisionJoiner';
 
 /** From this failed try on, a leaver's failing revocation is a LeaverRevocationFailing warning, which an alert rule reads. */
@@ -71,8 +72,15 @@ export function hrEventsWorkerHandler(getServices: () => AppServices, options: W
           context.log(`${subject}: ${outcome.kind} (${outcome.status})`);
           break;
       }
+      // A Lifecycle Workflows task waiting on this work is told once it settled.
+      const answered = await answerLifecycleTask(message, outcome, app.lifecycle);
+      if (answered) context.log(`${subject}: ${answered}`);
     } catch (error) {
-      if (error instanceof ProvisioningGaveUp) context.warn(`ProvisioningFailed employeeId=${error.employeeId} reason=${error.reason}`);
+      if (error instanceof ProvisioningGaveUp) {
+        context.warn(`ProvisioningFailed employeeId=${error.employeeId} reason=${error.reason}`);
+        const answered = await answerLifecycleTask(message, 'gave_up', app.lifecycle);
+        if (answered) context.log(`${message.type} ${message.eventId}: ${answered}`);
+      }
       throw error;
     }
   };

@@ -86,6 +86,15 @@ param directorySyncSchedule string = ''
 @description('Directory sync provisions only members of this group (object id). Empty: every member account with an employeeHireDate.')
 param directorySyncGroupId string = ''
 
+@description('Deploy the Logic App a Lifecycle Workflows custom task extension calls, with its identity (docs/deploy.md). Needs deployEntraObjects.')
+param deployLifecycleWorkflows bool = false
+
+@description('Lifecycle Workflows workflow ids (space-separated) whose custom task provisions a token.')
+param lifecycleJoinerWorkflows string = ''
+
+@description('Lifecycle Workflows workflow ids (space-separated) whose custom task revokes the token.')
+param lifecycleLeaverWorkflows string = ''
+
 @description('Upper bound of Flex Consumption instances. Graph and Key Vault throttle per tenant and vault, so more instances do not mean more throughput.')
 @minValue(1)
 @maxValue(1000)
@@ -201,6 +210,12 @@ var storageLayout = {
   deploymentContainer: 'app-package'
 }
 
+// The Lifecycle Workflows relay: a Logic App and the identity it calls the function app with.
+var lifecycleNames = {
+  identity: '${abbrs.managedIdentityUserAssignedIdentities}lcw-${resourceToken}'
+  logicApp: 'logic-lcw-${resourceToken}'
+}
+
 // The Key Vault secret behind HR_WEBHOOK_SECRETS.
 var hrWebhookSecretName = 'hr-webhook-secrets'
 
@@ -218,6 +233,16 @@ module identity 'modules/identity.bicep' = {
   scope: rg
   params: {
     name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module lifecycleIdentity 'modules/identity.bicep' = if (deployLifecycleWorkflows) {
+  name: '${deploymentPrefix}-lifecycle-identity'
+  scope: rg
+  params: {
+    name: lifecycleNames.identity
     location: location
     tags: tags
   }
@@ -333,6 +358,9 @@ module functionApp 'modules/function-app.bicep' = {
     reconcileSchedule: reconcileSchedule
     directorySyncSchedule: directorySyncSchedule
     directorySyncGroupId: directorySyncGroupId
+    lifecycleAllowedCallers: deployLifecycleWorkflows ? lifecycleIdentity.outputs.principalId : ''
+    lifecycleJoinerWorkflows: lifecycleJoinerWorkflows
+    lifecycleLeaverWorkflows: lifecycleLeaverWorkflows
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
   }
@@ -350,7 +378,26 @@ module graphPermissions 'modules/graph-permissions.bicep' = if (deployEntraObjec
   ]
   params: {
     identityPrincipalId: identity.outputs.principalId
+    lifecycleCallerPrincipalId: deployLifecycleWorkflows ? lifecycleIdentity.outputs.principalId : ''
+    adminApiPrincipalId: entra.outputs.adminApiPrincipalId
+    lifecycleTasksRoleId: entra.outputs.lifecycleTasksRoleId
   }
+}
+
+module lifecycleLogicApp 'modules/lifecycle-logic-app.bicep' = if (deployLifecycleWorkflows) {
+  name: '${deploymentPrefix}-lifecycle-logic-app'
+  scope: rg
+  params: {
+    name: lifecycleNames.logicApp
+    location: location
+    tags: tags
+    identityName: lifecycleNames.identity
+    taskEndpoint: 'https://${functionApp.outputs.defaultHostName}/api/lifecycle/tasks'
+    apiAudience: adminAuthAudience
+  }
+  dependsOn: [
+    lifecycleIdentity
+  ]
 }
 
 module alerts 'modules/alerts.bicep' = {
@@ -381,4 +428,5 @@ output ADMIN_API_IDENTIFIER_URI string = deployEntraObjects ? entra.outputs.admi
 output ADMIN_API_IDENTIFIER_URI_FORM string = adminApiIdentifierUriForm
 output ADMIN_AUTH_ISSUER string = adminAuthIssuer
 output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+output LIFECYCLE_LOGIC_APP_NAME string = deployLifecycleWorkflows ? lifecycleNames.logicApp : ''
 output HR_WEBHOOK_URL string = 'https://${functionApp.outputs.defaultHostName}/api/hr/events'

@@ -3,6 +3,7 @@ import { jwtAdminAuthenticator } from './adapters/adminAuth';
 import { appCredential, containerClient, graphClient, queueClient, secretClient, tableClient } from './adapters/azureClients';
 import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
+import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
 import { tableDirectorySync } from './adapters/tableDirectorySync';
 import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
@@ -29,6 +30,7 @@ import {
   type DirectorySyncStore,
   type IntakeKeyVault,
   type Inventory,
+  type LifecycleCallbacks,
   type ProvisioningScan,
   type ProvisioningStore,
   type ReportStore,
@@ -70,6 +72,8 @@ export interface AppServices {
   directorySyncWork: WorkQueue<DirectorySyncMessage>;
   /** The Key Vault secrets that open vendors' seed files (PSKC keys, the OpenPGP intake key). */
   intakeKeys: IntakeKeyVault;
+  /** Lifecycle Workflows' resume action, for tasks that wait on a joiner or leaver. */
+  lifecycle: LifecycleCallbacks;
 }
 
 /** The admin API's token check; also built alone when other settings are broken (health detail). */
@@ -108,5 +112,6 @@ export function composeServices(config: Config): AppServices {
     directorySyncStore: tableDirectorySync(tableClient(config.storage, TABLES.directorySync)),
     directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
     intakeKeys: keyVaultIntakeKeys(secrets),
+    lifecycle: graphLifecycleCallbacks(graph),
   };
 }

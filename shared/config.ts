@@ -30,6 +30,15 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** Whitespace-separated GUIDs; empty when unset. */
+const idList = (what: string) =>
+  z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => (v === '' ? [] : v.split(/\s+/)))
+    .refine((list) => list.every((id) => GUID.test(id)), `must list GUIDs separated by spaces (${what})`);
+
 const optionalText = z
   .string()
   .trim()
@@ -97,6 +106,10 @@ export const settingsSchema = z.object({
   SEED_FILE_PGP_SIGNER_KEYS: optionalText
     .transform((v) => v?.replace(/\\n/g, '\n'))
     .refine((v) => v === undefined || v.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'), 'must hold ASCII-armoured OpenPGP public keys (-----BEGIN PGP PUBLIC KEY BLOCK-----)'),
+  /** Lifecycle Workflows custom tasks: who may call POST /api/lifecycle/tasks, and which workflows are joiners or leavers. */
+  LIFECYCLE_ALLOWED_CALLERS: idList('object or client ids of the Logic App identities allowed to forward tasks'),
+  LIFECYCLE_JOINER_WORKFLOWS: idList('Lifecycle Workflows workflow ids whose custom task provisions a token'),
+  LIFECYCLE_LEAVER_WORKFLOWS: idList('Lifecycle Workflows workflow ids whose custom task revokes it'),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -139,6 +152,8 @@ export interface Config {
     /** Armoured public keys whose signature every OpenPGP seed file must carry; absent: none required. */
     pgpSignerKeys?: string;
   };
+  /** Lifecycle Workflows custom tasks; no caller allowed means the endpoint refuses every call. */
+  lifecycle: { allowedCallers: readonly string[]; joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] };
   credential: AppCredential;
 }
 
@@ -261,6 +276,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       pgpPassphraseSecret: `${s.SEED_FILE_PGP_KEY_SECRET}-passphrase`,
       ...(s.SEED_FILE_PGP_SIGNER_KEYS ? { pgpSignerKeys: s.SEED_FILE_PGP_SIGNER_KEYS } : {}),
     },
+    lifecycle: { allowedCallers: s.LIFECYCLE_ALLOWED_CALLERS, joinerWorkflows: s.LIFECYCLE_JOINER_WORKFLOWS, leaverWorkflows: s.LIFECYCLE_LEAVER_WORKFLOWS },
     credential: credentialFrom(s),
   });
 }

@@ -20,7 +20,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-export type AdminRole = 'Tokens.Admin' | 'Tokens.Read';
+/** Lifecycle.Tasks: the Logic App that forwards Lifecycle Workflows custom tasks (not an admin role). */
+export type AdminRole = 'Tokens.Admin' | 'Tokens.Read' | 'Lifecycle.Tasks';
 
 /** Who called the admin API, from their token: recorded in the audit trail. */
 export interface AdminPrincipal {
@@ -382,4 +383,20 @@ export interface IntakeKeyVault {
   write(name: string, value: string, contentType: string): Promise<void>;
   /** Enabled secrets whose name starts with `prefix`; names only. */
   list(prefix: string): Promise<IntakeKeyInfo[]>;
+}
+
+/** The task processing result a Lifecycle Workflows custom task extension waits on. */
+export interface LifecycleTaskRef {
+  workflowId: string;
+  taskId: string;
+  taskProcessingResultId: string;
+  /** Echoed in the resume call, as the callout sent them. */
+  source?: string;
+  type?: string;
+}
+
+/** Lifecycle Workflows' resume action (POST .../taskProcessingResults/{id}/resume). */
+export interface LifecycleCallbacks {
+  /** 'refused' when Graph will not take it (the result is no longer in progress, or unknown): retrying cannot help. */
+  resume(task: LifecycleTaskRef, status: 'completed' | 'failed'): Promise<'resumed' | { refused: string }>;
 }

@@ -30,6 +30,11 @@ var adminApiRoles = [
     displayName: 'Hardware token reader'
     description: 'Read the token inventory, provisioning status and reconciliation reports.'
   }
+  {
+    value: 'Lifecycle.Tasks'
+    displayName: 'Lifecycle Workflows task relay'
+    description: 'Forward Lifecycle Workflows custom tasks to POST /api/lifecycle/tasks (the relay Logic App only).'
+  }
 ]
 
 resource adminApi 'Microsoft.Graph/applications@v1.0' = {
@@ -73,3 +78,5 @@ resource adminApiPrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
 output adminApiAppId string = adminApi.appId
 output adminApiIdentifierUri string = identifierUriForm == 'tenant' ? tenantIdentifierUri : 'api://${adminApi.appId}'
 output adminApiPrincipalId string = adminApiPrincipal.id
+// The Lifecycle.Tasks role's id, assigned to the Lifecycle Workflows relay in graph-permissions.bicep.
+output lifecycleTasksRoleId string = guid(adminApiUniqueName, 'Lifecycle.Tasks')

@@ -28,6 +28,9 @@ param lowStockThreshold int
 param reconcileSchedule string
 param directorySyncSchedule string
 param directorySyncGroupId string
+param lifecycleAllowedCallers string
+param lifecycleJoinerWorkflows string
+param lifecycleLeaverWorkflows string
 param maximumInstanceCount int
 
 @allowed([
@@ -159,6 +162,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // seed-file-pgp-key(-passphrase). SEED_FILE_PGP_SIGNER_KEYS (vendor public keys) is added when signatures are required.
     PSKC_KEY_SECRET_PREFIX: 'pskc-key-'
     SEED_FILE_PGP_KEY_SECRET: 'seed-file-pgp-key'
+    // Lifecycle Workflows: the relay Logic App's identity may forward custom tasks (empty: nobody may).
+    LIFECYCLE_ALLOWED_CALLERS: lifecycleAllowedCallers
+    LIFECYCLE_JOINER_WORKFLOWS: lifecycleJoinerWorkflows
+    LIFECYCLE_LEAVER_WORKFLOWS: lifecycleLeaverWorkflows
   }
 }
 

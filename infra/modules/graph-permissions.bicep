@@ -6,6 +6,10 @@
 extension microsoftGraphV1
 
 param identityPrincipalId string
+@description('The Lifecycle Workflows relay Logic App identity, given the admin API role Lifecycle.Tasks; empty: none.')
+param lifecycleCallerPrincipalId string = ''
+param adminApiPrincipalId string = ''
+param lifecycleTasksRoleId string = ''
 
 // Microsoft Graph's well-known application id.
 var graphAppId = '00000003-0000-0000-c000-000000000000'
@@ -17,6 +21,7 @@ var graphPermissions = [
   'User.Read.All' // find the employee's user; directory sync's users/delta
   'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
   'GroupMember.Read.All' // directory sync: checkMemberGroups for DIRECTORY_SYNC_GROUP_ID
+  'LifecycleWorkflows.ReadWrite.All' // resume a Lifecycle Workflows custom task (its resume action)
 ]
 
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
@@ -28,3 +33,11 @@ resource graphPermissionGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for p
   resourceId: graph.id
   appRoleId: filter(graph.appRoles, role => role.value == permission)[0].id
 }]
+
+// The relay Logic App gets a token for the admin API only with a role assignment (appRoleAssignmentRequired).
+// Here rather than in entra.bicep for the same replication delay: its identity is new too.
+resource lifecycleCallerRole 'Microsoft.Graph/appRoleAssignedTo@v1.0' = if (!empty(lifecycleCallerPrincipalId)) {
+  principalId: lifecycleCallerPrincipalId
+  resourceId: adminApiPrincipalId
+  appRoleId: lifecycleTasksRoleId
+}

@@ -52,8 +52,9 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
         ...(tenantId ? { tenantId } : {}),
         ...(appId ? { appId } : {}),
       };
-      // Tokens.Admin covers reads too.
-      const allowed = roles.includes('Tokens.Admin') || (required === 'Tokens.Read' && roles.includes('Tokens.Read'));
+      // Tokens.Admin covers reads too; Lifecycle.Tasks is a caller's role of its own, never implied.
+      const allowed =
+        required === 'Lifecycle.Tasks' ? roles.includes(required) : roles.includes('Tokens.Admin') || (required === 'Tokens.Read' && roles.includes('Tokens.Read'));
       if (!allowed) return { ok: false, status: 403, reason: `The ${required} role is required`, principal };
       return { ok: true, principal };
     },

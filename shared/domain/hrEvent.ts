@@ -85,6 +85,10 @@ export const hrQueueMessageSchema = z.object({
   /** When the hire started waiting for its Entra account: the wait's deadline counts from here. */
   waitingSince: z.string().optional(),
   firstSeenAt: z.string(),
+  /** A Lifecycle Workflows custom task waits for this event's outcome (resumed when it settles). */
+  lifecycleTask: z
+    .object({ workflowId: z.string(), taskId: z.string(), taskProcessingResultId: z.string(), source: z.string().optional(), type: z.string().optional() })
+    .optional(),
 });
 
 export type HrQueueMessage = z.infer<typeof hrQueueMessageSchema>;

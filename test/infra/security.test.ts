@@ -202,6 +202,7 @@ describe('Microsoft Graph', () => {
     const permissions = arrayItems(declaration(permissionsModule, 'var', 'graphPermissions').value ?? '').map(stringLiteral);
     expect(permissions.sort()).toEqual([
       'GroupMember.Read.All',
+      'LifecycleWorkflows.ReadWrite.All',
       'Policy.ReadWrite.AuthenticationMethod',
       'User-LifeCycleInfo.Read.All',
       'User.Read.All',
@@ -217,8 +218,13 @@ describe('Microsoft Graph', () => {
     expect(objectEntry(grants.body ?? '', 'principalId')).toBe('identityPrincipalId');
     expect(objectEntry(grants.body ?? '', 'resourceId')).toBe('graph.id');
     expect(objectEntry(grants.body ?? '', 'appRoleId')).toBe('filter(graph.appRoles, role => role.value == permission)[0].id');
-    // Nothing else in the templates is an app role assignment.
-    expect(resourcesOfType('Microsoft.Graph/appRoleAssignedTo')).toHaveLength(1);
+    // The only other app role assignment: the Lifecycle Workflows relay's role on the admin API, not on Graph.
+    expect(resourcesOfType('Microsoft.Graph/appRoleAssignedTo')).toHaveLength(2);
+    const relay = declaration(permissionsModule, 'resource', 'lifecycleCallerRole');
+    expect(relay.prefix).toBe('if (!empty(lifecycleCallerPrincipalId))');
+    expect(objectEntry(relay.body ?? '', 'resourceId')).toBe('adminApiPrincipalId');
+    expect(objectEntry(relay.body ?? '', 'principalId')).toBe('lifecycleCallerPrincipalId');
+    expect(objectEntry(relay.body ?? '', 'appRoleId')).toBe('lifecycleTasksRoleId');
     const main = bicepFile('infra/main.bicep');
     expect(property(declaration(main, 'module', 'graphPermissions').body ?? '', 'params', 'identityPrincipalId')).toBe('identity.outputs.principalId');
   });
@@ -250,9 +256,9 @@ describe('Microsoft Graph', () => {
     expect(hook).toMatch(/if \[ "\$\{ADMIN_API_IDENTIFIER_URI_FORM:-tenant\}" = appId \]/);
   });
 
-  it('registers the admin API with the roles Tokens.Admin and Tokens.Read and v2.0 tokens', () => {
+  it('registers the admin API with the roles Tokens.Admin, Tokens.Read and Lifecycle.Tasks and v2.0 tokens', () => {
     const roles = arrayItems(declaration(entra, 'var', 'adminApiRoles').value ?? '').map((role) => stringLiteral(objectEntry(role, 'value')));
-    expect(roles.sort()).toEqual(['Tokens.Admin', 'Tokens.Read']);
+    expect(roles.sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.Read']);
     const app = declaration(entra, 'resource', 'adminApi').body ?? '';
     expect(property(app, 'api', 'requestedAccessTokenVersion')).toBe('2');
     expect(stringLiteral(objectEntry(app, 'signInAudience'))).toBe('AzureADMyOrg');
