@@ -34,6 +34,7 @@ Commands:
   reconcile [--mode report|safe|all] [--report] [--latest]
                               run a reconciliation now (mode: the service's RECONCILE_REPAIR_MODE unless given);
                               --report waits for it and prints its report; --latest prints the last report without running
+  reconcile --apply RUNID     apply the repairs of a run held for changing more than RECONCILE_MAX_CHANGES (read its report first)
   health                      whether the service and its dependencies answer
 
 Options:
@@ -78,6 +79,10 @@ interface ReconcileReportView {
   itemsTruncated: boolean;
   lowStock: { pool: string; available: number; threshold: number }[];
   repairsQueued: number;
+  status?: string;
+  changes?: number;
+  maxChanges?: number;
+  repairsHeld?: number;
   graphPages: number;
   webhookDeliveriesPurged?: number;
 }
@@ -96,6 +101,9 @@ function printReport(out: Out, report: ReconcileReportView): void {
     `Reconciliation ${report.runId} (mode ${report.mode}, by ${report.requestedBy}) at ${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s: ` +
       `${c.tokensInInventory ?? 0} tokens, ${c.devicesInEntra ?? 0} Entra devices (${report.graphPages} pages), ${c.seedsInVault ?? 0} seeds, ${c.consistent ?? 0} consistent; ${report.repairsQueued} repairs queued.`,
   );
+  if (report.status === 'held') {
+    out.print(`HELD: ${report.repairsHeld ?? 0} repairs would change more than RECONCILE_MAX_CHANGES (${report.maxChanges ?? '?'}); none queued. Read them, then: oathctl reconcile --apply ${report.runId}`);
+  }
   const kinds = Object.entries(report.drift).filter(([, count]) => count > 0);
   out.print(kinds.length === 0 ? 'No drift.' : `\n${table(['DRIFT', 'COUNT'], kinds.map(([kind, count]) => [kind, String(count)]))}`);
   if (report.items.length > 0) {
@@ -112,7 +120,14 @@ function printReport(out: Out, report: ReconcileReportView): void {
   }
 }
 
-async function reconcile(api: ApiClient, out: Out, options: { mode: string | undefined; report: boolean; latest: boolean }): Promise<number> {
+async function reconcile(api: ApiClient, out: Out, options: { mode: string | undefined; report: boolean; latest: boolean; apply: string | undefined }): Promise<number> {
+  if (options.apply !== undefined) {
+    if (options.mode !== undefined || options.report || options.latest) throw new UsageError('--apply RUNID goes alone: it applies a held run, it does not start one');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(options.apply)) throw new UsageError('--apply needs the run id of a held report');
+    const applied = await api.json<{ runId: string; status: string; repairs: number }>('POST', `/api/reconcile/${encodeURIComponent(options.apply)}/apply`, {});
+    out.print(out.json ? JSON.stringify(applied, null, 2) : `Reconciliation ${applied.runId}: ${applied.repairs} held repairs queued.`);
+    return 0;
+  }
   if (options.mode !== undefined && !['report', 'safe', 'all'].includes(options.mode)) throw new UsageError('--mode must be report, safe or all');
   if (options.latest) {
     if (!options.report) throw new UsageError('--latest goes with --report');
@@ -239,6 +254,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       mode: { type: 'string' },
       report: { type: 'boolean', default: false },
       latest: { type: 'boolean', default: false },
+      apply: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -369,7 +385,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       return 0;
     }
     case 'reconcile':
-      return reconcile(api, out, { mode: values.mode, report: values.report ?? false, latest: values.latest ?? false });
+      return reconcile(api, out, { mode: values.mode, report: values.report ?? false, latest: values.latest ?? false, apply: values.apply });
     case 'health': {
       const response = await fetch(`${(values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071').replace(/\/+$/, '')}/api/health`);
       const body = (await response.json()) as { dependencies?: { name: string; ok: boolean; reason?: string }[]; detail?: string };

@@ -4,7 +4,7 @@ import { reconcileMessageSchema } from '../shared/domain/drift';
 import { queueFunction } from '../shared/hosting';
 import { services } from '../shared/runtime';
 import { QUEUES } from '../shared/storageNames';
-import { runReconciliation } from '../shared/workflows/reconcile';
+import { queueHeldRepairs, runReconciliation } from '../shared/workflows/reconcile';
 import { runRepair } from '../shared/workflows/reconcileRepairs';
 
 /**
@@ -19,7 +19,19 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
     }
     const message = parsed.data;
     const app = getServices();
-    const settings = { lowStockThreshold: app.config.lowStockThreshold, stuckSagaMinutes: app.config.stuckSagaMinutes, provisionLeadDays: app.config.provisionLeadDays, handoverMaxDays: app.config.handover.maxDays };
+    const settings = {
+      lowStockThreshold: app.config.lowStockThreshold,
+      stuckSagaMinutes: app.config.stuckSagaMinutes,
+      provisionLeadDays: app.config.provisionLeadDays,
+      maxChanges: app.config.reconcileMaxChanges,
+      handoverMaxDays: app.config.handover.maxDays,
+    };
+
+    if (message.kind === 'apply') {
+      const queued = await queueHeldRepairs(message.runId, { reports: app.reports, work: app.reconcileWork });
+      context.log(`reconciliation ${message.runId}: ${queued} held repairs queued, applied by ${message.requestedBy}`);
+      return;
+    }
 
     if (message.kind === 'run') {
       if (await app.reports.get(message.runId)) {
@@ -33,6 +45,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
           devices: app.deviceCatalog,
           seedCatalog: app.seedCatalog,
           provisioningScan: app.provisioningScan,
+          provisioning: app.provisioning,
           webhookRetention: app.webhookRetention,
           work: app.reconcileWork,
           reports: app.reports,
@@ -46,7 +59,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
         .map(([kind, count]) => `${kind}=${count}`)
         .join(' ');
       context.log(
-        `reconciliation ${report.runId} (${report.mode}) done in ${report.durationMs} ms: ${report.counts.tokensInInventory} tokens, ${report.counts.devicesInEntra} devices, ${report.counts.seedsInVault} seeds, ${report.counts.consistent} consistent; ${found || 'no drift'}; ${report.repairsQueued} repairs queued`,
+        `reconciliation ${report.runId} (${report.mode}) done in ${report.durationMs} ms: ${report.counts.tokensInInventory} tokens, ${report.counts.devicesInEntra} devices, ${report.counts.seedsInVault} seeds, ${report.counts.consistent} consistent; ${found || 'no drift'}; ${report.status === 'held' ? `${report.repairsHeld} repairs held (more than ${report.maxChanges})` : `${report.repairsQueued} repairs queued`}`,
       );
       return;
     }

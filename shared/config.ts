@@ -89,6 +89,8 @@ export const settingsSchema = z.object({
   RECONCILE_REPAIR_MODE: z.enum(['report', 'safe', 'all']).default('safe'),
   /** A joiner or leaver that has not moved for this long is re-driven by reconciliation. */
   STUCK_SAGA_MINUTES: wholeNumber(1, 7 * 24 * 60).default(60),
+  /** More repairs than this in one reconciliation run are held until an admin applies them. */
+  RECONCILE_MAX_CHANGES: wholeNumber(0, 1_000_000).default(50),
   /** Directory sync (users delta): off unless a schedule is set. */
   DIRECTORY_SYNC_SCHEDULE: optionalText.pipe(z.string().regex(NCRONTAB, 'must be a six-field NCRONTAB expression, e.g. "0 */15 * * * *"').optional()),
   DIRECTORY_SYNC_GROUP_ID: optionalText.pipe(z.string().regex(GUID, 'must be a group object id (a GUID)').optional()),
@@ -142,6 +144,7 @@ export interface Config {
   reconcileSchedule: string;
   reconcileRepairMode: 'report' | 'safe' | 'all';
   stuckSagaMinutes: number;
+  reconcileMaxChanges: number;
   /** Hires and leavers read from Entra by users delta; `schedule` undefined when off. */
   directorySync: { schedule?: string; groupId?: string; disableGraceHours: number; locationAttribute: string };
   /** Seed files from vendors: where their keys are kept in Key Vault. */
@@ -264,6 +267,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     reconcileSchedule: s.RECONCILE_SCHEDULE,
     reconcileRepairMode: s.RECONCILE_REPAIR_MODE,
     stuckSagaMinutes: s.STUCK_SAGA_MINUTES,
+    reconcileMaxChanges: s.RECONCILE_MAX_CHANGES,
     directorySync: {
       ...(s.DIRECTORY_SYNC_SCHEDULE ? { schedule: s.DIRECTORY_SYNC_SCHEDULE } : {}),
       ...(s.DIRECTORY_SYNC_GROUP_ID ? { groupId: s.DIRECTORY_SYNC_GROUP_ID } : {}),

@@ -302,6 +302,15 @@ export interface ReportStore {
   save(runId: string, report: object): Promise<void>;
   get(runId: string): Promise<unknown>;
   latest(): Promise<unknown>;
+  /** The report with a version tag, for a conditional replace. */
+  getVersioned(runId: string): Promise<{ report: unknown; etag: string } | undefined>;
+  /** Writes the report if it is still at `etag`; 'conflict' when someone changed it meanwhile. */
+  replace(runId: string, report: object, etag: string): Promise<'replaced' | 'conflict'>;
+  /** A held run's repairs, kept beside its report until an admin applies them: forgets earlier ones of the run. */
+  clearHeldRepairs(runId: string): Promise<void>;
+  appendHeldRepairs(runId: string, repairs: readonly object[]): Promise<void>;
+  /** The held repairs, a batch at a time, in the order they were found. */
+  heldRepairs(runId: string): AsyncIterable<unknown[]>;
 }
 
 /** One user as Graph's users/delta reports it: its current selected properties, or its removal. */

@@ -153,6 +153,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Reconciliation repairs what never destroys anything; stuck joiners/leavers are re-driven after an hour.
     RECONCILE_REPAIR_MODE: 'safe'
     STUCK_SAGA_MINUTES: '60'
+    // A run whose repairs would change more than this many things is held for an admin to apply.
+    RECONCILE_MAX_CHANGES: '50'
     // Directory sync: off while the schedule is empty; a disabled account is a leaver after a day.
     DIRECTORY_SYNC_SCHEDULE: directorySyncSchedule
     DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId

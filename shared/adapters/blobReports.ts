@@ -57,6 +57,10 @@ export function blobReports(container: ContainerClient, prefix = 'reconcile'): R
     }
   };
 
+  /** Held repairs are one JSON line each in an append blob: written and read a batch at a time, never whole in memory. */
+  const heldBlob = (runId: string) => container.getAppendBlobClient(`${prefix}/${runId}.held-repairs.jsonl`);
+  const HELD_BATCH = 500;
+
   return {
     async save(runId, report) {
       await ensureContainer();
@@ -66,5 +70,66 @@ export function blobReports(container: ContainerClient, prefix = 'reconcile'): R
     },
     get: (runId) => read(`${prefix}/${runId}.json`),
     latest: () => read(`${prefix}/latest.json`),
+    async getVersioned(runId) {
+      await ensureContainer();
+      const blob = container.getBlockBlobClient(`${prefix}/${runId}.json`);
+      try {
+        const response = await blob.download();
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+        return { report: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown, etag: response.etag ?? '' };
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async replace(runId, report, etag) {
+      const text = JSON.stringify(report);
+      try {
+        await write(`${prefix}/${runId}.json`, text, { conditions: { ifMatch: etag } });
+      } catch (error) {
+        if (statusOf(error) === 412) return 'conflict';
+        throw error;
+      }
+      await advanceLatest(runId, text);
+      return 'replaced';
+    },
+    async clearHeldRepairs(runId) {
+      await ensureContainer();
+      await heldBlob(runId).deleteIfExists();
+    },
+    async appendHeldRepairs(runId, repairs) {
+      if (repairs.length === 0) return;
+      const blob = heldBlob(runId);
+      await blob.createIfNotExists();
+      const text = repairs.map((r) => `${JSON.stringify(r)}\n`).join('');
+      await blob.appendBlock(text, Buffer.byteLength(text));
+    },
+    async *heldRepairs(runId) {
+      await ensureContainer();
+      let response;
+      try {
+        response = await heldBlob(runId).download();
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        throw error;
+      }
+      let rest = '';
+      let batch: unknown[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) {
+        const lines = (rest + (Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk))).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          batch.push(JSON.parse(line) as unknown);
+          if (batch.length >= HELD_BATCH) {
+            yield batch;
+            batch = [];
+          }
+        }
+      }
+      if (rest.trim() !== '') batch.push(JSON.parse(rest) as unknown);
+      if (batch.length > 0) yield batch;
+    },
   };
 }

@@ -24,13 +24,18 @@ export const DRIFT_KINDS = [
   'stuck_saga',
   'low_stock',
   'handover_overdue',
+  'held_after_termination',
+  'stale_reservation',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
-export type RepairKind = 'retry_activation' | 'redrive' | 'sync_status' | 'destroy_orphan_seed' | 'quarantine';
+export type RepairKind = 'retry_activation' | 'redrive' | 'sync_status' | 'destroy_orphan_seed' | 'quarantine' | 'revoke_leaver' | 'release_reservation';
 
-/** Repairs that never destroy anything: the default mode runs only these. */
-const SAFE_REPAIRS: readonly RepairKind[] = ['retry_activation', 'redrive', 'sync_status'];
+/** Repairs that never destroy anything (taking access away from a leaver is always safe): the default mode runs only these. */
+const SAFE_REPAIRS: readonly RepairKind[] = ['retry_activation', 'redrive', 'sync_status', 'revoke_leaver', 'release_reservation'];
+
+/** Repairs that wait in the queue before their second look: a revoke or hire between two writes has finished by then. */
+export const isDestructiveRepair = (kind: string): boolean => kind === 'quarantine' || kind === 'destroy_orphan_seed';
 
 export function repairAllowed(repair: RepairKind, mode: RepairMode): boolean {
   if (mode === 'report') return false;
@@ -242,6 +247,56 @@ export interface RecordFacts {
   updatedAt: string;
   hireDate?: string;
   terminationDate?: string;
+  serialNumber?: string;
+  entraUserId?: string;
+}
+
+/**
+ * The termination date of someone who has left: it has passed, and no rehire (a hire dated after it)
+ * came since. Undefined for everyone else.
+ */
+export function terminationPassed(records: readonly RecordFacts[], now: Date): string | undefined {
+  const leaver = records.find((r) => r.kind === 'leaver');
+  const joiner = records.find((r) => r.kind === 'joiner');
+  if (!leaver?.terminationDate || instantOf(leaver.terminationDate) > now) return undefined;
+  if (joiner?.hireDate && instantOf(joiner.hireDate) > instantOf(leaver.terminationDate)) return undefined;
+  return leaver.terminationDate;
+}
+
+/** The Entra user ids the records know for the person. */
+export const entraUsersOf = (records: readonly RecordFacts[]): string[] => [...new Set(records.map((r) => r.entraUserId).filter((id): id is string => !!id))];
+
+/** A token still on a leaver's account in Entra: the access is taken away (safe in every mode but report). */
+export function heldAfterTermination(serialNumber: string, employeeId: string, entraUserId: string, terminationDate: string, deviceStatus: string): DriftFinding {
+  return {
+    kind: 'held_after_termination',
+    serialNumber,
+    employeeId,
+    detail: `Entra has it ${deviceStatus} for user ${entraUserId}, whose termination date ${terminationDate} has passed`,
+    repair: 'revoke_leaver',
+  };
+}
+
+const HIRE_OVER = ['completed', 'failed', 'cancelled'];
+
+/**
+ * Pass B: a reserved token nobody is handing out any more: its hire is over (or gone), or it has been
+ * reserved longer than `stuckMinutes`. Undefined while a hire may still be using it.
+ */
+export function classifyReservation(token: TokenRecord, joiner: RecordFacts | undefined, now: Date, stuckMinutes: number, recentChangeMs = RECENT_CHANGE_MS): DriftFinding | undefined {
+  if (token.status !== 'reserved') return undefined;
+  const age = now.getTime() - instantOf(token.updatedAt).getTime();
+  if (age < recentChangeMs) return undefined;
+  const hireOver = !joiner || HIRE_OVER.includes(joiner.status);
+  if (!hireOver && age < stuckMinutes * 60_000) return undefined;
+  const why = !joiner ? 'no hire is recorded for it' : hireOver ? `the hire of ${joiner.employeeId} is ${joiner.status}` : `reserved since ${token.updatedAt}, longer than ${stuckMinutes} minutes`;
+  return {
+    kind: 'stale_reservation',
+    serialNumber: token.serialNumber,
+    ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+    detail: `reserved${token.employeeId ? ` for ${token.employeeId}` : ''}, but ${why}`,
+    repair: 'release_reservation',
+  };
 }
 
 const SETTLED = ['completed', 'failed', 'cancelled'];
@@ -330,20 +385,26 @@ export const reconcileMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sync_status'), runId, serialNumber: serial }),
   z.object({ kind: z.literal('destroy_orphan_seed'), runId, secretName: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/) }),
   z.object({ kind: z.literal('quarantine'), runId, serialNumber: serial, reason: z.enum(DRIFT_KINDS) }),
+  z.object({ kind: z.literal('revoke_leaver'), runId, serialNumber: serial, employeeId: z.string().regex(EMPLOYEE_ID_PATTERN) }),
+  z.object({ kind: z.literal('release_reservation'), runId, serialNumber: serial }),
+  z.object({ kind: z.literal('apply'), runId, requestedBy: z.string().max(300) }),
 ]);
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
-export type RepairMessage = Exclude<ReconcileMessage, { kind: 'run' }>;
+export type RepairMessage = Exclude<ReconcileMessage, { kind: 'run' } | { kind: 'apply' }>;
 
 /** The message for a finding's repair, or undefined when the finding carries too little to act on. */
 export function repairMessageOf(finding: DriftFinding, runIdValue: string): RepairMessage | undefined {
   switch (finding.repair) {
     case 'retry_activation':
     case 'sync_status':
+    case 'release_reservation':
       return finding.serialNumber ? { kind: finding.repair, runId: runIdValue, serialNumber: finding.serialNumber } : undefined;
     case 'quarantine':
       return finding.serialNumber ? { kind: 'quarantine', runId: runIdValue, serialNumber: finding.serialNumber, reason: finding.kind } : undefined;
     case 'destroy_orphan_seed':
       return finding.secretName ? { kind: 'destroy_orphan_seed', runId: runIdValue, secretName: finding.secretName } : undefined;
+    case 'revoke_leaver':
+      return finding.serialNumber && finding.employeeId ? { kind: 'revoke_leaver', runId: runIdValue, serialNumber: finding.serialNumber, employeeId: finding.employeeId } : undefined;
     case 'redrive':
       return finding.employeeId && finding.recordKind ? { kind: 'redrive', runId: runIdValue, employeeId: finding.employeeId, recordKind: finding.recordKind } : undefined;
     default:
@@ -357,11 +418,16 @@ export interface ReportItem {
   employeeId?: string;
   secretName?: string;
   detail: string;
-  repair: 'queued' | 'none' | 'report_only';
+  /** held: the run changed more than RECONCILE_MAX_CHANGES, so its repairs wait for an admin's apply. */
+  repair: 'queued' | 'none' | 'report_only' | 'held';
 }
+
+/** completed: repairs queued; held: too many changes, none queued until an admin applies them; applied: an admin did. */
+export type ReportStatus = 'completed' | 'held' | 'applied';
 
 export interface ReconcileReport {
   runId: string;
+  status: ReportStatus;
   mode: RepairMode;
   requestedBy: string;
   startedAt: string;
@@ -373,6 +439,11 @@ export interface ReconcileReport {
   itemsTruncated: boolean;
   lowStock: LowStock[];
   repairsQueued: number;
+  /** Repairs the run found (queued, or held when more than maxChanges). */
+  changes: number;
+  maxChanges: number;
+  repairsHeld: number;
+  applied?: { by: string; at: string };
   graphPages: number;
   webhookDeliveriesPurged: number;
 }

@@ -428,7 +428,13 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       if (!startOver) return { kind: 'already_done', status: settled };
       await save((current) =>
         current.status === settled
-          ? { ...withoutFields(current, 'serialNumber', 'step', 'reason'), status: 'queued', note: `started over on ${stamp().slice(0, 10)} by event ${eventId}: the ${settled} hire left no token` }
+          ? {
+              ...withoutFields(current, 'serialNumber', 'step', 'reason'),
+              status: 'queued',
+              // The new hire date tells reconciliation a rehire from a leaver still holding a token.
+              ...(message.hireDate ? { hireDate: message.hireDate } : {}),
+              note: `started over on ${stamp().slice(0, 10)} by event ${eventId}: the ${settled} hire left no token`,
+            }
           : undefined,
       );
     }

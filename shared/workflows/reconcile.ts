@@ -5,25 +5,32 @@ import {
   classifyDevice,
   classifyHandover,
   classifyRecord,
+  classifyReservation,
   classifySecret,
   classifyToken,
   countsAsStock,
   emptyDriftCounts,
+  entraUsersOf,
+  heldAfterTermination,
   inFlight,
+  isDestructiveRepair,
   keepsSeed,
   lowStockOf,
+  reconcileMessageSchema,
   RECENT_CHANGE_MS,
   repairAllowed,
   repairMessageOf,
   serialOfSeedName,
+  terminationPassed,
   type DriftFinding,
   type ReconcileMessage,
   type ReconcileReport,
+  type RepairMessage,
   type RepairMode,
   type ReportItem,
 } from '../domain/drift';
 import { serialKey, type TokenRecord } from '../domain/token';
-import type { Clock, DeviceCatalog, Inventory, ProvisioningScan, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
+import type { AuditLog, Clock, DeviceCatalog, Inventory, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
 
 /**
  * One reconciliation run: Entra's devices, the inventory, the seeds in Key Vault and the provisioning
@@ -32,9 +39,13 @@ import type { Clock, DeviceCatalog, Inventory, ProvisioningScan, ReportStore, Se
  * but old webhook delivery rows). Memory stays flat in the number of tokens: what one pass must
  * remember for a later one is kept in fixed-size Bloom filters, salted per run.
  *
- * Passes: A Entra devices (each page's serials point-read from the inventory); B1 the inventory, for
- * the seed names tokens still need; C Key Vault's secret names; B2 the inventory again, against what
- * A and C saw; D the provisioning records.
+ * Passes: P the provisioning records, for who has left; A Entra devices (each page's serials
+ * point-read from the inventory); B1 the inventory, for the seed names tokens still need; C Key
+ * Vault's secret names; B2 the inventory again, against what A and C saw; D the provisioning records
+ * again, for stuck sagas and leavers holding tokens the inventory does not tie to them.
+ *
+ * A run cannot run away: when its repairs would change more than `maxChanges` things, it queues none,
+ * keeps them beside the report (`held`), and an admin applies them after reading it.
  */
 
 export interface ReconcileSettings {
@@ -42,6 +53,8 @@ export interface ReconcileSettings {
   stuckSagaMinutes: number;
   provisionLeadDays: number;
   handoverMaxDays: number;
+  /** RECONCILE_MAX_CHANGES: more repairs than this in one run are held for an admin. */
+  maxChanges: number;
 }
 
 export interface ReconcileDeps {
@@ -49,6 +62,8 @@ export interface ReconcileDeps {
   devices: DeviceCatalog;
   seedCatalog: SeedCatalog;
   provisioningScan: ProvisioningScan;
+  /** Point reads that confirm what a Bloom filter only suggests (a leaver), and a reservation's hire. */
+  provisioning: Pick<ProvisioningStore, 'get' | 'list'>;
   webhookRetention: WebhookRetention;
   work: WorkQueue<ReconcileMessage>;
   reports: ReportStore;
@@ -84,11 +99,30 @@ const INVENTORY_PAGE_SIZE = 1000;
  * between its Entra write and its row write when the scan looked has finished by then.
  */
 export const DESTRUCTIVE_REPAIR_DELAY_SECONDS = 30;
+/** Devices held in Entra by a user the inventory does not tie to anyone, remembered for pass D; beyond this, counted only. */
+const MAX_UNTIED_HOLDERS = 10_000;
+/** Held repairs written to the report store per append. */
+const HELD_BATCH = 500;
 /** Webhook delivery rows older than this cannot meet a redelivery any more. */
 const WEBHOOK_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Key=value text for a log line: no spaces or quotes that would split it. */
 const field = (value: string): string => value.replace(/[\s"]+/g, '_').slice(0, 200);
+
+/** The records of one employee at a time: a scan answers them sorted by partition (employee), across page breaks. */
+async function* employeeRecords(scan: ProvisioningScan): AsyncGenerator<ProvisioningRecord[]> {
+  let group: ProvisioningRecord[] = [];
+  for await (const records of scan.pages()) {
+    for (const record of records) {
+      if (group[0] && group[0].employeeId !== record.employeeId) {
+        yield group;
+        group = [];
+      }
+      group.push(record);
+    }
+  }
+  if (group.length > 0) yield group;
+}
 
 async function* inventoryPages(inventory: Inventory): AsyncGenerator<TokenRecord[]> {
   let continuationToken: string | undefined;
@@ -111,6 +145,8 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   const liveSeedNames = bloom(2);
   const vaultNames = bloom(3);
   const driftedInEntraPass = bloom(4, DRIFTED_BLOOM_SIZE);
+  const leftEmployees = bloom(5);
+  const leftUsers = bloom(6);
 
   const drift = emptyDriftCounts();
   const items: ReportItem[] = [];
@@ -121,22 +157,39 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   const counts = { tokensInInventory: 0, devicesInEntra: 0, seedsInVault: 0, consistent: 0, inFlight: 0 };
   let graphPages = 0;
 
+  // Repairs wait here until the run knows how many there are: up to maxChanges in memory, past that
+  // the run is held and they go, a batch at a time, to the report store.
+  let changes = 0;
+  let held = false;
+  let pending: RepairMessage[] = [];
+  const holdRepair = async (message: RepairMessage): Promise<void> => {
+    changes++;
+    if (!held && changes > settings.maxChanges) {
+      held = true;
+      await deps.reports.clearHeldRepairs(run.runId);
+    }
+    pending.push(message);
+    if (held && pending.length >= HELD_BATCH) {
+      await deps.reports.appendHeldRepairs(run.runId, pending);
+      pending = [];
+    }
+  };
+
   const note = async (finding: DriftFinding): Promise<void> => {
     drift[finding.kind]++;
     let repair: ReportItem['repair'] = 'none';
     if (finding.repair) {
       const message = repairAllowed(finding.repair, run.mode) ? repairMessageOf(finding, run.runId) : undefined;
       if (message) {
-        const destructive = message.kind === 'quarantine' || message.kind === 'destroy_orphan_seed';
-        await deps.work.send(message, destructive ? { delaySeconds: DESTRUCTIVE_REPAIR_DELAY_SECONDS } : undefined);
-        repairsQueued++;
+        await holdRepair(message);
         repair = 'queued';
       } else {
         repair = 'report_only';
       }
     }
-    if (repair !== 'queued') {
-      unrepaired++;
+    // A leaver still holding a token is always a warning line (the alert's), repaired or not.
+    if (repair !== 'queued' || finding.kind === 'held_after_termination') {
+      if (repair !== 'queued') unrepaired++;
       if (warnings < MAX_DRIFT_WARNINGS) {
         warnings++;
         deps.warn(
@@ -158,6 +211,17 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   };
 
+  // Pass P: who has left (termination date passed, no rehire since), by employee id and Entra user id.
+  for await (const records of employeeRecords(deps.provisioningScan)) {
+    if (!terminationPassed(records, now())) continue;
+    leftEmployees.add(records[0]?.employeeId ?? '');
+    for (const userId of entraUsersOf(records)) leftUsers.add(userId);
+  }
+
+  /** Entra holders the inventory does not tie to an employee, who may have left: settled in pass D. */
+  const untiedHolders = new Map<string, { serialNumber: string; deviceStatus: string }[]>();
+  let untiedDropped = 0;
+
   // Pass A: Entra, one Graph page at a time; each page's serials point-read from the inventory.
   for await (const page of deps.devices.devicePages()) {
     graphPages++;
@@ -165,10 +229,25 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     const rows = await mapWithLimit(page, POINT_READ_CONCURRENCY, (device) => inventory.get(device.serialNumber));
     for (const [index, device] of page.entries()) {
       const key = serialKey(device.serialNumber);
+      const row = rows[index];
       entraSerials.add(key);
-      const findings = classifyDevice(device, rows[index], now(), recentChangeMs);
+      let findings = classifyDevice(device, row, now(), recentChangeMs);
       if (findings === 'in_flight') continue;
-      if (findings.length > 0 && rows[index]) driftedInEntraPass.add(key);
+      const holder = device.assignedTo?.id;
+      if (holder) {
+        const tiedTo = row?.employeeId && row.entraUserId === holder ? row.employeeId : undefined;
+        // The filter may be wrong about "yes": the person's own records settle it.
+        const terminated = tiedTo && leftEmployees.mightContain(tiedTo) ? terminationPassed(await deps.provisioning.list(tiedTo), now()) : undefined;
+        if (tiedTo && terminated) {
+          findings = [heldAfterTermination(row?.serialNumber ?? device.serialNumber, tiedTo, holder, terminated, device.status)];
+        } else if (!tiedTo && leftUsers.mightContain(holder)) {
+          const known = untiedHolders.get(holder);
+          if (known) known.push({ serialNumber: row?.serialNumber ?? device.serialNumber, deviceStatus: device.status });
+          else if (untiedHolders.size < MAX_UNTIED_HOLDERS) untiedHolders.set(holder, [{ serialNumber: row?.serialNumber ?? device.serialNumber, deviceStatus: device.status }]);
+          else untiedDropped++;
+        }
+      }
+      if (findings.length > 0 && row) driftedInEntraPass.add(key);
       for (const finding of findings) await note(finding);
     }
   }
@@ -197,6 +276,15 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
       const key = serialKey(token.serialNumber);
       const inEntra = entraSerials.mightContain(key);
       if (keepsSeed(token.status)) stockByPool.set(token.pool, (stockByPool.get(token.pool) ?? 0) + (countsAsStock(token, inEntra) ? 1 : 0));
+      if (token.status === 'reserved' && now().getTime() - Date.parse(token.updatedAt) >= recentChangeMs) {
+        // Reserved tokens are few (hires in flight): their hire's record is read to tell a leak.
+        const joiner = token.employeeId ? await deps.provisioning.get(token.employeeId, 'joiner') : undefined;
+        const finding = classifyReservation(token, joiner, now(), settings.stuckSagaMinutes, recentChangeMs);
+        if (finding) {
+          await note(finding);
+          continue;
+        }
+      }
       if (inFlight(token, now(), recentChangeMs)) {
         counts.inFlight++;
         continue;
@@ -213,13 +301,33 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   }
 
-  // Pass D: joiners and leavers that stopped moving.
-  for await (const records of deps.provisioningScan.pages()) {
+  // Pass D: joiners and leavers that stopped moving, and leavers Entra still shows holding a token.
+  for await (const records of employeeRecords(deps.provisioningScan)) {
     for (const record of records) {
       const finding = classifyRecord(record, now(), { stuckMinutes: settings.stuckSagaMinutes, provisionLeadDays: settings.provisionLeadDays });
       if (finding) await note(finding);
     }
+    if (untiedHolders.size === 0) continue;
+    const terminated = terminationPassed(records, now());
+    if (!terminated) continue;
+    for (const userId of entraUsersOf(records)) {
+      for (const device of untiedHolders.get(userId) ?? []) await note(heldAfterTermination(device.serialNumber, records[0]?.employeeId ?? '', userId, terminated, device.deviceStatus));
+    }
   }
+  if (untiedDropped > 0) deps.warn(`ReconcileDrift untied-holders run=${run.runId} more devices held by possible leavers than one run follows (${untiedDropped} not checked); run again after repairs`);
+
+  // Queue the repairs, or hold them all when there are too many for one run to be trusted.
+  if (held) {
+    await deps.reports.appendHeldRepairs(run.runId, pending);
+    for (const item of items) if (item.repair === 'queued') item.repair = 'held';
+    deps.warn(`ReconcileHeld run=${run.runId} mode=${run.mode} changes=${changes} maxChanges=${settings.maxChanges}: no repair queued; an admin applies them with POST /api/reconcile/${run.runId}/apply after reading the report`);
+  } else {
+    for (const message of pending) {
+      await deps.work.send(message, isDestructiveRepair(message.kind) ? { delaySeconds: DESTRUCTIVE_REPAIR_DELAY_SECONDS } : undefined);
+      repairsQueued++;
+    }
+  }
+  pending = [];
 
   // A safe repair done inline; a report-only run changes nothing anywhere.
   const webhookDeliveriesPurged = run.mode === 'report' ? 0 : await deps.webhookRetention.purgeReceivedBefore(new Date(now().getTime() - WEBHOOK_RETENTION_MS).toISOString());
@@ -238,6 +346,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   const finished = now();
   const report: ReconcileReport = {
     runId: run.runId,
+    status: held ? 'held' : 'completed',
     mode: run.mode,
     requestedBy: run.requestedBy,
     startedAt: started.toISOString(),
@@ -249,9 +358,69 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     itemsTruncated,
     lowStock,
     repairsQueued,
+    changes,
+    maxChanges: settings.maxChanges,
+    repairsHeld: held ? changes : 0,
     graphPages,
     webhookDeliveriesPurged,
   };
   await deps.reports.save(run.runId, report);
   return report;
+}
+
+export type ApplyResult =
+  | { outcome: 'applying'; runId: string; repairs: number }
+  | { outcome: 'not_found'; detail: string }
+  | { outcome: 'refused'; detail: string };
+
+/**
+ * An admin who has read a held run's report applies its repairs: the report moves from held to
+ * applied by a conditional write (so a run is applied once, however many ask at the same time), then
+ * one 'apply' message hands the repairs to the queue. Each repair still looks again before it acts.
+ */
+export async function applyHeldRun(
+  runId: string,
+  actor: string,
+  deps: { reports: ReportStore; work: WorkQueue<ReconcileMessage>; audit: AuditLog; clock: Clock },
+): Promise<ApplyResult> {
+  const refuse = async (detail: string): Promise<ApplyResult> => {
+    await deps.audit.record({ actor, action: 'reconcile.apply', correlationId: runId, outcome: 'rejected', detail });
+    return { outcome: 'refused', detail };
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const found = await deps.reports.getVersioned(runId);
+    if (!found) return { outcome: 'not_found', detail: `No report for run ${runId}` };
+    const report = found.report as ReconcileReport;
+    if (report.status === 'applied') return refuse(`run ${runId} was already applied by ${report.applied?.by ?? 'an admin'} at ${report.applied?.at ?? '?'}`);
+    if (report.status !== 'held') return refuse(`run ${runId} is not held (${report.status ?? 'completed'}): its repairs were queued when it ran`);
+    const applied: ReconcileReport = { ...report, status: 'applied', applied: { by: actor, at: deps.clock.now().toISOString() } };
+    if ((await deps.reports.replace(runId, applied, found.etag)) === 'conflict') continue;
+    try {
+      await deps.work.send({ kind: 'apply', runId, requestedBy: actor.slice(0, 300) });
+    } catch (error) {
+      // Nothing was queued: the run stays held, so the admin can apply it again.
+      const again = await deps.reports.getVersioned(runId);
+      if (again) await deps.reports.replace(runId, report, again.etag);
+      throw error;
+    }
+    await deps.audit.record({ actor, action: 'reconcile.apply', correlationId: runId, outcome: 'succeeded', detail: `${report.repairsHeld} held repairs of run ${runId} (mode ${report.mode}) queued` });
+    return { outcome: 'applying', runId, repairs: report.repairsHeld };
+  }
+  return refuse(`run ${runId} kept changing while it was being applied; read it again`);
+}
+
+/** The 'apply' message: a held run's repairs go on the queue, a batch at a time. Answers how many. */
+export async function queueHeldRepairs(runId: string, deps: { reports: ReportStore; work: WorkQueue<ReconcileMessage> }): Promise<number> {
+  let queued = 0;
+  for await (const batch of deps.reports.heldRepairs(runId)) {
+    for (const raw of batch) {
+      const parsed = reconcileMessageSchema.safeParse(raw);
+      if (!parsed.success || parsed.data.kind === 'run' || parsed.data.kind === 'apply' || parsed.data.runId !== runId) {
+        throw new Error(`a held repair of run ${runId} is not understood`);
+      }
+      await deps.work.send(parsed.data, isDestructiveRepair(parsed.data.kind) ? { delaySeconds: DESTRUCTIVE_REPAIR_DELAY_SECONDS } : undefined);
+      queued++;
+    }
+  }
+  return queued;
 }

@@ -1,19 +1,23 @@
 import {
   classifyDevice,
   classifyRecord,
+  classifyReservation,
   classifyToken,
+  entraUsersOf,
   inFlight,
   RECENT_CHANGE_MS,
   redriveMessage,
   seedStillNeeded,
   serialOfSeedName,
   syncedToken,
+  terminationPassed,
   type DriftKind,
   type RepairMessage,
 } from '../domain/drift';
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { totpCode } from '../domain/seed';
-import type { TokenRecord } from '../domain/token';
+import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
+import { revokeToken } from './revokeToken';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WorkQueue } from '../ports';
 
 /**
@@ -158,6 +162,58 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const detail = `destroyed ${message.secretName}: ${token ? `token ${token.serialNumber} is ${token.status} and uses ${token.seedSecretName}` : `no token ${serialNumber} in the inventory`}`;
       await audit('destroy_orphan_seed', detail, { serialNumber });
       return { outcome: 'repaired', detail };
+    }
+
+    case 'revoke_leaver': {
+      // Removing access is always safe; still, only from the leaver, and only while Entra shows it there.
+      const records = await deps.provisioning.list(message.employeeId);
+      const terminated = terminationPassed(records, now);
+      if (!terminated) return skipped(`${message.employeeId} has not left (no termination date passed, or rehired since)`);
+      const device = await deps.directory.findDeviceBySerial(message.serialNumber);
+      const holder = device?.assignedTo?.id;
+      if (!device || !holder) return skipped(`token ${message.serialNumber} is not assigned in Entra any more`);
+      const token = await deps.inventory.get(message.serialNumber);
+      const tied = token?.employeeId === message.employeeId && token.entraUserId === holder;
+      if (!tied && !entraUsersOf(records).includes(holder)) return skipped(`Entra has ${message.serialNumber} on user ${holder}, not on ${message.employeeId}`);
+      const subject = { serialNumber: message.serialNumber, employeeId: message.employeeId };
+      if (token && tied && isHeld(token.status) && token.status !== 'reserved') {
+        const why = await busy(token);
+        if (why) return skipped(why);
+        await revokeToken(deps, token, 'offboarded', `terminated on ${terminated}, found still held by reconciliation (run ${message.runId})`, { actor: ACTOR, correlationId: message.runId });
+      } else {
+        await deps.directory.unassign(holder, device.id);
+      }
+      if ((await deps.directory.findDeviceBySerial(message.serialNumber))?.assignedTo?.id === holder) {
+        throw new Error(`Entra still shows ${message.serialNumber} on user ${holder} after it was removed; retry`);
+      }
+      const detail = `took ${message.serialNumber} off user ${holder} in Entra: ${message.employeeId} left on ${terminated}`;
+      await audit('revoke_leaver', detail, subject);
+      return { outcome: 'repaired', detail };
+    }
+
+    case 'release_reservation': {
+      const token = await deps.inventory.get(message.serialNumber);
+      if (!token) return skipped(`token ${message.serialNumber} is no longer in the inventory`);
+      const joiner = token.employeeId ? await deps.provisioning.get(token.employeeId, 'joiner') : undefined;
+      const finding = classifyReservation(token, joiner, now, deps.settings.stuckSagaMinutes, recentChangeMs);
+      if (!finding) return skipped(`the reservation of ${token.serialNumber} is no longer stale`);
+      // Entra first: a token Entra shows on someone is not simply stock.
+      const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+      const holder = device?.assignedTo?.id;
+      let undone = '';
+      if (device && holder) {
+        const hireUser = joiner?.entraUserId;
+        if (!hireUser || holder !== hireUser) return skipped(`Entra has ${token.serialNumber} on user ${holder}, not the hire's: not returned to stock, an admin must look`);
+        const hireHasIt = joiner.status === 'in_progress' || (joiner.status === 'completed' && joiner.serialNumber === token.serialNumber);
+        if (hireHasIt) return skipped(`Entra has ${token.serialNumber} on ${joiner.employeeId}, whose hire holds it: the hire settles it (re-driven when stuck)`);
+        await deps.directory.unassign(holder, device.id);
+        undone = `, after taking it off user ${holder} in Entra`;
+      }
+      const reason = `back in stock by reconciliation (run ${message.runId}): stale reservation, ${finding.detail}${undone}`.slice(0, 500);
+      const written = await deps.inventory.replace({ ...withoutHolder(token), status: 'in_stock', updatedAt: now.toISOString(), lastChangeReason: reason });
+      if (written === 'conflict') return skipped(`token ${token.serialNumber} changed meanwhile`);
+      await audit('release_reservation', reason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
+      return { outcome: 'repaired', detail: reason };
     }
 
     case 'redrive': {

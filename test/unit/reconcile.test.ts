@@ -239,6 +239,8 @@ function world() {
   const sent: ReconcileMessage[] = [];
   const warnings: string[] = [];
   const saved: ReconcileReport[] = [];
+  const heldRepairs: object[] = [];
+  const records: ProvisioningRecord[] = [{ employeeId: 'E9', kind: 'joiner', status: 'in_progress', attempts: 1, eventIds: ['msg_9'], createdAt: LONG_AGO, updatedAt: LONG_AGO }];
   let devicePagesRead = 0;
   const deps: ReconcileDeps = {
     inventory,
@@ -261,8 +263,12 @@ function world() {
     },
     provisioningScan: {
       async *pages() {
-        yield [{ employeeId: 'E9', kind: 'joiner', status: 'in_progress', attempts: 1, eventIds: ['msg_9'], createdAt: LONG_AGO, updatedAt: LONG_AGO }];
+        yield records;
       },
+    },
+    provisioning: {
+      get: async (employeeId, kind) => records.find((r) => r.employeeId === employeeId && r.kind === kind),
+      list: async (employeeId) => records.filter((r) => r.employeeId === employeeId),
     },
     webhookRetention: { purgeReceivedBefore: async () => 3 },
     work: {
@@ -276,14 +282,25 @@ function world() {
       },
       get: async () => undefined,
       latest: async () => undefined,
+      getVersioned: async () => undefined,
+      replace: async () => 'conflict' as const,
+      clearHeldRepairs: async () => {
+        heldRepairs.length = 0;
+      },
+      appendHeldRepairs: async (_runId, repairs) => {
+        heldRepairs.push(...repairs);
+      },
+      async *heldRepairs() {
+        yield [...heldRepairs];
+      },
     },
     clock: { now: () => NOW },
     warn: (line) => warnings.push(line),
-    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7, handoverMaxDays: 14 },
+    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7, handoverMaxDays: 14, maxChanges: 50 },
     salt: 1,
     bloomSize: { bits: 4096, hashes: 4 },
   };
-  return { deps, inventory, sent, warnings, saved, pagesRead: () => devicePagesRead };
+  return { deps, inventory, sent, warnings, saved, records, heldRepairs, pagesRead: () => devicePagesRead };
 }
 
 describe('a reconciliation run', () => {
@@ -354,6 +371,76 @@ describe('a reconciliation run', () => {
     expect(report.itemsTruncated).toBe(true);
     expect(report.graphPages).toBe(12);
     expect(warnings.filter((w) => w.startsWith('ReconcileDrift kind='))).toHaveLength(100);
+  });
+});
+
+describe('a reconciliation run that cannot run away', () => {
+  it('holds every repair when there are more than maxChanges: none queued, the report held with the count', async () => {
+    const { deps, sent, warnings, heldRepairs } = world();
+    deps.settings = { ...deps.settings, maxChanges: 1 };
+    const report = await runReconciliation({ runId: 'run-h', requestedBy: 'test', mode: 'all' }, deps);
+    expect(sent).toEqual([]);
+    expect(report).toMatchObject({ status: 'held', repairsQueued: 0, maxChanges: 1 });
+    expect(report.changes).toBeGreaterThan(1);
+    expect(report.repairsHeld).toBe(report.changes);
+    expect(heldRepairs).toHaveLength(report.changes);
+    expect(report.items.filter((i) => i.repair === 'queued')).toEqual([]);
+    expect(report.items.some((i) => i.repair === 'held')).toBe(true);
+    expect(warnings.some((w) => w.startsWith(`ReconcileHeld run=run-h mode=all changes=${report.changes} maxChanges=1`))).toBe(true);
+  });
+
+  it('queues them as before at or below maxChanges', async () => {
+    const { deps, sent, heldRepairs } = world();
+    const report = await runReconciliation({ runId: 'run-q', requestedBy: 'test', mode: 'all' }, deps);
+    expect(report).toMatchObject({ status: 'completed', repairsHeld: 0 });
+    expect(sent).toHaveLength(report.changes);
+    expect(heldRepairs).toEqual([]);
+  });
+});
+
+describe('leavers and reservations in a run', () => {
+  const leaverRecords = (employeeId: string, userId: string, terminationDate = '2026-03-01'): ProvisioningRecord[] => [
+    { employeeId, kind: 'joiner', status: 'completed', attempts: 0, eventIds: ['h'], entraUserId: userId, hireDate: '2025-01-01', createdAt: LONG_AGO, updatedAt: LONG_AGO },
+    { employeeId, kind: 'leaver', status: 'completed', attempts: 0, eventIds: ['t'], terminationDate, createdAt: LONG_AGO, updatedAt: LONG_AGO },
+  ];
+
+  it('names a token Entra still has on a leaver, tied by the inventory or only by the records, and repairs it in safe mode', async () => {
+    const { deps, sent, warnings, records, inventory } = world();
+    records.push(...leaverRecords('E1', 'user-1'), ...leaverRecords('E7', 'u9'));
+    inventory.rows.set('RH1', token('RH1', { status: 'revoked', employeeId: 'E1', entraUserId: 'user-1', revocationReason: 'offboarded' }));
+    const report = await runReconciliation({ runId: 'run-l', requestedBy: 'test', mode: 'safe' }, deps);
+    // HELD1 (inventory: E1) and HAND1 (unknown to the inventory, on E7's Entra account); not RH1, which Entra does not have.
+    expect(report.drift.held_after_termination).toBe(2);
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        { kind: 'revoke_leaver', runId: 'run-l', serialNumber: 'HELD1', employeeId: 'E1' },
+        { kind: 'revoke_leaver', runId: 'run-l', serialNumber: 'HAND1', employeeId: 'E7' },
+      ]),
+    );
+    expect(warnings.some((w) => w.startsWith('ReconcileDrift kind=held_after_termination serial=HELD1 employeeId=E1 repair=queued'))).toBe(true);
+  });
+
+  it('leaves a rehired person, and one whose termination is ahead, alone', async () => {
+    const { deps, records } = world();
+    records.push(...leaverRecords('E1', 'user-1', '2026-04-01'));
+    const rehired = leaverRecords('E7', 'u9');
+    rehired[0]!.hireDate = '2026-03-02';
+    records.push(...rehired);
+    expect((await runReconciliation({ runId: 'run-r', requestedBy: 'test', mode: 'safe' }, deps)).drift.held_after_termination).toBe(0);
+  });
+
+  it('finds a reservation whose hire is over, or that is older than STUCK_SAGA_MINUTES, but not a fresh one', async () => {
+    const { deps, sent, records, inventory } = world();
+    const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
+    records.push({ employeeId: 'E5', kind: 'joiner', status: 'failed', attempts: 0, eventIds: ['h'], createdAt: LONG_AGO, updatedAt: LONG_AGO });
+    records.push({ employeeId: 'E6', kind: 'joiner', status: 'in_progress', attempts: 0, eventIds: ['h'], createdAt: LONG_AGO, updatedAt: minutesAgo(1) });
+    inventory.rows.set('RS1', token('RS1', { status: 'reserved', employeeId: 'E5', updatedAt: minutesAgo(10) }));
+    inventory.rows.set('RS2', token('RS2', { status: 'reserved', employeeId: 'E6', updatedAt: minutesAgo(90) }));
+    inventory.rows.set('RS3', token('RS3', { status: 'reserved', employeeId: 'E6', updatedAt: minutesAgo(10) }));
+    inventory.rows.set('RS4', token('RS4', { status: 'reserved', employeeId: 'E5', updatedAt: minutesAgo(1) }));
+    const report = await runReconciliation({ runId: 'run-s', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(report.drift.stale_reservation).toBe(2);
+    expect(sent.filter((m) => m.kind === 'release_reservation').map((m) => (m as { serialNumber: string }).serialNumber).sort()).toEqual(['RS1', 'RS2']);
   });
 });
 

@@ -109,6 +109,8 @@ describe('reconciliation finds each kind of drift and repairs it as the mode all
       stuck_saga: 1,
       low_stock: 1,
       handover_overdue: 0,
+      held_after_termination: 0,
+      stale_reservation: 0,
     });
     expect(byKind(report, 'unknown_in_entra')[0]).toMatchObject({ serialNumber: 'RC-HAND', repair: 'none' });
     expect(byKind(report, 'missing_in_entra')[0]).toMatchObject({ serialNumber: 'RC-MISS', repair: 'report_only' });
