@@ -120,7 +120,7 @@ param privateNetworking bool = false
 ])
 param adminApiIdentifierUriForm string = 'tenant'
 
-@description('Email address that receives the low-stock and poison-message alerts. Empty: the alerts fire in the portal only.')
+@description('Email address that receives every alert (low stock, poison messages, leavers, held runs). Empty: the alerts fire in the portal only.')
 param alertEmail string = ''
 
 @secure()

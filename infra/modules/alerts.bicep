@@ -1,8 +1,13 @@
-// Two log alerts on Application Insights. The texts they match are a contract with the code and the
+// Log alerts on Application Insights. The texts they match are a contract with the code and the
 // Functions host, documented in docs/deploy.md ("Alerts"):
 // - low stock: a trace whose message starts with `LowStock` (the app logs it at warning level);
 // - poison messages: the host's own warning "Message has reached MaxDequeueCount of N. Moving message
-//   to queue '<queue>-poison'." A metric alert cannot do this: queue message count is per account, not per queue.
+//   to queue '<queue>-poison'." A metric alert cannot do this: queue message count is per account, not per queue;
+// - a leaver's revocation failing again and again: `LeaverRevocationFailing` (warning, from the third failed try);
+// - a token still held in Entra by someone whose termination date has passed: `ReconcileDrift kind=held_after_termination`;
+// - a reconciliation run held for changing too much: `ReconcileHeld` (an admin must read and apply it).
+// All of them read `traces`, which host.json excludes from sampling (samplingSettings.excludedTypes has
+// Trace), so none of these lines is ever dropped by adaptive sampling.
 
 param location string
 param tags object
@@ -10,11 +15,14 @@ param appInsightsName string
 param actionGroupName string
 param alertNamePrefix string
 
-@description('Receives both alerts by email. Empty: the alerts fire in the portal only and no action group is made.')
+@description('Receives every alert by email. Empty: the alerts fire in the portal only and no action group is made.')
 param alertEmail string = ''
 
 var lowStockQuery = 'traces | where message startswith "LowStock"'
 var poisonMessageQuery = 'traces | where message startswith "Message has reached MaxDequeueCount" and message has "-poison"'
+var leaverFailingQuery = 'traces | where message startswith "LeaverRevocationFailing"'
+var heldAfterTerminationQuery = 'traces | where message startswith "ReconcileDrift kind=held_after_termination"'
+var reconcileHeldQuery = 'traces | where message startswith "ReconcileHeld"'
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -118,3 +126,70 @@ resource poisonMessageAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' 
     }
   }
 }
+
+// The same rule shape for the leaver and reconciliation alerts.
+var leaverAlerts = [
+  {
+    symbol: 'leaver-revocation-failing'
+    displayName: 'Hardware OATH tokens: a leaver still has access'
+    description: 'The app logged LeaverRevocationFailing: a terminated employee\'s token could not be removed from Entra three times or more; it keeps being retried. Check GET /api/provisioning/{employeeId} for the reason (Graph down, a missing permission).'
+    severity: 1
+    frequency: 'PT15M'
+    query: leaverFailingQuery
+  }
+  {
+    symbol: 'held-after-termination'
+    displayName: 'Hardware OATH tokens: a token held after its holder left'
+    description: 'Reconciliation found a token still assigned in Entra to someone whose termination date has passed (ReconcileDrift kind=held_after_termination). Safe mode takes it away; read the report to see why the leaver path missed it.'
+    severity: 1
+    frequency: 'PT1H'
+    query: heldAfterTerminationQuery
+  }
+  {
+    symbol: 'reconcile-held'
+    displayName: 'Hardware OATH tokens: a reconciliation run is held'
+    description: 'A reconciliation run would change more than RECONCILE_MAX_CHANGES tokens and queued nothing (ReconcileHeld). Read its report (GET /api/reports/reconcile/{runId}); apply it with POST /api/reconcile/{runId}/apply or oathctl reconcile --apply RUNID if it is right.'
+    severity: 2
+    frequency: 'PT1H'
+    query: reconcileHeldQuery
+  }
+]
+
+resource leaverAndReconcileAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for alert in leaverAlerts: {
+  name: '${alertNamePrefix}-${alert.symbol}'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  dependsOn: [
+    actionGroup
+  ]
+  properties: {
+    displayName: alert.displayName
+    description: alert.description
+    severity: alert.severity
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    evaluationFrequency: alert.frequency
+    windowSize: alert.frequency
+    criteria: {
+      allOf: [
+        {
+          query: alert.query
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: false
+    actions: {
+      actionGroups: actionGroups
+    }
+  }
+}]
