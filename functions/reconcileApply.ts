@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, authorize } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
@@ -18,7 +18,7 @@ export function reconcileApplyHandler(getServices: () => Needs) {
     if ('response' in auth) return auth.response;
     const runId = request.params.runId ?? '';
     if (!RUN_ID.test(runId) || runId === 'latest') return problem(400, 'Not a run id', { errors: [{ path: 'runId', message: 'must be the run id of a held reconciliation report' }] });
-    const result = await applyHeldRun(runId, actorOf(auth.principal), { reports: app.reports, work: app.reconcileWork, audit: app.audit, clock: app.clock });
+    const result = await applyHeldRun(runId, actorOf(auth.principal), { reports: app.reports, work: app.reconcileWork, audit: auditFor(app.audit, request, auth.principal), clock: app.clock });
     switch (result.outcome) {
       case 'not_found':
         return problem(404, result.detail);
