@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { CODE_PATTERN, TRACKING_PATTERN } from '../shared/domain/handover';
 import { checkSerial, SHIPMENT_STATUSES, type ShipmentStatus } from '../shared/domain/token';
@@ -49,7 +49,7 @@ function tokenActionHandler<T>(getServices: () => AppServices, schema: z.ZodType
     const parsed = await parseJson(request, schema);
     if (!parsed.ok) return parsed.response;
     try {
-      return await action(app, serial, parsed.value, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) }, context);
+      return await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, parsed.value, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) }, context);
     } catch (error) {
       if (error instanceof DirectoryRefusal) return problem(502, `Entra refused the change (${error.code}): ${error.message}`);
       throw error;

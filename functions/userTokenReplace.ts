@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { httpFunction } from '../shared/hosting';
 import { DirectoryRefusal } from '../shared/ports';
@@ -42,7 +42,7 @@ export function replaceHandler(getServices: () => AppServices) {
     let result;
     try {
       result = await replaceUserToken(
-        app,
+        { ...app, audit: auditFor(app.audit, request, auth.principal) },
         user,
         {
           reason: parsed.data.reason,
