@@ -24,6 +24,8 @@ export class ApiError extends Error {
 export interface ApiClient {
   request(method: string, path: string, options?: { body?: string | Buffer; contentType?: string; accept?: string }): Promise<Response>;
   json<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** GET with the bearer token when one is configured (anonymous otherwise); any status is answered, not thrown. */
+  probe(path: string): Promise<Response>;
 }
 
 async function failureOf(response: Response): Promise<ApiError> {
@@ -70,6 +72,14 @@ export function apiClient(options: ApiOptions): ApiClient {
 
   return {
     request,
+    async probe(path) {
+      const headers: Record<string, string> = options.token || options.scope ? { authorization: `Bearer ${await bearer()}` } : {};
+      try {
+        return await fetch(`${base}${path}`, { headers });
+      } catch (error) {
+        throw new ApiError(0, `Cannot reach ${base}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`);
+      }
+    },
     async json<T>(method: string, path: string, body?: unknown): Promise<T> {
       const response = await request(method, path, body === undefined ? {} : { body: JSON.stringify(body), contentType: 'application/json' });
       return (await response.json()) as T;

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiError, apiClient, type ApiClient } from './api';
 import { csvParts, jsonParts, type ImportPart } from './importParts';
-import { progressBar, table } from './output';
+import { printable, progressBar, table } from './output';
 
 /**
  * oathctl: the admin API from a terminal. Exit codes: 0 done, 1 failed, 2 wrong usage,
@@ -46,6 +46,34 @@ Options:
   -h, --help     this text`;
 
 class UsageError extends Error {}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+/** The API root: https, or http only to this machine, so a bearer token never crosses a network in clear. */
+function apiRoot(given: string): string {
+  if (!URL.canParse(given)) throw new UsageError(`--url ${given} is not a URL`);
+  const url = new URL(given);
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  if (url.protocol === 'http:' && !loopback) {
+    throw new UsageError(`--url ${url.origin} is plain http to another machine; use https (http is only for 127.0.0.1, localhost or ::1)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url ${url.origin} must be an https URL`);
+  return given.replace(/\/+$/, '');
+}
+
+/**
+ * Opens `file` for the one-time seeds, only if nothing is there yet: never over an existing file, never
+ * through a symbolic link (O_EXCL with O_CREAT fails on either; O_NOFOLLOW where the platform has it).
+ */
+function openExclusive(file: string): number {
+  try {
+    return openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EEXIST' || code === 'ELOOP') throw new UsageError(`--out ${file} already exists (or is a link); seeds are only written to a new file`);
+    throw error;
+  }
+}
 
 interface ImportSummary {
   imported: number;
@@ -266,8 +294,9 @@ async function run(argv: string[], out: Out): Promise<number> {
   out.json = values.json ?? false;
   const token = values.token ?? process.env.OATHCTL_TOKEN;
   const scope = values.scope ?? process.env.OATHCTL_SCOPE;
+  const baseUrl = apiRoot(values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071');
   const api = apiClient({
-    baseUrl: values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071',
+    baseUrl,
     ...(token ? { token } : {}),
     ...(scope ? { scope } : {}),
   });
@@ -283,23 +312,36 @@ async function run(argv: string[], out: Out): Promise<number> {
     case 'seeds': {
       if (!values.serials || !values.manufacturer || !values.model) throw new UsageError('seeds needs --serials, --manufacturer and --model');
       const interval = Number(values.interval ?? '30');
-      const response = await api.request('POST', '/api/tokens/seeds', {
-        contentType: 'application/json',
-        accept: 'text/csv',
-        body: JSON.stringify({
-          serials: values.serials.split(',').map((s) => s.trim()).filter(Boolean),
-          manufacturer: values.manufacturer,
-          model: values.model,
-          timeIntervalInSeconds: interval,
-          hashFunction: values.hash ?? 'hmacsha1',
-          pool: values.pool ?? '',
-        }),
-      });
+      // Opened before asking: seeds the service generated for a file that then cannot be written are lost.
+      const outFile = values.out;
+      const fd = outFile === undefined ? undefined : openExclusive(outFile);
+      let response: Response;
+      try {
+        response = await api.request('POST', '/api/tokens/seeds', {
+          contentType: 'application/json',
+          accept: 'text/csv',
+          body: JSON.stringify({
+            serials: values.serials.split(',').map((s) => s.trim()).filter(Boolean),
+            manufacturer: values.manufacturer,
+            model: values.model,
+            timeIntervalInSeconds: interval,
+            hashFunction: values.hash ?? 'hmacsha1',
+            pool: values.pool ?? '',
+          }),
+        });
+      } catch (error) {
+        if (fd !== undefined && outFile !== undefined) {
+          closeSync(fd);
+          unlinkSync(outFile);
+        }
+        throw error;
+      }
       const csv = await response.text();
       const refused = response.headers.get('x-refused-serials');
-      if (values.out) {
-        writeFileSync(values.out, csv, { mode: 0o600 });
-        out.print(`Seeds written to ${values.out} (readable by you only). They are shown this once: program the tokens, then delete the file.`);
+      if (fd !== undefined) {
+        writeSync(fd, csv);
+        closeSync(fd);
+        out.print(`Seeds written to ${outFile} (readable by you only). They are shown this once: program the tokens, then delete the file.`);
       } else {
         out.print(csv.trimEnd());
       }
@@ -387,10 +429,11 @@ async function run(argv: string[], out: Out): Promise<number> {
     case 'reconcile':
       return reconcile(api, out, { mode: values.mode, report: values.report ?? false, latest: values.latest ?? false, apply: values.apply });
     case 'health': {
-      const response = await fetch(`${(values.url ?? process.env.OATHCTL_URL ?? 'http://127.0.0.1:7071').replace(/\/+$/, '')}/api/health`);
-      const body = (await response.json()) as { dependencies?: { name: string; ok: boolean; reason?: string }[]; detail?: string };
+      // With a token, health names each dependency; without one, only the status.
+      const response = await api.probe('/api/health');
+      const body = (await response.json()) as { status?: unknown; dependencies?: { name: string; ok: boolean; reason?: string }[]; detail?: string };
       if (out.json) out.print(JSON.stringify(body, null, 2));
-      else out.print(table(['DEPENDENCY', 'STATE'], (body.dependencies ?? []).map((d) => [d.name, d.ok ? 'ok' : `failing: ${d.reason ?? ''}`])) || (body.detail ?? ''));
+      else out.print(table(['DEPENDENCY', 'STATE'], (body.dependencies ?? []).map((d) => [d.name, d.ok ? 'ok' : `failing: ${d.reason ?? ''}`])) || (body.detail ?? (typeof body.status === 'string' ? body.status : String(response.status))));
       return response.ok ? 0 : 1;
     }
     default:
@@ -401,7 +444,7 @@ async function run(argv: string[], out: Out): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const out: Out = {
     json: false,
-    print: (text) => process.stdout.write(`${text}\n`),
+    print: (text) => process.stdout.write(`${printable(text)}\n`),
     progress: process.stderr.isTTY ? progressBar(process.stderr) : () => undefined,
     dot: (text) => process.stderr.write(text),
   };
@@ -409,14 +452,14 @@ export async function main(argv: string[]): Promise<number> {
     return await run(argv, out);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`oathctl: ${(error as Error).message}\nRun "oathctl --help" for usage.\n`);
+      process.stderr.write(`oathctl: ${printable((error as Error).message)}\nRun "oathctl --help" for usage.\n`);
       return 2;
     }
     if (error instanceof ApiError) {
-      process.stderr.write(`oathctl: ${error.message}\n`);
+      process.stderr.write(`oathctl: ${printable(error.message)}\n`);
       return 1;
     }
-    process.stderr.write(`oathctl: ${(error as Error).message}\n`);
+    process.stderr.write(`oathctl: ${printable((error as Error).message)}\n`);
     return 1;
   }
 }

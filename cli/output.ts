@@ -15,3 +15,13 @@ export function progressBar(stream: NodeJS.WriteStream, width = 30): (done: numb
     if (done >= total) stream.write('\n');
   };
 }
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from the service made safe for a terminal: control characters (escape sequences that recolour,
+ * retitle or rewrite the screen, carriage returns that overwrite a line) and bidirectional overrides
+ * are removed; line breaks and tabs stay.
+ */
+export const printable = (text: string): string => text.replace(UNPRINTABLE, '');
