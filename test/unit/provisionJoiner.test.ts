@@ -623,6 +623,40 @@ describe('provisionJoiner', () => {
       expect(s.directory.calls).toEqual([]);
     });
 
+    it('a leaver whose revocation keeps failing is put back with growing delays, even on the host\'s last try, and never failed', async () => {
+      const s = scene();
+      expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed' });
+      const down = () => Object.assign(new Error('Graph is down'), { statusCode: 500 });
+      s.directory.failures.unassign = [down(), down(), down()];
+      let message = hire({ eventId: 'evt-t', type: 'employee.terminated', terminationDate: '2026-03-01' });
+      const delays: number[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const outcome = await handleHrEvent(message, s.deps, { dequeueCount: 5, maxDequeueCount: 5 });
+        expect(outcome).toMatchObject({ kind: 'retrying', failedTries: attempt });
+        expect(s.provisioning.leaver('E1001')).toMatchObject({ status: 'retrying', attempts: attempt });
+        const put = s.sent.at(-1)!;
+        expect(put.message).toMatchObject({ type: 'employee.terminated', attempt });
+        delays.push(put.delaySeconds ?? 0);
+        message = put.message;
+      }
+      expect(delays).toEqual([30, 60, 120]);
+      expect(devicesOf(s, ADA.id)).toHaveLength(1);
+      expect(await handleHrEvent(message, s.deps, firstTry)).toEqual({ kind: 'recorded', status: 'completed' });
+      expect(devicesOf(s, ADA.id)).toEqual([]);
+      expect(s.provisioning.leaver('E1001')).toMatchObject({ status: 'completed' });
+    });
+
+    it('a leaver is done only once Entra no longer shows the token on the person', async () => {
+      const s = scene();
+      expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed' });
+      const [token] = heldTokens(s, 'E1001');
+      // An earlier try wrote the row, but Entra still has the token on Ada (a lost answer, a replica behind).
+      await s.deps.inventory.replace({ ...token!, status: 'revoked', revocationReason: 'offboarded' });
+      expect(await handleHrEvent(hire({ eventId: 'evt-t', type: 'employee.terminated', terminationDate: '2026-03-01' }), s.deps, firstTry)).toEqual({ kind: 'recorded', status: 'completed' });
+      expect(devicesOf(s, ADA.id)).toEqual([]);
+      expect(s.provisioning.leaver('E1001')?.reason).toBe(`offboarded: token ${token!.serialNumber} revoked, awaiting its return`);
+    });
+
     it('still provisions a rehire dated after the termination, and a hire whose termination lies in the future', async () => {
       const s = scene();
       await recordTermination(hire({ eventId: 'evt-t', type: 'employee.terminated', terminationDate: '2026-01-31' }), s.deps);
