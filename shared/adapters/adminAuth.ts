@@ -6,6 +6,8 @@ import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuthResult } from '
  * lifetime, roles) so the API is safe without a front door. The JWKS location comes from the issuer's
  * OpenID metadata, fetched once and cached (jose caches and refreshes the keys themselves).
  */
+const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
+
 export function jwtAdminAuthenticator(options: { issuer: string; audience: string }): AdminAuthenticator {
   let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
 
@@ -25,6 +27,8 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
 
   return {
     async authenticate(authorization: string | null, required: AdminRole): Promise<AuthResult> {
+      // Far above any Entra token (the groups claim overflows to a link past 200 groups); capped before the pattern reads it.
+      if ((authorization ?? '').length > MAX_AUTHORIZATION_LENGTH) return { ok: false, status: 401, reason: 'The bearer token is too long' };
       const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
       if (!match?.[1]) return { ok: false, status: 401, reason: 'A bearer token is required' };
       let payload: JWTPayload;

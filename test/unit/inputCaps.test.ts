@@ -1,5 +1,6 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { listTokensHandler } from '../../functions/tokensList';
+import { jwtAdminAuthenticator } from '../../shared/adapters/adminAuth';
 import type { AppServices } from '../../shared/composition';
 import { hrEventSchema } from '../../shared/domain/hrEvent';
 import { checkRow } from '../../shared/domain/importFile';
@@ -99,5 +100,16 @@ describe('every pattern applied to user input runs after a length cap', () => {
     expect(longest).toBeLessThanOrEqual(CAP);
     expect(status).toBe(400);
     expect(listed).toEqual([]);
+  });
+
+  it('an Authorization header', async () => {
+    // The issuer is never asked: the header is refused by its length first.
+    const authenticator = jwtAdminAuthenticator({ issuer: 'https://127.0.0.1:1/never-asked/v2.0', audience: 'api://entra-oath-tokens' });
+    let result: Awaited<ReturnType<AdminAuthenticator['authenticate']>> | undefined;
+    const longest = await longestQuantifiedInput(async () => {
+      result = await authenticator.authenticate(`Bearer ${' '.repeat(HUGE)}x y`, 'Tokens.Read');
+    });
+    expect(longest).toBeLessThanOrEqual(CAP);
+    expect(result).toEqual({ ok: false, status: 401, reason: 'The bearer token is too long' });
   });
 });
