@@ -95,6 +95,18 @@ param lifecycleJoinerWorkflows string = ''
 @description('Lifecycle Workflows workflow ids (space-separated) whose custom task revokes the token.')
 param lifecycleLeaverWorkflows string = ''
 
+@description('Accept HiBob webhooks at /api/hr/events/hibob; the Key Vault secrets hibob-webhook-secret and hibob-api-token must exist (docs/deploy.md).')
+param enableHiBob bool = false
+
+@description('The HiBob service user id the app fetches employees with.')
+param hibobServiceUserId string = ''
+
+@description('Accept BambooHR webhooks at /api/hr/events/bamboohr; the Key Vault secrets bamboohr-webhook-secret and bamboohr-api-key must exist.')
+param enableBambooHr bool = false
+
+@description('The BambooHR API root, https://<company>.bamboohr.com.')
+param bambooHrApiUrl string = ''
+
 @description('Upper bound of Flex Consumption instances. Graph and Key Vault throttle per tenant and vault, so more instances do not mean more throughput.')
 @minValue(1)
 @maxValue(1000)
@@ -361,6 +373,10 @@ module functionApp 'modules/function-app.bicep' = {
     lifecycleAllowedCallers: deployLifecycleWorkflows ? lifecycleIdentity.outputs.principalId : ''
     lifecycleJoinerWorkflows: lifecycleJoinerWorkflows
     lifecycleLeaverWorkflows: lifecycleLeaverWorkflows
+    enableHiBob: enableHiBob
+    hibobServiceUserId: hibobServiceUserId
+    enableBambooHr: enableBambooHr
+    bambooHrApiUrl: bambooHrApiUrl
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
   }

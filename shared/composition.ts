@@ -4,6 +4,7 @@ import { appCredential, containerClient, graphClient, queueClient, secretClient,
 import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
 import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
+import { httpHrVendorApis, keyVaultVendorSecrets } from './adapters/hrVendorApis';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
 import { tableDirectorySync } from './adapters/tableDirectorySync';
 import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
@@ -29,8 +30,10 @@ import {
   type DirectoryChanges,
   type DirectorySyncStore,
   type IntakeKeyVault,
+  type HrVendorApis,
   type Inventory,
   type LifecycleCallbacks,
+  type VendorSecrets,
   type ProvisioningScan,
   type ProvisioningStore,
   type ReportStore,
@@ -74,6 +77,9 @@ export interface AppServices {
   intakeKeys: IntakeKeyVault;
   /** Lifecycle Workflows' resume action, for tasks that wait on a joiner or leaver. */
   lifecycle: LifecycleCallbacks;
+  /** HR vendors' APIs and the secrets their webhooks and APIs use. */
+  hrVendorApis: HrVendorApis;
+  vendorSecrets: VendorSecrets;
 }
 
 /** The admin API's token check; also built alone when other settings are broken (health detail). */
@@ -87,6 +93,7 @@ export function composeServices(config: Config): AppServices {
   const directory = graphDirectory(graph);
   const seeds = keyVaultSeedVault(secrets);
   const provisioning = tableProvisioning(tableClient(config.storage, TABLES.provisioning));
+  const vendorSecrets = keyVaultVendorSecrets(secrets);
   const webhookDeliveries = tableWebhookEvents(tableClient(config.storage, TABLES.webhookEvents));
   return {
     config,
@@ -113,5 +120,7 @@ export function composeServices(config: Config): AppServices {
     directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
     intakeKeys: keyVaultIntakeKeys(secrets),
     lifecycle: graphLifecycleCallbacks(graph),
+    hrVendorApis: httpHrVendorApis(config.hrVendors, vendorSecrets),
+    vendorSecrets,
   };
 }

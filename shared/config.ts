@@ -39,6 +39,14 @@ const idList = (what: string) =>
     .transform((v) => (v === '' ? [] : v.split(/\s+/)))
     .refine((list) => list.every((id) => GUID.test(id)), `must list GUIDs separated by spaces (${what})`);
 
+/** A Key Vault secret name, optional. */
+const secretName = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v))
+  .refine((v) => v === undefined || /^[0-9A-Za-z-]{1,127}$/.test(v), 'must be a Key Vault secret name (1-127 letters, digits and dashes)');
+
 const optionalText = z
   .string()
   .trim()
@@ -108,6 +116,14 @@ export const settingsSchema = z.object({
   SEED_FILE_PGP_SIGNER_KEYS: optionalText
     .transform((v) => v?.replace(/\\n/g, '\n'))
     .refine((v) => v === undefined || v.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'), 'must hold ASCII-armoured OpenPGP public keys (-----BEGIN PGP PUBLIC KEY BLOCK-----)'),
+  /** HR vendors' webhooks (POST /api/hr/events/{vendor}): a vendor is on when its webhook secret is named. */
+  HIBOB_WEBHOOK_SECRET_NAME: secretName,
+  HIBOB_API_URL: httpsUrl('the HiBob API root').default('https://api.hibob.com'),
+  HIBOB_SERVICE_USER_ID: optionalText,
+  HIBOB_API_TOKEN_SECRET_NAME: secretName,
+  BAMBOOHR_WEBHOOK_SECRET_NAME: secretName,
+  BAMBOOHR_API_URL: optionalText.pipe(httpsUrl('the BambooHR API root, https://<company>.bamboohr.com').optional()),
+  BAMBOOHR_API_KEY_SECRET_NAME: secretName,
   /** Lifecycle Workflows custom tasks: who may call POST /api/lifecycle/tasks, and which workflows are joiners or leavers. */
   LIFECYCLE_ALLOWED_CALLERS: idList('object or client ids of the Logic App identities allowed to forward tasks'),
   LIFECYCLE_JOINER_WORKFLOWS: idList('Lifecycle Workflows workflow ids whose custom task provisions a token'),
@@ -154,6 +170,11 @@ export interface Config {
     pgpPassphraseSecret: string;
     /** Armoured public keys whose signature every OpenPGP seed file must carry; absent: none required. */
     pgpSignerKeys?: string;
+  };
+  /** HR vendors whose webhooks are accepted, with where their secrets are in Key Vault. */
+  hrVendors: {
+    hibob?: { webhookSecretName: string; apiUrl: string; serviceUserId: string; apiTokenSecretName: string };
+    bamboohr?: { webhookSecretName: string; apiUrl: string; apiKeySecretName: string };
   };
   /** Lifecycle Workflows custom tasks; no caller allowed means the endpoint refuses every call. */
   lifecycle: { allowedCallers: readonly string[]; joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] };
@@ -221,6 +242,35 @@ function credentialFrom(s: Settings): AppCredential {
   return { kind: 'managedIdentity', ...(s.AZURE_CLIENT_ID ? { clientId: s.AZURE_CLIENT_ID } : {}) };
 }
 
+/** A vendor is on once its webhook secret is named; then what it needs to fetch employees is required too. */
+function hrVendorsFrom(s: Settings): Config['hrVendors'] {
+  const required = (value: string | undefined, name: string, because: string): string => {
+    if (!value) throw new ConfigError(`Setting ${name}: missing; it is required with ${because}`);
+    return value;
+  };
+  return {
+    ...(s.HIBOB_WEBHOOK_SECRET_NAME
+      ? {
+          hibob: {
+            webhookSecretName: s.HIBOB_WEBHOOK_SECRET_NAME,
+            apiUrl: s.HIBOB_API_URL,
+            serviceUserId: required(s.HIBOB_SERVICE_USER_ID, 'HIBOB_SERVICE_USER_ID', 'HIBOB_WEBHOOK_SECRET_NAME'),
+            apiTokenSecretName: required(s.HIBOB_API_TOKEN_SECRET_NAME, 'HIBOB_API_TOKEN_SECRET_NAME', 'HIBOB_WEBHOOK_SECRET_NAME'),
+          },
+        }
+      : {}),
+    ...(s.BAMBOOHR_WEBHOOK_SECRET_NAME
+      ? {
+          bamboohr: {
+            webhookSecretName: s.BAMBOOHR_WEBHOOK_SECRET_NAME,
+            apiUrl: required(s.BAMBOOHR_API_URL, 'BAMBOOHR_API_URL', 'BAMBOOHR_WEBHOOK_SECRET_NAME'),
+            apiKeySecretName: required(s.BAMBOOHR_API_KEY_SECRET_NAME, 'BAMBOOHR_API_KEY_SECRET_NAME', 'BAMBOOHR_WEBHOOK_SECRET_NAME'),
+          },
+        }
+      : {}),
+  };
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -280,6 +330,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       pgpPassphraseSecret: `${s.SEED_FILE_PGP_KEY_SECRET}-passphrase`,
       ...(s.SEED_FILE_PGP_SIGNER_KEYS ? { pgpSignerKeys: s.SEED_FILE_PGP_SIGNER_KEYS } : {}),
     },
+    hrVendors: hrVendorsFrom(s),
     lifecycle: { allowedCallers: s.LIFECYCLE_ALLOWED_CALLERS, joinerWorkflows: s.LIFECYCLE_JOINER_WORKFLOWS, leaverWorkflows: s.LIFECYCLE_LEAVER_WORKFLOWS },
     credential: credentialFrom(s),
   });

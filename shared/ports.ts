@@ -409,3 +409,15 @@ export interface LifecycleCallbacks {
   /** 'refused' when Graph will not take it (the result is no longer in progress, or unknown): retrying cannot help. */
   resume(task: LifecycleTaskRef, status: 'completed' | 'failed'): Promise<'resumed' | { refused: string }>;
 }
+
+/** HR vendors' APIs: the employee an event names, fetched because vendors' webhooks carry ids, not facts. */
+export interface HrVendorApis {
+  /** undefined when the vendor has no such employee (deleted since). */
+  employee(vendor: 'hibob' | 'bamboohr', id: string): Promise<import('./domain/vendorWebhooks').VendorEmployee | undefined>;
+}
+
+/** Secrets the vendor integrations use (webhook signing secrets, API tokens), read from Key Vault by name. */
+export interface VendorSecrets {
+  /** The secret's current value; throws when it is missing (a setting names a secret that is not there). */
+  read(name: string): Promise<string>;
+}

@@ -31,6 +31,10 @@ param directorySyncGroupId string
 param lifecycleAllowedCallers string
 param lifecycleJoinerWorkflows string
 param lifecycleLeaverWorkflows string
+param enableHiBob bool
+param hibobServiceUserId string
+param enableBambooHr bool
+param bambooHrApiUrl string
 param maximumInstanceCount int
 
 @allowed([
@@ -168,6 +172,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LIFECYCLE_ALLOWED_CALLERS: lifecycleAllowedCallers
     LIFECYCLE_JOINER_WORKFLOWS: lifecycleJoinerWorkflows
     LIFECYCLE_LEAVER_WORKFLOWS: lifecycleLeaverWorkflows
+    // HR vendors: each is on when its webhook secret is named; the secrets live in the vault, never here.
+    HIBOB_WEBHOOK_SECRET_NAME: enableHiBob ? 'hibob-webhook-secret' : ''
+    HIBOB_SERVICE_USER_ID: hibobServiceUserId
+    HIBOB_API_TOKEN_SECRET_NAME: enableHiBob ? 'hibob-api-token' : ''
+    BAMBOOHR_WEBHOOK_SECRET_NAME: enableBambooHr ? 'bamboohr-webhook-secret' : ''
+    BAMBOOHR_API_URL: bambooHrApiUrl
+    BAMBOOHR_API_KEY_SECRET_NAME: enableBambooHr ? 'bamboohr-api-key' : ''
   }
 }
 

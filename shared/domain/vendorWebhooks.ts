@@ -1,0 +1,140 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { EMPLOYEE_ID_PATTERN, hrEventSchema, type HrEvent } from './hrEvent';
+
+/**
+ * HR vendors' own webhooks (POST /api/hr/events/{vendor}): each vendor's signature scheme, its event
+ * types, and the mapping of a notice plus the employee fetched from the vendor's API onto our HR event.
+ * Pure. Shapes follow the vendors' public docs (apidocs.hibob.com, documentation.bamboohr.com); where
+ * they show no example the shape used is named so in docs/deploy.md.
+ */
+
+export const HR_VENDORS = ['hibob', 'bamboohr'] as const;
+export type HrVendor = (typeof HR_VENDORS)[number];
+
+export type VendorNotice =
+  /** Bob's setup ping ("Ping test", or {"text": "Ping test"} on a retry). */
+  | { kind: 'ping' }
+  | { kind: 'ignored'; type: string }
+  | { kind: 'employee'; type: string; event: 'joined' | 'left' | 'changed'; vendorEmployeeId: string; deliveryId: string }
+  | { kind: 'invalid'; reason: string };
+
+/** The employee as the vendor's API answers it, in our words. */
+export interface VendorEmployee {
+  id: string;
+  employeeNumber?: string;
+  email?: string;
+  displayName?: string;
+  /** YYYY-MM-DD. */
+  hireDate?: string;
+  terminationDate?: string;
+  active: boolean;
+  location?: string;
+}
+
+const equalSecrets = (given: string, expected: string): boolean => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/** Bob-Signature: base64 HMAC-SHA512 of the raw body with the webhook's secret. */
+export function verifyHiBobSignature(secret: string, body: Buffer, signature: string | null): boolean {
+  if (!signature) return false;
+  return equalSecrets(signature.trim(), createHmac('sha512', secret).update(body).digest('base64'));
+}
+
+/** How far X-BambooHR-Timestamp may be from now, as for our own webhook. */
+export const VENDOR_TIMESTAMP_TOLERANCE_SECONDS = 300;
+
+/** X-BambooHR-Signature: hex HMAC-SHA256 of the raw body followed by the X-BambooHR-Timestamp value. */
+export function verifyBambooHrSignature(secret: string, body: Buffer, signature: string | null, timestamp: string | null, now: Date): { ok: true } | { ok: false; reason: string } {
+  if (!signature || !timestamp) return { ok: false, reason: 'X-BambooHR-Signature and X-BambooHR-Timestamp are required' };
+  const expected = createHmac('sha256', secret).update(Buffer.concat([body, Buffer.from(timestamp, 'utf8')])).digest('hex');
+  if (!equalSecrets(signature.trim().toLowerCase(), expected)) return { ok: false, reason: 'X-BambooHR-Signature does not match' };
+  const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Date.parse(timestamp) / 1000;
+  if (!Number.isFinite(seconds) || Math.abs(now.getTime() / 1000 - seconds) > VENDOR_TIMESTAMP_TOLERANCE_SECONDS) {
+    return { ok: false, reason: 'X-BambooHR-Timestamp is not within 5 minutes of now' };
+  }
+  return { ok: true };
+}
+
+const digest = (...parts: (Buffer | string)[]): string => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex').slice(0, 48);
+};
+
+function jsonOf(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const idText = (value: unknown): string | undefined =>
+  (typeof value === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(value)) || (typeof value === 'number' && Number.isInteger(value)) ? String(value) : undefined;
+
+const HIBOB_EVENTS: Record<string, 'joined' | 'left'> = { 'employee.joined': 'joined', 'employee.left': 'left', 'employee.inactivated': 'left' };
+
+/**
+ * A Bob webhook v2 body: {companyId, type, triggeredBy, triggeredAt, version, data}. The employee's id in
+ * `data.employeeId` is our reading of the lifecycle data object (the docs name it but show no example).
+ * Bob sends no delivery id: a replay is the same body, whose triggeredAt makes each event's body unique.
+ */
+export function parseHiBobNotice(body: Buffer): VendorNotice {
+  const text = body.toString('utf8').trim();
+  if (text === 'Ping test' || text === '"Ping test"') return { kind: 'ping' };
+  const event = jsonOf(body);
+  if (!event) return { kind: 'invalid', reason: 'the body is not a JSON object' };
+  if (event.text === 'Ping test') return { kind: 'ping' };
+  if (typeof event.type !== 'string') return { kind: 'invalid', reason: 'type is required' };
+  const mapped = HIBOB_EVENTS[event.type];
+  if (!mapped) return { kind: 'ignored', type: event.type };
+  const data = event.data as Record<string, unknown> | undefined;
+  const vendorEmployeeId = idText(data?.employeeId);
+  if (!vendorEmployeeId) return { kind: 'invalid', reason: 'data.employeeId is required' };
+  return { kind: 'employee', type: event.type, event: mapped, vendorEmployeeId, deliveryId: `hibob:${digest(body)}` };
+}
+
+/**
+ * A BambooHR event-based webhook body: {type, timestamp, data: {companyId, employeeId, changedFields}}.
+ * It carries ids only, so whether it is a hire or a leave is read from the employee fetched afterwards.
+ * The replay key is the body and the timestamp together.
+ */
+export function parseBambooHrNotice(body: Buffer, timestamp: string): VendorNotice {
+  const event = jsonOf(body);
+  if (!event) return { kind: 'invalid', reason: 'the body is not a JSON object' };
+  if (typeof event.type !== 'string') return { kind: 'invalid', reason: 'type is required' };
+  if (event.type !== 'employee.created' && event.type !== 'employee.updated') return { kind: 'ignored', type: event.type };
+  const data = event.data as Record<string, unknown> | undefined;
+  const vendorEmployeeId = idText(data?.employeeId);
+  if (!vendorEmployeeId) return { kind: 'invalid', reason: 'data.employeeId is required' };
+  return { kind: 'employee', type: event.type, event: 'changed', vendorEmployeeId, deliveryId: `bamboohr:${digest(body, '\u0000', timestamp)}` };
+}
+
+const SITE_CODE = /^[A-Za-z0-9_-]{1,16}$/;
+const day = (value: string | undefined): string | undefined => (value && /^\d{4}-\d{2}-\d{2}/.test(value) && !value.startsWith('0000') ? value.slice(0, 10) : undefined);
+
+/** Our HR event for what the vendor said happened and what its API answers now; a reason when it is nothing to act on. */
+export function hrEventFromVendor(notice: Extract<VendorNotice, { kind: 'employee' }>, employee: VendorEmployee, today: string): { event: HrEvent } | { ignored: string } {
+  const number = employee.employeeNumber?.trim();
+  const employeeId = number && EMPLOYEE_ID_PATTERN.test(number) ? number : employee.id;
+  const person = {
+    employeeId,
+    ...(employee.email ? { userPrincipalName: employee.email } : {}),
+    ...(employee.displayName ? { displayName: employee.displayName } : {}),
+  };
+  const terminationDate = day(employee.terminationDate);
+  const left = notice.event === 'left' || (notice.event === 'changed' && !employee.active && terminationDate !== undefined);
+  const candidate = left
+    ? { type: 'employee.terminated' as const, data: { ...person, terminationDate: terminationDate ?? today } }
+    : employee.active && day(employee.hireDate)
+      ? { type: 'employee.hired' as const, data: { ...person, hireDate: day(employee.hireDate), ...(employee.location && SITE_CODE.test(employee.location) ? { location: employee.location } : {}) } }
+      : undefined;
+  if (!candidate) return { ignored: `employee ${employee.id} is neither an active hire nor a leaver in the vendor's records` };
+  const parsed = hrEventSchema.safeParse(candidate);
+  if (!parsed.success) return { ignored: `employee ${employee.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
+  return { event: parsed.data };
+}

@@ -1,0 +1,35 @@
+import { queueMessageOf, type HrQueueMessage } from '../domain/hrEvent';
+import { hrEventFromVendor, type HrVendor, type VendorNotice } from '../domain/vendorWebhooks';
+import type { Clock, HrVendorApis, WebhookDeliveries, WorkQueue } from '../ports';
+
+/**
+ * A verified vendor notice becomes our HR event: the employee is fetched from the vendor's API (its
+ * webhook carries ids only), mapped and validated as the HR webhook's body is, de-duplicated by the
+ * vendor's delivery key and queued on hr-events, where the same joiner and leaver work takes over.
+ */
+
+export interface VendorEventDeps {
+  apis: HrVendorApis;
+  deliveries: WebhookDeliveries;
+  hrEvents: WorkQueue<HrQueueMessage>;
+  clock: Clock;
+}
+
+export type VendorEventResult =
+  | { kind: 'queued' | 'duplicate'; eventId: string; type: string; employeeId: string }
+  | { kind: 'ignored'; reason: string };
+
+export async function acceptVendorEvent(vendor: HrVendor, notice: Extract<VendorNotice, { kind: 'employee' }>, deps: VendorEventDeps): Promise<VendorEventResult> {
+  const now = deps.clock.now();
+  const employee = await deps.apis.employee(vendor, notice.vendorEmployeeId);
+  if (!employee) return { kind: 'ignored', reason: `${vendor} has no employee ${notice.vendorEmployeeId}` };
+  const mapped = hrEventFromVendor(notice, employee, now.toISOString().slice(0, 10));
+  if ('ignored' in mapped) return { kind: 'ignored', reason: mapped.ignored };
+  const { event } = mapped;
+  const eventId = notice.deliveryId;
+  const claim = await deps.deliveries.claim(eventId, { type: event.type, employeeId: event.data.employeeId, receivedAt: now.toISOString() });
+  if (claim.state === 'queued') return { kind: 'duplicate', eventId, type: event.type, employeeId: event.data.employeeId };
+  await deps.hrEvents.send(queueMessageOf(eventId, event, new Date(claim.receivedAt)));
+  await deps.deliveries.markQueued(eventId, claim.etag);
+  return { kind: 'queued', eventId, type: event.type, employeeId: event.data.employeeId };
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { ClientSecretCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { putVendorEmployee, signBambooHr, signHiBob, startHrVendorEmulator, type HrVendorEmulator } from '../../../dev/hrVendors/server';
+import { jsonOf, startTestApp, type TestApp } from '../../support/app';
+import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, sendEvent, sendHire } from '../../support/hr';
+
+const today = () => new Date().toISOString().slice(0, 10);
+const secret = () => randomBytes(24).toString('base64url');
+
+/**
+ * HiBob and BambooHR webhooks end exactly as our own webhook does. Bodies follow the vendors' docs:
+ * Bob's v2 envelope {companyId, type, triggeredBy, triggeredAt, version, data} (the employee id in
+ * data.employeeId is our reading: the docs show no example); BambooHR's event-based example
+ * {type, timestamp, data: {companyId, employeeId, changedFields}}.
+ */
+describe('HR vendors: POST /api/hr/events/{vendor}', () => {
+  let app: TestApp;
+  let hibob: HrVendorEmulator;
+  let bamboo: HrVendorEmulator;
+  const secrets = { hibobWebhook: secret(), hibobToken: secret(), bambooWebhook: secret(), bambooKey: secret() };
+
+  const tokenOf = async (employeeId: string) => ((await jsonOf(await app.call('GET', `tokens?user=${employeeId}`, { roles: ['Tokens.Read'] }))).tokens as { status: string }[])[0];
+  const leaverDone = (employeeId: string) => eventually(`the leaver of ${employeeId}`, async () => ((await provisioningOf(app, employeeId))?.leaver?.status === 'completed' ? true : undefined));
+
+  const postBob = (body: string, signature = signHiBob(secrets.hibobWebhook, body)) =>
+    fetch(`${app.api}/hr/events/hibob`, { method: 'POST', headers: { 'content-type': 'application/json', 'bob-signature': signature }, body });
+  const bobEvent = (type: string, employeeId: string) =>
+    JSON.stringify({ companyId: 640812, type, triggeredBy: 'system', triggeredAt: new Date().toISOString(), version: 'v2', data: { employeeId } });
+
+  const postBamboo = (body: string, timestamp = String(Math.floor(Date.now() / 1000)), signature = signBambooHr(secrets.bambooWebhook, body, timestamp)) =>
+    fetch(`${app.api}/hr/events/bamboohr`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bamboohr-signature': signature, 'x-bamboohr-timestamp': timestamp }, body });
+  const bambooEvent = (type: string, employeeId: string, changedFields: string[]) =>
+    JSON.stringify({ type, timestamp: new Date().toISOString().replace('Z', '+0000'), data: { companyId: '12345', employeeId, changedFields } });
+
+  beforeAll(async () => {
+    const { ensureDevCa } = await import('../../../dev/tls');
+    const ca = ensureDevCa();
+    hibob = await startHrVendorEmulator({ kind: 'hibob', ca, user: 'SERVICE-USER-1', password: secrets.hibobToken });
+    bamboo = await startHrVendorEmulator({ kind: 'bamboohr', ca, user: secrets.bambooKey, password: 'x' });
+    app = await startTestApp({
+      hostJsonPath: JOINER_HOST_JSON,
+      settings: {
+        HIBOB_WEBHOOK_SECRET_NAME: 'hibob-webhook-secret',
+        HIBOB_API_URL: hibob.url,
+        HIBOB_SERVICE_USER_ID: 'SERVICE-USER-1',
+        HIBOB_API_TOKEN_SECRET_NAME: 'hibob-api-token',
+        BAMBOOHR_WEBHOOK_SECRET_NAME: 'bamboohr-webhook-secret',
+        BAMBOOHR_API_URL: bamboo.url,
+        BAMBOOHR_API_KEY_SECRET_NAME: 'bamboohr-api-key',
+      },
+    });
+    const settings = app.stack.appSettings;
+    const vault = new SecretClient(
+      settings.KEY_VAULT_URL ?? '',
+      new ClientSecretCredential(settings.AZURE_TENANT_ID ?? '', settings.AZURE_CLIENT_ID ?? '', settings.AZURE_CLIENT_SECRET ?? '', { authorityHost: settings.AZURE_AUTHORITY_HOST ?? '', disableInstanceDiscovery: true }),
+      { disableChallengeResourceVerification: true },
+    );
+    await vault.setSecret('hibob-webhook-secret', secrets.hibobWebhook);
+    await vault.setSecret('hibob-api-token', secrets.hibobToken);
+    await vault.setSecret('bamboohr-webhook-secret', secrets.bambooWebhook);
+    await vault.setSecret('bamboohr-api-key', secrets.bambooKey);
+    await importTokens(app, [{ serial: 'HV-01' }, { serial: 'HV-02' }, { serial: 'HV-03' }]);
+    await app.graph.seedUsers([
+      { displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: 'B1001' },
+      { displayName: 'Grace Hopper', userPrincipalName: 'grace@contoso.com', employeeId: 'P2001' },
+      { displayName: 'Alan Turing', userPrincipalName: 'alan@contoso.com', employeeId: 'W3001' },
+    ]);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await hibob?.close();
+    await bamboo?.close();
+  });
+
+  it('our own webhook, for comparison: a hire ends active, a termination revoked', async () => {
+    await sendHire(app, { employeeId: 'W3001', userPrincipalName: 'alan@contoso.com', hireDate: today() });
+    await joinerReaches(app, 'W3001', ['completed']);
+    await sendEvent(app, 'employee.terminated', { employeeId: 'W3001', terminationDate: today() });
+    await leaverDone('W3001');
+    expect(await tokenOf('W3001')).toMatchObject({ status: 'revoked' });
+  });
+
+  it('HiBob: the setup ping is answered 200; employee.joined provisions, employee.left revokes; a replay is a duplicate', async () => {
+    expect((await postBob('Ping test')).status).toBe(200);
+    expect((await postBob(JSON.stringify({ text: 'Ping test' }))).status).toBe(200);
+
+    await putVendorEmployee(hibob.url, { id: '3332883884017713238', employeeNumber: 'B1001', email: 'ada@contoso.com', displayName: 'Ada Lovelace', hireDate: today(), status: 'Active' });
+    const joined = bobEvent('employee.joined', '3332883884017713238');
+    const accepted = await postBob(joined);
+    expect(accepted.status).toBe(202);
+    const { eventId } = (await accepted.json()) as { eventId: string };
+    expect(eventId).toMatch(/^hibob:[0-9a-f]{48}$/);
+    expect(await jsonOf(await postBob(joined))).toEqual({ eventId, status: 'duplicate' });
+    await joinerReaches(app, 'B1001', ['completed']);
+    expect(await tokenOf('B1001')).toMatchObject({ status: 'active' });
+    expect(hibob.requests).toContain('people.search');
+
+    await putVendorEmployee(hibob.url, { id: '3332883884017713238', employeeNumber: 'B1001', email: 'ada@contoso.com', hireDate: today(), terminationDate: today(), status: 'Inactive' });
+    expect((await postBob(bobEvent('employee.left', '3332883884017713238'))).status).toBe(202);
+    await leaverDone('B1001');
+    expect(await tokenOf('B1001')).toMatchObject({ status: 'revoked' });
+    expect((await provisioningOf(app, 'B1001'))?.joiner?.eventIds).toEqual([eventId]);
+  });
+
+  it('HiBob: a bad signature is 401 and queues nothing; event types we do not act on are 200', async () => {
+    const body = bobEvent('employee.joined', '999');
+    expect((await postBob(body, signHiBob('not-the-secret', body))).status).toBe(401);
+    expect((await postBob(body, '')).status).toBe(401);
+    const tampered = await postBob(body.replace('999', '998'), signHiBob(secrets.hibobWebhook, body));
+    expect(tampered.status).toBe(401);
+    expect(tampered.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await jsonOf(await postBob(bobEvent('employee.updated', '999')))).toEqual({ status: 'ignored', type: 'employee.updated' });
+  });
+
+  it('BambooHR: events carry ids only; the employee fetched says hire or leave; a replay is a duplicate', async () => {
+    await putVendorEmployee(bamboo.url, { id: '67890', employeeNumber: 'P2001', email: 'grace@contoso.com', displayName: 'Grace Hopper', hireDate: today(), status: 'Active' });
+    const created = bambooEvent('employee.created', '67890', []);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const accepted = await postBamboo(created, timestamp);
+    expect(accepted.status).toBe(202);
+    const { eventId } = (await accepted.json()) as { eventId: string };
+    expect(await jsonOf(await postBamboo(created, timestamp))).toEqual({ eventId, status: 'duplicate' });
+    await joinerReaches(app, 'P2001', ['completed']);
+    expect(await tokenOf('P2001')).toMatchObject({ status: 'active' });
+    expect(bamboo.requests).toContain('employees.get');
+
+    await putVendorEmployee(bamboo.url, { id: '67890', employeeNumber: 'P2001', email: 'grace@contoso.com', hireDate: today(), terminationDate: today(), status: 'Inactive' });
+    expect((await postBamboo(bambooEvent('employee.updated', '67890', ['status', 'terminationDate']))).status).toBe(202);
+    await leaverDone('P2001');
+    expect(await tokenOf('P2001')).toMatchObject({ status: 'revoked' });
+  });
+
+  it('BambooHR: a bad signature or an old timestamp is 401; employee.deleted is 200 and ignored', async () => {
+    const body = bambooEvent('employee.updated', '67890', ['firstName']);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    expect((await postBamboo(body, timestamp, signBambooHr('not-the-secret', body, timestamp))).status).toBe(401);
+    // Signed over the body alone, without the timestamp: refused.
+    expect((await postBamboo(body, timestamp, signBambooHr(secrets.bambooWebhook, body, ''))).status).toBe(401);
+    const old = String(Math.floor(Date.now() / 1000) - 3600);
+    expect((await postBamboo(body, old)).status).toBe(401);
+    expect(await jsonOf(await postBamboo(bambooEvent('employee.deleted', '67890', [])))).toEqual({ status: 'ignored', type: 'employee.deleted' });
+  });
+
+  it('a vendor that is not configured is 404', async () => {
+    const answer = await fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(answer.status).toBe(404);
+  });
+});

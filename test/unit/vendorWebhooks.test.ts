@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import { hrEventFromVendor, parseBambooHrNotice, parseHiBobNotice, verifyBambooHrSignature, verifyHiBobSignature } from '../../shared/domain/vendorWebhooks';
+
+const NOW = new Date('2026-01-31T18:42:00Z');
+// BambooHR's documented event-based JSON example (documentation.bamboohr.com, Event-Based Webhooks).
+const BAMBOO_EXAMPLE = '{"type":"employee.updated","timestamp":"2026-01-31T18:42:00+0000","data":{"companyId":"12345","employeeId":"67890","changedFields":["firstName"]}}';
+
+describe('vendor webhook signatures', () => {
+  it('HiBob: base64 HMAC-SHA512 of the raw body, compared in constant time', () => {
+    const body = Buffer.from('{"type":"employee.joined","data":{"employeeId":"1"}}');
+    const good = createHmac('sha512', 'bob-secret').update(body).digest('base64');
+    expect(verifyHiBobSignature('bob-secret', body, good)).toBe(true);
+    expect(verifyHiBobSignature('other', body, good)).toBe(false);
+    expect(verifyHiBobSignature('bob-secret', Buffer.from(`${body.toString()} `), good)).toBe(false);
+    expect(verifyHiBobSignature('bob-secret', body, createHmac('sha512', 'bob-secret').update(body).digest('hex'))).toBe(false);
+    expect(verifyHiBobSignature('bob-secret', body, null)).toBe(false);
+  });
+
+  it('BambooHR: hex HMAC-SHA256 of the body followed by the timestamp, within 5 minutes', () => {
+    const body = Buffer.from(BAMBOO_EXAMPLE);
+    const ts = String(NOW.getTime() / 1000);
+    const sign = (timestamp: string) => createHmac('sha256', 'bamboo-key').update(BAMBOO_EXAMPLE + timestamp).digest('hex');
+    expect(verifyBambooHrSignature('bamboo-key', body, sign(ts), ts, NOW)).toEqual({ ok: true });
+    expect(verifyBambooHrSignature('bamboo-key', body, sign(ts).toUpperCase(), ts, NOW)).toEqual({ ok: true });
+    expect(verifyBambooHrSignature('bamboo-key', body, createHmac('sha256', 'bamboo-key').update(BAMBOO_EXAMPLE).digest('hex'), ts, NOW).ok).toBe(false);
+    const old = String(NOW.getTime() / 1000 - 301);
+    expect(verifyBambooHrSignature('bamboo-key', body, sign(old), old, NOW)).toEqual({ ok: false, reason: expect.stringMatching(/5 minutes/) });
+    expect(verifyBambooHrSignature('bamboo-key', body, sign(ts), null, NOW).ok).toBe(false);
+  });
+});
+
+describe('vendor notices', () => {
+  it('HiBob: pings, lifecycle events we act on, others ignored; the replay key is the body', () => {
+    expect(parseHiBobNotice(Buffer.from('Ping test'))).toEqual({ kind: 'ping' });
+    expect(parseHiBobNotice(Buffer.from('{"text":"Ping test"}'))).toEqual({ kind: 'ping' });
+    const joined = Buffer.from('{"companyId":1,"type":"employee.joined","triggeredBy":"system","triggeredAt":"2026-01-31T00:00:00Z","version":"v2","data":{"employeeId":"42"}}');
+    expect(parseHiBobNotice(joined)).toMatchObject({ kind: 'employee', event: 'joined', vendorEmployeeId: '42' });
+    expect(parseHiBobNotice(Buffer.from(joined.toString().replace('employee.joined', 'employee.inactivated')))).toMatchObject({ event: 'left' });
+    expect(parseHiBobNotice(Buffer.from('{"type":"table.entry.created","data":{}}'))).toEqual({ kind: 'ignored', type: 'table.entry.created' });
+    expect(parseHiBobNotice(Buffer.from('{"type":"employee.left","data":{}}'))).toEqual({ kind: 'invalid', reason: 'data.employeeId is required' });
+    const a = parseHiBobNotice(joined);
+    const b = parseHiBobNotice(Buffer.from(joined.toString().replace('00:00:00', '00:00:01')));
+    expect(a.kind === 'employee' && b.kind === 'employee' && a.deliveryId !== b.deliveryId).toBe(true);
+  });
+
+  it('BambooHR: the documented example is an employee notice; the replay key covers body and timestamp', () => {
+    const first = parseBambooHrNotice(Buffer.from(BAMBOO_EXAMPLE), '1769884920');
+    expect(first).toMatchObject({ kind: 'employee', event: 'changed', vendorEmployeeId: '67890' });
+    const later = parseBambooHrNotice(Buffer.from(BAMBOO_EXAMPLE), '1769884921');
+    expect(first.kind === 'employee' && later.kind === 'employee' && first.deliveryId !== later.deliveryId).toBe(true);
+    expect(parseBambooHrNotice(Buffer.from('{"type":"employee.deleted","data":{"employeeId":"1"}}'), '1')).toEqual({ kind: 'ignored', type: 'employee.deleted' });
+  });
+
+  it('maps the fetched employee onto our HR event, validated as the webhook body is', () => {
+    const notice = { kind: 'employee' as const, type: 'employee.updated', event: 'changed' as const, vendorEmployeeId: '67890', deliveryId: 'bamboohr:x' };
+    expect(hrEventFromVendor(notice, { id: '67890', employeeNumber: 'P2001', email: 'grace@contoso.com', hireDate: '2026-02-01', active: true, location: 'GVA' }, '2026-01-31')).toEqual({
+      event: { type: 'employee.hired', data: { employeeId: 'P2001', userPrincipalName: 'grace@contoso.com', hireDate: '2026-02-01', location: 'GVA' } },
+    });
+    expect(hrEventFromVendor(notice, { id: '67890', hireDate: '2020-01-01', terminationDate: '2026-01-30', active: false }, '2026-01-31')).toEqual({
+      event: { type: 'employee.terminated', data: { employeeId: '67890', terminationDate: '2026-01-30' } },
+    });
+    // BambooHR answers "0000-00-00" for a date never set.
+    expect(hrEventFromVendor(notice, { id: '67890', hireDate: '0000-00-00', terminationDate: '0000-00-00', active: true }, '2026-01-31')).toHaveProperty('ignored');
+    expect(hrEventFromVendor({ ...notice, event: 'left' }, { id: '5', active: false }, '2026-01-31')).toEqual({ event: { type: 'employee.terminated', data: { employeeId: '5', terminationDate: '2026-01-31' } } });
+  });
+});
+
+describe('vendor settings', () => {
+  const base = { KEY_VAULT_URL: 'https://kv.vault.azure.net', HR_WEBHOOK_SECRETS: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ADMIN_AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0', ADMIN_AUTH_AUDIENCE: 'api', AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+  it('a vendor is off until its webhook secret is named, and then needs what fetching employees takes', async () => {
+    const { parseConfig } = await import('../../shared/config');
+    expect(parseConfig(base).hrVendors).toEqual({});
+    expect(() => parseConfig({ ...base, HIBOB_WEBHOOK_SECRET_NAME: 'hibob-webhook-secret' })).toThrow('Setting HIBOB_SERVICE_USER_ID: missing; it is required with HIBOB_WEBHOOK_SECRET_NAME');
+    expect(() => parseConfig({ ...base, BAMBOOHR_WEBHOOK_SECRET_NAME: 'bad name!' })).toThrow(/^Setting BAMBOOHR_WEBHOOK_SECRET_NAME: must be a Key Vault secret name/);
+    expect(parseConfig({ ...base, BAMBOOHR_WEBHOOK_SECRET_NAME: 'b', BAMBOOHR_API_URL: 'https://contoso.bamboohr.com/', BAMBOOHR_API_KEY_SECRET_NAME: 'k' }).hrVendors.bamboohr).toEqual({
+      webhookSecretName: 'b',
+      apiUrl: 'https://contoso.bamboohr.com',
+      apiKeySecretName: 'k',
+    });
+  });
+});
