@@ -149,7 +149,11 @@ export interface TemporaryAccessPass {
 
 /** Microsoft Entra ID through Graph (beta hardware OATH endpoints). */
 export interface Directory {
-  findDeviceBySerial(serialNumber: string): Promise<EntraDevice | undefined>;
+  /**
+   * The device with that serial. With `expectExisting` (a device this system created or saw), a miss is
+   * asked again with backoff first: Entra's `$filter` may not show a new device for some seconds.
+   */
+  findDeviceBySerial(serialNumber: string, lookup?: { expectExisting?: boolean }): Promise<EntraDevice | undefined>;
   /** Registers devices as available; one result per input, in order. */
   createDevices(devices: NewEntraDevice[]): Promise<({ ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal })[]>;
   deleteDevice(deviceId: string): Promise<void>;

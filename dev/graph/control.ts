@@ -5,6 +5,7 @@ import type {
   EmulatorStats,
   FaultSettings,
   GraphUser,
+  GraphVariants,
   SeedUser,
   SignInRequest,
   SignInResult,
@@ -13,7 +14,7 @@ import { requestText } from '../net';
 import type { LifecycleCallback, LifecycleSettings } from './lifecycleTasks';
 import type { UserDeltaSettings } from './usersDelta';
 
-export type { DeviceInput, EmulatorState, EmulatorStats, FaultSettings, GraphUser, SeedUser, SignInRequest, SignInResult };
+export type { DeviceInput, EmulatorState, EmulatorStats, FaultSettings, GraphUser, GraphVariants, SeedUser, SignInRequest, SignInResult };
 
 /** A typed client of the emulator's /_emulator control API (no bearer token needed). */
 export interface GraphEmulatorControl {
@@ -27,6 +28,11 @@ export interface GraphEmulatorControl {
   clearFaults(): Promise<void>;
   faults(): Promise<FaultSettings>;
   stats(): Promise<EmulatorStats>;
+  /** Switches readings the docs leave open (README, "Graph emulator variants"); fields not given stay. */
+  setVariants(variants: Partial<GraphVariants>): Promise<void>;
+  /** Back to the default reading of each. */
+  clearVariants(): Promise<void>;
+  variants(): Promise<GraphVariants>;
   /** Counts; with `serial` or `user`, also the matching devices. */
   state(lookup?: { serial?: string; user?: string }): Promise<EmulatorState>;
   /**
@@ -82,6 +88,9 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
     clearFaults: () => call('DELETE', 'faults'),
     faults: () => call('GET', 'faults'),
     stats: () => call('GET', 'stats'),
+    setVariants: (variants) => call('POST', 'variants', variants),
+    clearVariants: () => call('DELETE', 'variants'),
+    variants: () => call('GET', 'variants'),
     state: (lookup = {}) => {
       const query = new URLSearchParams();
       if (lookup.serial !== undefined) query.set('serial', lookup.serial);

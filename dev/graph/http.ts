@@ -17,8 +17,9 @@ import {
 } from './inputs';
 import { decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project } from './odata';
 import type { GraphStore, ListQuery, Page } from './store';
-import type { SignInRequest } from './types';
 import { directoryRoute, handleDirectoryControl } from './directoryRoutes';
+import type { HardwareOathDevice, SignInRequest } from './types';
+import { deviceItem, parseVariants } from './variants';
 import { readBodyText } from '../net';
 
 /** Bulk bodies (a `#$delta` of 100k tokens is ~25 MB) must fit; anything larger is refused. */
@@ -337,7 +338,11 @@ function deviceRoutes(store: GraphStore, rest: string[], method: string): Route 
         permissions: READ_DEVICES,
         handle: (request) => {
           const query = listQuery(request.url, 'devices');
-          return collectionReply(request, DEVICES_CONTEXT, 'devices', store.listDevices(query), query.select);
+          const page = store.listDevices(query);
+          const shape = store.variants.list;
+          // $select applies to the device; a nested item wraps the selected device.
+          const items = page.items.map((device) => deviceItem(project(device, query.select) as HardwareOathDevice, shape));
+          return collectionReply(request, DEVICES_CONTEXT, 'devices', { ...page, items }, undefined);
         },
       };
     }
@@ -361,13 +366,24 @@ function deviceRoutes(store: GraphStore, rest: string[], method: string): Route 
             throw badRequest('A bulk create needs {"@context":"#$delta","value":[...]}.', 'BadRequest');
           }
           const items: unknown[] = body.value;
-          const created = store.createDevices(items.map((item) => parseNewDevice(item)));
+          const { delta } = store.variants;
+          let created: HardwareOathDevice[];
+          if (delta === 'partial') {
+            // Applied item by item: those before the first refused one stay created, and the refusal is the answer.
+            created = [];
+            for (const item of items) created.push(...store.createDevices([parseNewDevice(item)]));
+          } else {
+            created = store.createDevices(items.map((item) => parseNewDevice(item)));
+          }
+          if (delta === 'empty204') return { status: 204 };
+          const context = `${request.origin}/${request.version}/$metadata#${DEVICES_CONTEXT}/$delta`;
+          if (delta === 'nested201') return { status: 201, body: { value: created.map((device) => deviceItem(device, 'nested')) } };
           const value = created.map((device, index) => {
             const item = items[index];
             const contentId = isObject(item) ? item['@contentId'] : undefined;
             return contentId === undefined ? device : { '@contentId': contentId, ...device };
           });
-          return { status: 200, body: { '@odata.context': `${request.origin}/${request.version}/$metadata#${DEVICES_CONTEXT}/$delta`, value } };
+          return { status: 200, body: { '@odata.context': context, value } };
         },
       };
     }
@@ -381,7 +397,7 @@ function deviceRoutes(store: GraphStore, rest: string[], method: string): Route 
         status: 200,
         body: {
           '@odata.context': `${request.origin}/${request.version}/$metadata#${DEVICES_CONTEXT}/$entity`,
-          ...project(store.getDevice(id), parseSelect(queryOption(request.url, '$select'))),
+          ...deviceItem(project(store.getDevice(id), parseSelect(queryOption(request.url, '$select'))) as HardwareOathDevice, store.variants.list),
         },
       }),
     };
@@ -490,7 +506,7 @@ async function handleApi(context: GraphHttpContext, request: IncomingMessage, ur
     throw new GraphApiError(failure.status, codeForStatus(failure.status), message, failure.retryAfterSeconds);
   }
   const prefer = request.headers.prefer;
-  return route.handle({
+  const reply = await route.handle({
     method,
     url,
     origin: originOf(request),
@@ -499,6 +515,12 @@ async function handleApi(context: GraphHttpContext, request: IncomingMessage, ur
     ...(typeof prefer === 'string' ? { prefer } : {}),
     roles: context.enforceRoles ? grant.roles : 'all',
   });
+  const write = method === 'POST' ? 'post' : method === 'PATCH' ? 'patch' : undefined;
+  if (write && reply.status < 300 && context.store.takeSavedThen5xx(write)) {
+    // The savedThen5xx variant: the write is kept, but the caller sees a gateway timeout.
+    throw new GraphApiError(504, codeForStatus(504), 'The gateway timed out.', 1);
+  }
+  return reply;
 }
 
 /** The control API: seeding, state, faults, stats and the sign-in check. No bearer token. */
@@ -514,9 +536,23 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
   };
   switch (`${method} ${resource ?? ''}`) {
     case 'POST users': {
-      const users = store.addUsers((await listBody('users')).map((user) => parseSeedUser(user)));
+      const raw = await listBody('users');
+      const otherMethods = raw.map((user) => {
+        const value = isObject(user) ? (user.otherMethods ?? 0) : 0;
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw badRequest('otherMethods must be a non-negative integer.', 'BadRequest');
+        return value;
+      });
+      const users = store.addUsers(raw.map((user) => parseSeedUser(user)), otherMethods);
       return { status: 201, body: { value: users } };
     }
+    case 'GET variants':
+      return { status: 200, body: store.variants };
+    case 'POST variants':
+      store.setVariants(parseVariants(await readJson(request), store.variants));
+      return { status: 204 };
+    case 'DELETE variants':
+      store.setVariants(parseVariants({}));
+      return { status: 204 };
     case 'POST devices': {
       const created = store.createDevices((await listBody('devices')).map((device) => parseNewDevice(device)));
       return { status: 201, body: { created: created.length, ids: created.map((device) => device.id) } };

@@ -4,7 +4,9 @@ import { type DevCa, issueServerCertificate } from '../tls';
 import { createTokenVerifier } from './auth';
 import { FaultInjector, RequestStats } from './faults';
 import { createGraphRequestHandler } from './http';
+import { parseVariants } from './variants';
 import { GraphStore } from './store';
+import type { GraphVariants } from './types';
 import { clientHost, listen } from '../net';
 
 export interface GraphEmulatorOptions {
@@ -27,6 +29,8 @@ export interface GraphEmulatorOptions {
   now?: () => number;
   /** Randomness for failRate; tests may pin it. */
   random?: () => number;
+  /** Readings the docs leave open; the defaults unless given (also switchable through /_emulator/variants). */
+  variants?: Partial<GraphVariants>;
 }
 
 export interface GraphEmulator {
@@ -42,6 +46,7 @@ export interface GraphEmulator {
 export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
   const now = options.now ?? Date.now;
   const store = new GraphStore({ now });
+  if (options.variants) store.setVariants(parseVariants(options.variants));
   const verifyToken = createTokenVerifier({
     ...(options.jwksUri === undefined ? {} : { jwksUri: options.jwksUri }),
     ...(options.jwks === undefined ? {} : { jwks: options.jwks }),

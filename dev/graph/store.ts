@@ -6,8 +6,10 @@ import { SeqIndex } from './seq-index';
 import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
 import { LifecycleTasks } from './lifecycleTasks';
 import { GroupMemberships, UserChangeTracker } from './usersDelta';
+import { DEFAULT_VARIANTS } from './types';
 import type {
   DeviceStatus,
+  GraphVariants,
   EmulatorState,
   GraphUser,
   HardwareOathDevice,
@@ -18,7 +20,7 @@ import type {
   TemporaryAccessPassView,
 } from './types';
 
-/** Entra allows at most 5 hardware tokens and authenticator apps per user. */
+/** Entra allows "up to five OATH hardware tokens or authenticator applications" per user (how-to-mfa-manage-oath-tokens.md). */
 export const MAX_METHODS_PER_USER = 5;
 
 const STATUSES: readonly DeviceStatus[] = ['available', 'assigned', 'activated', 'failedActivation'];
@@ -26,6 +28,8 @@ const STATUSES: readonly DeviceStatus[] = ['available', 'assigned', 'activated',
 interface UserRecord extends GraphUser {
   /** Position in insertion order: the paging key. */
   position: number;
+  /** Authenticator apps and software OATH tokens, which count towards the limit of five. */
+  otherMethods: number;
 }
 
 interface DeviceRecord {
@@ -46,6 +50,10 @@ interface DeviceRecord {
   lastAcceptedStep: number;
   /** How far the token's clock ran off (in steps) at its activation: sign-ins are checked around it. */
   learnedDriftSteps: number;
+  /** The per-user method id while assigned (the device id, or another under the `distinct` variant). */
+  methodId: string | null;
+  /** When the device starts to show in `$filter` results (the filterLagSeconds variant). */
+  filterVisibleAt: number;
 }
 
 /** A Temporary Access Pass as Graph keeps it; the pass itself is answered only by its creation. */
@@ -161,9 +169,25 @@ export class GraphStore {
   readonly groups = new GroupMemberships();
   /** Lifecycle Workflows task processing results and the resume calls they got. */
   readonly lifecycle = new LifecycleTasks();
+  private current: GraphVariants = structuredClone(DEFAULT_VARIANTS);
 
   constructor(options: GraphStoreOptions = {}) {
     this.now = options.now ?? Date.now;
+  }
+
+  get variants(): GraphVariants {
+    return structuredClone(this.current);
+  }
+
+  setVariants(variants: GraphVariants): void {
+    this.current = structuredClone(variants);
+  }
+
+  /** Counts one write against the savedThen5xx variant: true when this saved write must answer 5xx. */
+  takeSavedThen5xx(method: 'post' | 'patch'): boolean {
+    if (this.current.savedThen5xx[method] <= 0) return false;
+    this.current.savedThen5xx[method]--;
+    return true;
   }
 
   reset(): void {
@@ -176,6 +200,7 @@ export class GraphStore {
     this.groups.reset();
     this.lifecycle.reset();
     this.accessPasses.clear();
+    this.current = structuredClone(DEFAULT_VARIANTS);
   }
 
   /** The store's clock (tests may pin it). */
@@ -186,7 +211,7 @@ export class GraphStore {
   // ---- users ----
 
   /** Adds users all-or-nothing: a duplicate id or userPrincipalName adds none of them. */
-  addUsers(newUsers: NewUser[]): GraphUser[] {
+  addUsers(newUsers: NewUser[], otherMethods: number[] = []): GraphUser[] {
     const ids = new Set<string>();
     const upns = new Set<string>();
     const prepared = newUsers.map((user) => ({ ...user, id: user.id ?? randomUUID() }));
@@ -206,7 +231,7 @@ export class GraphStore {
       upns.add(upn);
     }
     const createdDateTime = new Date(this.now()).toISOString();
-    return prepared.map((user) => {
+    return prepared.map((user, index) => {
       const record: UserRecord = {
         id: user.id,
         accountEnabled: user.accountEnabled,
@@ -221,6 +246,7 @@ export class GraphStore {
         employeeLeaveDateTime: user.employeeLeaveDateTime ?? null,
         officeLocation: user.officeLocation ?? null,
         position: this.users.length,
+        otherMethods: otherMethods[index] ?? 0,
       };
       this.users.push(record);
       this.userChanges.created(record.id);
@@ -325,7 +351,7 @@ export class GraphStore {
   }
 
   private userView(user: UserRecord): GraphUser {
-    const { position: _position, ...view } = user;
+    const { position: _position, otherMethods: _otherMethods, ...view } = user;
     return view;
   }
 
@@ -369,6 +395,8 @@ export class GraphStore {
         lastUsedDateTime: null,
         lastAcceptedStep: -1,
         learnedDriftSteps: 0,
+        methodId: null,
+        filterVisibleAt: this.now() + this.current.filterLagSeconds * 1000,
       };
       this.indexDevice(record);
       const assignee = assignees[index];
@@ -382,7 +410,10 @@ export class GraphStore {
   }
 
   listDevices(query: ListQuery): Page<HardwareOathDevice> {
-    const matches = predicateFor(query.filter, DEVICE_PROPERTIES);
+    const filtered = predicateFor(query.filter, DEVICE_PROPERTIES);
+    const now = this.now();
+    // Entra's filtered reads lag behind its writes: a new device may not show for a few seconds.
+    const matches = query.filter.length === 0 ? filtered : (device: DeviceRecord) => device.filterVisibleAt <= now && filtered(device);
     const page = takePage(this.deviceCandidates(query.filter, query.after ?? 0), matches, query.top, (device) => device.seq);
     return { items: page.items.map((device) => this.deviceView(device)), continueAfter: page.continueAfter };
   }
@@ -515,7 +546,7 @@ export class GraphStore {
    */
   activate(userIdOrUpn: string, methodId: string, code: string): void {
     const device = this.requireMethod(this.requireUser(userIdOrUpn), methodId);
-    const step = matchingTimeStep(device, code, this.now(), ACTIVATION_WINDOW_STEPS, device.lastAcceptedStep);
+    const step = matchingTimeStep(device, code, this.now(), this.activationWindow(device), device.lastAcceptedStep);
     if (step === null) {
       if (device.status !== 'activated') this.setStatus(device, 'failedActivation');
       throw badRequest('The verification code is invalid.');
@@ -541,10 +572,14 @@ export class GraphStore {
     this.devicesByUser.get(user.id)?.delete(device);
     device.assignedUserId = null;
     device.assignedDateTime = null;
+    device.methodId = null;
     this.setStatus(device, 'available');
   }
 
-  /** Both steps or neither: a wrong code leaves the device unassigned and untouched. */
+  /**
+   * Both steps or neither: a wrong code leaves the device unassigned and untouched; under the
+   * leavesFailedActivation variant it stays assigned, failedActivation, as after assign + activate.
+   */
   assignAndActivate(userIdOrUpn: string, deviceId: string, code: string): void {
     const user = this.requireUser(userIdOrUpn);
     this.assignAndActivateDevice(user, this.requireDevice(deviceId), code);
@@ -561,8 +596,14 @@ export class GraphStore {
 
   private assignAndActivateDevice(user: UserRecord, device: DeviceRecord, code: string): void {
     this.checkAssignable(device, user);
-    const step = matchingTimeStep(device, code, this.now(), ACTIVATION_WINDOW_STEPS, device.lastAcceptedStep);
-    if (step === null) throw badRequest('The verification code is invalid.');
+    const step = matchingTimeStep(device, code, this.now(), this.activationWindow(device), device.lastAcceptedStep);
+    if (step === null) {
+      if (this.current.assignAndActivate === 'leavesFailedActivation') {
+        this.attach(device, user, new Date(this.now()).toISOString());
+        this.setStatus(device, 'failedActivation');
+      }
+      throw badRequest('The verification code is invalid.');
+    }
     this.attach(device, user, new Date(this.now()).toISOString());
     this.learnDrift(device, step);
     this.setStatus(device, 'activated');
@@ -575,14 +616,15 @@ export class GraphStore {
 
   private checkCanReceiveToken(user: UserRecord, adding: number): void {
     if (user.userType === 'Guest') throw badRequest('Hardware OATH tokens cannot be assigned to guest users.');
-    const held = this.devicesByUser.get(user.id)?.size ?? 0;
+    const held = (this.devicesByUser.get(user.id)?.size ?? 0) + user.otherMethods;
     if (held + adding > MAX_METHODS_PER_USER) {
-      throw badRequest(`The user already has the maximum of ${MAX_METHODS_PER_USER} hardware OATH tokens.`);
+      throw badRequest(`The user already has the maximum of ${MAX_METHODS_PER_USER} OATH hardware tokens or authenticator applications.`);
     }
   }
 
   private attach(device: DeviceRecord, user: UserRecord, when: string): void {
     device.assignedUserId = user.id;
+    device.methodId = this.current.methodId === 'distinct' ? randomUUID() : device.id;
     device.assignedDateTime = when;
     const held = this.devicesByUser.get(user.id) ?? new Set<DeviceRecord>();
     held.add(device);
@@ -591,13 +633,20 @@ export class GraphStore {
   }
 
   private requireMethod(user: UserRecord, methodId: string): DeviceRecord {
-    const device = this.devicesById.get(lower(methodId));
-    if (!device || device.assignedUserId !== user.id) throw notFound(methodId);
-    return device;
+    const wanted = lower(methodId);
+    for (const device of this.devicesByUser.get(user.id) ?? []) {
+      if (device.methodId !== null && lower(device.methodId) === wanted) return device;
+    }
+    throw notFound(methodId);
   }
 
   private methodView(device: DeviceRecord): HardwareOathMethod {
-    return { id: device.id, createdDateTime: device.assignedDateTime, device: this.deviceView(device) };
+    return { id: device.methodId ?? device.id, createdDateTime: device.assignedDateTime, device: this.deviceView(device) };
+  }
+
+  /** Steps either side of now that activation accepts: wide, or about 2 minutes (narrow). */
+  private activationWindow(device: DeviceRecord): number {
+    return this.current.activationAllowance === 'narrow' ? Math.ceil(120 / device.timeIntervalInSeconds) : ACTIVATION_WINDOW_STEPS;
   }
 
   // ---- Temporary Access Passes ----

@@ -65,6 +65,8 @@ export interface SeedUser {
   employeeHireDate?: string | null;
   employeeLeaveDateTime?: string | null;
   officeLocation?: string | null;
+  /** Authenticator apps and software OATH tokens the user already has: they count towards Entra's limit of five. */
+  otherMethods?: number;
 }
 
 /** A device as Graph accepts it on create (and in a `#$delta` document). */
@@ -122,3 +124,34 @@ export interface SignInResult {
   reason?: 'userNotFound' | 'accountDisabled' | 'noActiveMethod' | 'invalidCode';
   deviceId?: string;
 }
+
+/**
+ * Readings of Graph that the docs leave open, one per alternative (README, "Graph emulator variants").
+ * Each default is the likeliest reading; tests run the product against the others.
+ */
+export interface GraphVariants {
+  /** The answer to a `#$delta` bulk create: flat devices (200), methods with the device nested (201, the docs' example), no body (204), or applied in part. */
+  delta: 'flat200' | 'nested201' | 'empty204' | 'partial';
+  /** Items of device lists and gets: the device itself, or a method with the device nested under `device` (the docs' examples). */
+  list: 'flat' | 'nested';
+  /** A per-user method id equal to the device id, or distinct from it (the assign example). */
+  methodId: 'device' | 'distinct';
+  /** The next `post` POSTs and `patch` PATCHes are saved, then answered 504 (the client retries them). */
+  savedThen5xx: { post: number; patch: number };
+  /** A device created or changed shows in `$filter` results only this many seconds later. */
+  filterLagSeconds: number;
+  /** Drift allowed at activation: wide (10 steps either way) or narrow (about 2 minutes). */
+  activationAllowance: 'wide' | 'narrow';
+  /** A wrong code in assignAndActivate changes nothing (all-or-nothing), or leaves the device assigned, failedActivation. */
+  assignAndActivate: 'atomic' | 'leavesFailedActivation';
+}
+
+export const DEFAULT_VARIANTS: GraphVariants = {
+  delta: 'flat200',
+  list: 'flat',
+  methodId: 'device',
+  savedThen5xx: { post: 0, patch: 0 },
+  filterLagSeconds: 0,
+  activationAllowance: 'wide',
+  assignAndActivate: 'atomic',
+};

@@ -6,6 +6,13 @@ import { DirectoryRefusal, type AccessPasses, type DeviceCatalog, type Directory
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
  * Graph client (honouring Retry-After); what is still failing after that throws, so a queue message
  * is retried by the host. A 4xx that retrying cannot fix becomes a DirectoryRefusal.
+ *
+ * The docs leave several answers open (README, "Graph emulator variants"), and each is accepted here:
+ * a device flat or nested under `device`; a `#$delta` answer that names every device, some, or none;
+ * a per-user method id equal to the device id or not; a write saved although its answer was a 5xx
+ * (the client then sends it again and gets a refusal); a new device missing from `$filter` for a while.
+ * Refusals are told apart by status and code, and a write that was refused is checked against what
+ * Entra now shows before it is reported.
  */
 
 const DEVICES = '/directory/authenticationMethodDevices/hardwareOathDevices';
@@ -13,13 +20,19 @@ const methodsOf = (userId: string) => `/users/${encodeURIComponent(userId)}/auth
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 /** How many devices one `#$delta` request carries. */
 const DELTA_CHUNK = 100;
+/** Pauses between lookups of a device that should exist but is not in `$filter` results yet. */
+export const LOOKUP_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000];
+
+export interface GraphDirectoryOptions {
+  lookupRetryDelaysMs?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+}
 
 interface GraphErrorShape {
   statusCode?: unknown;
   code?: unknown;
   message?: unknown;
 }
-
 
 function refusalOf(error: unknown): DirectoryRefusal | undefined {
   const { statusCode, code, message } = (error ?? {}) as GraphErrorShape;
@@ -38,9 +51,19 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
 
 const isNotFound = (error: unknown): boolean => error instanceof DirectoryRefusal && error.status === 404;
 
+type Json = Record<string, unknown>;
+const isJson = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
+const sameSerial = (a: string, b: string) => a.toUpperCase() === b.toUpperCase();
 
-function toDevice(raw: Record<string, unknown>): EntraDevice {
+/** The device of an answer item: the item itself, or (as the docs' examples show) nested under `device`. */
+function deviceJson(raw: unknown): Json | undefined {
+  if (!isJson(raw)) return undefined;
+  const inner = isJson(raw.device) ? raw.device : raw;
+  return typeof inner.id === 'string' && typeof inner.serialNumber === 'string' ? inner : undefined;
+}
+
+function toDevice(raw: Json): EntraDevice {
   const assignedTo = raw.assignedTo as { id?: string; displayName?: string } | null | undefined;
   return {
     id: text(raw.id),
@@ -54,7 +77,12 @@ function toDevice(raw: Record<string, unknown>): EntraDevice {
   };
 }
 
-function toUser(raw: Record<string, unknown>): EntraUser {
+const devicesIn = (answer: unknown): EntraDevice[] => {
+  const value = isJson(answer) && Array.isArray(answer.value) ? (answer.value as unknown[]) : [];
+  return value.map(deviceJson).filter((d): d is Json => d !== undefined).map(toDevice);
+};
+
+function toUser(raw: Json): EntraUser {
   return {
     id: text(raw.id),
     userPrincipalName: text(raw.userPrincipalName),
@@ -69,66 +97,132 @@ const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
 /** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
 export const DEVICE_PAGE_SIZE = 100;
 
-interface DevicePage {
-  value?: Record<string, unknown>[];
-  '@odata.nextLink'?: unknown;
+/** One of a user's hardwareOathMethods: its own id, and the device it stands for. */
+interface UserMethod {
+  methodId: string;
+  deviceId: string;
+  status?: EntraDevice['status'];
 }
 
-export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog & AccessPasses {
-  const createOne = async (device: NewEntraDevice): Promise<EntraDevice> =>
-    toDevice((await call(() => graph.api(DEVICES).post(device))) as Record<string, unknown>);
+type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-  const findDeviceBySerial = async (serialNumber: string): Promise<EntraDevice | undefined> => {
-    const page = (await call(() => graph.api(DEVICES).filter(`serialNumber eq ${quote(serialNumber)}`).get())) as { value?: Record<string, unknown>[] };
-    const match = (page.value ?? []).map(toDevice).find((d) => d.serialNumber.toUpperCase() === serialNumber.toUpperCase());
-    return match;
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & AccessPasses {
+  const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
+  const methodIds = new Map<string, string>();
+  const methodKey = (userId: string, deviceId: string) => `${userId.toLowerCase()}\n${deviceId.toLowerCase()}`;
+
+  const lookUp = async (serialNumber: string): Promise<EntraDevice | undefined> => {
+    const page = (await call(() => graph.api(DEVICES).filter(`serialNumber eq ${quote(serialNumber)}`).get())) as unknown;
+    return devicesIn(page).find((d) => sameSerial(d.serialNumber, serialNumber));
   };
 
-  const createChunk = async (chunk: NewEntraDevice[]): Promise<({ ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal })[]> => {
-    let created: EntraDevice[] = [];
-    try {
-      const answer = (await call(() =>
-        graph.api(DEVICES).patch({ '@context': '#$delta', value: chunk.map((device, index) => ({ '@contentId': String(index + 1), ...device })) }),
-      )) as { value?: Record<string, unknown>[] } | undefined;
-      created = (answer?.value ?? []).filter((item) => typeof item.id === 'string').map(toDevice);
-    } catch (error) {
-      // One bad device fails the whole delta request: fall back to one by one to learn which.
-      if (!(error instanceof DirectoryRefusal)) throw error;
+  /** With `expectExisting`, a miss is asked again with backoff: a device just created may not show in `$filter` yet. */
+  const findDeviceBySerial = async (serialNumber: string, lookup: { expectExisting?: boolean } = {}): Promise<EntraDevice | undefined> => {
+    let found = await lookUp(serialNumber);
+    for (const delay of lookup.expectExisting ? delays : []) {
+      if (found) break;
+      await sleep(delay);
+      found = await lookUp(serialNumber);
     }
-    const bySerial = new Map(created.map((d) => [d.serialNumber.toUpperCase(), d]));
-    const results: ({ ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal })[] = [];
+    return found;
+  };
+
+  /** One device by POST. A refusal may mean it exists already (a saved write answered 5xx, then sent again): look before reporting. */
+  const createOne = async (device: NewEntraDevice): Promise<CreateResult> => {
+    try {
+      const answer = (await call(() => graph.api(DEVICES).post(device))) as unknown;
+      const created = deviceJson(answer);
+      if (created && sameSerial(text(created.serialNumber), device.serialNumber)) return { ok: true, device: toDevice(created) };
+      const found = await findDeviceBySerial(device.serialNumber, { expectExisting: true });
+      if (found) return { ok: true, device: found };
+      throw new Error(`Entra answered the creation of ${device.serialNumber} without the device, and does not list it`);
+    } catch (error) {
+      if (!(error instanceof DirectoryRefusal)) throw error;
+      const found = await findDeviceBySerial(device.serialNumber, { expectExisting: error.status === 409 });
+      return found ? { ok: true, device: found } : { ok: false, error };
+    }
+  };
+
+  const createChunk = async (chunk: NewEntraDevice[]): Promise<CreateResult[]> => {
+    let answer: unknown;
+    let refused = false;
+    try {
+      answer = await call(() =>
+        graph.api(DEVICES).patch({ '@context': '#$delta', value: chunk.map((device, index) => ({ '@contentId': String(index + 1), ...device })) }),
+      );
+    } catch (error) {
+      // A refused batch may still be applied in part: each device is then created (or found) on its own.
+      if (!(error instanceof DirectoryRefusal)) throw error;
+      refused = true;
+    }
+    const named = devicesIn(answer);
+    const results: CreateResult[] = [];
     for (const device of chunk) {
-      const known = bySerial.get(device.serialNumber.toUpperCase()) ?? (created.length > 0 ? await findDeviceBySerial(device.serialNumber) : undefined);
+      const known = named.find((d) => sameSerial(d.serialNumber, device.serialNumber));
       if (known) {
         results.push({ ok: true, device: known });
         continue;
       }
-      try {
-        results.push({ ok: true, device: await createOne(device) });
-      } catch (error) {
-        if (!(error instanceof DirectoryRefusal)) throw error;
-        results.push({ ok: false, error });
-      }
+      // A success that does not name the device (204, an empty or shortened body): it should exist.
+      const found = refused ? undefined : await findDeviceBySerial(device.serialNumber, { expectExisting: true });
+      results.push(found ? { ok: true, device: found } : await createOne(device));
     }
     return results;
   };
 
   const findUser = async (filter: string): Promise<EntraUser | undefined> => {
-    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).get())) as { value?: Record<string, unknown>[] };
+    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).get())) as { value?: Json[] };
     const first = page.value?.[0];
     return first ? toUser(first) : undefined;
   };
+
+  const userMethods = async (userId: string): Promise<UserMethod[]> => {
+    const page = (await call(() => graph.api(methodsOf(userId)).get())) as unknown;
+    const value = isJson(page) && Array.isArray(page.value) ? (page.value as unknown[]) : [];
+    return value.filter(isJson).map((item) => {
+      const device = isJson(item.device) ? item.device : item;
+      const status = device.status as EntraDevice['status'] | undefined;
+      return { methodId: text(item.id), deviceId: text(device.id, text(item.id)), ...(status ? { status } : {}) };
+    });
+  };
+
+  const methodOf = async (userId: string, deviceId: string): Promise<UserMethod | undefined> => {
+    const method = (await userMethods(userId)).find((m) => m.deviceId.toLowerCase() === deviceId.toLowerCase());
+    if (method?.methodId) methodIds.set(methodKey(userId, deviceId), method.methodId);
+    return method;
+  };
+
+  /**
+   * Runs a per-user call on the method of `deviceId`: with the method id learnt from assign, else the
+   * device id; a 404 lists the user's methods to find the right id. 'not-assigned' when the user has no method for it.
+   */
+  const onMethod = async <T>(userId: string, deviceId: string, work: (methodPath: string) => Promise<T>): Promise<T | 'not-assigned'> => {
+    const guess = methodIds.get(methodKey(userId, deviceId)) ?? deviceId;
+    const path = (methodId: string) => `${methodsOf(userId)}/${encodeURIComponent(methodId)}`;
+    try {
+      return await call(() => work(path(guess)));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const method = await methodOf(userId, deviceId);
+    if (!method?.methodId || method.methodId === guess) return 'not-assigned';
+    return call(() => work(path(method.methodId)));
+  };
+
+  const notAssigned = (deviceId: string) => new DirectoryRefusal(404, 'Request_ResourceNotFound', `the user holds no method for device ${deviceId}`);
 
   return {
     findDeviceBySerial,
 
     async *devicePages(pageSize = DEVICE_PAGE_SIZE) {
-      let page = (await call(() => graph.api(DEVICES).top(pageSize).get())) as DevicePage;
+      let page = (await call(() => graph.api(DEVICES).top(pageSize).get())) as Json;
       for (;;) {
-        yield (page.value ?? []).map(toDevice);
+        yield devicesIn(page);
         const next = page['@odata.nextLink'];
         if (typeof next !== 'string' || next === '') return;
-        page = (await call(() => graph.api(next).get())) as DevicePage;
+        page = (await call(() => graph.api(next).get())) as Json;
       }
     },
 
@@ -150,7 +244,7 @@ export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog & 
 
     async findUserByUpn(userPrincipalName) {
       try {
-        return toUser((await call(() => graph.api(`/users/${encodeURIComponent(userPrincipalName)}`).select(USER_FIELDS).get())) as Record<string, unknown>);
+        return toUser((await call(() => graph.api(`/users/${encodeURIComponent(userPrincipalName)}`).select(USER_FIELDS).get())) as Json);
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -160,27 +254,49 @@ export function graphDirectory(graph: GraphClient): Directory & DeviceCatalog & 
     findUserByEmployeeId: (employeeId) => findUser(`employeeId eq ${quote(employeeId)}`),
 
     async assign(userId, deviceId) {
-      await call(() => graph.api(methodsOf(userId)).post({ device: { id: deviceId } }));
+      try {
+        const answer = (await call(() => graph.api(methodsOf(userId)).post({ device: { id: deviceId } }))) as unknown;
+        if (isJson(answer) && typeof answer.id === 'string') methodIds.set(methodKey(userId, deviceId), answer.id);
+      } catch (error) {
+        // Saved by an earlier send whose answer was lost: the user holds the method already.
+        if (!(error instanceof DirectoryRefusal) || !(await methodOf(userId, deviceId))) throw error;
+      }
     },
 
     async assignAndActivate(userId, deviceId, verificationCode) {
-      await call(() => graph.api(`${methodsOf(userId)}/assignAndActivate`).post({ device: { id: deviceId }, verificationCode }));
+      try {
+        await call(() => graph.api(`${methodsOf(userId)}/assignAndActivate`).post({ device: { id: deviceId }, verificationCode }) as Promise<unknown>);
+      } catch (error) {
+        if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))?.status !== 'activated') throw error;
+      }
     },
 
     async activate(userId, deviceId, verificationCode) {
-      await call(() => graph.api(`${methodsOf(userId)}/${encodeURIComponent(deviceId)}/activate`).post({ verificationCode }));
+      try {
+        const done = await onMethod(userId, deviceId, (path) => graph.api(`${path}/activate`).post({ verificationCode }) as Promise<unknown>);
+        if (done === 'not-assigned') throw notAssigned(deviceId);
+      } catch (error) {
+        if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))?.status !== 'activated') throw error;
+      }
     },
 
     async deactivate(userId, deviceId) {
-      await call(() => graph.api(`${methodsOf(userId)}/${encodeURIComponent(deviceId)}/deactivate`).post({}));
+      try {
+        // Documented without a request body.
+        const done = await onMethod(userId, deviceId, (path) => graph.api(`${path}/deactivate`).post(undefined) as Promise<unknown>);
+        if (done === 'not-assigned') throw notAssigned(deviceId);
+      } catch (error) {
+        if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))?.status !== 'assigned') throw error;
+      }
     },
 
     async unassign(userId, deviceId) {
       try {
-        await call(() => graph.api(`${methodsOf(userId)}/${encodeURIComponent(deviceId)}`).delete());
+        await onMethod(userId, deviceId, (path) => graph.api(path).delete() as Promise<unknown>);
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))) throw error;
       }
+      methodIds.delete(methodKey(userId, deviceId));
     },
 
     async issueTemporaryAccessPass(userId, lifetimeInMinutes): Promise<TemporaryAccessPass> {

@@ -1,8 +1,7 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
-import { redactSeeds, totpCode } from '../domain/seed';
+import { redactSeeds } from '../domain/seed';
 import { heldStatusFor, isHeld, withoutHolder, type ActivationMode, type TokenRecord, type TokenStatus } from '../domain/token';
 import {
-  DirectoryRefusal,
   type AuditLog,
   type Clock,
   type Directory,
@@ -15,6 +14,7 @@ import {
   type SeedVault,
   type WorkQueue,
 } from '../ports';
+import { activateForHire } from './activation';
 
 /**
  * The joiner saga: an HR hire becomes an activated hardware token in Entra. Every step first looks at
@@ -48,6 +48,8 @@ export interface JoinerDeps {
   settings: JoinerSettings;
   /** Picks among free tokens; Math.random unless given. */
   random?: () => number;
+  /** Waits for the next TOTP step when Entra refused the current code; setTimeout unless given. */
+  sleep?: (ms: number) => Promise<void>;
   /** Tests only: called after each step, e.g. to simulate a crash there. */
   afterStep?: (step: JoinerStep) => void | Promise<void>;
 }
@@ -343,36 +345,17 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     return winner;
   };
 
-  /** One Key Vault read and one Graph call; a redelivery finds the device already assigned to this user. */
+  /** Entra first, then one write: a redelivery finds the device already assigned to this user (activation.ts). */
   const activate = async (token: TokenRecord, entraUser: EntraUser): Promise<void> => {
-    const deviceId = token.entraDeviceId;
-    if (!deviceId) throw new TokenUnusable('it is not registered in Entra');
-    let code: string | undefined;
-    const currentCode = async (): Promise<string> => {
-      if (code === undefined) {
-        const seed = await deps.seeds.get(token.seedSecretName);
-        if (seed === undefined) throw new TokenUnusable('its seed is missing from Key Vault');
-        code = totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, now());
-      }
-      return code;
-    };
-    try {
-      if (settings.activationMode === 'auto') await directory.assignAndActivate(entraUser.id, deviceId, await currentCode());
-      else await directory.assign(entraUser.id, deviceId);
-      return;
-    } catch (error) {
-      if (!(error instanceof DirectoryRefusal)) throw error;
-      const device = await directory.findDeviceBySerial(token.serialNumber);
-      if (!device) throw new TokenUnusable('Entra has no device with its serial number');
-      if (device.assignedTo?.id === entraUser.id) {
-        // Done by an earlier try whose answer was lost (a crash, a redelivery, a concurrent delivery).
-        if (settings.activationMode === 'auto' && device.status !== 'activated') await directory.activate(entraUser.id, device.id, await currentCode());
-        return;
-      }
-      if (device.assignedTo) throw new TokenUnusable('Entra shows it assigned to another user');
-      if (/verification code/i.test(error.message)) throw new TokenUnusable('Entra rejected the code computed from its seed (the seed in Key Vault does not match the token)');
-      throw new PermanentFailure(`Entra refused to give ${entraUser.userPrincipalName} a token (${error.code}): ${error.message}`);
-    }
+    const outcome = await activateForHire(
+      { directory, clock: deps.clock, ...(deps.sleep ? { sleep: deps.sleep } : {}), seedOf: () => deps.seeds.get(token.seedSecretName) },
+      token,
+      entraUser,
+      // Hand-over mode assigns only: the code is shown at the desk.
+      settings.activationMode === 'auto' ? 'auto' : 'user',
+    );
+    if (outcome.kind === 'unusable') throw new TokenUnusable(outcome.reason);
+    if (outcome.kind === 'refused') throw new PermanentFailure(outcome.reason);
   };
 
   const quarantine = async (token: TokenRecord, why: string): Promise<void> => {

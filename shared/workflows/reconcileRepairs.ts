@@ -15,7 +15,7 @@ import {
   type RepairMessage,
 } from '../domain/drift';
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
-import { totpCode } from '../domain/seed';
+import { activateWithCurrentCode } from './activation';
 import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
 import { revokeToken } from './revokeToken';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WorkQueue } from '../ports';
@@ -38,6 +38,8 @@ export interface RepairDeps {
   clock: Clock;
   settings: { stuckSagaMinutes: number; provisionLeadDays: number };
   recentChangeMs?: number;
+  /** Waits for the next TOTP step when Entra refused the current code; setTimeout unless given. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type RepairOutcome = { outcome: 'repaired'; detail: string } | { outcome: 'skipped'; detail: string };
@@ -96,14 +98,11 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const seed = await deps.seeds.get(token.seedSecretName);
       if (seed === undefined) return skipped(`the seed of ${token.serialNumber} is missing; it cannot be activated`);
       const userId = device.assignedTo.id;
-      const codeAt = (at: Date) => totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, at);
       try {
-        try {
-          await deps.directory.activate(userId, device.id, codeAt(now));
-        } catch (error) {
-          // The current code may be one Entra already saw; it takes the next step's as well.
-          if (!(error instanceof DirectoryRefusal) || error.status !== 400) throw error;
-          await deps.directory.activate(userId, device.id, codeAt(new Date(now.getTime() + token.timeIntervalInSeconds * 1000)));
+        if ((await activateWithCurrentCode(deps, token, seed, userId, device.id)) === 'code_refused') {
+          const detail = `Entra refused the codes computed from the seed of ${token.serialNumber}`;
+          await audit('retry_activation', detail, { serialNumber: token.serialNumber }, 'failed');
+          return skipped(detail);
         }
       } catch (error) {
         if (!(error instanceof DirectoryRefusal)) throw error;
@@ -132,7 +131,8 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
         detail = match?.detail ?? '';
       } else if (message.reason === 'missing_in_entra' || message.reason === 'seed_missing') {
         const missingInEntra = message.reason === 'missing_in_entra';
-        const absent = missingInEntra ? !(await deps.directory.findDeviceBySerial(token.serialNumber)) : !(await deps.seedCatalog.describe(token.seedSecretName));
+        // A device just created may not show in $filter yet: the lookup waits for it before calling it missing.
+        const absent = missingInEntra ? !(await deps.directory.findDeviceBySerial(token.serialNumber, { expectExisting: true })) : !(await deps.seedCatalog.describe(token.seedSecretName));
         const findings = absent ? classifyToken(token, { inEntra: !missingInEntra, seedInVault: missingInEntra }, now, 0) : 'in_flight';
         const match = findings === 'in_flight' ? undefined : findings.find((f) => f.kind === message.reason && f.repair === 'quarantine');
         still = !!match;

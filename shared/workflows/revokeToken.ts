@@ -1,5 +1,5 @@
-import { totpCode } from '../domain/seed';
 import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
+import { activateWithCurrentCode } from './activation';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type SeedVault } from '../ports';
 
 /**
@@ -14,6 +14,8 @@ export interface RevokeDeps {
   seeds: SeedVault;
   audit: AuditLog;
   clock: Clock;
+  /** Waits for the next TOTP step on resume; setTimeout unless given. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ActionContext {
@@ -54,9 +56,6 @@ export async function tokensOf(inventory: Inventory, user: string): Promise<Toke
   const rank = (t: TokenRecord) => (isHeld(t.status) ? 0 : t.status === 'revoked' ? 1 : 2);
   return found.sort((a, b) => rank(a) - rank(b) || b.updatedAt.localeCompare(a.updatedAt));
 }
-
-/** How many time steps past the current one a resume may use when Entra has seen the current code. */
-const RESUME_STEPS_AHEAD = 3;
 
 const isGone = (error: unknown) => error instanceof DirectoryRefusal && (error.status === 404 || error.code === 'Request_ResourceNotFound');
 
@@ -150,16 +149,10 @@ export async function resumeUserToken(deps: RevokeDeps, user: string, context: A
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `the seed of ${token.serialNumber} is missing from Key Vault; revoke it and hand out another token` };
   }
   const now = deps.clock.now();
-  // Entra refuses a code it has already accepted (the last activation's, or a sign-in's in this step) but
-  // takes codes well ahead at activation: try this step's, then the next few.
-  for (let step = 0; ; step++) {
-    const at = new Date(now.getTime() + step * token.timeIntervalInSeconds * 1000);
-    try {
-      await deps.directory.activate(token.entraUserId, token.entraDeviceId, totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, at));
-      break;
-    } catch (error) {
-      if (!(error instanceof DirectoryRefusal) || error.status !== 400 || step >= RESUME_STEPS_AHEAD) throw error;
-    }
+  // The current step's code only; when Entra has seen it (the last activation, a sign-in) the next step is waited for.
+  const outcome = await activateWithCurrentCode(deps, token, seed, token.entraUserId, token.entraDeviceId);
+  if (outcome === 'code_refused') {
+    return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra refused the codes computed from the seed of ${token.serialNumber}; revoke it and hand out another token` };
   }
   const written = await deps.inventory.replace({ ...token, status: 'active', updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while resuming; retry`);

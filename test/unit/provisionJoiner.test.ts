@@ -125,7 +125,7 @@ function fakeDirectory(users: EntraUser[], now: () => Date) {
   const devices = new Map<string, FakeDevice>();
   const calls: string[] = [];
   /** Errors to throw, by operation, before the operation does anything. */
-  const failures: Partial<Record<keyof Directory, Error[]>> = {};
+  const failures: Partial<Record<keyof Directory, (Error | undefined)[]>> = {};
   const fault = (op: keyof Directory) => {
     calls.push(op);
     const error = failures[op]?.shift();
@@ -309,7 +309,8 @@ describe('provisionJoiner', () => {
     const [token] = heldTokens(s, 'E1001');
     expect(token).toMatchObject({ status: 'active', employeeId: 'E1001', entraUserId: 'u-ada', userPrincipalName: 'ada@contoso.com' });
     expect(devicesOf(s, 'u-ada')).toEqual([expect.objectContaining({ serialNumber: token?.serialNumber, status: 'activated' })]);
-    expect(s.directory.calls).toEqual(['findUserByUpn', 'assignAndActivate']);
+    // Entra is read before the write that gives access.
+    expect(s.directory.calls).toEqual(['findUserByUpn', 'findDeviceBySerial', 'assignAndActivate']);
     expect(s.seedReads).toEqual([token?.seedSecretName]);
     expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'completed', step: 'completed', serialNumber: token?.serialNumber, entraUserId: 'u-ada', eventIds: ['evt-1'] });
     expect(s.provisioning.joiner('E1001')?.reason).toBeUndefined();
@@ -319,7 +320,7 @@ describe('provisionJoiner', () => {
   it('only assigns when ACTIVATION_MODE is user, leaving the token assigned', async () => {
     const s = scene({ mode: 'user' });
     expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'assigned' });
-    expect(s.directory.calls).toEqual(['findUserByUpn', 'assign']);
+    expect(s.directory.calls).toEqual(['findUserByUpn', 'findDeviceBySerial', 'assign']);
     expect(s.seedReads).toEqual([]);
     expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'assigned' })]);
     expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
@@ -551,7 +552,8 @@ describe('provisionJoiner', () => {
     it('keeps a token whose Entra state cannot be checked out of stock (quarantined) when giving up', async () => {
       const s = scene();
       s.directory.failures.assignAndActivate = [new Error('socket hang up')];
-      s.directory.failures.findDeviceBySerial = [new Error('socket hang up')];
+      // The read before assigning answers; the one when giving the token back does not.
+      s.directory.failures.findDeviceBySerial = [undefined, new Error('socket hang up')];
       await expect(provisionJoiner(hire(), s.deps, { dequeueCount: 5, maxDequeueCount: 5 })).rejects.toBeInstanceOf(ProvisioningGaveUp);
       const token = s.inventory.all().find((t) => t.lastChangeReason.includes('E1001'));
       expect(token?.status).toBe('quarantined');
