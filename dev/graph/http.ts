@@ -369,9 +369,14 @@ function deviceRoutes(store: GraphStore, rest: string[], method: string): Route 
           const { delta } = store.variants;
           let created: HardwareOathDevice[];
           if (delta === 'partial') {
-            // Applied item by item: those before the first refused one stay created, and the refusal is the answer.
+            // Applied item by item, and stopped midway: at the first item refused (its refusal is the answer),
+            // else after the first half (a 500); the items before stay created.
+            const half = Math.ceil(items.length / 2);
             created = [];
-            for (const item of items) created.push(...store.createDevices([parseNewDevice(item)]));
+            for (const item of items) {
+              if (items.length > 1 && created.length === half) throw new GraphApiError(500, 'generalException', 'The batch was interrupted.');
+              created.push(...store.createDevices([parseNewDevice(item)]));
+            }
           } else {
             created = store.createDevices(items.map((item) => parseNewDevice(item)));
           }

@@ -152,9 +152,9 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       answer = await call(() =>
         graph.api(DEVICES).patch({ '@context': '#$delta', value: chunk.map((device, index) => ({ '@contentId': String(index + 1), ...device })) }),
       );
-    } catch (error) {
-      // A refused batch may still be applied in part: each device is then created (or found) on its own.
-      if (!(error instanceof DirectoryRefusal)) throw error;
+    } catch {
+      // A failed batch may still be applied in part (refused midway, or saved and then answered 5xx):
+      // each device is then created, or found, on its own; if Graph is down, that fails as well.
       refused = true;
     }
     const named = devicesIn(answer);
