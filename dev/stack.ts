@@ -61,7 +61,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     started.push(azurite);
     const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }] });
     started.push({ stop: () => identity.close() });
-    const graph = await startGraphEmulator({ ca, port: ports?.graph ?? 0, jwksUri: identity.jwksUri, issuer: identity.issuer });
+    // As in Azure: each call needs its documented permission in the token (the dev app holds what infra/ grants).
+    const graph = await startGraphEmulator({ ca, port: ports?.graph ?? 0, jwksUri: identity.jwksUri, issuer: identity.issuer, enforceRoles: true });
     started.push({ stop: () => graph.close() });
     const keyVault = await startKeyVaultEmulator({
       ca,

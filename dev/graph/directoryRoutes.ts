@@ -2,6 +2,7 @@ import { badRequest } from './errors';
 import type { ApiRequest, Reply, Route } from './http';
 import { READ_USERS, methodNotAllowed } from './http';
 import { parseUserChanges, requireObject } from './inputs';
+import { permissionsFor } from './permissions';
 import type { GraphStore } from './store';
 import type { LifecycleSettings } from './lifecycleTasks';
 import { usersDelta, type UserDeltaSettings } from './usersDelta';
@@ -13,9 +14,9 @@ import { usersDelta, type UserDeltaSettings } from './usersDelta';
  */
 
 /** employeeLeaveDateTime is readable only with this permission (or its ReadWrite form). */
-const LEAVE_DATE_PERMISSIONS = ['User-LifeCycleInfo.Read.All', 'User-LifeCycleInfo.ReadWrite.All'];
-const CHECK_GROUPS_PERMISSIONS = ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All'];
-const RESUME_PERMISSIONS = ['LifecycleWorkflows.ReadWrite.All'];
+const LEAVE_DATE_PERMISSIONS = permissionsFor('readLeaveDates');
+const CHECK_GROUPS_PERMISSIONS = permissionsFor('checkMemberGroups');
+const RESUME_PERMISSIONS = permissionsFor('resumeLifecycleTask');
 
 const isDelta = (segment: string | undefined) => segment !== undefined && /^(microsoft\.graph\.)?delta$/i.test(segment);
 const isAction = (segment: string | undefined, name: string) => segment !== undefined && segment.toLowerCase().replace(/^microsoft\.graph\./, '') === name;

@@ -19,6 +19,7 @@ import { decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, par
 import type { GraphStore, ListQuery, Page } from './store';
 import { directoryRoute, handleDirectoryControl } from './directoryRoutes';
 import type { HardwareOathDevice, SignInRequest } from './types';
+import { permissionsFor } from './permissions';
 import { deviceItem, parseVariants } from './variants';
 import { readBodyText } from '../net';
 
@@ -61,12 +62,12 @@ export interface Route {
   handle: (request: ApiRequest) => Promise<Reply> | Reply;
 }
 
-export const READ_USERS = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
-const WRITE_USERS = ['User.ReadWrite.All', 'Directory.ReadWrite.All'];
-const READ_DEVICES = ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'];
-const WRITE_DEVICES = ['Policy.ReadWrite.AuthenticationMethod'];
-const READ_METHODS = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
-const WRITE_METHODS = ['UserAuthenticationMethod.ReadWrite.All'];
+export const READ_USERS = permissionsFor('readUsers');
+const WRITE_USERS = permissionsFor('writeUsers');
+const READ_DEVICES = permissionsFor('readDevices');
+const WRITE_DEVICES = permissionsFor('writeDevices');
+const READ_METHODS = permissionsFor('readMethods');
+const WRITE_METHODS = permissionsFor('writeMethods');
 
 function graphError(code: string, message: string, requestId: string): unknown {
   return { error: { code, message, innerError: { 'request-id': requestId, 'client-request-id': requestId, date: new Date().toISOString() } } };

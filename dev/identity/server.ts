@@ -16,11 +16,17 @@ export const DEV_IDENTITY_PORT = 8445;
 export const DEV_TENANT_ID = 'dev-tenant';
 /** The admin API's audience (ADMIN_AUTH_AUDIENCE in local.settings.json). */
 export const DEV_ADMIN_AUDIENCE = 'api://entra-oath-tokens';
-/** Application permissions an app registration of this product holds on Microsoft Graph. */
+/**
+ * Application permissions the dev app holds on Microsoft Graph: exactly what infra/modules/entra.bicep
+ * grants the app's identity (graphPermissions), so a call the product makes without its permission
+ * answers 403 locally as in Azure (test/integration/graph/graph-permissions.test.ts keeps them equal).
+ */
 export const DEV_GRAPH_APP_ROLES: readonly string[] = [
   'Policy.ReadWrite.AuthenticationMethod',
   'UserAuthenticationMethod.ReadWrite.All',
   'User.Read.All',
+  'User-LifeCycleInfo.Read.All',
+  'GroupMember.Read.All',
 ];
 const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 /** Object id put in minted tokens when no subject is given: a stand-in for the admin signed in. */

@@ -1,0 +1,32 @@
+/**
+ * The application permissions that let an app make each Graph call the emulator serves, from the
+ * permissions table of the call's page in microsoftgraph/microsoft-graph-docs-contrib
+ * (api-reference/beta/api/, named beside each line); any one of a line's permissions grants the call.
+ * Routes take their permissions from here, so a new route is one more line. The test of the dev app's
+ * grant (test/integration/graph/graph-permissions.test.ts) reads this table too.
+ */
+export const GRAPH_CALL_PERMISSIONS = {
+  /** user-list.md, user-get.md, user-delta.md */
+  readUsers: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  /** user-post-users.md, user-update.md */
+  writeUsers: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** employeeLeaveDateTime on a user (user resource: "Requires User-LifeCycleInfo.Read.All") */
+  readLeaveDates: ['User-LifeCycleInfo.Read.All', 'User-LifeCycleInfo.ReadWrite.All'],
+  /** directoryobject-checkmembergroups.md */
+  checkMemberGroups: ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All'],
+  /** authenticationmethoddevice-list-hardwareoathdevices.md, hardwareoathtokenauthenticationmethoddevice-get.md */
+  readDevices: ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'],
+  /** authenticationmethoddevice-update.md (create, bulk `#$delta`), hardwareoathtokenauthenticationmethoddevice-update.md, -delete.md */
+  writeDevices: ['Policy.ReadWrite.AuthenticationMethod'],
+  /** authentication-list-hardwareoathmethods.md, hardwareoathauthenticationmethod-get.md */
+  readMethods: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  /** authentication-post-hardwareoathmethods.md, hardwareoathauthenticationmethod-activate.md, -deactivate.md, -assignandactivate*.md, -delete.md */
+  writeMethods: ['UserAuthenticationMethod.ReadWrite.All'],
+  /** identitygovernance-customtaskextension-resume (Lifecycle Workflows) */
+  resumeLifecycleTask: ['LifecycleWorkflows.ReadWrite.All'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type GraphCall = keyof typeof GRAPH_CALL_PERMISSIONS;
+
+/** A mutable copy for a route. */
+export const permissionsFor = (call: GraphCall): string[] => [...GRAPH_CALL_PERMISSIONS[call]];
