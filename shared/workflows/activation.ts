@@ -7,8 +7,9 @@ import { DirectoryRefusal, type Clock, type Directory, type EntraUser } from '..
  * ever sent: Entra refuses a code it has accepted before (the last activation's, a sign-in's), and a
  * future step's code would burn the code the holder sees next. When the current code is refused, the
  * device is read again before anything is concluded: activated means an earlier answer was lost; still
- * waiting means the code may be one Entra already took, so the next step is waited for and tried once.
- * A second refusal is "code refused": the seed does not match the token.
+ * waiting means the code may be one Entra already took (the holder may have signed in since), so the next
+ * step is waited for and tried. After `codes` different codes refused it is "code refused": the seed does
+ * not match the token.
  */
 
 export interface ActivationDeps {
@@ -40,12 +41,13 @@ export async function activateWithCurrentCode(
   userId: string,
   deviceId: string,
   refusedAt?: Date,
+  codes = 3,
 ): Promise<'activated' | 'code_refused'> {
   const sleep = deps.sleep ?? defaultSleep;
   const seconds = token.timeIntervalInSeconds;
   let lastRefused = refusedAt;
-  // Two different codes refused settle it; a refusal the caller already had counts as the first.
-  for (let refusals = refusedAt ? 1 : 0; refusals < 2; refusals++) {
+  // A refusal the caller already had counts as the first.
+  for (let refusals = refusedAt ? 1 : 0; refusals < codes; refusals++) {
     if (lastRefused && stepOf(deps.clock.now(), seconds) <= stepOf(lastRefused, seconds)) await sleep(untilNextStep(deps.clock.now(), seconds));
     const at = deps.clock.now();
     try {
@@ -119,7 +121,8 @@ export async function activateForHire(deps: HireActivationDeps, token: TokenReco
     }
   }
   if (mode === 'user' || seed === undefined || device.status === 'activated') return { kind: 'done' };
-  const outcome = await activateWithCurrentCode(deps, token, seed, user.id, device.id, refusedAt);
+  // A token from stock has shown no code since it was registered: two steps refused settle it.
+  const outcome = await activateWithCurrentCode(deps, token, seed, user.id, device.id, refusedAt, 2);
   if (outcome === 'activated') return { kind: 'done' };
   // The user must not keep a method that cannot sign in; the token goes to quarantine.
   await directory.unassign(user.id, device.id);

@@ -84,12 +84,23 @@ describe('activateWithCurrentCode', () => {
     expect(s.sent).toEqual([{ call: 'activate', step: first }]);
   });
 
-  it('calls a seed refused only after two different steps were refused and the device still waits for a code', async () => {
+  it('calls a seed refused only after three different steps were refused and the device still waits for a code', async () => {
     const s = scene({ entraSeed: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' });
     s.device.assignedTo = { id: 'u-1' };
     s.device.status = 'assigned';
     expect(await activateWithCurrentCode(s.deps, token, SEED, 'u-1', 'dev-1')).toBe('code_refused');
-    expect(new Set(s.sent.map((call) => call.step)).size).toBe(2);
+    const steps = s.sent.map((call) => call.step);
+    expect(new Set(steps).size).toBe(3);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+  });
+
+  it('a holder who signed in with the next step too: the step after that is waited for', async () => {
+    const s = scene({ entraSeed: SEED });
+    const first = s.step();
+    const used = scene({ entraSeed: SEED, usedStep: first + 1 });
+    Object.assign(used.device, { assignedTo: { id: 'u-1' }, status: 'assigned' });
+    expect(await activateWithCurrentCode(used.deps, token, SEED, 'u-1', 'dev-1')).toBe('activated');
+    expect(used.sent.map((call) => call.step)).toEqual([first, first + 1, first + 2]);
   });
 });
 
