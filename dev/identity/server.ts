@@ -17,7 +17,7 @@ export const DEV_TENANT_ID = 'dev-tenant';
 /** The admin API's audience (ADMIN_AUTH_AUDIENCE in local.settings.json). */
 export const DEV_ADMIN_AUDIENCE = 'api://entra-oath-tokens';
 /**
- * Application permissions the dev app holds on Microsoft Graph: exactly what infra/modules/entra.bicep
+ * Application permissions the dev app holds on Microsoft Graph: exactly what infra/modules/graph-permissions.bicep
  * grants the app's identity (graphPermissions), so a call the product makes without its permission
  * answers 403 locally as in Azure (test/integration/graph/graph-permissions.test.ts keeps them equal).
  */

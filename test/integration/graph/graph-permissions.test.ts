@@ -10,7 +10,7 @@ import { arrayItems, declaration, parseBicep, stringLiteral } from '../../infra/
  */
 
 const granted = () =>
-  arrayItems(declaration(parseBicep('infra/modules/entra.bicep'), 'var', 'graphPermissions').value ?? '')
+  arrayItems(declaration(parseBicep('infra/modules/graph-permissions.bicep'), 'var', 'graphPermissions').value ?? '')
     .map((item) => item.trim())
     .filter((item) => item !== '')
     .map(stringLiteral);
