@@ -73,6 +73,12 @@ export interface KeyVaultFaults {
   failNext: { status: number; count: number; retryAfterSeconds?: number } | null;
   /** Added before every secrets API request. */
   latencyMs: number;
+  /** A delete or purge stays in progress this long: meanwhile a set or purge of the name answers 409 ObjectIsBeingDeleted. */
+  deletionMs: number;
+  /** Purges answer 403 ForbiddenByRbac (a role without the purge action) instead of being done or refused by purge protection. */
+  purgeForbiddenByRbac: boolean;
+  /** List operations answer this many empty pages, each with a nextLink, before the first real one. */
+  emptyListPages: number;
 }
 
 export interface KeyVaultStats {
@@ -216,6 +222,8 @@ const limitsSchema = z
   })
   .strict();
 
+const NO_FAULTS: KeyVaultFaults = { failNext: null, latencyMs: 0, deletionMs: 0, purgeForbiddenByRbac: false, emptyListPages: 0 };
+
 const faultsSchema = z
   .object({
     failNext: z
@@ -228,6 +236,9 @@ const faultsSchema = z
       .nullable()
       .optional(),
     latencyMs: z.number().int().nonnegative().max(60_000).optional(),
+    deletionMs: z.number().int().nonnegative().max(600_000).optional(),
+    purgeForbiddenByRbac: z.boolean().optional(),
+    emptyListPages: z.number().int().nonnegative().max(100).optional(),
   })
   .strict();
 
@@ -255,7 +266,7 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
   const log = options.log ?? (() => undefined);
 
   let stats: KeyVaultStats = { operations: {}, throttled: 0, unauthorized: 0, injectedFaults: 0 };
-  let faults: KeyVaultFaults = { failNext: null, latencyMs: 0 };
+  let faults: KeyVaultFaults = NO_FAULTS;
   // Set once listening; requests cannot arrive before that.
   let url = '';
   const store = new SecretStore({
@@ -279,13 +290,14 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
 
   function setFaults(change: Partial<KeyVaultFaults>): KeyVaultFaults {
     faults = { ...faults, ...change };
+    store.behaviour = { deletionMs: faults.deletionMs, purgeForbiddenByRbac: faults.purgeForbiddenByRbac };
     return { ...faults };
   }
 
   function reset(): void {
     store.clear();
     stats = { operations: {}, throttled: 0, unauthorized: 0, injectedFaults: 0 };
-    faults = { failNext: null, latencyMs: 0 };
+    faults = NO_FAULTS;
     createLimiter.setLimit(initialCreateLimit);
     otherLimiter.setLimit(initialOtherLimit);
     createLimiter.clear();
@@ -329,6 +341,9 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
         const change: Partial<KeyVaultFaults> = {};
         if (parsed.data.failNext !== undefined) change.failNext = parsed.data.failNext;
         if (parsed.data.latencyMs !== undefined) change.latencyMs = parsed.data.latencyMs;
+        if (parsed.data.deletionMs !== undefined) change.deletionMs = parsed.data.deletionMs;
+        if (parsed.data.purgeForbiddenByRbac !== undefined) change.purgeForbiddenByRbac = parsed.data.purgeForbiddenByRbac;
+        if (parsed.data.emptyListPages !== undefined) change.emptyListPages = parsed.data.emptyListPages;
         return sendJson(res, 200, setFaults(change));
       }
     }
@@ -351,7 +366,12 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
     return token ? Buffer.from(token, 'base64url').toString('utf8') : undefined;
   }
 
-  function listBody(pathname: string, apiVersion: string, size: number, result: { value: unknown[]; next?: string }): Record<string, unknown> {
+  function listBody(pathname: string, apiVersion: string, size: number, result: { value: unknown[]; next?: string }, query?: URLSearchParams): Record<string, unknown> {
+    // The emptyListPages variant: empty pages that still carry a nextLink come first (Key Vault does send them).
+    const empties = Number(query?.get('emptypage') ?? '0');
+    if (query && query.get('$skiptoken') === null && empties < faults.emptyListPages) {
+      return { value: [], nextLink: `${url}${pathname}?api-version=${encodeURIComponent(apiVersion)}&maxresults=${size}&emptypage=${empties + 1}` };
+    }
     const next =
       result.next === undefined
         ? null
@@ -377,11 +397,11 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
       }
       case 'listSecrets': {
         const size = pageSize(query);
-        return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.list(size, cursor(query))));
+        return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.list(size, cursor(query)), query));
       }
       case 'listSecretVersions': {
         const size = pageSize(query);
-        return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.listVersions(name, size, cursor(query))));
+        return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.listVersions(name, size, cursor(query)), query));
       }
       case 'deleteSecret':
         return sendJson(res, 200, store.delete(name));
@@ -389,7 +409,7 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
         return sendJson(res, 200, store.getDeleted(name));
       case 'listDeletedSecrets': {
         const size = pageSize(query);
-        return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.listDeleted(size, cursor(query))));
+        return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.listDeleted(size, cursor(query)), query));
       }
       case 'recoverDeletedSecret':
         return sendJson(res, 200, store.recover(name));

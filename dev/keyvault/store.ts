@@ -122,11 +122,24 @@ function checkAttributes(attributes: SecretAttributesInput | null | undefined): 
   }
 }
 
+/**
+ * How Key Vault may answer around deletes (README, "Key Vault emulator variants"): a delete or purge still
+ * in progress for `deletionMs` (meanwhile a set or a purge of that name answers 409 ObjectIsBeingDeleted),
+ * and a purge refused by RBAC (403 ForbiddenByRbac) rather than by purge protection.
+ */
+export interface DeletionBehaviour {
+  deletionMs: number;
+  purgeForbiddenByRbac: boolean;
+}
+
 export class SecretStore {
   private readonly live = new Map<string, Secret>();
   private readonly deleted = new Map<string, DeletedSecret>();
+  /** Names whose delete or purge is still in progress, until when (ms). */
+  private readonly beingDeleted = new Map<string, number>();
   private sequence = 0;
   private readonly now: () => number;
+  behaviour: DeletionBehaviour = { deletionMs: 0, purgeForbiddenByRbac: false };
 
   constructor(private readonly options: SecretStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -219,8 +232,23 @@ export class SecretStore {
     };
   }
 
+  private checkNotBeingDeleted(name: string): void {
+    const until = this.beingDeleted.get(name.toLowerCase());
+    if (until === undefined) return;
+    if (until <= this.now()) {
+      this.beingDeleted.delete(name.toLowerCase());
+      return;
+    }
+    throw new KeyVaultError(409, 'Conflict', `Secret ${name} is currently being deleted.`, 'ObjectIsBeingDeleted');
+  }
+
+  private startDeletion(name: string): void {
+    if (this.behaviour.deletionMs > 0) this.beingDeleted.set(name.toLowerCase(), this.now() + this.behaviour.deletionMs);
+  }
+
   set(name: string, input: SetSecretInput): Record<string, unknown> {
     checkSecretName(name);
+    this.checkNotBeingDeleted(name);
     if (typeof input.value !== 'string') throw new KeyVaultError(400, 'BadParameter', 'Property value is required and must be a string.');
     if (Buffer.byteLength(input.value, 'utf8') > MAX_SECRET_VALUE_BYTES) {
       throw new KeyVaultError(400, 'BadParameter', `The secret value is larger than ${MAX_SECRET_VALUE_BYTES} bytes.`);
@@ -316,6 +344,7 @@ export class SecretStore {
     const entry: DeletedSecret = { secret, deletedDate: now, scheduledPurgeDate: now + this.options.softDeleteRetentionDays * SECONDS_PER_DAY };
     this.live.delete(name.toLowerCase());
     this.deleted.set(name.toLowerCase(), entry);
+    this.startDeletion(name);
     return { ...this.deletedFields(secret, entry), ...this.bundle(secret, this.version(secret, undefined), false) };
   }
 
@@ -347,6 +376,15 @@ export class SecretStore {
 
   purge(name: string): void {
     this.deletedSecret(name);
+    this.checkNotBeingDeleted(name);
+    if (this.behaviour.purgeForbiddenByRbac) {
+      throw new KeyVaultError(
+        403,
+        'Forbidden',
+        `Caller is not authorized to perform action on resource. Action: 'Microsoft.KeyVault/vaults/secrets/purge/action'.`,
+        'ForbiddenByRbac',
+      );
+    }
     if (this.options.purgeProtection) {
       throw new KeyVaultError(
         403,
@@ -355,6 +393,7 @@ export class SecretStore {
       );
     }
     this.deleted.delete(name.toLowerCase());
+    this.startDeletion(name);
   }
 
   /** Whether a name exists, without its value: for tests and the control API. */
@@ -369,6 +408,8 @@ export class SecretStore {
   clear(): void {
     this.live.clear();
     this.deleted.clear();
+    this.beingDeleted.clear();
+    this.behaviour = { deletionMs: 0, purgeForbiddenByRbac: false };
   }
 }
 

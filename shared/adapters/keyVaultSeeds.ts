@@ -19,7 +19,33 @@ function secretInfo(properties: SecretProperties): SeedSecretInfo {
   };
 }
 
-export function keyVaultSeedVault(secrets: SecretClient, options: { pollIntervalMs?: number } = {}): SeedVault & SeedCatalog {
+/** Pauses before asking again about a name whose delete or purge Key Vault is still carrying out. */
+const BEING_DELETED_RETRY_MS: readonly number[] = [1000, 2000, 4000, 8000];
+
+export interface KeyVaultSeedOptions {
+  pollIntervalMs?: number;
+  beingDeletedRetryMs?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+  /** Where a purge refused for want of an RBAC role is reported (a setup fault, unlike purge protection). */
+  warn?: (line: string) => void;
+}
+
+const isBeingDeleted = (error: unknown) => statusOf(error) === 409 && errorCodesOf(error).includes('ObjectIsBeingDeleted');
+
+export function keyVaultSeedVault(secrets: SecretClient, options: KeyVaultSeedOptions = {}): SeedVault & SeedCatalog {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  /** Runs `work`, waiting out 409 ObjectIsBeingDeleted (a delete or purge still in progress); after that it throws, for a retry later. */
+  const whenDeleted = async <T>(work: () => Promise<T>): Promise<T> => {
+    for (const delay of options.beingDeletedRetryMs ?? BEING_DELETED_RETRY_MS) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isBeingDeleted(error)) throw error;
+        await sleep(delay);
+      }
+    }
+    return work();
+  };
   return {
     async *secretPages() {
       for await (const page of secrets.listPropertiesOfSecrets().byPage()) {
@@ -43,7 +69,7 @@ export function keyVaultSeedVault(secrets: SecretClient, options: { pollInterval
 
     async put(name, seed, tags: SeedTags) {
       try {
-        await secrets.setSecret(name, seed, {
+        await whenDeleted(() => secrets.setSecret(name, seed, {
           contentType: SEED_CONTENT_TYPE,
           tags: {
             serialNumber: tags.serialNumber,
@@ -54,7 +80,7 @@ export function keyVaultSeedVault(secrets: SecretClient, options: { pollInterval
             seedOrigin: tags.seedOrigin,
             managedBy: MANAGED_BY,
           },
-        });
+        }));
         return 'stored';
       } catch (error) {
         if (statusOf(error) === 409 && errorCodesOf(error).includes('ObjectIsDeletedButRecoverable')) return 'name-deleted';
@@ -80,10 +106,16 @@ export function keyVaultSeedVault(secrets: SecretClient, options: { pollInterval
         if (statusOf(error) !== 404) throw error;
       }
       try {
-        await secrets.purgeDeletedSecret(name);
+        // Right after a delete, Key Vault may still answer 409 "currently being deleted".
+        await whenDeleted(() => secrets.purgeDeletedSecret(name));
       } catch (error) {
         // Purge protection (403) keeps the deleted seed until retention ends: deleted is the most we may do.
-        if (statusOf(error) !== 403 && statusOf(error) !== 404) throw error;
+        // A 403 ForbiddenByRbac ends the same way, but it is a missing role, so it is said.
+        if (statusOf(error) === 403 && errorCodesOf(error).includes('ForbiddenByRbac')) {
+          options.warn?.(`KeyVaultPurgeForbiddenByRbac secret=${name}: deleted, not purged; the app's role lacks Microsoft.KeyVault/vaults/secrets/purge/action`);
+        } else if (statusOf(error) !== 403 && statusOf(error) !== 404) {
+          throw error;
+        }
       }
     },
   };

@@ -376,7 +376,7 @@ describe('Key Vault emulator throttling and faults', () => {
       otherWindowMs: 10_000,
     });
     expect(await control.limits()).toMatchObject({ createRequests: 7 });
-    expect(await control.setFaults({ latencyMs: 5 })).toEqual({ failNext: null, latencyMs: 5 });
+    expect(await control.setFaults({ latencyMs: 5 })).toEqual({ failNext: null, latencyMs: 5, deletionMs: 0, purgeForbiddenByRbac: false, emptyListPages: 0 });
     await expect(control.setLimits({ createRequests: 0 })).rejects.toThrow(/400/);
   });
 });
