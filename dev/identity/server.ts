@@ -27,6 +27,7 @@ export const DEV_GRAPH_APP_ROLES: readonly string[] = [
   'User.Read.All',
   'User-LifeCycleInfo.Read.All',
   'GroupMember.Read.All',
+  'LifecycleWorkflows.ReadWrite.All',
 ];
 const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 /** Object id put in minted tokens when no subject is given: a stand-in for the admin signed in. */
