@@ -179,7 +179,14 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
   };
 
   const userMethods = async (userId: string): Promise<UserMethod[]> => {
-    const page = (await call(() => graph.api(methodsOf(userId)).get())) as unknown;
+    let page: unknown;
+    try {
+      page = await call(() => graph.api(methodsOf(userId)).get() as Promise<unknown>);
+    } catch (error) {
+      // A deleted user holds no methods.
+      if (isNotFound(error)) return [];
+      throw error;
+    }
     const value = isJson(page) && Array.isArray(page.value) ? (page.value as unknown[]) : [];
     return value.filter(isJson).map((item) => {
       const device = isJson(item.device) ? item.device : item;
