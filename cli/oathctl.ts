@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiError, apiClient, type ApiClient } from './api';
 import { csvParts, jsonParts, type ImportPart } from './importParts';
@@ -13,7 +13,14 @@ import { printable, progressBar, table } from './output';
 const USAGE = `Usage: oathctl <command> [options]
 
 Commands:
-  import FILE                 import a seed file (Entra portal CSV, or Token2 JSON)
+  import FILE [--seed-encoding base32|hex] [--key-name K] [--manufacturer M] [--model X] [--pool P]
+                              import a seed file: Entra portal CSV, Token2 JSON, PSKC (.pskcxml/.xml, its key named
+                              by --key-name, kept in Key Vault), or an OpenPGP-encrypted CSV/JSON (.pgp/.gpg/.asc)
+  keys [list]                 the configured seed-file keys: the OpenPGP intake key, vendor signer keys, PSKC keys
+  keys generate [--name N] [--email E] [--type ecc|rsa] [--replace] [--out FILE]
+                              make the OpenPGP intake key pair; the private half stays in Key Vault, the public key
+                              (to send to the vendor) is printed or written to FILE
+  keys public [--out FILE]    print the intake public key again
   seeds --serials S1,S2 --manufacturer M --model X [--interval 30|60] [--hash hmacsha1|hmacsha256] [--pool P] [--out FILE]
                               generate seeds for programmable tokens; writes the one-time serial,secret key CSV
   list [--status S] [--pool P] [--user U] [--all]
@@ -182,15 +189,46 @@ async function reconcile(api: ApiClient, out: Out, options: { mode: string | und
   throw new ApiError(0, `reconciliation ${started.runId} did not finish within ${(REPORT_POLLS * REPORT_POLL_MS) / 60_000} minutes; see it later with: oathctl reconcile --report --latest`);
 }
 
-async function importFile(api: ApiClient, out: Out, file: string, rowsPerRequest: number): Promise<number> {
-  const text = readFileSync(file, 'utf8');
-  const parts: ImportPart[] = /^\s*[[{]/.test(text) ? jsonParts(text, rowsPerRequest) : csvParts(text, rowsPerRequest);
+interface ImportFlags {
+  seedEncoding?: string;
+  keyName?: string;
+  manufacturer?: string;
+  model?: string;
+  pool?: string;
+}
+
+type Part = Omit<ImportPart, 'body' | 'contentType'> & { body: string | Buffer; contentType: ImportPart['contentType'] | 'application/pskc+xml' | 'application/pgp-encrypted' };
+
+/** PSKC and OpenPGP files go whole (they cannot be cut between records); CSV and JSON in parts. */
+function importParts(file: string, rowsPerRequest: number, flags: ImportFlags): Part[] {
+  const bytes = readFileSync(file);
+  const head = bytes.subarray(0, 64).toString('latin1').trimStart();
+  // An OpenPGP packet's first byte has its top bit set; an armoured file starts with its banner.
+  const pgp = /\.(pgp|gpg|asc)$/i.test(file) || head.startsWith('-----BEGIN PGP MESSAGE-----') || ((bytes[0] ?? 0) & 0x80) !== 0;
+  const pskc = /\.(pskcxml|pskc|xml)$/i.test(file) || head.startsWith('<');
+  if (flags.keyName !== undefined && !pskc) throw new UsageError('--key-name goes with a PSKC file');
+  if (pgp) return [{ body: bytes, contentType: 'application/pgp-encrypted', lineOffset: 0, records: 1 }];
+  if (pskc) return [{ body: bytes, contentType: 'application/pskc+xml', lineOffset: 0, records: 1 }];
+  const text = bytes.toString('utf8');
+  return /^\s*[[{]/.test(text) ? jsonParts(text, rowsPerRequest) : csvParts(text, rowsPerRequest);
+}
+
+async function importFile(api: ApiClient, out: Out, file: string, rowsPerRequest: number, flags: ImportFlags): Promise<number> {
+  const parts = importParts(file, rowsPerRequest, flags);
+  const query = new URLSearchParams();
+  if (flags.seedEncoding) query.set('seedEncoding', flags.seedEncoding);
+  if (flags.keyName) query.set('keyName', flags.keyName);
+  for (const name of ['manufacturer', 'model', 'pool'] as const) {
+    const value = flags[name];
+    if (value && parts[0]?.contentType === 'application/pskc+xml') query.set(name, value);
+  }
   const total = parts.reduce((sum, p) => sum + p.records, 0);
   const summary: ImportSummary = { imported: 0, unchanged: 0, errors: [] };
   let done = 0;
   out.progress(0, total);
   for (const part of parts) {
-    const response = await api.request('POST', `/api/tokens/import?lineOffset=${part.lineOffset}`, { body: part.body, contentType: part.contentType });
+    query.set('lineOffset', String(part.lineOffset));
+    const response = await api.request('POST', `/api/tokens/import?${query.toString()}`, { body: part.body, contentType: part.contentType });
     const result = (await response.json()) as ImportSummary;
     summary.imported += result.imported;
     summary.unchanged += result.unchanged;
@@ -205,6 +243,68 @@ async function importFile(api: ApiClient, out: Out, file: string, rowsPerRequest
     if (summary.errors.length > 0) out.print(table(['LINE', 'SERIAL', 'REASON'], summary.errors.map((e) => [String(e.line), e.serial, e.reason])));
   }
   return summary.errors.length > 0 ? 3 : 0;
+}
+
+interface KeyFacts {
+  fingerprint: string;
+  userIds: string[];
+  created: string;
+  algorithm: string;
+}
+
+interface IntakeKeysView {
+  pgp: ({ configured: true; secretName: string; publicKey: string } & KeyFacts) | { configured: false; secretName: string };
+  signers: KeyFacts[];
+  pskc: { keyName: string; secretName: string; updatedOn?: string }[];
+}
+
+function writeOrPrint(out: Out, text: string, file: string | undefined, what: string): void {
+  if (!file) {
+    out.print(text.trimEnd());
+    return;
+  }
+  writeFileSync(file, text);
+  out.print(`${what} written to ${file}.`);
+}
+
+async function keys(api: ApiClient, out: Out, action: string, options: { name?: string; email?: string; type?: string; replace: boolean; out?: string }): Promise<number> {
+  if (action === 'generate') {
+    if (options.type !== undefined && options.type !== 'ecc' && options.type !== 'rsa') throw new UsageError('--type must be ecc or rsa');
+    const made = await api.json<{ secretName: string; publicKey: string } & KeyFacts>('POST', '/api/tokens/intake-keys', {
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.email ? { email: options.email } : {}),
+      ...(options.type ? { type: options.type } : {}),
+      replace: options.replace,
+    });
+    if (out.json) {
+      out.print(JSON.stringify(made, null, 2));
+      return 0;
+    }
+    out.print(`Intake key ${made.fingerprint} (${made.algorithm}, ${made.userIds.join(', ')}) made; its private half is in Key Vault as ${made.secretName}.`);
+    out.print('Send this public key to the vendor and ask for seed files encrypted to it:');
+    writeOrPrint(out, made.publicKey, options.out, 'Public key');
+    return 0;
+  }
+  const view = await api.json<IntakeKeysView>('GET', '/api/tokens/intake-keys');
+  if (action === 'public') {
+    if (!view.pgp.configured) throw new ApiError(0, `no intake key yet (Key Vault secret ${view.pgp.secretName}); make one with: oathctl keys generate`);
+    writeOrPrint(out, view.pgp.publicKey, options.out, 'Public key');
+    return 0;
+  }
+  if (action !== 'list') throw new UsageError(`unknown keys action "${action}" (list, generate or public)`);
+  if (out.json) {
+    out.print(JSON.stringify(view, null, 2));
+    return 0;
+  }
+  const rows: string[][] = [];
+  rows.push(view.pgp.configured
+    ? ['openpgp intake', view.pgp.secretName, `${view.pgp.fingerprint} ${view.pgp.algorithm}`, view.pgp.created]
+    : ['openpgp intake', view.pgp.secretName, 'not made yet: oathctl keys generate', '-']);
+  for (const signer of view.signers) rows.push(['openpgp signer', signer.userIds.join(', ') || '-', `${signer.fingerprint} ${signer.algorithm}`, signer.created]);
+  for (const key of view.pskc) rows.push([`pskc ${key.keyName}`, key.secretName, '-', key.updatedOn ?? '-']);
+  out.print(table(['KEY', 'WHERE', 'FINGERPRINT', 'CREATED'], rows));
+  if (view.signers.length === 0) out.print('OpenPGP seed files need no signature (SEED_FILE_PGP_SIGNER_KEYS is not set).');
+  return 0;
 }
 
 function tokenRows(tokens: TokenView[]): string[][] {
@@ -283,6 +383,12 @@ async function run(argv: string[], out: Out): Promise<number> {
       report: { type: 'boolean', default: false },
       latest: { type: 'boolean', default: false },
       apply: { type: 'string' },
+      'seed-encoding': { type: 'string' },
+      'key-name': { type: 'string' },
+      name: { type: 'string' },
+      email: { type: 'string' },
+      type: { type: 'string' },
+      replace: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -307,7 +413,15 @@ async function run(argv: string[], out: Out): Promise<number> {
       if (!file) throw new UsageError('import needs a FILE');
       const rows = Number(values.rows ?? '1000');
       if (!Number.isInteger(rows) || rows < 1 || rows > 10_000) throw new UsageError('--rows must be a whole number from 1 to 10000');
-      return importFile(api, out, file, rows);
+      const seedEncoding = values['seed-encoding'];
+      if (seedEncoding !== undefined && seedEncoding !== 'base32' && seedEncoding !== 'hex') throw new UsageError('--seed-encoding must be base32 or hex');
+      return importFile(api, out, file, rows, {
+        ...(seedEncoding ? { seedEncoding } : {}),
+        ...(values['key-name'] !== undefined ? { keyName: values['key-name'] } : {}),
+        ...(values.manufacturer ? { manufacturer: values.manufacturer } : {}),
+        ...(values.model ? { model: values.model } : {}),
+        ...(values.pool ? { pool: values.pool } : {}),
+      });
     }
     case 'seeds': {
       if (!values.serials || !values.manufacturer || !values.model) throw new UsageError('seeds needs --serials, --manufacturer and --model');
@@ -426,6 +540,14 @@ async function run(argv: string[], out: Out): Promise<number> {
       out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: handed over to ${result.userPrincipalName ?? 'its holder'} and active; its clock is off by ${result.driftSteps} steps.`);
       return 0;
     }
+    case 'keys':
+      return keys(api, out, args[0] ?? 'list', {
+        ...(values.name ? { name: values.name } : {}),
+        ...(values.email ? { email: values.email } : {}),
+        ...(values.type ? { type: values.type } : {}),
+        replace: values.replace ?? false,
+        ...(values.out ? { out: values.out } : {}),
+      });
     case 'reconcile':
       return reconcile(api, out, { mode: values.mode, report: values.report ?? false, latest: values.latest ?? false, apply: values.apply });
     case 'health': {

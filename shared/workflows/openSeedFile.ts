@@ -35,7 +35,7 @@ export interface SeedFileDeps {
 /** A PSKC key name as it may follow the prefix in a Key Vault secret name. */
 export const KEY_NAME = /^[0-9A-Za-z-]{1,64}$/;
 
-export async function readIntakeKey(deps: SeedFileDeps): Promise<PgpIntakeKey | undefined> {
+export async function readIntakeKey(deps: Pick<SeedFileDeps, 'intakeKeys' | 'config'>): Promise<PgpIntakeKey | undefined> {
   const [privateKeyArmored, passphrase] = await Promise.all([deps.intakeKeys.read(deps.config.intake.pgpKeySecret), deps.intakeKeys.read(deps.config.intake.pgpPassphraseSecret)]);
   return privateKeyArmored ? { privateKeyArmored, passphrase: passphrase ?? '' } : undefined;
 }
