@@ -22,7 +22,9 @@ Commands:
                               (to send to the vendor) is printed or written to FILE
   keys public [--out FILE]    print the intake public key again
   seeds --serials S1,S2 --manufacturer M --model X [--interval 30|60] [--hash hmacsha1|hmacsha256] [--pool P] [--out FILE]
-                              generate seeds for programmable tokens; writes the one-time serial,secret key CSV
+        [--format csv|pskc --key-name K [--key-type preshared|passphrase]]
+                              generate seeds for programmable tokens; writes the one-time serial,secret key CSV, or
+                              PSKC encrypted with the Key Vault key K (a hex AES key, or a PBKDF2 passphrase)
   list [--status S] [--pool P] [--user U] [--all]
                               list the inventory (first page, or every page with --all)
   show SERIAL                 one token
@@ -385,6 +387,8 @@ async function run(argv: string[], out: Out): Promise<number> {
       apply: { type: 'string' },
       'seed-encoding': { type: 'string' },
       'key-name': { type: 'string' },
+      'key-type': { type: 'string' },
+      format: { type: 'string' },
       name: { type: 'string' },
       email: { type: 'string' },
       type: { type: 'string' },
@@ -425,6 +429,9 @@ async function run(argv: string[], out: Out): Promise<number> {
     }
     case 'seeds': {
       if (!values.serials || !values.manufacturer || !values.model) throw new UsageError('seeds needs --serials, --manufacturer and --model');
+      const format = values.format ?? 'csv';
+      if (format !== 'csv' && format !== 'pskc') throw new UsageError('--format must be csv or pskc');
+      if (format === 'pskc' && !values['key-name']) throw new UsageError('--format pskc needs --key-name (the Key Vault key that encrypts the export)');
       const interval = Number(values.interval ?? '30');
       // Opened before asking: seeds the service generated for a file that then cannot be written are lost.
       const outFile = values.out;
@@ -441,6 +448,7 @@ async function run(argv: string[], out: Out): Promise<number> {
             timeIntervalInSeconds: interval,
             hashFunction: values.hash ?? 'hmacsha1',
             pool: values.pool ?? '',
+            ...(format === 'pskc' ? { export: { format, keyName: values['key-name'], ...(values['key-type'] ? { keyType: values['key-type'] } : {}) } } : {}),
           }),
         });
       } catch (error) {
@@ -455,7 +463,8 @@ async function run(argv: string[], out: Out): Promise<number> {
       if (fd !== undefined) {
         writeSync(fd, csv);
         closeSync(fd);
-        out.print(`Seeds written to ${outFile} (readable by you only). They are shown this once: program the tokens, then delete the file.`);
+        if (format === 'pskc') out.print(`PSKC written to ${outFile} (readable by you only), its seeds encrypted with key ${values['key-name']}. Load it into the programming tool, then delete it.`);
+        else out.print(`Seeds written to ${outFile} (readable by you only). They are shown this once: program the tokens, then delete the file.`);
       } else {
         out.print(csv.trimEnd());
       }

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { mapWithLimit } from '../shared/concurrency';
-import { checkRow, type ImportRow, type ParsedRow } from '../shared/domain/importFile';
+import { checkRow, ImportFileError, type ImportRow, type ParsedRow } from '../shared/domain/importFile';
+import { buildPskc, protectionFrom, PSKC_MEDIA_TYPE, type PskcProtection } from '../shared/domain/pskc';
 import { generateSeed } from '../shared/domain/seed';
 import { httpFunction } from '../shared/hosting';
 import { problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { awaitsSeed, importTokens } from '../shared/workflows/importTokens';
+import { KEY_NAME, readPskcKey } from '../shared/workflows/openSeedFile';
 
 const MAX_SERIALS = 1000;
 
@@ -19,6 +21,19 @@ const seedRequestSchema = z.object({
   timeIntervalInSeconds: z.union([z.literal(30), z.literal(60)]).default(30),
   hashFunction: z.enum(['hmacsha1', 'hmacsha256']).default('hmacsha1'),
   pool: z.string().trim().default(''),
+  /** How the one-time answer comes: the serial,secret key CSV, or PSKC encrypted with a key kept in Key Vault. */
+  export: z
+    .discriminatedUnion('format', [
+      z.object({ format: z.literal('csv') }).strict(),
+      z
+        .object({
+          format: z.literal('pskc'),
+          keyName: z.string().regex(KEY_NAME, 'must be 1-64 letters, digits and dashes'),
+          keyType: z.enum(['preshared', 'passphrase']).default('preshared'),
+        })
+        .strict(),
+    ])
+    .default({ format: 'csv' }),
 });
 
 /** Escapes a CSV field the way spreadsheet programs read it back. */
@@ -26,7 +41,8 @@ const csvField = (value: string): string => (/[",\n\r]/.test(value) ? `"${value.
 
 /**
  * POST /api/tokens/seeds: fresh seeds for programmable tokens. Each seed is stored and registered like
- * an imported one, and answered exactly once, as `serial,secret key` CSV for the programming tool.
+ * an imported one, and answered exactly once for the programming tool: `serial,secret key` CSV, or
+ * PSKC encrypted with a key the admin keeps in Key Vault (`"export": {"format": "pskc", "keyName"}`).
  */
 export function seedsHandler(getServices: () => AppServices) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -47,6 +63,17 @@ export function seedsHandler(getServices: () => AppServices) {
       return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
     }
     const order = parsed.data;
+
+    // The export key is read before anything is generated: a seed made for an answer that cannot be sent would be lost.
+    let protection: PskcProtection | undefined;
+    if (order.export.format === 'pskc') {
+      try {
+        protection = protectionFrom(order.export.keyName, order.export.keyType, await readPskcKey(app, order.export.keyName));
+      } catch (error) {
+        if (error instanceof ImportFileError) return problem(400, `The export cannot be encrypted: ${error.message}; nothing was generated`, { errors: [{ path: 'export.keyName', message: error.message }] });
+        throw error;
+      }
+    }
 
     // Checked as import rows would be, so programmable tokens follow the same rules as vendor ones.
     const seen = new Map<string, number>();
@@ -88,18 +115,20 @@ export function seedsHandler(getServices: () => AppServices) {
     context.log(`seeds: ${summary.imported} generated, ${summary.errors.length + summary.unchanged} refused`);
 
     if (seeded.length === 0) return problem(409, 'No seed was generated', { errors: summary.errors.map((e) => ({ path: `serials.${e.line - 1}`, message: `${e.serial}: ${e.reason}` })) });
-    const csv = ['serial,secret key', ...seeded.map((row) => `${csvField(row.serialNumber)},${row.seed}`)].join('\r\n') + '\r\n';
+    const answer = protection
+      ? { body: await buildPskc(seeded, protection), type: `${PSKC_MEDIA_TYPE}; charset=utf-8`, file: 'seeds.pskcxml' }
+      : { body: ['serial,secret key', ...seeded.map((row) => `${csvField(row.serialNumber)},${row.seed}`)].join('\r\n') + '\r\n', type: 'text/csv; charset=utf-8', file: 'seeds.csv' };
     return {
       status: 200,
       headers: {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': 'attachment; filename="seeds.csv"',
+        'content-type': answer.type,
+        'content-disposition': `attachment; filename="${answer.file}"`,
         // The one time a seed leaves the system: no cache may keep it.
         'cache-control': 'no-store',
         // Refused late (a concurrent import took the serial): counted here, reasons in the audit trail.
         ...(summary.errors.length > 0 ? { 'x-refused-serials': String(summary.errors.length) } : {}),
       },
-      body: csv,
+      body: answer.body,
     };
   };
 }

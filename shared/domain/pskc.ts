@@ -293,6 +293,19 @@ export type PskcProtection = { kind: 'preshared'; keyName: string; key: Buffer }
 
 const EXPORT_PBKDF2_ITERATIONS = 100_000;
 
+/** The export's protection from the named Key Vault secret, read as the admin says it is: a hex AES key or a passphrase. */
+export function protectionFrom(keyName: string, keyType: 'preshared' | 'passphrase', secret: string): PskcProtection {
+  if (keyType === 'passphrase') {
+    if (secret.length < 8) throw new ImportFileError(`the Key Vault secret for key "${keyName}" is too short for a passphrase (at least 8 characters)`);
+    return { kind: 'passphrase', keyName, passphrase: secret };
+  }
+  const hex = secret.trim();
+  if (!/^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$/.test(hex)) {
+    throw new ImportFileError(`the Key Vault secret for key "${keyName}" is not a pre-shared AES key (32, 48 or 64 hex digits); use "keyType": "passphrase" for a passphrase`);
+  }
+  return { kind: 'preshared', keyName, key: Buffer.from(hex, 'hex') };
+}
+
 const xmlText = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function encryptValue(key: Buffer, plain: Buffer): Buffer {
