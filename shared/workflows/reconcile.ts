@@ -22,6 +22,7 @@ import {
   repairMessageOf,
   serialOfSeedName,
   terminationPassed,
+  type DeviceFacts,
   type DriftFinding,
   type ReconcileMessage,
   type ReconcileReport,
@@ -39,10 +40,16 @@ import type { AuditLog, Clock, DeviceCatalog, Inventory, ProvisioningRecord, Pro
  * but old webhook delivery rows). Memory stays flat in the number of tokens: what one pass must
  * remember for a later one is kept in fixed-size Bloom filters, salted per run.
  *
- * Passes: P the provisioning records, for who has left; A Entra devices (each page's serials
- * point-read from the inventory); B1 the inventory, for the seed names tokens still need; C Key
+ * Passes: P the provisioning records, for who has left; B1 the inventory, for the seed names tokens
+ * still need and a fingerprint of the Entra state each row implies; A Entra devices, beside C Key
  * Vault's secret names; B2 the inventory again, against what A and C saw; D the provisioning records
  * again, for stuck sagas and leavers holding tokens the inventory does not tie to them.
+ *
+ * Pass A reads the inventory only for devices whose fingerprint B1 did not record: real drift, or a
+ * row B1 could not vouch for (in flight, a possible leaver's). So its point reads grow with drift, not
+ * with the fleet. Those devices are classified exactly; a false positive of the fingerprint filter
+ * (about 1% of drifting devices at most) passes a drifting device as consistent for this run only:
+ * the next run's salt is different, so it is found then.
  *
  * A run cannot run away: when its repairs would change more than `maxChanges` things, it queues none,
  * keeps them beside the report (`held`), and an admin applies them after reading it.
@@ -91,7 +98,7 @@ const DRIFTED_BLOOM_SIZE: BloomSize = { bits: 2_000_000, hashes: 7 };
 export const MAX_REPORT_ITEMS = 1000;
 /** ReconcileDrift warning lines per run, before the one summary line. */
 export const MAX_DRIFT_WARNINGS = 100;
-/** Inventory point reads in flight during pass A. */
+/** Inventory point reads in flight during pass A (only for devices B1 did not vouch for). */
 const POINT_READ_CONCURRENCY = 16;
 const INVENTORY_PAGE_SIZE = 1000;
 /**
@@ -133,6 +140,25 @@ async function* inventoryPages(inventory: Inventory): AsyncGenerator<TokenRecord
   } while (continuationToken);
 }
 
+const DEVICE_STATUSES: readonly DeviceFacts['status'][] = ['available', 'assigned', 'activated', 'failedActivation'];
+
+/** What pass A compares: a device's serial, id, holder and status. */
+const fingerprintOf = (serialNumber: string, deviceId: string, holder: string | undefined, status: DeviceFacts['status']): string =>
+  `${serialKey(serialNumber)}\u0000${deviceId}\u0000${holder ?? ''}\u0000${status}`;
+
+const deviceFingerprint = (device: DeviceFacts): string => fingerprintOf(device.serialNumber, device.id, device.assignedTo?.id, device.status);
+
+/** The Entra states classifyDevice finds nothing wrong with for this row: its device id, its holder, each status that agrees. */
+function consistentFingerprints(token: TokenRecord, now: Date, recentChangeMs: number): string[] {
+  if (!token.entraDeviceId) return [];
+  const deviceId = token.entraDeviceId;
+  const holder = token.entraUserId ? { id: token.entraUserId } : undefined;
+  return DEVICE_STATUSES.filter((status) => {
+    const findings = classifyDevice({ id: deviceId, serialNumber: token.serialNumber, status, ...(holder ? { assignedTo: holder } : {}) }, token, now, recentChangeMs);
+    return findings !== 'in_flight' && findings.length === 0;
+  }).map((status) => fingerprintOf(token.serialNumber, deviceId, holder?.id, status));
+}
+
 export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps): Promise<ReconcileReport> {
   const { inventory, settings } = deps;
   const started = deps.clock.now();
@@ -147,6 +173,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   const driftedInEntraPass = bloom(4, DRIFTED_BLOOM_SIZE);
   const leftEmployees = bloom(5);
   const leftUsers = bloom(6);
+  const consistentDevices = bloom(7);
 
   const drift = emptyDriftCounts();
   const items: ReportItem[] = [];
@@ -175,7 +202,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   };
 
-  const note = async (finding: DriftFinding): Promise<void> => {
+  const noteNow = async (finding: DriftFinding): Promise<void> => {
     drift[finding.kind]++;
     let repair: ReportItem['repair'] = 'none';
     if (finding.repair) {
@@ -211,6 +238,14 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   };
 
+  // Passes A and C run side by side: their findings are noted one at a time, in the order they come.
+  let noting: Promise<void> = Promise.resolve();
+  const note = (finding: DriftFinding): Promise<void> => {
+    const noted = noting.then(() => noteNow(finding));
+    noting = noted.catch(() => undefined);
+    return noted;
+  };
+
   // Pass P: who has left (termination date passed, no rehire since), by employee id and Entra user id.
   for await (const records of employeeRecords(deps.provisioningScan)) {
     if (!terminationPassed(records, now())) continue;
@@ -218,55 +253,66 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     for (const userId of entraUsersOf(records)) leftUsers.add(userId);
   }
 
+  // Pass B1: the seed names tokens still need, for pass C to tell an orphan; and for pass A, each
+  // Entra state a row would call consistent, unless its holder may have left (that needs a closer look).
+  for await (const tokens of inventoryPages(inventory)) {
+    for (const token of tokens) {
+      if (keepsSeed(token.status)) liveSeedNames.add(token.seedSecretName);
+      if ((token.employeeId && leftEmployees.mightContain(token.employeeId)) || (token.entraUserId && leftUsers.mightContain(token.entraUserId))) continue;
+      for (const fingerprint of consistentFingerprints(token, now(), recentChangeMs)) consistentDevices.add(fingerprint);
+    }
+  }
+
   /** Entra holders the inventory does not tie to an employee, who may have left: settled in pass D. */
   const untiedHolders = new Map<string, { serialNumber: string; deviceStatus: string }[]>();
   let untiedDropped = 0;
 
-  // Pass A: Entra, one Graph page at a time; each page's serials point-read from the inventory.
-  for await (const page of deps.devices.devicePages()) {
-    graphPages++;
-    counts.devicesInEntra += page.length;
-    const rows = await mapWithLimit(page, POINT_READ_CONCURRENCY, (device) => inventory.get(device.serialNumber));
-    for (const [index, device] of page.entries()) {
-      const key = serialKey(device.serialNumber);
-      const row = rows[index];
-      entraSerials.add(key);
-      let findings = classifyDevice(device, row, now(), recentChangeMs);
-      if (findings === 'in_flight') continue;
-      const holder = device.assignedTo?.id;
-      if (holder) {
-        const tiedTo = row?.employeeId && row.entraUserId === holder ? row.employeeId : undefined;
-        // The filter may be wrong about "yes": the person's own records settle it.
-        const terminated = tiedTo && leftEmployees.mightContain(tiedTo) ? terminationPassed(await deps.provisioning.list(tiedTo), now()) : undefined;
-        if (tiedTo && terminated) {
-          findings = [heldAfterTermination(row?.serialNumber ?? device.serialNumber, tiedTo, holder, terminated, device.status)];
-        } else if (!tiedTo && leftUsers.mightContain(holder)) {
-          const known = untiedHolders.get(holder);
-          if (known) known.push({ serialNumber: row?.serialNumber ?? device.serialNumber, deviceStatus: device.status });
-          else if (untiedHolders.size < MAX_UNTIED_HOLDERS) untiedHolders.set(holder, [{ serialNumber: row?.serialNumber ?? device.serialNumber, deviceStatus: device.status }]);
-          else untiedDropped++;
+  // Pass A: Entra, one Graph page at a time; a device B1 vouched for is consistent, the others' rows are point-read.
+  const passA = async (): Promise<void> => {
+    for await (const page of deps.devices.devicePages()) {
+      graphPages++;
+      counts.devicesInEntra += page.length;
+      const unvouched = page.filter((device) => !consistentDevices.mightContain(deviceFingerprint(device)));
+      const rows = await mapWithLimit(unvouched, POINT_READ_CONCURRENCY, (device) => inventory.get(device.serialNumber));
+      for (const device of page) entraSerials.add(serialKey(device.serialNumber));
+      for (const [index, device] of unvouched.entries()) {
+        const key = serialKey(device.serialNumber);
+        const row = rows[index];
+        let findings = classifyDevice(device, row, now(), recentChangeMs);
+        if (findings === 'in_flight') continue;
+        const holder = device.assignedTo?.id;
+        if (holder) {
+          const tiedTo = row?.employeeId && row.entraUserId === holder ? row.employeeId : undefined;
+          // The filter may be wrong about "yes": the person's own records settle it.
+          const terminated = tiedTo && leftEmployees.mightContain(tiedTo) ? terminationPassed(await deps.provisioning.list(tiedTo), now()) : undefined;
+          if (tiedTo && terminated) {
+            findings = [heldAfterTermination(row?.serialNumber ?? device.serialNumber, tiedTo, holder, terminated, device.status)];
+          } else if (!tiedTo && leftUsers.mightContain(holder)) {
+            const known = untiedHolders.get(holder);
+            if (known) known.push({ serialNumber: row?.serialNumber ?? device.serialNumber, deviceStatus: device.status });
+            else if (untiedHolders.size < MAX_UNTIED_HOLDERS) untiedHolders.set(holder, [{ serialNumber: row?.serialNumber ?? device.serialNumber, deviceStatus: device.status }]);
+            else untiedDropped++;
+          }
         }
+        if (findings.length > 0 && row) driftedInEntraPass.add(key);
+        for (const finding of findings) await note(finding);
       }
-      if (findings.length > 0 && row) driftedInEntraPass.add(key);
-      for (const finding of findings) await note(finding);
     }
-  }
+  };
 
-  // Pass B1: the seed names tokens still need, for pass C to tell an orphan.
-  for await (const tokens of inventoryPages(inventory)) {
-    for (const token of tokens) if (keepsSeed(token.status)) liveSeedNames.add(token.seedSecretName);
-  }
-
-  // Pass C: Key Vault's secret names (never values).
-  for await (const secrets of deps.seedCatalog.secretPages()) {
-    for (const secret of secrets) {
-      vaultNames.add(secret.name);
-      if (!serialOfSeedName(secret.name)) continue;
-      counts.seedsInVault++;
-      const finding = classifySecret(secret, liveSeedNames.mightContain(secret.name), started);
-      if (finding) await note(finding);
+  // Pass C: Key Vault's secret names (never values), read while pass A waits on Graph.
+  const passC = async (): Promise<void> => {
+    for await (const secrets of deps.seedCatalog.secretPages()) {
+      for (const secret of secrets) {
+        vaultNames.add(secret.name);
+        if (!serialOfSeedName(secret.name)) continue;
+        counts.seedsInVault++;
+        const finding = classifySecret(secret, liveSeedNames.mightContain(secret.name), started);
+        if (finding) await note(finding);
+      }
     }
-  }
+  };
+  await Promise.all([passA(), passC()]);
 
   // Pass B2: every token against what Entra and Key Vault hold; stock per pool.
   const stockByPool = new Map<string, number>();

@@ -374,6 +374,37 @@ describe('a reconciliation run', () => {
   });
 });
 
+describe('a reconciliation run over a large, mostly consistent fleet', () => {
+  it('point-reads the inventory only for the devices that drift, and still finds each of them', async () => {
+    const { deps } = world();
+    const rows = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? token(`OK${i}`) : token(`OK${i}`, { status: 'active', employeeId: `E${i}`, entraUserId: `user-${i}` })));
+    const devices = rows.map((row, i) => device(row.serialNumber, i % 2 === 0 ? 'available' : 'activated', row.entraUserId));
+    // Drift: one held elsewhere, one behind Entra, one unknown to the inventory, one stock activated outside.
+    devices[1] = device('OK1', 'activated', 'someone-else');
+    devices[3] = device('OK3', 'assigned', 'user-3');
+    devices[4] = device('OK4', 'activated', 'u9');
+    devices.push(device('STRAY1', 'activated', 'u9'));
+    const inventory = fakeInventory(rows);
+    const pointReads: string[] = [];
+    deps.inventory = {
+      ...inventory,
+      get: async (serial: string) => {
+        pointReads.push(serial);
+        return inventory.get(serial);
+      },
+    };
+    deps.devices = {
+      async *devicePages() {
+        for (let i = 0; i < devices.length; i += 100) yield devices.slice(i, i + 100);
+      },
+    };
+    deps.bloomSize = { bits: 200_000, hashes: 7 };
+    const report = await runReconciliation({ runId: 'run-big', requestedBy: 'test', mode: 'report' }, deps);
+    expect(report.drift).toMatchObject({ assigned_elsewhere: 1, status_mismatch: 1, unknown_in_entra: 1, activated_outside: 1 });
+    expect(pointReads.sort()).toEqual(['OK1', 'OK3', 'OK4', 'STRAY1']);
+  });
+});
+
 describe('a reconciliation run that cannot run away', () => {
   it('holds every repair when there are more than maxChanges: none queued, the report held with the count', async () => {
     const { deps, sent, warnings, heldRepairs } = world();
