@@ -28,7 +28,12 @@ export const DEFAULT_PORTS: StackPorts = {
 /** The client id the function app uses against the dev identity (local.settings.json AZURE_CLIENT_ID). */
 export const DEV_APP_CLIENT_ID = 'entra-oath-tokens-local';
 
+/** The admin console's app registration in the dev identity (CONSOLE_CLIENT_ID): a single-page application. */
+export const DEV_CONSOLE_CLIENT_ID = '6c0f5e1a-7d2b-4c3e-9a8f-00000000c0de';
+
 export interface StackOptions {
+  /** The admin console's redirect URIs (`http://127.0.0.1:7071/api/console/`): the dev identity signs people in there. */
+  consoleRedirectUris?: string[];
   /** Fixed ports, or free ones (the default, for tests). */
   ports?: StackPorts;
   /** Key Vault create throttle; Key Vault's own (300 per 10 s) unless given. */
@@ -59,7 +64,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   try {
     const azurite = await startAzurite(ports?.storage, '127.0.0.1', options.storageLocation);
     started.push(azurite);
-    const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }] });
+    const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }],
+      spaClients: [{ clientId: DEV_CONSOLE_CLIENT_ID, redirectUris: options.consoleRedirectUris ?? [] }],
+    });
     started.push({ stop: () => identity.close() });
     // As in Azure: each call needs its documented permission in the token (the dev app holds what infra/ grants).
     const graph = await startGraphEmulator({ ca, port: ports?.graph ?? 0, jwksUri: identity.jwksUri, issuer: identity.issuer, enforceRoles: true });
@@ -92,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       AZURE_CLIENT_ID: DEV_APP_CLIENT_ID,
       AZURE_CLIENT_SECRET: clientSecret,
       AZURE_AUTHORITY_HOST: identity.url,
+      CONSOLE_CLIENT_ID: DEV_CONSOLE_CLIENT_ID,
     };
     const stop = async (): Promise<void> => {
       for (const part of started.reverse()) await part.stop();

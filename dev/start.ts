@@ -87,7 +87,9 @@ async function main(): Promise<void> {
   const hostPort = freePorts ? await freePort() : 7071;
   const hostUrl = `http://127.0.0.1:${hostPort}`;
   console.log('Starting Azurite, the dev identity and the Graph and Key Vault emulators...');
-  const stack = await startStack(freePorts ? {} : { ports: DEFAULT_PORTS });
+  const consoleUrl = `${hostUrl}/api/console/`;
+  const consoleRedirectUris = [consoleUrl, `http://localhost:${hostPort}/api/console/`];
+  const stack = await startStack(freePorts ? { consoleRedirectUris } : { ports: DEFAULT_PORTS, consoleRedirectUris });
   await graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem }).seedUsers(DEMO_USERS);
 
   const merged = mergeLocalSettings(stack.appSettings, local.values, process.env);
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
       '',
       'The local stack is running:',
       `  Functions host     ${hostUrl}/api  (health: ${hostUrl}/api/health)`,
+      `  Admin console      ${consoleUrl}  (sign in as a dev persona; your browser must trust ${path.relative(REPO_ROOT, stack.ca.certPath)})`,
       `  Graph emulator     ${stack.graph.url}/beta  (control: ${stack.graph.url}/_emulator/state)${unusedNote(merged, 'GRAPH_BASE_URL')}`,
       `  Key Vault emulator ${stack.keyVault.url}${unusedNote(merged, 'KEY_VAULT_URL')}`,
       `  Dev identity       ${stack.identity.url}  (issuer ${stack.identity.issuer})${unusedNote(merged, 'ADMIN_AUTH_ISSUER')}`,

@@ -1,11 +1,19 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { authorize } from '../shared/adminRequest';
+import { actorOf, authorize, correlationIdOf } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { httpFunction } from '../shared/hosting';
-import type { ProvisioningRecord } from '../shared/ports';
+import { InvalidContinuationToken, type ProvisioningKind, type ProvisioningRecord, type ProvisioningStatus } from '../shared/ports';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
+import { retryProvisioning } from '../shared/workflows/retryProvisioning';
+
+const STATUSES: readonly ProvisioningStatus[] = ['queued', 'deferred', 'waiting_for_user', 'in_progress', 'completed', 'failed', 'cancelled', 'pending_revocation', 'retrying'];
+const KINDS: readonly ProvisioningKind[] = ['joiner', 'leaver'];
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
+const EMPLOYEE_ID_RULE = 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
 
 /** A provisioning record as the admin API shows it. */
 export interface ProvisioningView {
@@ -56,7 +64,7 @@ export function provisioningHandler(getServices: () => Pick<AppServices, 'adminA
     if ('response' in auth) return auth.response;
     const employeeId = request.params.employeeId ?? '';
     if (!EMPLOYEE_ID_PATTERN.test(employeeId)) {
-      return problem(400, 'Not an employee id', { errors: [{ path: 'employeeId', message: 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"' }] });
+      return problem(400, 'Not an employee id', { errors: [{ path: 'employeeId', message: EMPLOYEE_ID_RULE }] });
     }
     const records = await app.provisioning.list(employeeId);
     if (records.length === 0) return problem(404, `No provisioning work is recorded for employee ${employeeId}`);
@@ -66,4 +74,58 @@ export function provisioningHandler(getServices: () => Pick<AppServices, 'adminA
   };
 }
 
+/** GET /api/provisioning?status=&kind=&pageSize=&continuationToken=: joiner and leaver records, a page at a time. */
+export function provisioningListHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'provisioningListing'>) {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
+    if ('response' in auth) return auth.response;
+    const errors: { path: string; message: string }[] = [];
+    const status = request.query.get('status') ?? undefined;
+    if (status !== undefined && !STATUSES.includes(status as ProvisioningStatus)) errors.push({ path: 'status', message: `must be one of ${STATUSES.join(', ')}` });
+    const kind = request.query.get('kind') ?? undefined;
+    if (kind !== undefined && !KINDS.includes(kind as ProvisioningKind)) errors.push({ path: 'kind', message: 'must be joiner or leaver' });
+    const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
+    const pageSize = Number(pageSizeText);
+    if (pageSizeText.length > 4 || !/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
+    const continuationToken = request.query.get('continuationToken') ?? undefined;
+    if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
+      errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
+    }
+    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
+    try {
+      const page = await app.provisioningListing.find(
+        { ...(status ? { status: status as ProvisioningStatus } : {}), ...(kind ? { kind: kind as ProvisioningKind } : {}) },
+        { pageSize, ...(continuationToken ? { continuationToken } : {}) },
+      );
+      return json(200, { records: page.records.map(provisioningView), continuationToken: page.continuationToken ?? null });
+    } catch (error) {
+      if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
+      throw error;
+    }
+  };
+}
+
+/** POST /api/provisioning/{employeeId}/retry: a failed hire, or a failed or retrying leaver, goes through hr-events again. */
+export function provisioningRetryHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'provisioning' | 'hrEvents' | 'audit' | 'clock'>) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
+    if ('response' in auth) return auth.response;
+    const employeeId = request.params.employeeId ?? '';
+    if (!EMPLOYEE_ID_PATTERN.test(employeeId)) return problem(400, 'Not an employee id', { errors: [{ path: 'employeeId', message: EMPLOYEE_ID_RULE }] });
+    const result = await retryProvisioning(app, employeeId, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+    switch (result.outcome) {
+      case 'queued':
+        return json(202, { employeeId, kind: result.kind, status: 'queued', eventId: result.eventId }, { location: `/api/provisioning/${employeeId}` });
+      case 'not_found':
+        return problem(404, result.detail);
+      case 'nothing_to_retry':
+        return problem(409, result.detail);
+    }
+  };
+}
+
+httpFunction('provisioningList', { route: 'provisioning', methods: ['GET'], handler: provisioningListHandler(services) });
+httpFunction('provisioningRetry', { route: 'provisioning/{employeeId}/retry', methods: ['POST'], handler: provisioningRetryHandler(services) });
 httpFunction('provisioningGet', { route: 'provisioning/{employeeId}', methods: ['GET'], handler: provisioningHandler(services) });

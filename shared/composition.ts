@@ -23,6 +23,7 @@ import {
   type AccessPasses,
   type AdminAuthenticator,
   type AuditLog,
+  type AuditTrail,
   type Clock,
   type DependencyProbe,
   type DeviceCatalog,
@@ -34,6 +35,7 @@ import {
   type Inventory,
   type LifecycleCallbacks,
   type VendorSecrets,
+  type ProvisioningListing,
   type ProvisioningScan,
   type ProvisioningStore,
   type ReportStore,
@@ -59,7 +61,9 @@ export interface AppServices {
   directory: Directory;
   accessPasses: AccessPasses;
   audit: AuditLog;
+  auditTrail: AuditTrail;
   provisioning: ProvisioningStore;
+  provisioningListing: ProvisioningListing;
   webhookDeliveries: WebhookDeliveries;
   hrEvents: WorkQueue<HrQueueMessage>;
   /** Reconciliation: the tenant, the vault and the records read page by page, its queue and its reports. */
@@ -95,6 +99,7 @@ export function composeServices(config: Config): AppServices {
   const seeds = keyVaultSeedVault(secrets, { warn: (line) => console.warn(`WARN ${line}`) });
   const provisioning = tableProvisioning(tableClient(config.storage, TABLES.provisioning));
   const vendorSecrets = keyVaultVendorSecrets(secrets);
+  const audit = tableAuditLog(tableClient(config.storage, TABLES.audit), systemClock);
   const webhookDeliveries = tableWebhookEvents(tableClient(config.storage, TABLES.webhookEvents));
   return {
     config,
@@ -106,8 +111,10 @@ export function composeServices(config: Config): AppServices {
     seeds,
     directory,
     accessPasses: directory,
-    audit: tableAuditLog(tableClient(config.storage, TABLES.audit), systemClock),
+    audit,
+    auditTrail: audit,
     provisioning,
+    provisioningListing: provisioning,
     webhookDeliveries,
     hrEvents: storageWorkQueue<HrQueueMessage>(queueClient(config.storage, QUEUES.hrEvents)),
     deviceCatalog: directory,

@@ -128,6 +128,10 @@ export const settingsSchema = z.object({
   LIFECYCLE_ALLOWED_CALLERS: idList('object or client ids of the Logic App identities allowed to forward tasks'),
   LIFECYCLE_JOINER_WORKFLOWS: idList('Lifecycle Workflows workflow ids whose custom task provisions a token'),
   LIFECYCLE_LEAVER_WORKFLOWS: idList('Lifecycle Workflows workflow ids whose custom task revokes it'),
+  /** The admin console signs in with this app registration (SPA); the admin API's own when its audience is a client id. */
+  CONSOLE_CLIENT_ID: optionalText.pipe(z.string().max(256, 'must be an application (client) id').optional()),
+  /** Where the console signs in; ADMIN_AUTH_ISSUER without /v2.0 unless set. */
+  CONSOLE_AUTHORITY: optionalText.pipe(httpsUrl('the sign-in authority, e.g. https://login.microsoftonline.com/<tenant>').optional()),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -179,6 +183,15 @@ export interface Config {
   /** Lifecycle Workflows custom tasks; no caller allowed means the endpoint refuses every call. */
   lifecycle: { allowedCallers: readonly string[]; joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] };
   credential: AppCredential;
+  /** What the admin console's page needs to sign in; clientId undefined when it cannot be derived. */
+  console: ConsoleSettings;
+}
+
+export interface ConsoleSettings {
+  clientId?: string;
+  authority: string;
+  /** The admin API's scope the console asks a token for. */
+  scope: string;
 }
 
 /** One readable line naming the setting and what is wrong with it. */
@@ -271,6 +284,14 @@ function hrVendorsFrom(s: Settings): Config['hrVendors'] {
   };
 }
 
+/** Entra's v2.0 issuer is the authority plus /v2.0; a v1.0 issuer (sts.windows.net) names the tenant. */
+function consoleFrom(s: Settings): ConsoleSettings {
+  const v1 = /^https:\/\/sts\.windows\.net\/([^/]+)\/?$/.exec(s.ADMIN_AUTH_ISSUER);
+  const authority = s.CONSOLE_AUTHORITY ?? (v1?.[1] ? `https://login.microsoftonline.com/${v1[1]}` : s.ADMIN_AUTH_ISSUER.replace(/\/v2\.0$/, ''));
+  const clientId = s.CONSOLE_CLIENT_ID ?? (GUID.test(s.ADMIN_AUTH_AUDIENCE) ? s.ADMIN_AUTH_AUDIENCE : undefined);
+  return { ...(clientId ? { clientId } : {}), authority, scope: `${s.ADMIN_AUTH_AUDIENCE}/.default` };
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -333,6 +354,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     hrVendors: hrVendorsFrom(s),
     lifecycle: { allowedCallers: s.LIFECYCLE_ALLOWED_CALLERS, joinerWorkflows: s.LIFECYCLE_JOINER_WORKFLOWS, leaverWorkflows: s.LIFECYCLE_LEAVER_WORKFLOWS },
     credential: credentialFrom(s),
+    console: consoleFrom(s),
   });
 }
 

@@ -193,6 +193,24 @@ export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
 }
 
+export interface AuditRecord extends AuditEntry {
+  /** When it was recorded (ISO). */
+  at: string;
+}
+
+export interface AuditQuery {
+  serialNumber?: string;
+  employeeId?: string;
+  /** ISO date-time: entries recorded at or after it. */
+  since?: string;
+}
+
+/** The audit trail read back, oldest first, a page at a time. */
+export interface AuditTrail {
+  /** Throws InvalidContinuationToken for a token it did not give out. */
+  find(query: AuditQuery, page: { continuationToken?: string; pageSize: number }): Promise<{ entries: AuditRecord[]; continuationToken?: string }>;
+}
+
 /** A Storage queue of work items (JSON); `delaySeconds` keeps a message invisible that long (at most 7 days). */
 export interface WorkQueue<Message> {
   send(message: Message, options?: { delaySeconds?: number }): Promise<void>;
@@ -293,6 +311,17 @@ export interface SeedCatalog {
 /** Every provisioning record, one page at a time. */
 export interface ProvisioningScan {
   pages(pageSize?: number): AsyncIterable<ProvisioningRecord[]>;
+}
+
+export interface ProvisioningFilter {
+  status?: ProvisioningStatus;
+  kind?: ProvisioningKind;
+}
+
+/** Provisioning records for the admin API, filtered, a page at a time. */
+export interface ProvisioningListing {
+  /** Throws InvalidContinuationToken for a token it did not give out. */
+  find(filter: ProvisioningFilter, page: { continuationToken?: string; pageSize: number }): Promise<{ records: ProvisioningRecord[]; continuationToken?: string }>;
 }
 
 /** Webhook deliveries are kept only as long as a redelivery can come. */

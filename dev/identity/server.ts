@@ -5,11 +5,13 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JSONW
 import { z } from 'zod';
 import { issueServerCertificate, type DevCa } from '../tls';
 import { clientHost, listen, readBodyText } from '../net';
+import { authorizationCodeFlow, type DevSpaClient } from './authorize';
 
 /**
  * The dev identity: plays Microsoft Entra ID for the local stack. It serves the OIDC metadata and JWKS
  * that verifiers read, a client-credentials token endpoint that MSAL (and so @azure/identity's
- * ClientSecretCredential) accepts, and a loopback-only minting endpoint for scripts and tests.
+ * ClientSecretCredential) accepts, the authorization code flow with PKCE for single-page apps (the
+ * admin console; dev/identity/authorize.ts), and a loopback-only minting endpoint for scripts and tests.
  */
 
 export const DEV_IDENTITY_PORT = 8445;
@@ -51,6 +53,8 @@ export interface DevIdentityOptions {
   ca: DevCa;
   tenantId?: string;
   clients?: DevIdentityClient[];
+  /** App registrations with a single-page application platform, which sign people in (the admin console). */
+  spaClients?: DevSpaClient[];
 }
 
 export interface MintTokenOptions {
@@ -204,6 +208,7 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
   const key = await newSigningKey();
   const jwks: JSONWebKeySet = { keys: [key.publicJwk] };
   const certificate = issueServerCertificate(options.ca);
+  const signIn = authorizationCodeFlow({ tenantId, clients: options.spaClients ?? [], adminAudience: DEV_ADMIN_AUDIENCE, sign: (claims, audience, lifetime) => sign(claims, audience, lifetime) });
 
   // Set once listening; requests cannot arrive before that.
   let url = '';
@@ -265,6 +270,11 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
     });
     const form = new URLSearchParams(await readBody(req));
     const grantType = form.get('grant_type');
+    if (grantType === 'authorization_code' || grantType === 'refresh_token') {
+      const answer = await signIn.redeem(form, req.headers.origin);
+      if (answer && 'body' in answer) return answer;
+      if (answer) return fail(answer);
+    }
     if (!grantType) {
       return fail({
         status: 400,
@@ -278,7 +288,7 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
         status: 400,
         error: 'unsupported_grant_type',
         code: 70003,
-        description: `The app requested an unsupported grant type '${grantType}'. This dev identity issues client_credentials tokens only.`,
+        description: `The app requested an unsupported grant type '${grantType}'. This dev identity issues client_credentials tokens, and authorization_code and refresh_token ones to its single-page apps.`,
       });
     }
     const basic = basicCredentials(req.headers.authorization);
@@ -389,7 +399,7 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
       if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
       return devToken(req, res);
     }
-    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(path);
+    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize)$/.exec(path);
     if (!match?.[1] || !match[2]) {
       return sendJson(res, 404, { error: 'not_found', error_description: `No endpoint at ${path}.` });
     }
@@ -410,13 +420,20 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
         ),
       );
     }
+    if (endpoint === 'oauth2/v2.0/authorize') {
+      if (method === 'GET') return signIn.authorizePage(new URL(req.url ?? '/', url), res);
+      if (method === 'POST') return signIn.authorizeSubmit(await readBody(req), res);
+      return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, POST' });
+    }
     if (endpoint === 'oauth2/v2.0/token') {
+      if (method === 'OPTIONS') return signIn.preflight(req, res);
       if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
       const answer = await tokenResponse(req);
-      return sendJson(res, answer.status, answer.body);
+      return sendJson(res, answer.status, answer.body, signIn.corsHeaders(req.headers.origin));
     }
     if (method !== 'GET') return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
-    return sendJson(res, 200, endpoint === 'discovery/v2.0/keys' ? jwks : metadata(), { 'cache-control': 'max-age=86400, private' });
+    // Entra answers its discovery documents to any origin, so browsers can read them.
+    return sendJson(res, 200, endpoint === 'discovery/v2.0/keys' ? jwks : metadata(), { 'cache-control': 'max-age=86400, private', 'access-control-allow-origin': '*' });
   }
 
   const server = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {

@@ -1,13 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
-import type { AuditLog, Clock } from '../ports';
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import type { AuditLog, AuditQuery, AuditRecord, AuditTrail, Clock } from '../ports';
 import { createdOnce } from './createdOnce';
+import { checkContinuationToken } from './tableInventory';
+
+interface AuditEntity {
+  at: string;
+  actor: string;
+  action: string;
+  outcome: AuditRecord['outcome'];
+  serialNumber?: string;
+  employeeId?: string;
+  correlationId?: string;
+  detail?: string;
+}
+
+function fromEntity(entity: TableEntityResult<AuditEntity>): AuditRecord {
+  return {
+    at: entity.at,
+    actor: entity.actor,
+    action: entity.action,
+    outcome: entity.outcome,
+    ...(entity.serialNumber ? { serialNumber: entity.serialNumber } : {}),
+    ...(entity.employeeId ? { employeeId: entity.employeeId } : {}),
+    ...(entity.correlationId ? { correlationId: entity.correlationId } : {}),
+    ...(entity.detail ? { detail: entity.detail } : {}),
+  };
+}
+
+/** Partitions are months and rows start with the time, so `since` bounds both keys and the scan starts there. */
+function filterOf(query: AuditQuery): string | undefined {
+  const clauses: string[] = [];
+  if (query.since) clauses.push(odata`PartitionKey ge ${query.since.slice(0, 7)}`, odata`RowKey ge ${query.since}`);
+  if (query.serialNumber) clauses.push(odata`serialNumber eq ${query.serialNumber}`);
+  if (query.employeeId) clauses.push(odata`employeeId eq ${query.employeeId}`);
+  return clauses.length > 0 ? clauses.join(' and ') : undefined;
+}
 
 /**
  * The audit trail in Table storage: one partition per month, rows keyed by time then a random id,
  * only ever added (never updated or deleted by the app).
  */
-export function tableAuditLog(table: TableClient, clock: Clock): AuditLog {
+export function tableAuditLog(table: TableClient, clock: Clock): AuditLog & AuditTrail {
   const ensureTable = createdOnce(() => table.createTable());
   return {
     async record(entry) {
@@ -34,6 +68,18 @@ export function tableAuditLog(table: TableClient, clock: Clock): AuditLog {
           : {}),
         ...(entry.detail ? { detail: entry.detail.slice(0, 4000) } : {}),
       });
+    },
+
+    async find(query, page) {
+      if (page.continuationToken !== undefined) checkContinuationToken(page.continuationToken);
+      await ensureTable();
+      const filter = filterOf(query);
+      const pages = table
+        .listEntities<AuditEntity>(filter ? { queryOptions: { filter } } : {})
+        .byPage({ maxPageSize: page.pageSize, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+      const next = await pages.next();
+      if (next.done) return { entries: [] };
+      return { entries: next.value.map(fromEntity), ...(next.value.continuationToken ? { continuationToken: next.value.continuationToken } : {}) };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import type { ProvisioningKind, ProvisioningRecord, ProvisioningScan, ProvisioningStatus, ProvisioningStore } from '../ports';
+import type { ProvisioningKind, ProvisioningListing, ProvisioningRecord, ProvisioningScan, ProvisioningStatus, ProvisioningStore } from '../ports';
+import { checkContinuationToken } from './tableInventory';
 import { tableRows } from './tableRows';
 
 /**
@@ -77,7 +78,7 @@ function fromEntity(entity: TableEntityResult<ProvisioningEntity>): Provisioning
   return record;
 }
 
-export function tableProvisioning(table: TableClient): ProvisioningStore & ProvisioningScan {
+export function tableProvisioning(table: TableClient): ProvisioningStore & ProvisioningScan & ProvisioningListing {
   const rows = tableRows(table, toEntity, fromEntity);
   const { ensureTable } = rows;
 
@@ -98,6 +99,21 @@ export function tableProvisioning(table: TableClient): ProvisioningStore & Provi
         records.push(fromEntity(entity));
       }
       return records;
+    },
+
+    async find(filter, page) {
+      if (page.continuationToken !== undefined) checkContinuationToken(page.continuationToken);
+      await ensureTable();
+      const clauses = [
+        ...(filter.kind ? [odata`RowKey eq ${filter.kind}`] : []),
+        ...(filter.status ? [odata`status eq ${filter.status}`] : []),
+      ];
+      const pages = table
+        .listEntities<ProvisioningEntity>(clauses.length > 0 ? { queryOptions: { filter: clauses.join(' and ') } } : {})
+        .byPage({ maxPageSize: page.pageSize, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+      const next = await pages.next();
+      if (next.done) return { records: [] };
+      return { records: next.value.map(fromEntity), ...(next.value.continuationToken ? { continuationToken: next.value.continuationToken } : {}) };
     },
 
     add: (record) => rows.add(record),

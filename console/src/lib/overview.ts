@@ -1,0 +1,89 @@
+/** The numbers on the Overview page, from token and provisioning listings and the latest report. */
+
+export interface TokenLike {
+  serialNumber: string;
+  pool: string;
+  status: string;
+  registeredInEntra?: boolean;
+}
+
+export interface RecordLike {
+  employeeId: string;
+  kind: string;
+  status: string;
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PoolStock {
+  pool: string;
+  inStock: number;
+  total: number;
+  low: boolean;
+}
+
+/** Tokens in stock per pool ('' is the shared pool), against LOW_STOCK_THRESHOLD as reconciliation counts them. */
+export function stockByPool(tokens: readonly TokenLike[], threshold: number): PoolStock[] {
+  const pools = new Map<string, PoolStock>();
+  for (const token of tokens) {
+    const entry = pools.get(token.pool) ?? { pool: token.pool, inStock: 0, total: 0, low: false };
+    entry.total++;
+    if (token.status === 'in_stock' && token.registeredInEntra !== false) entry.inStock++;
+    pools.set(token.pool, entry);
+  }
+  return [...pools.values()].map((p) => ({ ...p, low: p.inStock < threshold })).sort((a, b) => a.pool.localeCompare(b.pool));
+}
+
+export function countBy<T>(items: readonly T[], key: (item: T) => string): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Hires and leavers recorded in the last `days` days, by status. */
+export function recentWork(records: readonly RecordLike[], now: Date, days = 30): { hires: [string, number][]; leavers: [string, number][] } {
+  const since = now.getTime() - days * DAY_MS;
+  const recent = records.filter((r) => Date.parse(r.createdAt) >= since);
+  return {
+    hires: countBy(recent.filter((r) => r.kind === 'joiner'), (r) => r.status),
+    leavers: countBy(recent.filter((r) => r.kind === 'leaver'), (r) => r.status),
+  };
+}
+
+export interface Attention {
+  what: string;
+  detail: string;
+  link: string;
+}
+
+interface ReportLike {
+  runId?: unknown;
+  status?: unknown;
+  items?: unknown;
+}
+
+/** Drift kinds a person must look at (the rest reconciliation repairs or only reports). */
+const PERSON_KINDS = new Set(['held_after_termination', 'assigned_elsewhere', 'activated_outside', 'seed_missing', 'stale_reservation', 'overdue_handover']);
+
+/** Everything that needs a person: failed hires, leavers not yet done, held runs and drift only a person can settle. */
+export function needsAttention(records: readonly RecordLike[], report: unknown): Attention[] {
+  const out: Attention[] = [];
+  for (const r of records) {
+    if (r.kind === 'joiner' && r.status === 'failed') out.push({ what: `Hire of ${r.employeeId} failed`, detail: r.reason ?? '', link: '#/people' });
+    if (r.kind === 'leaver' && (r.status === 'failed' || r.status === 'retrying')) out.push({ what: `Leaver ${r.employeeId} still holds access (${r.status})`, detail: r.reason ?? '', link: '#/people' });
+  }
+  const rep = (report && typeof report === 'object' ? report : {}) as ReportLike;
+  if (rep.status === 'held') out.push({ what: `Reconciliation run ${String(rep.runId)} is held`, detail: 'It would change more than RECONCILE_MAX_CHANGES: review and apply it', link: '#/reconciliation' });
+  if (Array.isArray(rep.items)) {
+    for (const item of rep.items as { kind?: unknown; serialNumber?: unknown; detail?: unknown }[]) {
+      if (typeof item.kind === 'string' && PERSON_KINDS.has(item.kind)) {
+        const serial = typeof item.serialNumber === 'string' ? item.serialNumber : '';
+        out.push({ what: `${item.kind.replace(/_/g, ' ')}${serial ? `: ${serial}` : ''}`, detail: typeof item.detail === 'string' ? item.detail : '', link: serial ? `#/tokens/${encodeURIComponent(serial)}` : '#/reconciliation' });
+      }
+    }
+  }
+  return out;
+}

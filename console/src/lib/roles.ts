@@ -1,0 +1,21 @@
+/** What the signed-in person may do in the console. The API checks again: hiding a button proves nothing. */
+
+export interface Abilities {
+  /** Tokens.Read or Tokens.Admin: every page. */
+  read: boolean;
+  /** Tokens.Admin: imports, seeds, revoke, suspend, resume, retry, run reconciliation. */
+  act: boolean;
+}
+
+/** The `roles` claim of a token's claims, keeping only strings. */
+export function rolesOf(claims: unknown): string[] {
+  if (!claims || typeof claims !== 'object') return [];
+  const roles = (claims as { roles?: unknown }).roles;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+}
+
+/** Tokens.Admin covers reads too, as the API's check does. */
+export function abilitiesOf(roles: readonly string[]): Abilities {
+  const act = roles.includes('Tokens.Admin');
+  return { act, read: act || roles.includes('Tokens.Read') };
+}

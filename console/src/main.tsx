@@ -1,0 +1,25 @@
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { startSession, type ConsoleConfig } from './auth';
+import './styles.css';
+
+/** Reads the sign-in settings from config.json (never inline: the CSP forbids inline script), signs in, renders. */
+async function boot(): Promise<void> {
+  const root = createRoot(document.getElementById('root') as HTMLElement);
+  try {
+    const response = await fetch('/api/console/config.json', { cache: 'no-store' });
+    const body = (await response.json()) as ConsoleConfig & { detail?: string };
+    if (!response.ok) throw new Error(body.detail ?? `config.json answered ${response.status}`);
+    const session = await startSession(body);
+    root.render(<App session={session} config={body} />);
+  } catch (error) {
+    root.render(
+      <main>
+        <h1>The console cannot start</h1>
+        <p role="alert">{error instanceof Error ? error.message : String(error)}</p>
+      </main>,
+    );
+  }
+}
+
+void boot();
