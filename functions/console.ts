@@ -96,21 +96,22 @@ export function assetPath(raw: string | undefined): string | undefined {
 
 export interface ConsoleOptions {
   dir: string;
-  settings: () => ConsoleSettings;
+  /** The sign-in settings, and LOW_STOCK_THRESHOLD for the Overview's chart. */
+  settings: () => { signIn: ConsoleSettings; lowStockThreshold: number };
 }
 
 /** GET /api/console/ and /api/console/{*path}: the page, its assets and config.json. */
 export function consoleHandler(options: ConsoleOptions) {
   let assets: Map<string, Asset> | undefined;
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-    const settings = options.settings();
+    const { signIn: settings, lowStockThreshold } = options.settings();
     const headers = securityHeaders(settings.authority);
     const wanted = assetPath(request.params.path);
     if (wanted === 'config.json') {
       if (!settings.clientId) {
         return problem(503, 'Setting CONSOLE_CLIENT_ID: missing; set it to the application (client) id of the admin app registration', { setting: 'CONSOLE_CLIENT_ID' }, headers);
       }
-      return json(200, { clientId: settings.clientId, authority: settings.authority, scope: settings.scope }, { ...headers, 'cache-control': 'no-store' });
+      return json(200, { clientId: settings.clientId, authority: settings.authority, scope: settings.scope, lowStockThreshold }, { ...headers, 'cache-control': 'no-store' });
     }
     assets ??= readAssets(options.dir);
     const asset = wanted === undefined ? undefined : assets.get(wanted);
@@ -133,5 +134,5 @@ export function consoleHandler(options: ConsoleOptions) {
 httpFunction('console', {
   route: 'console/{*path}',
   methods: ['GET', 'HEAD'],
-  handler: consoleHandler({ dir: CONSOLE_DIR, settings: () => services().config.console }),
+  handler: consoleHandler({ dir: CONSOLE_DIR, settings: () => ({ signIn: services().config.console, lowStockThreshold: services().config.lowStockThreshold }) }),
 });

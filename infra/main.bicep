@@ -334,6 +334,10 @@ module entra 'modules/entra.bicep' = if (deployEntraObjects) {
     adminApiUniqueName: names.adminApi
     environmentName: environmentName
     identifierUriForm: adminApiIdentifierUriForm
+    // The function app's default host name; the module cannot read it from the site, which needs this module's app id first.
+    consoleRedirectUris: [
+      'https://${names.functionApp}.azurewebsites.net/api/console/'
+    ]
   }
 }
 

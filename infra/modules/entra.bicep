@@ -13,6 +13,9 @@ param environmentName string
 ])
 param identifierUriForm string = 'tenant'
 
+@description('Redirect URIs of the admin console (single-page application platform): https://<app host>/api/console/.')
+param consoleRedirectUris array = []
+
 // Tenants whose app management policy has the nonDefaultUriAddition restriction accept only the default
 // forms api://<appId> and api://<tenantId>/<appId> (learn.microsoft.com/graph/api/resources/identifieruriconfiguration);
 // api://<tenantId>/<name> suits the others. An app's own appId cannot be used in the resource that creates it.
@@ -51,6 +54,11 @@ resource adminApi 'Microsoft.Graph/applications@v1.0' = {
   identifierUris: identifierUriForm == 'tenant' ? [
     tenantIdentifierUri
   ] : null
+  // The admin console signs people in with this registration: authorization code with PKCE, redeemed
+  // cross-origin from these redirect URIs' origins (docs/deploy.md says how to add another host name).
+  spa: {
+    redirectUris: consoleRedirectUris
+  }
   api: {
     // v2.0 tokens: issuer https://login.microsoftonline.com/<tenant>/v2.0, aud = this app's client id.
     requestedAccessTokenVersion: 2

@@ -142,6 +142,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     HR_WEBHOOK_SECRETS: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${hrWebhookSecretName}/)'
     ADMIN_AUTH_ISSUER: adminAuthIssuer
     ADMIN_AUTH_AUDIENCE: adminAuthAudience
+    // The admin console signs in with the admin API's own registration (its SPA redirect URI is in entra.bicep).
+    CONSOLE_CLIENT_ID: adminAuthAudience
     ACTIVATION_MODE: activationMode
     // Hand-over mode: codes are looked for 10 steps either side of now; more than 2 steps off is reported; 14 days waiting is overdue.
     HANDOVER_DRIFT_STEPS: '10'

@@ -121,6 +121,9 @@ describe('the admin console in headless Chromium', () => {
     const page = await signedIn(/Tokens\.Admin/);
     await page.getByRole('heading', { name: /Stock per pool/ }).waitFor();
     await page.getByRole('cell', { name: 'GVA' }).first().waitFor();
+    // The stack's LOW_STOCK_THRESHOLD is 5: one token in stock in GVA is low.
+    await page.getByText('Tokens in stock per pool (low below 5)').waitFor();
+    await page.getByRole('row', { name: /GVA 1 2 low stock/ }).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Tokens', exact: true }).click();

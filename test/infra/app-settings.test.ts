@@ -118,6 +118,8 @@ describe('function app settings', () => {
       // v2.0 access tokens carry the API's client id as aud.
       audience: SAMPLE.adminApiAppId,
     });
+    // The admin console signs in with the admin API's registration, at the tenant's authority.
+    expect(config.console).toEqual({ clientId: SAMPLE.adminApiAppId, authority: `https://login.microsoftonline.com/${SAMPLE.tenantId}`, scope: `${SAMPLE.adminApiAppId}/.default` });
     expect(config.activationMode).toBe('auto');
     expect(config.provisionLeadDays).toBe(7);
     expect(config.lowStockThreshold).toBe(5);
