@@ -1,7 +1,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
-import { HR_VENDORS, parseBambooHrNotice, parseHiBobNotice, verifyBambooHrSignature, verifyHiBobSignature, type HrVendor, type VendorNotice } from '../shared/domain/vendorWebhooks';
+import {
+  HR_VENDORS,
+  parseBambooHrNotice,
+  parseHiBobNotice,
+  parsePersonioNotice,
+  verifyBambooHrSignature,
+  verifyHiBobSignature,
+  verifyPersonioToken,
+  type HrVendor,
+  type VendorNotice,
+} from '../shared/domain/vendorWebhooks';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
@@ -15,8 +25,8 @@ type Needs = Pick<AppServices, 'config' | 'clock' | 'webhookDeliveries' | 'hrEve
 const isVendor = (name: string): name is HrVendor => (HR_VENDORS as readonly string[]).includes(name);
 
 /**
- * POST /api/hr/events/{vendor}: HiBob and BambooHR webhooks, each checked with the vendor's own
- * signature over the raw body (401 when it does not match), then mapped onto the same hr-events
+ * POST /api/hr/events/{vendor}: HiBob, BambooHR and Personio webhooks, each checked the vendor's own
+ * way (signature over the raw body, or Personio's static token; 401 when it does not match), then mapped onto the same hr-events
  * messages as our own webhook. A replay is answered 200 "duplicate"; an event type we do not act on,
  * and Bob's setup ping, 200, so the vendor stops retrying.
  */
@@ -33,6 +43,10 @@ export function hrVendorEventsHandler(getServices: () => Needs) {
       const secret = await app.vendorSecrets.read(app.config.hrVendors.hibob?.webhookSecretName ?? '');
       if (!verifyHiBobSignature(secret, body, request.headers.get('bob-signature'))) return problem(401, 'Bob-Signature does not match the body');
       notice = parseHiBobNotice(body);
+    } else if (vendor === 'personio') {
+      const token = await app.vendorSecrets.read(app.config.hrVendors.personio?.webhookTokenSecretName ?? '');
+      if (!verifyPersonioToken(token, request.headers.get('authorization'))) return problem(401, 'The Authorization token is not the one this webhook was created with');
+      notice = parsePersonioNotice(body);
     } else {
       const secret = await app.vendorSecrets.read(app.config.hrVendors.bamboohr?.webhookSecretName ?? '');
       const timestamp = request.headers.get('x-bamboohr-timestamp');

@@ -107,6 +107,12 @@ param enableBambooHr bool = false
 @description('The BambooHR API root, https://<company>.bamboohr.com.')
 param bambooHrApiUrl string = ''
 
+@description('Accept Personio v2 webhooks at /api/hr/events/personio; the Key Vault secrets personio-webhook-token and personio-client-secret must exist.')
+param enablePersonio bool = false
+
+@description('The Personio API client id the app fetches persons with.')
+param personioClientId string = ''
+
 @description('Upper bound of Flex Consumption instances. Graph and Key Vault throttle per tenant and vault, so more instances do not mean more throughput.')
 @minValue(1)
 @maxValue(1000)
@@ -381,6 +387,8 @@ module functionApp 'modules/function-app.bicep' = {
     hibobServiceUserId: hibobServiceUserId
     enableBambooHr: enableBambooHr
     bambooHrApiUrl: bambooHrApiUrl
+    enablePersonio: enablePersonio
+    personioClientId: personioClientId
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
   }

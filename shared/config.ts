@@ -124,6 +124,10 @@ export const settingsSchema = z.object({
   BAMBOOHR_WEBHOOK_SECRET_NAME: secretName,
   BAMBOOHR_API_URL: optionalText.pipe(httpsUrl('the BambooHR API root, https://<company>.bamboohr.com').optional()),
   BAMBOOHR_API_KEY_SECRET_NAME: secretName,
+  PERSONIO_WEBHOOK_TOKEN_SECRET_NAME: secretName,
+  PERSONIO_API_URL: httpsUrl('the Personio API root').default('https://api.personio.de'),
+  PERSONIO_CLIENT_ID: optionalText,
+  PERSONIO_CLIENT_SECRET_NAME: secretName,
   /** Lifecycle Workflows custom tasks: who may call POST /api/lifecycle/tasks, and which workflows are joiners or leavers. */
   LIFECYCLE_ALLOWED_CALLERS: idList('object or client ids of the Logic App identities allowed to forward tasks'),
   LIFECYCLE_JOINER_WORKFLOWS: idList('Lifecycle Workflows workflow ids whose custom task provisions a token'),
@@ -179,6 +183,7 @@ export interface Config {
   hrVendors: {
     hibob?: { webhookSecretName: string; apiUrl: string; serviceUserId: string; apiTokenSecretName: string };
     bamboohr?: { webhookSecretName: string; apiUrl: string; apiKeySecretName: string };
+    personio?: { webhookTokenSecretName: string; apiUrl: string; clientId: string; clientSecretName: string };
   };
   /** Lifecycle Workflows custom tasks; no caller allowed means the endpoint refuses every call. */
   lifecycle: { allowedCallers: readonly string[]; joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] };
@@ -278,6 +283,16 @@ function hrVendorsFrom(s: Settings): Config['hrVendors'] {
             webhookSecretName: s.BAMBOOHR_WEBHOOK_SECRET_NAME,
             apiUrl: required(s.BAMBOOHR_API_URL, 'BAMBOOHR_API_URL', 'BAMBOOHR_WEBHOOK_SECRET_NAME'),
             apiKeySecretName: required(s.BAMBOOHR_API_KEY_SECRET_NAME, 'BAMBOOHR_API_KEY_SECRET_NAME', 'BAMBOOHR_WEBHOOK_SECRET_NAME'),
+          },
+        }
+      : {}),
+    ...(s.PERSONIO_WEBHOOK_TOKEN_SECRET_NAME
+      ? {
+          personio: {
+            webhookTokenSecretName: s.PERSONIO_WEBHOOK_TOKEN_SECRET_NAME,
+            apiUrl: s.PERSONIO_API_URL,
+            clientId: required(s.PERSONIO_CLIENT_ID, 'PERSONIO_CLIENT_ID', 'PERSONIO_WEBHOOK_TOKEN_SECRET_NAME'),
+            clientSecretName: required(s.PERSONIO_CLIENT_SECRET_NAME, 'PERSONIO_CLIENT_SECRET_NAME', 'PERSONIO_WEBHOOK_TOKEN_SECRET_NAME'),
           },
         }
       : {}),

@@ -446,7 +446,7 @@ export interface LifecycleCallbacks {
 /** HR vendors' APIs: the employee an event names, fetched because vendors' webhooks carry ids, not facts. */
 export interface HrVendorApis {
   /** undefined when the vendor has no such employee (deleted since). */
-  employee(vendor: 'hibob' | 'bamboohr', id: string): Promise<import('./domain/vendorWebhooks').VendorEmployee | undefined>;
+  employee(vendor: 'hibob' | 'bamboohr' | 'personio', id: string): Promise<import('./domain/vendorWebhooks').VendorEmployee | undefined>;
 }
 
 /** Secrets the vendor integrations use (webhook signing secrets, API tokens), read from Key Vault by name. */

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { clientHost, listen, readBodyText, requestText } from '../net';
@@ -9,12 +9,14 @@ import { type DevCa, issueServerCertificate } from '../tls';
  * - HiBob: POST /v1/people/search (Basic service-user id : token) answering {"employees": [...]} with the
  *   nested fields asked for (root.*, work.*, internal.*);
  * - BambooHR: GET /api/v1/employees/{id}?fields=a,b (Basic API key : "x") answering the fields flat,
- *   with BambooHR's "0000-00-00" for an empty date.
+ *   with BambooHR's "0000-00-00" for an empty date;
+ * - Personio v2: POST /v2/auth/token (client credentials, form-encoded) for a bearer token, then
+ *   GET /v2/persons/{id} and GET /v2/persons/{id}/employments ({"_data": [...]}).
  * Each keeps employees in memory, set through PUT /_emulator/employees/{id}. Also the vendors' webhook
  * signatures, so tests and the demo sign deliveries exactly as the vendor does.
  */
 
-export type HrVendorKind = 'hibob' | 'bamboohr';
+export type HrVendorKind = 'hibob' | 'bamboohr' | 'personio';
 
 /** An employee as the vendor keeps it; the emulator answers only the fields asked for. */
 export interface VendorRecord {
@@ -90,6 +92,7 @@ export async function startHrVendorEmulator(options: HrVendorEmulatorOptions): P
   const employees = new Map<string, VendorRecord>();
   const requests: string[] = [];
   const expected = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`;
+  const issued = new Set<string>();
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'https://vendor.invalid');
@@ -99,6 +102,33 @@ export async function startHrVendorEmulator(options: HrVendorEmulatorOptions): P
       const record = { ...(JSON.parse(body) as VendorRecord), id: decodeURIComponent(control[1] ?? '') };
       employees.set(record.id, record);
       return send(response, 204);
+    }
+    if (options.kind === 'personio') {
+      if (request.method === 'POST' && url.pathname === '/v2/auth/token') {
+        const form = new URLSearchParams(body);
+        if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== options.user || form.get('client_secret') !== options.password) {
+          return send(response, 401, { error: 'invalid_client' });
+        }
+        const token = randomBytes(24).toString('base64url');
+        issued.add(token);
+        return send(response, 200, { access_token: token, token_type: 'Bearer', expires_in: 86400, scope: 'personio:persons:read' });
+      }
+      if (!issued.has((request.headers.authorization ?? '').replace(/^Bearer /, ''))) return send(response, 401, { errors: [{ title: 'Unauthorized' }] });
+      const person = /^\/v2\/persons\/([^/]+)(\/employments)?$/.exec(url.pathname);
+      const record = person ? employees.get(decodeURIComponent(person[1] ?? '')) : undefined;
+      if (request.method === 'GET' && person) {
+        requests.push(person[2] ? 'employments.list' : 'persons.get');
+        if (!record) return send(response, 404, { errors: [{ title: 'Not found' }] });
+        if (!person[2]) {
+          const [first, ...rest] = (record.displayName ?? '').split(' ');
+          return send(response, 200, { id: record.id, email: record.email ?? null, first_name: first ?? '', last_name: rest.join(' '), preferred_name: null });
+        }
+        return send(response, 200, {
+          _data: [{ id: `emp-${record.id}`, status: record.status === 'Active' ? 'ACTIVE' : 'INACTIVE', start_date: record.hireDate ?? null, termination_date: record.terminationDate ?? null }],
+          _meta: { links: {} },
+        });
+      }
+      return send(response, 404, { errors: [{ title: 'Not found' }] });
     }
     if (request.headers.authorization !== expected) return send(response, 401, { error: 'unauthorized' });
     if (options.kind === 'hibob' && request.method === 'POST' && url.pathname === '/v1/people/search') {

@@ -35,6 +35,8 @@ param enableHiBob bool
 param hibobServiceUserId string
 param enableBambooHr bool
 param bambooHrApiUrl string
+param enablePersonio bool
+param personioClientId string
 param maximumInstanceCount int
 
 @allowed([
@@ -181,6 +183,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     BAMBOOHR_WEBHOOK_SECRET_NAME: enableBambooHr ? 'bamboohr-webhook-secret' : ''
     BAMBOOHR_API_URL: bambooHrApiUrl
     BAMBOOHR_API_KEY_SECRET_NAME: enableBambooHr ? 'bamboohr-api-key' : ''
+    PERSONIO_WEBHOOK_TOKEN_SECRET_NAME: enablePersonio ? 'personio-webhook-token' : ''
+    PERSONIO_CLIENT_ID: personioClientId
+    PERSONIO_CLIENT_SECRET_NAME: enablePersonio ? 'personio-client-secret' : ''
   }
 }
 

@@ -70,10 +70,46 @@ function fromBambooHr(id: string, raw: Record<string, unknown>): VendorEmployee 
   };
 }
 
+/** Personio v2: the person (GET /v2/persons/{id}) and their employments (GET /v2/persons/{id}/employments, `_data`). */
+function fromPersonio(person: Record<string, unknown>, employments: Record<string, unknown>[]): VendorEmployee {
+  const current = employments[0] ?? {};
+  const status = text(current.status)?.toUpperCase();
+  const name = [text(person.preferred_name) ?? text(person.first_name), text(person.last_name)].filter(Boolean).join(' ');
+  return {
+    id: String(person.id),
+    ...(text(person.email) ? { email: text(person.email) } : {}),
+    ...(name ? { displayName: name } : {}),
+    ...(text(current.start_date) ? { hireDate: text(current.start_date) } : {}),
+    ...(text(current.termination_date) ? { terminationDate: text(current.termination_date) } : {}),
+    active: status === 'ACTIVE' || status === 'ONBOARDING',
+  };
+}
+
 export function httpHrVendorApis(vendors: Config['hrVendors'], secrets: VendorSecrets): HrVendorApis {
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  let personioToken: { value: string; until: number } | undefined;
+  const personioBearer = async (personio: NonNullable<Config['hrVendors']['personio']>): Promise<string> => {
+    if (personioToken && personioToken.until > Date.now()) return personioToken.value;
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: personio.clientId, client_secret: await secrets.read(personio.clientSecretName) });
+    const response = await fetch(`${personio.apiUrl}/v2/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form, signal: AbortSignal.timeout(30_000) });
+    if (!response.ok) throw new Error(`Personio token endpoint answered ${response.status}`);
+    const answer = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof answer.access_token !== 'string') throw new Error('Personio token endpoint answered no access_token');
+    const lifetime = typeof answer.expires_in === 'number' ? answer.expires_in : 600;
+    personioToken = { value: answer.access_token, until: Date.now() + Math.max(0, lifetime - 60) * 1000 };
+    return answer.access_token;
+  };
   return {
     async employee(vendor, id) {
+      if (vendor === 'personio') {
+        const personio = vendors.personio;
+        if (!personio) throw new Error('Personio is not configured');
+        const headers = { authorization: `Bearer ${await personioBearer(personio)}`, accept: 'application/json' };
+        const person = (await getJson(`${personio.apiUrl}/v2/persons/${encodeURIComponent(id)}`, { headers }, 'Personio get person')) as Record<string, unknown> | undefined;
+        if (!person) return undefined;
+        const employments = (await getJson(`${personio.apiUrl}/v2/persons/${encodeURIComponent(id)}/employments`, { headers }, 'Personio list employments')) as { _data?: Record<string, unknown>[] } | undefined;
+        return fromPersonio(person, employments?._data ?? []);
+      }
       if (vendor === 'hibob') {
         const hibob = vendors.hibob;
         if (!hibob) throw new Error('HiBob is not configured');

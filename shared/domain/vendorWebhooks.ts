@@ -8,7 +8,7 @@ import { EMPLOYEE_ID_PATTERN, hrEventSchema, type HrEvent } from './hrEvent';
  * they show no example the shape used is named so in docs/deploy.md.
  */
 
-export const HR_VENDORS = ['hibob', 'bamboohr'] as const;
+export const HR_VENDORS = ['hibob', 'bamboohr', 'personio'] as const;
 export type HrVendor = (typeof HR_VENDORS)[number];
 
 export type VendorNotice =
@@ -112,6 +112,41 @@ export function parseBambooHrNotice(body: Buffer, timestamp: string): VendorNoti
   const vendorEmployeeId = idText(data?.employeeId);
   if (!vendorEmployeeId) return { kind: 'invalid', reason: 'data.employeeId is required' };
   return { kind: 'employee', type: event.type, event: 'changed', vendorEmployeeId, deliveryId: `bamboohr:${digest(body, '\u0000', timestamp)}` };
+}
+
+/** Personio v2 webhooks carry a static token in Authorization, as given when the subscription was made (with or without "Bearer "). */
+export function verifyPersonioToken(token: string, authorization: string | null): boolean {
+  if (!authorization) return false;
+  const given = authorization.trim().replace(/^Bearer\s+/i, '');
+  return equalSecrets(given, token);
+}
+
+const PERSONIO_EVENTS: Record<string, 'joined' | 'left' | 'changed'> = {
+  'person.created': 'changed',
+  'person.updated': 'changed',
+  'employment.created': 'changed',
+  'employment.updated': 'changed',
+  'employment.started': 'joined',
+  'employment.terminated': 'left',
+};
+
+/**
+ * A Personio v2 webhook: {company_id, event_name, occurred_at, payload, meta} (developer.personio.de,
+ * Webhooks). The events are dataless; the person's id is read from `payload.person_id`, or
+ * `payload.person.id`, or for person events `payload.id`: our reading, the docs show no payload example.
+ * No delivery id is documented, so a replay is the same body (occurred_at makes each event's unique).
+ */
+export function parsePersonioNotice(body: Buffer): VendorNotice {
+  const event = jsonOf(body);
+  if (!event) return { kind: 'invalid', reason: 'the body is not a JSON object' };
+  if (typeof event.event_name !== 'string') return { kind: 'invalid', reason: 'event_name is required' };
+  const mapped = PERSONIO_EVENTS[event.event_name];
+  if (!mapped) return { kind: 'ignored', type: event.event_name };
+  const payload = (event.payload ?? {}) as Record<string, unknown>;
+  const person = payload.person as Record<string, unknown> | undefined;
+  const vendorEmployeeId = idText(payload.person_id) ?? idText(person?.id) ?? (event.event_name.startsWith('person.') ? idText(payload.id) : undefined);
+  if (!vendorEmployeeId) return { kind: 'invalid', reason: 'payload.person_id is required' };
+  return { kind: 'employee', type: event.event_name, event: mapped, vendorEmployeeId, deliveryId: `personio:${digest(body)}` };
 }
 
 const SITE_CODE = /^[A-Za-z0-9_-]{1,16}$/;

@@ -79,3 +79,20 @@ describe('vendor settings', () => {
     });
   });
 });
+
+describe('Personio', () => {
+  it('checks the static Authorization token in constant time, with or without "Bearer "', async () => {
+    const { verifyPersonioToken, parsePersonioNotice } = await import('../../shared/domain/vendorWebhooks');
+    expect(verifyPersonioToken('tok-123', 'tok-123')).toBe(true);
+    expect(verifyPersonioToken('tok-123', 'Bearer tok-123')).toBe(true);
+    expect(verifyPersonioToken('tok-123', 'tok-124')).toBe(false);
+    expect(verifyPersonioToken('tok-123', null)).toBe(false);
+    // The documented envelope: company_id, event_name, occurred_at, payload, meta.
+    const envelope = (event_name: string, payload: object) => Buffer.from(JSON.stringify({ company_id: '1', event_name, occurred_at: '2026-01-31T00:00:00Z', payload, meta: {} }));
+    expect(parsePersonioNotice(envelope('employment.started', { id: 'e1', person_id: 77 }))).toMatchObject({ kind: 'employee', event: 'joined', vendorEmployeeId: '77' });
+    expect(parsePersonioNotice(envelope('employment.terminated', { person: { id: '77' } }))).toMatchObject({ event: 'left', vendorEmployeeId: '77' });
+    expect(parsePersonioNotice(envelope('person.updated', { id: '77' }))).toMatchObject({ event: 'changed', vendorEmployeeId: '77' });
+    expect(parsePersonioNotice(envelope('employment.updated', { id: 'e1' }))).toEqual({ kind: 'invalid', reason: 'payload.person_id is required' });
+    expect(parsePersonioNotice(envelope('absence-period.created', {}))).toEqual({ kind: 'ignored', type: 'absence-period.created' });
+  });
+});

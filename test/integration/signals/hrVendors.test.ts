@@ -18,7 +18,8 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
   let app: TestApp;
   let hibob: HrVendorEmulator;
   let bamboo: HrVendorEmulator;
-  const secrets = { hibobWebhook: secret(), hibobToken: secret(), bambooWebhook: secret(), bambooKey: secret() };
+  let personio: HrVendorEmulator;
+  const secrets = { hibobWebhook: secret(), hibobToken: secret(), bambooWebhook: secret(), bambooKey: secret(), personioToken: secret(), personioClientSecret: secret() };
 
   const tokenOf = async (employeeId: string) => ((await jsonOf(await app.call('GET', `tokens?user=${employeeId}`, { roles: ['Tokens.Read'] }))).tokens as { status: string }[])[0];
   const leaverDone = (employeeId: string) => eventually(`the leaver of ${employeeId}`, async () => ((await provisioningOf(app, employeeId))?.leaver?.status === 'completed' ? true : undefined));
@@ -33,11 +34,18 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
   const bambooEvent = (type: string, employeeId: string, changedFields: string[]) =>
     JSON.stringify({ type, timestamp: new Date().toISOString().replace('Z', '+0000'), data: { companyId: '12345', employeeId, changedFields } });
 
+  const postPersonio = (body: string, authorization = secrets.personioToken) =>
+    fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
+  /** Personio's documented envelope; the payload's person_id is our reading (the docs show no payload example). */
+  const personioEvent = (eventName: string, personId: string) =>
+    JSON.stringify({ company_id: '4711', event_name: eventName, occurred_at: new Date().toISOString(), payload: { id: `emp-${personId}`, person_id: personId }, meta: {} });
+
   beforeAll(async () => {
     const { ensureDevCa } = await import('../../../dev/tls');
     const ca = ensureDevCa();
     hibob = await startHrVendorEmulator({ kind: 'hibob', ca, user: 'SERVICE-USER-1', password: secrets.hibobToken });
     bamboo = await startHrVendorEmulator({ kind: 'bamboohr', ca, user: secrets.bambooKey, password: 'x' });
+    personio = await startHrVendorEmulator({ kind: 'personio', ca, user: 'papi-client-1', password: secrets.personioClientSecret });
     app = await startTestApp({
       hostJsonPath: JOINER_HOST_JSON,
       settings: {
@@ -48,6 +56,10 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
         BAMBOOHR_WEBHOOK_SECRET_NAME: 'bamboohr-webhook-secret',
         BAMBOOHR_API_URL: bamboo.url,
         BAMBOOHR_API_KEY_SECRET_NAME: 'bamboohr-api-key',
+        PERSONIO_WEBHOOK_TOKEN_SECRET_NAME: 'personio-webhook-token',
+        PERSONIO_API_URL: personio.url,
+        PERSONIO_CLIENT_ID: 'papi-client-1',
+        PERSONIO_CLIENT_SECRET_NAME: 'personio-client-secret',
       },
     });
     const settings = app.stack.appSettings;
@@ -60,17 +72,21 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
     await vault.setSecret('hibob-api-token', secrets.hibobToken);
     await vault.setSecret('bamboohr-webhook-secret', secrets.bambooWebhook);
     await vault.setSecret('bamboohr-api-key', secrets.bambooKey);
-    await importTokens(app, [{ serial: 'HV-01' }, { serial: 'HV-02' }, { serial: 'HV-03' }]);
+    await vault.setSecret('personio-webhook-token', secrets.personioToken);
+    await vault.setSecret('personio-client-secret', secrets.personioClientSecret);
+    await importTokens(app, [{ serial: 'HV-01' }, { serial: 'HV-02' }, { serial: 'HV-03' }, { serial: 'HV-04' }]);
     await app.graph.seedUsers([
       { displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: 'B1001' },
       { displayName: 'Grace Hopper', userPrincipalName: 'grace@contoso.com', employeeId: 'P2001' },
       { displayName: 'Alan Turing', userPrincipalName: 'alan@contoso.com', employeeId: 'W3001' },
+      { displayName: 'Katherine Johnson', userPrincipalName: 'kate@contoso.com', employeeId: '1234567' },
     ]);
   });
   afterAll(async () => {
     await app?.close();
     await hibob?.close();
     await bamboo?.close();
+    await personio?.close();
   });
 
   it('our own webhook, for comparison: a hire ends active, a termination revoked', async () => {
@@ -142,8 +158,32 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
     expect(await jsonOf(await postBamboo(bambooEvent('employee.deleted', '67890', [])))).toEqual({ status: 'ignored', type: 'employee.deleted' });
   });
 
+  it('Personio: employment.started provisions and employment.terminated revokes, after fetching the person; a replay is a duplicate', async () => {
+    await putVendorEmployee(personio.url, { id: '1234567', email: 'kate@contoso.com', displayName: 'Katherine Johnson', hireDate: today(), status: 'Active' });
+    const started = personioEvent('employment.started', '1234567');
+    const accepted = await postPersonio(started);
+    expect(accepted.status).toBe(202);
+    const { eventId } = (await accepted.json()) as { eventId: string };
+    expect(await jsonOf(await postPersonio(started, `Bearer ${secrets.personioToken}`))).toEqual({ eventId, status: 'duplicate' });
+    await joinerReaches(app, '1234567', ['completed']);
+    expect(await tokenOf('1234567')).toMatchObject({ status: 'active' });
+    expect(personio.requests).toEqual(expect.arrayContaining(['persons.get', 'employments.list']));
+
+    await putVendorEmployee(personio.url, { id: '1234567', email: 'kate@contoso.com', hireDate: today(), terminationDate: today(), status: 'Inactive' });
+    expect((await postPersonio(personioEvent('employment.terminated', '1234567'))).status).toBe(202);
+    await leaverDone('1234567');
+    expect(await tokenOf('1234567')).toMatchObject({ status: 'revoked' });
+  });
+
+  it('Personio: a wrong or missing Authorization token is 401; other events are 200 and ignored', async () => {
+    const body = personioEvent('employment.started', '1234567');
+    expect((await postPersonio(body, 'not-the-token')).status).toBe(401);
+    expect((await fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    expect(await jsonOf(await postPersonio(personioEvent('absence-period.created', '1234567')))).toEqual({ status: 'ignored', type: 'absence-period.created' });
+  });
+
   it('a vendor that is not configured is 404', async () => {
-    const answer = await fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const answer = await fetch(`${app.api}/hr/events/workday`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(answer.status).toBe(404);
   });
 });
