@@ -542,6 +542,19 @@ describe('a repair', () => {
     expect(inventory.rows.get('HELD1')).toMatchObject({ status: 'quarantined' });
   });
 
+  it('re-checks a device missing in Entra with a lookup that waits for $filter to catch up, and leaves a token whose device shows then', async () => {
+    const lookups: ({ expectExisting?: boolean } | undefined)[] = [];
+    const { deps, inventory } = repairDeps([held('HELD1', 'active')], [device('HELD1')]);
+    // A device just created is missing from $filter until the lookup waits for it.
+    deps.directory.findDeviceBySerial = async (serial, lookup) => {
+      lookups.push(lookup);
+      return lookup?.expectExisting ? device(serial) : undefined;
+    };
+    expect(await runRepair({ kind: 'quarantine', runId: 'r', serialNumber: 'HELD1', reason: 'missing_in_entra' }, deps)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('is gone') });
+    expect(lookups).toEqual([{ expectExisting: true }]);
+    expect(inventory.writes).toBe(0);
+  });
+
   it('re-drives a stuck saga once: the conditional write stops a second run', async () => {
     const stuck: ProvisioningRecord = { employeeId: 'E1', kind: 'joiner', status: 'in_progress', attempts: 0, eventIds: ['msg_1'], createdAt: LONG_AGO, updatedAt: LONG_AGO };
     const { deps, hr, stored } = repairDeps([], [], [stuck]);
