@@ -58,6 +58,7 @@ describe('the joiner path under each Graph variant', () => {
     expect((await app.graph.signIn({ userId: user!.id, code: codeAt(seed, Date.now() + 60_000) })).ok).toBe(true);
   });
 
+  // A second code is tried at the next TOTP step: real time.
   it.each([
     ['an all-or-nothing assignAndActivate', 'atomic' as const],
     ['an assignAndActivate that leaves the device failedActivation', 'leavesFailedActivation' as const],
@@ -80,7 +81,7 @@ describe('the joiner path under each Graph variant', () => {
     expect(bad).toMatchObject({ status: 'quarantined' });
     expect((await app.graph.state({ serial: `BAD-${tag}` })).matches?.devices[0]).toMatchObject({ assignedTo: null });
     expect((await app.graph.state({ user: user!.id })).matches?.devices.map((d) => d.serialNumber)).toEqual([`GOOD-${tag}`]);
-  });
+  }, 120_000);
 
   it('a person who already holds five authenticator apps: the hire fails with Entra\'s reason, and the token goes back to stock', async () => {
     await app.graph.clearVariants();
