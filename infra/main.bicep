@@ -72,6 +72,11 @@ param activationMode string = 'auto'
 @maxValue(365)
 param provisionLeadDays int = 7
 
+@description('Graph requests per second one instance sends at most, shared by imports, hires and reconciliation (Graph allows about 20 identity writes per second per app and tenant).')
+@minValue(1)
+@maxValue(10000)
+param graphRequestsPerSecond int = 20
+
 @description('A pool with fewer tokens in stock than this makes the nightly reconciliation log a LowStock warning (and the low-stock alert fires).')
 @minValue(0)
 @maxValue(100000)
@@ -377,6 +382,7 @@ module functionApp 'modules/function-app.bicep' = {
     activationMode: activationMode
     provisionLeadDays: provisionLeadDays
     lowStockThreshold: lowStockThreshold
+    graphRequestsPerSecond: graphRequestsPerSecond
     reconcileSchedule: reconcileSchedule
     directorySyncSchedule: directorySyncSchedule
     directorySyncGroupId: directorySyncGroupId

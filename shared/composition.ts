@@ -3,6 +3,7 @@ import { jwtAdminAuthenticator } from './adapters/adminAuth';
 import { appCredential, containerClient, graphClient, queueClient, secretClient, tableClient } from './adapters/azureClients';
 import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
+import { createGraphPacer, GRAPH_MAX_IN_FLIGHT } from './adapters/graphPacing';
 import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
 import { httpHrVendorApis, keyVaultVendorSecrets } from './adapters/hrVendorApis';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
@@ -92,7 +93,7 @@ export const composeAdminAuth = (settings: Config['adminAuth']): AdminAuthentica
 export function composeServices(config: Config): AppServices {
   const credential = appCredential(config.credential);
   const secrets = secretClient(config, credential);
-  const graph = graphClient(config, credential);
+  const graph = graphClient(config, credential, createGraphPacer({ requestsPerSecond: config.graph.requestsPerSecond, maxInFlight: GRAPH_MAX_IN_FLIGHT }));
   const tokensTable = tableClient(config.storage, TABLES.tokens);
   const directory = graphDirectory(graph);
   // The one setup fault an adapter reports itself: the Functions host keeps console output in its logs.

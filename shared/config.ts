@@ -63,6 +63,7 @@ export const settingsSchema = z.object({
   KEY_VAULT_URL: httpsUrl('the vault, e.g. https://my-vault.vault.azure.net'),
   GRAPH_BASE_URL: httpsUrl('Microsoft Graph root').default('https://graph.microsoft.com'),
   GRAPH_API_VERSION: z.enum(['beta']).default('beta'),
+  GRAPH_REQUESTS_PER_SECOND: wholeNumber(1, 10_000).default(20),
   HR_WEBHOOK_SECRETS: z
     .string()
     .trim()
@@ -156,7 +157,8 @@ export type AppCredential =
 export interface Config {
   storage: StorageConnection;
   keyVaultUrl: string;
-  graph: { baseUrl: string; apiVersion: 'beta' };
+  /** requestsPerSecond: this instance's Graph budget, shared by all its Graph calls. */
+  graph: { baseUrl: string; apiVersion: 'beta'; requestsPerSecond: number };
   hrWebhookSecrets: readonly string[];
   adminAuth: { issuer: string; audience: string };
   activationMode: ActivationMode;
@@ -341,7 +343,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   return deepFreeze<Config>({
     storage: storageFrom(s),
     keyVaultUrl: s.KEY_VAULT_URL,
-    graph: { baseUrl: s.GRAPH_BASE_URL, apiVersion: s.GRAPH_API_VERSION },
+    graph: { baseUrl: s.GRAPH_BASE_URL, apiVersion: s.GRAPH_API_VERSION, requestsPerSecond: s.GRAPH_REQUESTS_PER_SECOND },
     hrWebhookSecrets: s.HR_WEBHOOK_SECRETS,
     adminAuth: { issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE },
     activationMode: s.ACTIVATION_MODE,

@@ -91,6 +91,20 @@ export class FaultInjector {
     return this.settings.latencyMs ?? 0;
   }
 
+  /**
+   * The share of the throttle's window used, as Graph sends it in x-ms-throttle-limit-percentage on
+   * answers that got through: only from 0.8 up (docs: "Returned only when the application consumed
+   * more than 0.8 of its limit"), undefined below that or with no throttle set.
+   */
+  limitUsed(): number | undefined {
+    const { throttle } = this.settings;
+    if (!throttle) return undefined;
+    const now = this.now();
+    const tokens = Math.min(throttle.requests, this.bucketTokens + (now - this.bucketUpdatedAt) * (throttle.requests / throttle.windowMs));
+    const used = 1 - tokens / throttle.requests;
+    return used > 0.8 ? used : undefined;
+  }
+
   /** Decides the fate of one API request: undefined lets it through. */
   nextFailure(): InjectedFailure | undefined {
     const { failNext, failRate, throttle } = this.settings;

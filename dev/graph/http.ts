@@ -624,7 +624,11 @@ export function createGraphRequestHandler(context: GraphHttpContext): (request: 
 
     const work = async (): Promise<{ reply: Reply; headers: Record<string, string> }> => {
       if (first === '_emulator') return { reply: await handleControl(context, request, url, segments), headers: {} };
-      if (isApi) return { reply: await handleApi(context, request, url, first, segments.slice(1)), headers: {} };
+      if (isApi) {
+        const reply = await handleApi(context, request, url, first, segments.slice(1));
+        const used = context.faults.limitUsed();
+        return { reply, headers: used === undefined ? {} : { 'x-ms-throttle-limit-percentage': used.toFixed(2) } };
+      }
       throw badRequest(`Invalid version: ${first ?? ''}`, 'BadRequest');
     };
 

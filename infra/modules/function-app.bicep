@@ -25,6 +25,7 @@ param adminAuthAudience string
 param activationMode string
 param provisionLeadDays int
 param lowStockThreshold int
+param graphRequestsPerSecond int
 param reconcileSchedule string
 param directorySyncSchedule string
 param directorySyncGroupId string
@@ -140,6 +141,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     KEY_VAULT_URL: vault.properties.vaultUri
     GRAPH_BASE_URL: graphBaseUrl
     GRAPH_API_VERSION: 'beta'
+    GRAPH_REQUESTS_PER_SECOND: string(graphRequestsPerSecond)
     // Versionless reference (trailing slash): a new secret version is picked up without a redeploy.
     HR_WEBHOOK_SECRETS: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${hrWebhookSecretName}/)'
     ADMIN_AUTH_ISSUER: adminAuthIssuer

@@ -1,11 +1,12 @@
 import { TableClient } from '@azure/data-tables';
 import { ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { Client as GraphClient } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client as GraphClient, HTTPMessageHandler, RedirectHandler, RetryHandler, TelemetryHandler, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import type { AppCredential, Config, StorageConnection } from '../config';
+import { GraphPacingHandler, type GraphPacer } from './graphPacing';
 
 /** The SDK clients the adapters are built on, made from config in one place. */
 
@@ -49,15 +50,21 @@ export function secretClient(config: Pick<Config, 'keyVaultUrl'>, credential: To
   return new SecretClient(config.keyVaultUrl, credential, { disableChallengeResourceVerification: !inAzure });
 }
 
-export function graphClient(config: Pick<Config, 'graph'>, credential: TokenCredential): GraphClient {
+/** With a pacer, every try of every request waits its turn in the instance's Graph budget. */
+export function graphClient(config: Pick<Config, 'graph'>, credential: TokenCredential, pacer?: GraphPacer): GraphClient {
   const base = new URL(config.graph.baseUrl);
   // National clouds have their own Graph host and scope; a local emulator stands in for the global one.
   const loopback = base.hostname === '127.0.0.1' || base.hostname === 'localhost';
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: [`${loopback ? 'https://graph.microsoft.com' : base.origin}/.default`],
   });
+  const chain: Middleware[] = [new AuthenticationHandler(authProvider), new RetryHandler(), ...(pacer ? [new GraphPacingHandler(pacer)] : []), new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()];
+  chain.reduce((previous, next) => {
+    previous.setNext?.(next);
+    return next;
+  });
   return GraphClient.initWithMiddleware({
-    authProvider,
+    middleware: chain[0],
     baseUrl: `${base.origin}/`,
     defaultVersion: config.graph.apiVersion,
     // The client only sends the bearer token to Graph's own hosts and to these.

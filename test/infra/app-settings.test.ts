@@ -112,7 +112,7 @@ describe('function app settings', () => {
     });
     expect(config.credential).toEqual({ kind: 'managedIdentity', clientId: SAMPLE.identityClientId });
     expect(config.keyVaultUrl).toBe(`https://${names.keyVault}.vault.azure.net`);
-    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta' });
+    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta', requestsPerSecond: 20 });
     expect(config.adminAuth).toEqual({
       issuer: `https://login.microsoftonline.com/${SAMPLE.tenantId}/v2.0`,
       // v2.0 access tokens carry the API's client id as aud.
@@ -138,6 +138,7 @@ describe('function app settings', () => {
     expect(Number(values.LOW_STOCK_THRESHOLD)).toBe(defaults.LOW_STOCK_THRESHOLD);
     expect(values.RECONCILE_SCHEDULE).toBe(defaults.RECONCILE_SCHEDULE);
     expect(values.GRAPH_API_VERSION).toBe(defaults.GRAPH_API_VERSION);
+    expect(Number(values.GRAPH_REQUESTS_PER_SECOND)).toBe(defaults.GRAPH_REQUESTS_PER_SECOND);
   });
 
   it('runs on Flex Consumption with Node.js 22 and the package container reached by the identity', () => {

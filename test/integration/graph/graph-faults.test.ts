@@ -46,6 +46,18 @@ describe('fault injection', () => {
     expect(stats.requests['GET devices']).toBe(5);
   });
 
+  it('sends x-ms-throttle-limit-percentage once more than 0.8 of the throttle is used, never on a 429', async () => {
+    const control = graphEmulatorControl(emulator.url);
+    await control.setFaults({ throttle: { requests: 10, windowMs: 10_000 } });
+    const seen: (string | null)[] = [];
+    for (let i = 0; i < 11; i++) {
+      const response = await get(emulator);
+      seen.push(response.status === 200 ? response.headers.get('x-ms-throttle-limit-percentage') : `status ${response.status}`);
+    }
+    expect(seen.slice(0, 8)).toEqual(Array(8).fill(null));
+    expect(seen.slice(8)).toEqual(['0.90', '1.00', 'status 429']);
+  });
+
   it('fails the next N requests with the chosen status', async () => {
     const control = graphEmulatorControl(emulator.url);
     await control.setFaults({ failNext: { status: 503, count: 2, retryAfterSeconds: 7 } });
