@@ -205,8 +205,8 @@ type Part = Omit<ImportPart, 'body' | 'contentType'> & { body: string | Buffer; 
 function importParts(file: string, rowsPerRequest: number, flags: ImportFlags): Part[] {
   const bytes = readFileSync(file);
   const head = bytes.subarray(0, 64).toString('latin1').trimStart();
-  // An OpenPGP packet's first byte has its top bit set; an armoured file starts with its banner.
-  const pgp = /\.(pgp|gpg|asc)$/i.test(file) || head.startsWith('-----BEGIN PGP MESSAGE-----') || ((bytes[0] ?? 0) & 0x80) !== 0;
+  // A binary OpenPGP message opens with a session-key packet (old or new packet format); an armoured one with its banner.
+  const pgp = /\.(pgp|gpg|asc)$/i.test(file) || head.startsWith('-----BEGIN PGP MESSAGE-----') || [0x84, 0x85, 0x86, 0x8c, 0x8d, 0xc1, 0xc3].includes(bytes[0] ?? 0);
   const pskc = /\.(pskcxml|pskc|xml)$/i.test(file) || head.startsWith('<');
   if (flags.keyName !== undefined && !pskc) throw new UsageError('--key-name goes with a PSKC file');
   if (pgp) return [{ body: bytes, contentType: 'application/pgp-encrypted', lineOffset: 0, records: 1 }];

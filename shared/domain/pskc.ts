@@ -143,7 +143,8 @@ async function encryptionKeyOf(root: Element, key: PskcKey | undefined): Promise
     const method = child(derived, NS.xenc11, 'KeyDerivationMethod');
     const algorithm = method?.getAttribute('Algorithm') ?? '';
     if (!PBKDF2_ALGORITHMS.has(algorithm)) throw new ImportFileError(`key derivation ${quoted(algorithm)} is not supported (PBKDF2 only)`);
-    const params = child(method, NS.pkcs5, 'PBKDF2-params');
+    // RFC 6030 writes the PKCS #5 schema's element; XML Encryption 1.1 (and tools that follow it) its own.
+    const params = child(method, NS.pkcs5, 'PBKDF2-params') ?? child(method, NS.xenc11, 'PBKDF2-params');
     const salt = textOf(child(child(params, null, 'Salt'), null, 'Specified'));
     const iterations = Number(textOf(child(params, null, 'IterationCount')));
     const length = Number(textOf(child(params, null, 'KeyLength')));

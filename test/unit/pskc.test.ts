@@ -105,6 +105,14 @@ describe('PSKC (RFC 6030)', () => {
     expect(await refusal(otherNamespace, withPsk())).toMatch(/not a PSKC file/);
   });
 
+  it('reads what another implementation writes: python-pskc 1.2 (Debian), pre-shared key and PBKDF2 in the XML Encryption 1.1 form', async () => {
+    // Both carry the secret "12345678901234567890"; the PBKDF2 one was written with the passphrase "qwertyuiop".
+    const preshared = only(await parsePskc(fixture('python-pskc-preshared.xml'), { key: { keyName: 'vendor', secret: PRE_SHARED_KEY }, now: NOW }));
+    expect(preshared).toMatchObject({ ok: true, row: { serialNumber: 'PY-1', seed: RFC_SECRET_BASE32, timeIntervalInSeconds: 30, manufacturer: 'Feitian', model: 'c200' } });
+    const derived = only(await parsePskc(fixture('python-pskc-pbkdf2.xml'), { key: { keyName: 'vendor', secret: 'qwertyuiop' }, now: NOW }));
+    expect(derived).toMatchObject({ ok: true, row: { serialNumber: 'PY-2', seed: RFC_SECRET_BASE32, timeIntervalInSeconds: 60 } });
+  });
+
   it('reads plain TOTP packages: serial, manufacturer, model, interval, digits and suite, and the Policy', async () => {
     const secret = (text: string) => Buffer.from(text).toString('base64');
     const keyPackage = (serial: string, body: string, extra = '') => `
