@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Api } from '../api';
 import type { Abilities } from '../lib/roles';
-import { ErrorNote, field, formatTime, useLoad } from '../ui';
+import { ConfirmButton, ErrorNote, field, formatTime, useLoad } from '../ui';
 
 interface Report {
   runId: string;
@@ -76,6 +76,15 @@ export function Reconciliation({ api, can }: { api: Api; can: Abilities }) {
               Refresh
             </button>
           </p>
+          {report.status === 'held' && can.act ? (
+            <ConfirmButton label="Apply the held repairs" title={`Apply the repairs of run ${report.runId}`} confirmLabel="Apply" danger onConfirm={async () => {
+              const answer = await api.post<{ repairs: number }>(`reconcile/${encodeURIComponent(report.runId)}/apply`);
+              setQueued(`${answer.repairs} repairs of run ${report.runId} are queued; each looks again before it acts.`);
+              reload();
+            }}>
+              <p>This run would change more than RECONCILE_MAX_CHANGES allows, so it waits for you. Read the items below first.</p>
+            </ConfirmButton>
+          ) : null}
           <table>
             <caption>Drift by kind</caption>
             <thead>

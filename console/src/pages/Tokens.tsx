@@ -18,7 +18,7 @@ export interface Token {
   lastChangeReason: string;
 }
 
-const STATUSES = ['in_stock', 'reserved', 'assigned', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
+const STATUSES = ['in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
 const REASONS = ['lost', 'stolen', 'damaged', 'returned', 'offboarded'];
 
 export function Tokens({ api }: { api: Api }) {
@@ -203,6 +203,8 @@ function History({ api, serial, version }: { api: Api; serial: string; version: 
 export function TokenPage({ api, serial, can }: { api: Api; serial: string; can: Abilities }) {
   const { data, error, loading, reload } = useLoad(() => api.get<Token>(`tokens/${encodeURIComponent(serial)}`), serial);
   const [done, setDone] = useState('');
+  // A Temporary Access Pass is shown once, here, and never kept beyond this page.
+  const [pass, setPass] = useState<{ temporaryAccessPass: string; lifetimeInMinutes?: number }>();
   const holder = data ? holderOf(data) : undefined;
   const act = async (path: string, body?: unknown) => {
     const result = await api.post<{ serialNumber: string; status: string; changed: boolean }>(path, body);
@@ -244,6 +246,11 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
             ) : null}
           </dl>
           {done ? <p role="status">{done}</p> : null}
+          {pass ? (
+            <p role="status" className="secret">
+              Temporary Access Pass for {holder}, shown this once{pass.lifetimeInMinutes ? ` (valid ${pass.lifetimeInMinutes} minutes)` : ''}: <code>{pass.temporaryAccessPass}</code>
+            </p>
+          ) : null}
           {can.act && holder ? (
             <section aria-labelledby="actions" className="actions">
               <h2 id="actions">Actions</h2>
@@ -264,6 +271,57 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
               {data.status === 'active' || data.status === 'assigned' ? (
                 <ConfirmButton label="Suspend" title={`Suspend ${serial} (leave of absence)`} confirmLabel="Suspend" onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/suspend`)}>
                   <p>The token is deactivated in Entra; {holder} keeps it.</p>
+                </ConfirmButton>
+              ) : null}
+              {data.status === 'active' || data.status === 'assigned' || data.status === 'awaiting_handover' || data.status === 'suspended' ? (
+                <ConfirmButton
+                  label="Replace"
+                  title={`Replace ${serial} for ${holder}`}
+                  confirmLabel="Revoke and replace"
+                  danger
+                  onConfirm={async (form) => {
+                    const answer = await api.post<{ revoked: { serialNumber: string; status: string }; temporaryAccessPass?: { temporaryAccessPass: string; lifetimeInMinutes?: number } }>(`users/${encodeURIComponent(holder)}/token/replace`, {
+                      reason: field(form, 'reason'),
+                      ...(field(form, 'note') ? { note: field(form, 'note') } : {}),
+                      ...(form.get('tap') ? { temporaryAccessPass: true } : {}),
+                    });
+                    setPass(answer.temporaryAccessPass);
+                    setDone(`${answer.revoked.serialNumber} is now ${answer.revoked.status}; a replacement is queued for ${holder}`);
+                    reload();
+                  }}
+                >
+                  <label>
+                    Reason
+                    <select name="reason" defaultValue="lost">
+                      {['lost', 'stolen', 'damaged'].map((r) => (
+                        <option key={r}>{r}</option>
+                      ))}
+                    </select>
+                  </label>
+                  <label>
+                    Note (optional)
+                    <input name="note" maxLength={500} />
+                  </label>
+                  <label className="inline">
+                    <input type="checkbox" name="tap" value="yes" /> Issue a Temporary Access Pass to sign in meanwhile
+                  </label>
+                </ConfirmButton>
+              ) : null}
+              {data.status === 'awaiting_handover' ? (
+                <ConfirmButton
+                  label="Hand over"
+                  title={`Hand ${serial} over to ${holder}`}
+                  confirmLabel="Activate"
+                  onConfirm={async (form) => {
+                    const answer = await api.post<{ serialNumber: string; status: string; driftSteps: number }>(`tokens/${encodeURIComponent(serial)}/handover`, { code: field(form, 'code') });
+                    setDone(`${answer.serialNumber} is now ${answer.status} (drift ${answer.driftSteps} steps)`);
+                    reload();
+                  }}
+                >
+                  <label>
+                    The code the token shows now
+                    <input name="code" inputMode="numeric" pattern="[0-9]{6}" autoComplete="off" required />
+                  </label>
                 </ConfirmButton>
               ) : null}
               {data.status === 'suspended' ? (
