@@ -35,6 +35,7 @@ export function hrEventsWorkerHandler(getServices: () => AppServices, options: W
           inventory: app.inventory,
           seeds: app.seeds,
           directory: app.directory,
+          targets: app.targets,
           audit: app.audit,
           queue: app.hrEvents,
           clock: app.clock,

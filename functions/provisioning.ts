@@ -25,6 +25,9 @@ export interface ProvisioningView {
   userPrincipalName: string | null;
   entraUserId: string | null;
   reason: string | null;
+  /** The target check's refusal (privileged_account, not_in_allowed_group, employee_id_mismatch, ...). */
+  refusal: string | null;
+  approvedBy: string | null;
   attempts: number;
   eventIds: string[];
   hireDate: string | null;
@@ -45,6 +48,8 @@ export function provisioningView(record: ProvisioningRecord): ProvisioningView {
     userPrincipalName: record.userPrincipalName ?? null,
     entraUserId: record.entraUserId ?? null,
     reason: record.reason ?? null,
+    refusal: record.refusal ?? null,
+    approvedBy: record.approvedBy ?? null,
     attempts: record.attempts,
     eventIds: record.eventIds,
     hireDate: record.hireDate ?? null,

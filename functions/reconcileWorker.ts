@@ -67,6 +67,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
     const outcome = await runRepair(message, {
       inventory: app.inventory,
       directory: app.directory,
+      targets: app.targets,
       seeds: app.seeds,
       seedCatalog: app.seedCatalog,
       provisioning: app.provisioning,

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { ImportFileError, type ParsedRow } from '../shared/domain/importFile';
 import { PGP_MEDIA_TYPE } from '../shared/domain/pgpSeedFile';
@@ -71,6 +71,7 @@ export function importHandler(getServices: () => AppServices) {
         actor: actorOf(auth.principal),
         correlationId: correlationIdOf(request, context.invocationId),
         seedOrigin: 'vendor',
+        privilegedAllowed: mayAssignPrivileged(auth.principal),
       });
       context.log(`import (${format}): ${summary.imported} imported, ${summary.unchanged} unchanged, ${summary.errors.length} rejected`);
       return json(200, summary);

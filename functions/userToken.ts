@@ -1,33 +1,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { z } from 'zod';
 import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { hasControlCharacters } from '../shared/domain/text';
 import { REVOKE_REASONS } from '../shared/domain/token';
+import { answer, revokeSchema } from '../shared/tokenActions';
 import { httpFunction } from '../shared/hosting';
 import { DirectoryRefusal } from '../shared/ports';
-import { json, problem } from '../shared/problem';
+import { problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { resumeUserToken, revokeUserToken, suspendUserToken, type ActionContext, type TokenActionResult } from '../shared/workflows/revokeToken';
 
-const revokeSchema = z.object({
-  reason: z.enum(REVOKE_REASONS as [string, ...string[]], { message: `must be one of ${REVOKE_REASONS.join(', ')}` }),
-  note: z.string().trim().max(500).optional(),
-});
-
 /** A user principal name or an HR employee id, as the route names the person. */
 export const isUserReference = (user: string): boolean => user.length >= 1 && user.length <= 256 && !/[\s/\\]/.test(user) && !hasControlCharacters(user);
-
-function answer(result: TokenActionResult): HttpResponseInit {
-  switch (result.outcome) {
-    case 'done':
-      return json(200, { serialNumber: result.serialNumber, status: result.status, changed: result.changed });
-    case 'no_token':
-      return problem(404, result.detail);
-    case 'not_allowed':
-      return problem(409, result.detail, { serialNumber: result.serialNumber, status: result.status });
-  }
-}
 
 type Action = (app: AppServices, user: string, body: unknown, context: ActionContext) => Promise<TokenActionResult | HttpResponseInit>;
 

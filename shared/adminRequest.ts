@@ -13,6 +13,9 @@ export async function authorize(request: HttpRequest, authenticator: AdminAuthen
   return { response: problem(403, result.reason) };
 }
 
+/** Tokens.PrivilegedAdmin may give tokens to directory role holders and protected accounts (as Entra's Privileged Authentication Administrator may). */
+export const mayAssignPrivileged = (principal: AdminPrincipal): boolean => principal.roles.includes('Tokens.PrivilegedAdmin');
+
 /**
  * How an admin appears as an actor (audit rows, a token's last change): the token's `oid`, which its
  * holder cannot choose. The name, tenant and client go in fields of their own (auditFor).

@@ -8,6 +8,7 @@ import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
 import { httpHrVendorApis, keyVaultVendorSecrets } from './adapters/hrVendorApis';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
 import { tableDirectorySync } from './adapters/tableDirectorySync';
+import { graphPrincipals } from './adapters/graphPrincipals';
 import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
 import { keyVaultIntakeKeys } from './adapters/keyVaultIntakeKeys';
 import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
@@ -48,6 +49,7 @@ import {
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
+import { targetCheck, type TargetCheck } from './workflows/targetCheck';
 
 /** Everything the functions need, built from config: the one place where adapters are wired. */
 export interface AppServices {
@@ -61,6 +63,8 @@ export interface AppServices {
   seeds: SeedVault;
   directory: Directory;
   accessPasses: AccessPasses;
+  /** Who may receive a token: directory roles, protected and allowed groups, read from Entra. */
+  targets: TargetCheck;
   audit: AuditLog;
   auditTrail: AuditTrail;
   provisioning: ProvisioningStore;
@@ -112,6 +116,7 @@ export function composeServices(config: Config): AppServices {
     seeds,
     directory,
     accessPasses: directory,
+    targets: targetCheck(graphPrincipals(graph), config.targets),
     audit,
     auditTrail: audit,
     provisioning,

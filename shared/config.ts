@@ -137,6 +137,15 @@ export const settingsSchema = z.object({
   CONSOLE_CLIENT_ID: optionalText.pipe(z.string().max(256, 'must be an application (client) id').optional()),
   /** Where the console signs in; ADMIN_AUTH_ISSUER without /v2.0 unless set. */
   CONSOLE_AUTHORITY: optionalText.pipe(httpsUrl('the sign-in authority, e.g. https://login.microsoftonline.com/<tenant>').optional()),
+  /** Groups whose transitive members are refused tokens like role holders (break-glass, admins). */
+  PROTECTED_GROUP_IDS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => (v === '' ? [] : v.split(/[\s,]+/)))
+    .refine((list) => list.every((id) => GUID.test(id)), 'must list group object ids (GUIDs), separated by spaces or commas'),
+  /** When set, only transitive members of this group may receive tokens. */
+  ALLOWED_GROUP_ID: optionalText.pipe(z.string().regex(GUID, 'must be a group object id (a GUID)').optional()),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -189,6 +198,8 @@ export interface Config {
   };
   /** Lifecycle Workflows custom tasks; no caller allowed means the endpoint refuses every call. */
   lifecycle: { allowedCallers: readonly string[]; joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] };
+  /** Who may receive a token (the target check). */
+  targets: { protectedGroupIds: readonly string[]; allowedGroupId?: string };
   credential: AppCredential;
   /** What the admin console's page needs to sign in; clientId undefined when it cannot be derived. */
   console: ConsoleSettings;
@@ -370,6 +381,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     },
     hrVendors: hrVendorsFrom(s),
     lifecycle: { allowedCallers: s.LIFECYCLE_ALLOWED_CALLERS, joinerWorkflows: s.LIFECYCLE_JOINER_WORKFLOWS, leaverWorkflows: s.LIFECYCLE_LEAVER_WORKFLOWS },
+    targets: { protectedGroupIds: s.PROTECTED_GROUP_IDS, ...(s.ALLOWED_GROUP_ID ? { allowedGroupId: s.ALLOWED_GROUP_ID } : {}) },
     credential: credentialFrom(s),
     console: consoleFrom(s),
   });

@@ -21,7 +21,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 /** Lifecycle.Tasks: the Logic App that forwards Lifecycle Workflows custom tasks (not an admin role). */
-export type AdminRole = 'Tokens.Admin' | 'Tokens.Read' | 'Lifecycle.Tasks';
+export type AdminRole = 'Tokens.PrivilegedAdmin' | 'Tokens.Admin' | 'Tokens.Read' | 'Lifecycle.Tasks';
 
 /** Who called the admin API, from their token: recorded in the audit trail. */
 export interface AdminPrincipal {
@@ -158,7 +158,8 @@ export interface Directory {
   createDevices(devices: NewEntraDevice[]): Promise<({ ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal })[]>;
   deleteDevice(deviceId: string): Promise<void>;
   findUserByUpn(userPrincipalName: string): Promise<EntraUser | undefined>;
-  findUserByEmployeeId(employeeId: string): Promise<EntraUser | undefined>;
+  /** 'ambiguous' when more than one account carries that employeeId: never pick one of them. */
+  findUserByEmployeeId(employeeId: string): Promise<EntraUser | 'ambiguous' | undefined>;
   assign(userId: string, deviceId: string): Promise<void>;
   assignAndActivate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
   activate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
@@ -170,6 +171,28 @@ export interface Directory {
 export interface AccessPasses {
   /** A one-time pass for the user; it replaces one the user already has. */
   issueTemporaryAccessPass(userId: string, lifetimeInMinutes: number): Promise<TemporaryAccessPass>;
+}
+
+/** A directory role a principal holds (active) or may activate through PIM (eligible). */
+export interface RoleHolding {
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string | null;
+  kind: 'active' | 'eligible';
+}
+
+export interface GroupMembership {
+  id: string;
+  displayName?: string;
+  isAssignableToRole: boolean;
+}
+
+/** Who an account is in the tenant beyond the account itself (Graph v1.0 role management and memberships). */
+export interface PrincipalDirectory {
+  /** Every directory role assignment and eligibility whose principal is this user or group, at any scope. */
+  rolesOf(principalId: string): Promise<RoleHolding[]>;
+  /** The groups the user is in, directly or through nested groups. */
+  groupsOf(userId: string): Promise<GroupMembership[]>;
 }
 
 export interface AuditEntry {
@@ -272,6 +295,11 @@ export interface ProvisioningRecord {
   location?: string;
   /** The latest HR change (employee.updated) noted on the record. */
   note?: string;
+  /** The target check's refusal that failed the hire (privileged_account, employee_id_mismatch, ...). */
+  refusal?: string;
+  /** Entra user id a Tokens.PrivilegedAdmin approved this hire for, and who did. */
+  approvedFor?: string;
+  approvedBy?: string;
   createdAt: string;
   updatedAt: string;
   etag?: string;

@@ -16,6 +16,7 @@ import {
   requireObject,
 } from './inputs';
 import { decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project } from './odata';
+import { directoryRoleRoute, directoryRolesOf } from './directoryRoles';
 import type { GraphStore, ListQuery, Page } from './store';
 import { directoryRoute, handleDirectoryControl } from './directoryRoutes';
 import type { HardwareOathDevice, SignInRequest } from './types';
@@ -457,6 +458,8 @@ function findRoute(store: GraphStore, version: string, segments: string[], metho
   const head = first?.toLowerCase();
   const directory = directoryRoute(store, segments, method);
   if (directory) return directory;
+  const rolesRoute = directoryRoleRoute(directoryRolesOf(store), segments, method);
+  if (rolesRoute) return { ...rolesRoute, permissions: [...rolesRoute.permissions] };
   if (head === 'users') {
     const route = userRoutes(store, rest, method);
     if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses') return unknownSegment('hardwareOathMethods');
@@ -570,6 +573,7 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
     }
     case 'POST reset':
       store.reset();
+      directoryRolesOf(store).reset();
       faults.clear();
       stats.reset();
       return { status: 204 };

@@ -30,6 +30,7 @@ export const DEV_GRAPH_APP_ROLES: readonly string[] = [
   'User-LifeCycleInfo.Read.All',
   'GroupMember.Read.All',
   'LifecycleWorkflows.ReadWrite.All',
+  'RoleManagement.Read.Directory',
 ];
 const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 /** Object id put in minted tokens when no subject is given: a stand-in for the admin signed in. */

@@ -56,9 +56,9 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
         ...(tenantId ? { tenantId } : {}),
         ...(appId ? { appId } : {}),
       };
-      // Tokens.Admin covers reads too; Lifecycle.Tasks is a caller's role of its own, never implied.
-      const allowed =
-        required === 'Lifecycle.Tasks' ? roles.includes(required) : roles.includes('Tokens.Admin') || (required === 'Tokens.Read' && roles.includes('Tokens.Read'));
+      // Tokens roles cover the ones below them (PrivilegedAdmin > Admin > Read); Lifecycle.Tasks is a caller's role of its own, never implied.
+      const rank = (role: string) => ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'].indexOf(role);
+      const allowed = required === 'Lifecycle.Tasks' ? roles.includes(required) : roles.some((role) => rank(role) >= 0 && rank(role) >= rank(required));
       if (!allowed) return { ok: false, status: 403, reason: `The ${required} role is required`, principal };
       return { ok: true, principal };
     },

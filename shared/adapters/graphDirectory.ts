@@ -41,7 +41,7 @@ function refusalOf(error: unknown): DirectoryRefusal | undefined {
 }
 
 /** Runs a Graph call; a permanent refusal is rethrown as DirectoryRefusal, anything else as is. */
-async function call<T>(work: () => Promise<T>): Promise<T> {
+export async function call<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -172,9 +172,11 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     return results;
   };
 
-  const findUser = async (filter: string): Promise<EntraUser | undefined> => {
-    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).get())) as { value?: Json[] };
-    const first = page.value?.[0];
+  /** Two results are enough to know the answer is not one account. */
+  const findUser = async (filter: string): Promise<EntraUser | 'ambiguous' | undefined> => {
+    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).top(2).get())) as { value?: Json[] };
+    const [first, second] = page.value ?? [];
+    if (second) return 'ambiguous';
     return first ? toUser(first) : undefined;
   };
 

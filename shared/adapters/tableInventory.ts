@@ -26,6 +26,8 @@ interface TokenEntity {
   employeeId?: string;
   entraUserId?: string;
   userPrincipalName?: string;
+  /** The UPN lower-cased: UPNs compare without case, Table queries with it. */
+  upnKey?: string;
   revocationReason?: string;
   /** JSON of the Handover (site, since, shipment). */
   handover?: string;
@@ -53,7 +55,7 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.entraDeviceId ? { entraDeviceId: record.entraDeviceId } : {}),
     ...(record.employeeId ? { employeeId: record.employeeId } : {}),
     ...(record.entraUserId ? { entraUserId: record.entraUserId } : {}),
-    ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName } : {}),
+    ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName, upnKey: upnKey(record.userPrincipalName) } : {}),
     ...(record.revocationReason ? { revocationReason: record.revocationReason } : {}),
     ...(record.handover ? { handover: JSON.stringify(record.handover) } : {}),
     ...(record.driftSteps !== undefined ? { driftSteps: record.driftSteps } : {}),
@@ -90,12 +92,17 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
   };
 }
 
+const upnKey = (upn: string): string => upn.toLowerCase();
+
 export function filterExpression(filter: TokenFilter): string {
   const clauses = [odata`PartitionKey eq ${PARTITION}`];
   if (filter.status) clauses.push(odata`status eq ${filter.status}`);
   if (filter.pool !== undefined) clauses.push(odata`pool eq ${filter.pool}`);
   if (filter.user) {
-    clauses.push(`(${odata`employeeId eq ${filter.user}`} or ${odata`userPrincipalName eq ${filter.user}`} or ${odata`entraUserId eq ${filter.user}`})`);
+    // userPrincipalName itself still matches rows written before upnKey existed.
+    clauses.push(
+      `(${odata`employeeId eq ${filter.user}`} or ${odata`upnKey eq ${upnKey(filter.user)}`} or ${odata`userPrincipalName eq ${filter.user}`} or ${odata`entraUserId eq ${filter.user}`})`,
+    );
   }
   return clauses.join(' and ');
 }

@@ -24,11 +24,14 @@ interface ProvisioningEntity {
   terminationDate?: string;
   location?: string;
   note?: string;
+  refusal?: string;
+  approvedFor?: string;
+  approvedBy?: string;
   createdAt: string;
   updatedAt: string;
 }
 
-const OPTIONAL_FIELDS = ['step', 'serialNumber', 'entraUserId', 'userPrincipalName', 'reason', 'hireDate', 'terminationDate', 'location', 'note'] as const;
+const OPTIONAL_FIELDS = ['step', 'serialNumber', 'entraUserId', 'userPrincipalName', 'reason', 'hireDate', 'terminationDate', 'location', 'note', 'refusal', 'approvedFor', 'approvedBy'] as const;
 
 /** Admin-readable text stays well inside a Table property's 64 KB. */
 const MAX_TEXT = 2000;

@@ -29,6 +29,8 @@ export interface RowError {
   line: number;
   serial: string;
   reason: string;
+  /** A machine-readable refusal of the target check (privileged_account, not_in_allowed_group, guest_account). */
+  code?: string;
 }
 
 export type ParsedRow = { ok: true; row: ImportRow } | { ok: false; error: RowError };

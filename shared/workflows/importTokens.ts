@@ -4,6 +4,7 @@ import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
 import { heldStatusFor, seedSecretName, withoutHolder, type ActivationMode, type SeedOrigin, type TokenRecord } from '../domain/token';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedTags, type SeedVault } from '../ports';
+import type { TargetCheck } from './targetCheck';
 
 /**
  * Brings tokens into service: seed into Key Vault, a row in the inventory, the device registered in
@@ -16,6 +17,8 @@ export interface ImportDeps {
   inventory: Inventory;
   seeds: SeedVault;
   directory: Directory;
+  /** Who may receive a token: asked for every row that names a user, before anything is written. */
+  targets: TargetCheck;
   audit: AuditLog;
   clock: Clock;
   activationMode: ActivationMode;
@@ -26,6 +29,8 @@ export interface ImportContext {
   actor: string;
   correlationId: string;
   seedOrigin: SeedOrigin;
+  /** The caller holds Tokens.PrivilegedAdmin: rows may name directory role holders and protected accounts. */
+  privilegedAllowed?: boolean;
 }
 
 export interface ImportSummary {
@@ -48,7 +53,7 @@ export interface ImportOptions {
 }
 
 /** `deviceMayExist`: an interrupted import of this same seed may have registered the device already. */
-type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string } | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean };
+type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string; code?: string } | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean };
 
 /** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
 const MAX_SEED_GENERATIONS = 20;
@@ -91,9 +96,9 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       ...(detail ? { detail } : {}),
     });
 
-  const reject = async (row: ImportRow, reason: string): Promise<void> => {
-    summary.errors.push({ line: row.line, serial: row.serialNumber, reason });
-    await audit(row, 'rejected', reason);
+  const reject = async (row: ImportRow, reason: string, code?: string): Promise<void> => {
+    summary.errors.push({ line: row.line, serial: row.serialNumber, reason, ...(code ? { code } : {}) });
+    await audit(row, 'rejected', code ? `${code}: ${reason}` : reason);
   };
 
   /** Phase one: decide what the row needs, check Entra and the user, write the pending row and the seed. */
@@ -120,7 +125,11 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     if (row.userPrincipalName) {
       const user = await deps.directory.findUserByUpn(row.userPrincipalName);
       if (!user) return { kind: 'error', reason: `user ${row.userPrincipalName} not found in Entra` };
-      if (user.userType === 'Guest') return { kind: 'error', reason: `user ${row.userPrincipalName} is a guest; hardware tokens are for members only` };
+      const verdict = await deps.targets.check(user, { privilegedAllowed: context.privilegedAllowed === true });
+      if (!verdict.ok) return { kind: 'error', reason: verdict.detail, code: verdict.refusal };
+      if (verdict.privileged) {
+        await deps.audit.record({ actor: context.actor, action: 'token.target.privileged', serialNumber: row.serialNumber, correlationId: context.correlationId, outcome: 'succeeded', detail: verdict.detail ?? 'privileged account' });
+      }
     }
 
     // What describes the token, both in its inventory row and on its Key Vault secret.
@@ -226,7 +235,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     for (const [index, outcome] of outcomes.entries()) {
       const row = chunk[index] as ImportRow;
       if (outcome.kind === 'unchanged') summary.unchanged++;
-      else if (outcome.kind === 'error') await reject(row, outcome.reason);
+      else if (outcome.kind === 'error') await reject(row, outcome.reason, outcome.code);
       else pending.push(outcome);
     }
     if (pending.length === 0) return;

@@ -22,7 +22,7 @@ const HIRE_SETTLE_MS = 10 * 60_000;
 /** How long the leaver waits before looking at a running hire again. */
 const HIRE_RECHECK_SECONDS = 5;
 
-export type OffboardDeps = Omit<JoinerDeps, 'settings' | 'random' | 'afterStep'>;
+export type OffboardDeps = Omit<JoinerDeps, 'settings' | 'random' | 'afterStep' | 'targets'>;
 
 /** A reserved token was never handed out: it goes back to stock, after undoing an assignment a crashed hire left in Entra. */
 async function releaseReserved(deps: OffboardDeps, token: TokenRecord, employeeId: string, now: string): Promise<void> {

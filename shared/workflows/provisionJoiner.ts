@@ -15,6 +15,7 @@ import {
   type WorkQueue,
 } from '../ports';
 import { activateForHire } from './activation';
+import { findHireTarget, type TargetCheck, type TargetRefusal } from './targetCheck';
 
 /**
  * The joiner saga: an HR hire becomes an activated hardware token in Entra. Every step first looks at
@@ -41,6 +42,8 @@ export interface JoinerDeps {
   inventory: Inventory;
   seeds: SeedVault;
   directory: Directory;
+  /** Who may receive a token: asked before anything is reserved. */
+  targets: TargetCheck;
   audit: AuditLog;
   /** The hr-events queue, to put back a hire that must wait. */
   queue: WorkQueue<HrQueueMessage>;
@@ -83,9 +86,12 @@ export class ProvisioningGaveUp extends Error {
   }
 }
 
-/** A failure retrying cannot fix: ends the hire with this reason. */
+/** A failure retrying cannot fix: ends the hire with this reason (and the target check's refusal, when it was one). */
 class PermanentFailure extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly refusal?: { code: TargetRefusal; user?: EntraUser },
+  ) {
     super(reason);
     this.name = 'PermanentFailure';
   }
@@ -139,7 +145,7 @@ const heldBy = (token: TokenRecord, employeeId: string): boolean => isHeld(token
 /** Preference among tokens one employee already holds: the furthest along wins. */
 const HOLD_RANK: Partial<Record<TokenStatus, number>> = { active: 0, suspended: 1, assigned: 2, awaiting_handover: 2, reserved: 3 };
 
-function withoutFields(record: ProvisioningRecord, ...fields: ('reason' | 'serialNumber' | 'step')[]): ProvisioningRecord {
+function withoutFields(record: ProvisioningRecord, ...fields: ('reason' | 'serialNumber' | 'step' | 'refusal' | 'approvedFor' | 'approvedBy')[]): ProvisioningRecord {
   const copy = { ...record };
   for (const field of fields) delete copy[field];
   return copy;
@@ -232,25 +238,26 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
   };
 
   /** Ends the hire for good: every token it reserved goes back, the record says why, admins are told. */
-  const fail = async (reason: string): Promise<HrEventOutcome> => {
+  const fail = async (reason: string, refusal?: PermanentFailure['refusal']): Promise<HrEventOutcome> => {
     const held = (await inventory.list({ user: employeeId }, { pageSize: 100 })).tokens.filter((t) => heldBy(t, employeeId) && t.status === 'reserved');
     for (const token of held) await release(token, `released: the hire of ${employeeId} failed (${reason})`, true);
-    await save((current) => ({ ...withoutFields(current, 'serialNumber'), status: 'failed', reason }));
+    await save((current) => ({
+      ...withoutFields(current, 'serialNumber', 'refusal'),
+      status: 'failed',
+      reason,
+      // The refused account is remembered, so an approval names exactly that account.
+      ...(refusal ? { refusal: refusal.code, ...(refusal.user ? { entraUserId: refusal.user.id, userPrincipalName: refusal.user.userPrincipalName } : {}) } : {}),
+    }));
     await deps.audit.record({
       actor: 'hr',
       action: 'token.provisioned',
       employeeId,
       correlationId: eventId,
-      outcome: 'failed',
-      detail: reason,
+      outcome: refusal ? 'rejected' : 'failed',
+      detail: refusal ? `${refusal.code}: ${reason}` : reason,
       ...(held[0] ? { serialNumber: held[0].serialNumber } : {}),
     });
     return { kind: 'failed', reason };
-  };
-
-  const findUser = async (): Promise<EntraUser | undefined> => {
-    const byUpn = message.userPrincipalName ? await directory.findUserByUpn(message.userPrincipalName) : undefined;
-    return byUpn ?? (await directory.findUserByEmployeeId(employeeId));
   };
 
   /** Free, registered tokens of one pool (or any pool), in random order. */
@@ -330,7 +337,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       return current.serialNumber && current.serialNumber !== token.serialNumber && current.serialNumber !== replaces && current.status !== 'failed'
         ? undefined
         : {
-            ...withoutFields(current, 'reason'),
+            ...withoutFields(current, 'reason', 'refusal'),
             status: 'in_progress',
             step: 'token_recorded',
             serialNumber: token.serialNumber,
@@ -369,11 +376,23 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     await deps.audit.record({ actor: 'hr', action: 'token.quarantined', serialNumber: token.serialNumber, employeeId, correlationId: eventId, outcome: 'succeeded', detail: why });
   };
 
+  /**
+   * The row was taken from this hire after the token was given in Entra (an admin revoke took it over):
+   * the hire undoes its own assignment, since the revoke may have looked at Entra before it was made.
+   */
+  const undoTakenOver = async (token: TokenRecord, entraUser: EntraUser): Promise<never> => {
+    const device = await directory.findDeviceBySerial(token.serialNumber);
+    if (device?.assignedTo?.id === entraUser.id) await directory.unassign(entraUser.id, device.id);
+    const joiner = await deps.provisioning.get(employeeId, 'joiner');
+    if (joiner?.status === 'cancelled') throw new HireCancelled(joiner.reason ?? `token ${token.serialNumber} was taken back during the hire`);
+    throw new Error(`token ${token.serialNumber} stopped being held for ${employeeId} while it was being provisioned`);
+  };
+
   /** The token row says the hire is done: active (or assigned), with its holder. */
   const markToken = async (token: TokenRecord, entraUser: EntraUser): Promise<void> => {
     let current: TokenRecord | undefined = token;
     for (let conflicts = 0; ; conflicts++) {
-      if (!current || !heldBy(current, employeeId)) throw new Error(`token ${token.serialNumber} stopped being held for ${employeeId} while it was being provisioned`);
+      if (!current || !heldBy(current, employeeId)) return undoTakenOver(token, entraUser);
       if (current.status === targetStatus && current.entraUserId === entraUser.id) return;
       if (conflicts > MAX_WRITE_CONFLICTS) throw new Error(`token ${token.serialNumber} kept changing while it was being marked ${targetStatus}`);
       const written = await inventory.replace({
@@ -412,7 +431,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       await save((current) =>
         current.status === settled
           ? {
-              ...withoutFields(current, 'serialNumber', 'step', 'reason'),
+              ...withoutFields(current, 'serialNumber', 'step', 'reason', 'refusal', 'approvedFor', 'approvedBy'),
               status: 'queued',
               // The new hire date tells reconciliation a rehire from a leaver still holding a token.
               ...(message.hireDate ? { hireDate: message.hireDate } : {}),
@@ -451,8 +470,9 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     if (record?.entraUserId && record.userPrincipalName && record.serialNumber) {
       user = { id: record.entraUserId, userPrincipalName: record.userPrincipalName };
     } else {
-      user = await findUser();
-      if (!user) {
+      const target = await findHireTarget(directory, employeeId, message.userPrincipalName);
+      if (target.kind === 'refused') throw new PermanentFailure(target.detail, { code: target.refusal });
+      if (target.kind === 'missing') {
         const waitingSince = message.waitingSince ?? stamp();
         const deadline = new Date(instantOf(waitingSince).getTime() + settings.userWaitHours * 3600_000);
         if (now() >= deadline) throw new PermanentFailure(`no Entra account for ${who} after waiting ${settings.userWaitHours} hours`);
@@ -466,9 +486,12 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
         await deps.queue.send({ ...message, attempt: attempt + 1, waitingSince }, { delaySeconds });
         return { kind: 'waiting_for_user', delaySeconds, deadline: deadline.toISOString() };
       }
-      if (user.userType?.toLowerCase() === 'guest') throw new PermanentFailure(`${user.userPrincipalName} is a guest account; hardware tokens are for members only`);
-      if (user.employeeId && user.employeeId.toLowerCase() !== employeeId.toLowerCase()) {
-        throw new PermanentFailure(`the Entra account ${user.userPrincipalName} belongs to employeeId ${user.employeeId}, not ${employeeId}`);
+      user = target.user;
+      // HR alone never gives a privileged account a token: only a Tokens.PrivilegedAdmin's approval of this account does.
+      const verdict = await deps.targets.check(user, { privilegedAllowed: record?.approvedFor === user.id });
+      if (!verdict.ok) throw new PermanentFailure(verdict.detail, { code: verdict.refusal, user });
+      if (verdict.privileged) {
+        await deps.audit.record({ actor: record?.approvedBy ?? 'hr', action: 'token.target.privileged', employeeId, correlationId: eventId, outcome: 'succeeded', detail: verdict.detail ?? 'approved' });
       }
     }
     const entraUser = user;
@@ -500,7 +523,12 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       }
       await finished('activated');
 
-      await markToken(token, entraUser);
+      try {
+        await markToken(token, entraUser);
+      } catch (error) {
+        if (!(error instanceof HireCancelled)) throw error;
+        return { kind: 'cancelled', reason: error.reason };
+      }
       await finished('token_marked');
 
       await deps.audit.record({
@@ -514,8 +542,11 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       });
       await finished('audited');
 
+      // A revoke that cancelled the hire after the token was marked keeps its word on the record.
       await save((current) =>
-        current.status === 'completed' ? undefined : { ...withoutFields(current, 'reason'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
+        current.status === 'completed' || current.status === 'cancelled'
+          ? undefined
+          : { ...withoutFields(current, 'reason', 'approvedFor'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
       );
       await finished('completed');
       return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: targetStatus, entraUserId: entraUser.id, ...(message.location ? { location: message.location } : {}) };
@@ -525,7 +556,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
   try {
     return await run();
   } catch (error) {
-    if (error instanceof PermanentFailure) return fail(error.reason);
+    if (error instanceof PermanentFailure) return fail(error.reason, error.refusal);
     const reason = describeFailure(error);
     if (delivery.dequeueCount >= delivery.maxDequeueCount) {
       const final = `gave up after ${delivery.dequeueCount} tries; the last failed with ${reason}`;

@@ -18,6 +18,7 @@ import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { activateWithCurrentCode } from './activation';
 import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
 import { revokeToken } from './revokeToken';
+import type { TargetCheck } from './targetCheck';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WorkQueue } from '../ports';
 
 /**
@@ -30,6 +31,8 @@ import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inven
 export interface RepairDeps {
   inventory: Inventory;
   directory: Directory;
+  /** A repair that would activate a token for someone asks who may receive one first. */
+  targets: TargetCheck;
   seeds: SeedVault;
   seedCatalog: SeedCatalog;
   provisioning: ProvisioningStore;
@@ -98,6 +101,14 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const seed = await deps.seeds.get(token.seedSecretName);
       if (seed === undefined) return skipped(`the seed of ${token.serialNumber} is missing; it cannot be activated`);
       const userId = device.assignedTo.id;
+      // Activating gives a sign-in factor: reconciliation never does it for an account the target check refuses.
+      const holder = await deps.directory.findUserByUpn(userId);
+      const verdict = holder ? await deps.targets.check(holder, { privilegedAllowed: false }) : undefined;
+      if (!verdict?.ok) {
+        const detail = `not activated: ${verdict ? `${verdict.refusal}: ${verdict.detail}` : `the holder ${userId} is not in Entra`}`;
+        await audit('retry_activation', detail, { serialNumber: token.serialNumber }, 'failed');
+        return skipped(detail);
+      }
       try {
         if ((await activateWithCurrentCode(deps, token, seed, userId, device.id)) === 'code_refused') {
           const detail = `Entra refused the codes computed from the seed of ${token.serialNumber}`;

@@ -23,6 +23,7 @@ import {
   type JoinerDeps,
   type JoinerStep,
 } from '../../shared/workflows/provisionJoiner';
+import { targetCheck } from '../../shared/workflows/targetCheck';
 
 /* ---------- plain-object fakes of the ports ---------- */
 
@@ -169,7 +170,8 @@ function fakeDirectory(users: EntraUser[], now: () => Date) {
     },
     async findUserByEmployeeId(employeeId) {
       fault('findUserByEmployeeId');
-      return users.find((u) => u.employeeId === employeeId);
+      const matches = users.filter((u) => u.employeeId?.toLowerCase() === employeeId.toLowerCase());
+      return matches.length > 1 ? 'ambiguous' : matches[0];
     },
     async assign(userId, deviceId) {
       fault('assign');
@@ -214,7 +216,7 @@ function fakeDirectory(users: EntraUser[], now: () => Date) {
 
 const ADA: EntraUser = { id: 'u-ada', userPrincipalName: 'ada@contoso.com', employeeId: 'E1001', userType: 'Member' };
 const GRACE: EntraUser = { id: 'u-grace', userPrincipalName: 'grace@contoso.com', employeeId: 'E1002', userType: 'Member' };
-const GUEST: EntraUser = { id: 'u-guest', userPrincipalName: 'auditor_fabrikam.com#EXT#@contoso.com', userType: 'Guest' };
+const GUEST: EntraUser = { id: 'u-guest', userPrincipalName: 'auditor_fabrikam.com#EXT#@contoso.com', employeeId: 'X9', userType: 'Guest' };
 
 interface Scene {
   deps: JoinerDeps;
@@ -228,7 +230,9 @@ interface Scene {
   clock: { now: () => Date; set(at: Date): void };
 }
 
-function scene(options: { tokens?: { serial: string; pool?: string; registered?: boolean; seeded?: boolean }[]; users?: EntraUser[]; mode?: 'auto' | 'user' | 'handover' } = {}): Scene {
+function scene(
+  options: { tokens?: { serial: string; pool?: string; registered?: boolean; seeded?: boolean }[]; users?: EntraUser[]; mode?: 'auto' | 'user' | 'handover'; roleHolders?: string[] } = {},
+): Scene {
   let at = NOW;
   const clock = { now: () => at, set: (next: Date) => (at = next) };
   const seeds = new Map<string, string>();
@@ -275,6 +279,13 @@ function scene(options: { tokens?: { serial: string; pool?: string; registered?:
     inventory: inventory.inventory,
     seeds: vault,
     directory: directory.directory,
+    targets: targetCheck(
+      {
+        rolesOf: async (id) => ((options.roleHolders ?? []).includes(id) ? [{ principalId: id, roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10', directoryScopeId: '/', kind: 'active' }] : []),
+        groupsOf: async () => [],
+      },
+      { protectedGroupIds: [] },
+    ),
     audit: { record: async (entry) => void audit.push(entry) },
     queue: { send: async (message, sendOptions) => void sent.push({ message, ...(sendOptions?.delaySeconds !== undefined ? { delaySeconds: sendOptions.delaySeconds } : {}) }) },
     clock,
@@ -310,7 +321,7 @@ describe('provisionJoiner', () => {
     expect(token).toMatchObject({ status: 'active', employeeId: 'E1001', entraUserId: 'u-ada', userPrincipalName: 'ada@contoso.com' });
     expect(devicesOf(s, 'u-ada')).toEqual([expect.objectContaining({ serialNumber: token?.serialNumber, status: 'activated' })]);
     // Entra is read before the write that gives access.
-    expect(s.directory.calls).toEqual(['findUserByUpn', 'findDeviceBySerial', 'assignAndActivate']);
+    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'findUserByUpn', 'findDeviceBySerial', 'assignAndActivate']);
     expect(s.seedReads).toEqual([token?.seedSecretName]);
     expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'completed', step: 'completed', serialNumber: token?.serialNumber, entraUserId: 'u-ada', eventIds: ['evt-1'] });
     expect(s.provisioning.joiner('E1001')?.reason).toBeUndefined();
@@ -320,7 +331,7 @@ describe('provisionJoiner', () => {
   it('only assigns when ACTIVATION_MODE is user, leaving the token assigned', async () => {
     const s = scene({ mode: 'user' });
     expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'assigned' });
-    expect(s.directory.calls).toEqual(['findUserByUpn', 'findDeviceBySerial', 'assign']);
+    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'findUserByUpn', 'findDeviceBySerial', 'assign']);
     expect(s.seedReads).toEqual([]);
     expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'assigned' })]);
     expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
@@ -366,7 +377,7 @@ describe('provisionJoiner', () => {
 
     const t = scene();
     expect(await provisionJoiner(hire({ userPrincipalName: 'ada.lovelace@contoso.com' }), t.deps, firstTry)).toMatchObject({ kind: 'completed' });
-    expect(t.directory.calls.slice(0, 2)).toEqual(['findUserByUpn', 'findUserByEmployeeId']);
+    expect(t.directory.calls.slice(0, 2)).toEqual(['findUserByEmployeeId', 'findUserByUpn']);
   });
 
   describe('timing', () => {
@@ -501,6 +512,35 @@ describe('provisionJoiner', () => {
       const s = scene();
       const outcome = await provisionJoiner(hire({ employeeId: 'E9999' }), s.deps, firstTry);
       expect(outcome).toMatchObject({ kind: 'failed', reason: 'the Entra account ada@contoso.com belongs to employeeId E1001, not E9999' });
+      expect(s.provisioning.joiner('E9999')).toMatchObject({ status: 'failed', refusal: 'employee_id_mismatch' });
+    });
+
+    it('refuses an account without employeeId, and an employeeId two accounts carry', async () => {
+      const noId = scene({ users: [{ ...ADA, employeeId: undefined }] });
+      expect(await provisionJoiner(hire(), noId.deps, firstTry)).toMatchObject({ kind: 'failed', reason: expect.stringContaining('has no employeeId') });
+      expect(noId.provisioning.joiner('E1001')).toMatchObject({ refusal: 'employee_id_mismatch' });
+
+      const twice = scene({ users: [ADA, { ...GRACE, employeeId: 'E1001' }] });
+      expect(await provisionJoiner(hire(), twice.deps, firstTry)).toMatchObject({ kind: 'failed', reason: expect.stringContaining('more than one Entra account') });
+      expect(twice.provisioning.joiner('E1001')).toMatchObject({ refusal: 'ambiguous_employee_id' });
+      expect([...twice.directory.devices.values()].every((d) => !d.assignedTo)).toBe(true);
+    });
+
+    it('refuses a directory role holder from an HR event, and gives the token once a privileged admin approved that account', async () => {
+      const s = scene({ roleHolders: ['u-ada'] });
+      expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'failed', reason: expect.stringContaining('only a Tokens.PrivilegedAdmin') });
+      expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'failed', refusal: 'privileged_account', entraUserId: 'u-ada' });
+      expect(s.audit).toContainEqual(expect.objectContaining({ action: 'token.provisioned', outcome: 'rejected', detail: expect.stringMatching(/^privileged_account: /) }));
+      expect(heldTokens(s, 'E1001')).toEqual([]);
+      expect(s.directory.calls).not.toContain('assignAndActivate');
+
+      // A new HR event alone changes nothing.
+      expect(await provisionJoiner(hire({ eventId: 'evt-again' }), s.deps, firstTry)).toMatchObject({ kind: 'failed' });
+
+      const record = s.provisioning.joiner('E1001')!;
+      await s.deps.provisioning.replace({ ...record, status: 'queued', approvedFor: 'u-ada', approvedBy: 'pam (oid-pam)' });
+      expect(await provisionJoiner(hire({ eventId: 'approval-1' }), s.deps, firstTry)).toMatchObject({ kind: 'completed' });
+      expect(s.audit).toContainEqual(expect.objectContaining({ action: 'token.target.privileged', actor: 'pam (oid-pam)' }));
     });
 
     it('puts the token back in stock when Entra refuses the user (already 5 methods)', async () => {

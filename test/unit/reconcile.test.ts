@@ -495,6 +495,7 @@ describe('a repair', () => {
         deactivate: async () => undefined,
         unassign: async () => undefined,
       },
+      targets: { check: async () => ({ ok: true, privileged: false }) },
       seeds: { put: async () => 'stored', get: async () => undefined, destroy: async () => undefined },
       seedCatalog: { async *secretPages() {}, describe: async () => undefined },
       provisioning: {

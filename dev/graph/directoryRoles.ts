@@ -1,0 +1,545 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { GraphApiError, badRequest, conflict, notFound, unsupportedQuery } from './errors';
+import { isObject, requireObject } from './inputs';
+import { type EqualityClause, decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project, valuesEqual } from './odata';
+import type { GraphStore } from './store';
+
+/**
+ * Who holds what in the emulated tenant besides tokens: security groups with (nested) members,
+ * directory role assignments, and PIM role eligibilities. Shapes follow the v1.0 reference pages
+ * (rbacapplication-list-roleassignments, -post-roleassignments, -list-roleeligibilityscheduleinstances,
+ * unifiedroleeligibilityschedulerequest-post, group-post-groups, group-post-members, user-list-transitivememberof).
+ * These APIs exist in v1.0 and beta alike.
+ */
+
+/** Application permissions that grant each kind of call (from the reference pages, least privileged first). */
+export const DIRECTORY_ROLE_PERMISSIONS = {
+  readRoleAssignments: ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'Directory.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.ReadWrite.All'],
+  writeRoleAssignments: ['RoleManagement.ReadWrite.Directory'],
+  readEligibility: ['RoleEligibilitySchedule.Read.Directory', 'RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
+  writeEligibility: ['RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
+  readGroups: ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  writeGroups: ['Group.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  writeMembers: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  readMemberOf: ['User.Read.All', 'GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+} as const;
+
+/** Built-in role templates the emulator names in transitiveMemberOf (the id is the same in every tenant). */
+const ROLE_TEMPLATE_NAMES: Record<string, string> = {
+  '62e90394-69f5-4237-9190-012177145e10': 'Global Administrator',
+  'e8611ab8-c189-46e8-94e1-60213ab1f814': 'Privileged Role Administrator',
+  '7be44c8a-adaf-4e2a-84d6-ab2649e08a13': 'Privileged Authentication Administrator',
+  'c4e39bd9-1100-46d3-8c65-fb160da0071f': 'Authentication Administrator',
+  'fe930be7-5e62-47db-91af-98c3a49a38b1': 'User Administrator',
+  '729827e3-9c14-49f7-bb1b-9608f156bbb8': 'Helpdesk Administrator',
+};
+
+export interface GraphGroup {
+  id: string;
+  displayName: string;
+  description: string | null;
+  mailEnabled: boolean;
+  mailNickname: string;
+  securityEnabled: boolean;
+  isAssignableToRole: boolean;
+  groupTypes: string[];
+  mail: string | null;
+  createdDateTime: string;
+}
+
+export interface UnifiedRoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string | null;
+  appScopeId: string | null;
+  resourceScope: string;
+}
+
+export interface RoleEligibilityInstance {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string | null;
+  appScopeId: string | null;
+  startDateTime: string;
+  endDateTime: string | null;
+  memberType: 'Direct';
+  roleEligibilityScheduleId: string;
+}
+
+const lower = (value: string): string => value.toLowerCase();
+
+/** Graph's role assignment ids look like base64url text with a "-1" suffix. */
+const assignmentId = (): string => `${randomBytes(32).toString('base64url').slice(0, 43)}-1`;
+
+function text(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) {
+    if (required) throw badRequest(`The ${name} property is required.`, 'Request_BadRequest');
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '') throw badRequest(`Invalid value for property '${name}'.`, 'Request_BadRequest');
+  return value;
+}
+
+function matcher<T extends object>(clauses: EqualityClause[], properties: readonly string[]): (item: T) => boolean {
+  for (const clause of clauses) {
+    if (!properties.includes(clause.property)) throw unsupportedQuery(`Filtering on '${clause.property}' is not supported.`);
+  }
+  return (item) =>
+    clauses.every((clause) => {
+      const key = Object.keys(item).find((name) => lower(name) === clause.property);
+      const value = key === undefined ? null : (item as Record<string, unknown>)[key];
+      return valuesEqual(typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null, clause.value);
+    });
+}
+
+/** The directory object id at the end of an `@odata.id` reference (…/directoryObjects/{id} or …/users/{id}). */
+function referencedId(body: unknown): string {
+  const reference = requireObject(body, 'The request body')['@odata.id'];
+  if (typeof reference !== 'string') throw badRequest('The @odata.id reference is required.', 'Request_BadRequest');
+  const id = reference.split('/').filter((part) => part !== '').pop();
+  if (!id) throw badRequest(`Invalid object identifier '${reference}'.`, 'Request_BadRequest');
+  return decodeURIComponent(id);
+}
+
+export class DirectoryRoles {
+  private readonly groups = new Map<string, GraphGroup>();
+  /** Group id (lower case) -> member object ids (lower case), users or groups. */
+  private readonly members = new Map<string, Set<string>>();
+  private assignments: UnifiedRoleAssignment[] = [];
+  private eligibilities: RoleEligibilityInstance[] = [];
+
+  constructor(
+    private readonly users: GraphStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  reset(): void {
+    this.groups.clear();
+    this.members.clear();
+    this.assignments = [];
+    this.eligibilities = [];
+  }
+
+  // ---- groups ----
+
+  createGroup(body: unknown): GraphGroup {
+    const input = requireObject(body, 'The request body');
+    const displayName = text(input, 'displayName', true) as string;
+    const mailNickname = text(input, 'mailNickname', true) as string;
+    if (typeof input.mailEnabled !== 'boolean' || typeof input.securityEnabled !== 'boolean') {
+      throw badRequest('mailEnabled and securityEnabled are required booleans.', 'Request_BadRequest');
+    }
+    if (input.isAssignableToRole !== undefined && typeof input.isAssignableToRole !== 'boolean') throw badRequest("Invalid value for property 'isAssignableToRole'.", 'Request_BadRequest');
+    const groupTypes = Array.isArray(input.groupTypes) ? input.groupTypes.filter((t): t is string => typeof t === 'string') : [];
+    const group: GraphGroup = {
+      id: typeof input.id === 'string' && input.id !== '' ? input.id : randomUUID(),
+      displayName,
+      description: typeof input.description === 'string' ? input.description : null,
+      mailEnabled: input.mailEnabled,
+      mailNickname,
+      securityEnabled: input.securityEnabled,
+      isAssignableToRole: input.isAssignableToRole === true,
+      groupTypes,
+      mail: null,
+      createdDateTime: new Date(this.now()).toISOString(),
+    };
+    if (this.groups.has(lower(group.id)) || this.isUser(group.id)) throw conflict(`Another object with the same value for property id already exists: '${group.id}'.`);
+    this.groups.set(lower(group.id), group);
+    this.members.set(lower(group.id), new Set());
+    return group;
+  }
+
+  getGroup(id: string): GraphGroup {
+    const group = this.groups.get(lower(id));
+    if (!group) throw notFound(id);
+    return group;
+  }
+
+  listGroups(): GraphGroup[] {
+    return [...this.groups.values()];
+  }
+
+  deleteGroup(id: string): void {
+    const group = this.getGroup(id);
+    this.groups.delete(lower(group.id));
+    this.members.delete(lower(group.id));
+    for (const set of this.members.values()) set.delete(lower(group.id));
+    this.assignments = this.assignments.filter((a) => lower(a.principalId) !== lower(group.id));
+    this.eligibilities = this.eligibilities.filter((e) => lower(e.principalId) !== lower(group.id));
+  }
+
+  addMember(groupId: string, body: unknown): void {
+    const group = this.getGroup(groupId);
+    const memberId = referencedId(body);
+    const member = this.objectKey(memberId);
+    if (member === lower(group.id)) throw badRequest('A group cannot be a member of itself.', 'Request_BadRequest');
+    const set = this.members.get(lower(group.id)) as Set<string>;
+    if (set.has(member)) {
+      throw badRequest("One or more added object references already exist for the following modified properties: 'members'.", 'Request_BadRequest');
+    }
+    set.add(member);
+  }
+
+  removeMember(groupId: string, memberId: string): void {
+    const group = this.getGroup(groupId);
+    const set = this.members.get(lower(group.id)) as Set<string>;
+    if (!set.delete(lower(memberId))) throw notFound(memberId);
+  }
+
+  /** Direct members as directory objects, with their @odata.type. */
+  listMembers(groupId: string): Record<string, unknown>[] {
+    const group = this.getGroup(groupId);
+    return [...(this.members.get(lower(group.id)) ?? [])].map((id) => this.directoryObject(id));
+  }
+
+  /**
+   * Groups the user belongs to directly or through nested groups, and the directory roles it holds
+   * actively at tenant scope (as Entra lists activated roles among memberships).
+   */
+  transitiveMemberOf(userIdOrUpn: string): Record<string, unknown>[] {
+    const user = this.users.getUser(userIdOrUpn);
+    const found = new Set<string>();
+    const visit = (objectId: string): void => {
+      for (const [groupId, set] of this.members) {
+        if (set.has(objectId) && !found.has(groupId)) {
+          found.add(groupId);
+          visit(groupId);
+        }
+      }
+    };
+    visit(lower(user.id));
+    const groups = [...found].map((id) => ({ '@odata.type': '#microsoft.graph.group', ...(this.groups.get(id) as GraphGroup) }));
+    const principals = new Set([lower(user.id), ...found]);
+    const roles = new Map<string, Record<string, unknown>>();
+    for (const assignment of this.assignments) {
+      if (assignment.directoryScopeId !== '/' || !principals.has(lower(assignment.principalId))) continue;
+      roles.set(lower(assignment.roleDefinitionId), {
+        '@odata.type': '#microsoft.graph.directoryRole',
+        id: assignment.roleDefinitionId,
+        displayName: ROLE_TEMPLATE_NAMES[lower(assignment.roleDefinitionId)] ?? null,
+        description: null,
+        roleTemplateId: assignment.roleDefinitionId,
+      });
+    }
+    return [...groups, ...roles.values()];
+  }
+
+  // ---- role assignments ----
+
+  createAssignment(body: unknown): UnifiedRoleAssignment {
+    const input = requireObject(body, 'The request body');
+    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
+    const principalId = text(input, 'principalId', true) as string;
+    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
+    const appScopeId = text(input, 'appScopeId', false) ?? null;
+    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
+    this.requireRolePrincipal(principalId);
+    const duplicate = this.assignments.find(
+      (a) => lower(a.principalId) === lower(principalId) && lower(a.roleDefinitionId) === lower(roleDefinitionId) && a.directoryScopeId === directoryScopeId && a.appScopeId === appScopeId,
+    );
+    if (duplicate) throw conflict('A conflicting object with one or more of the specified property values is present in the directory.');
+    const assignment: UnifiedRoleAssignment = { id: assignmentId(), principalId, roleDefinitionId, directoryScopeId, appScopeId, resourceScope: directoryScopeId ?? appScopeId ?? '/' };
+    this.assignments.push(assignment);
+    return assignment;
+  }
+
+  getAssignment(id: string): UnifiedRoleAssignment {
+    const assignment = this.assignments.find((a) => a.id === id);
+    if (!assignment) throw notFound(id);
+    return assignment;
+  }
+
+  deleteAssignment(id: string): void {
+    this.getAssignment(id);
+    this.assignments = this.assignments.filter((a) => a.id !== id);
+  }
+
+  listAssignments(filter: EqualityClause[]): UnifiedRoleAssignment[] {
+    return this.assignments.filter(matcher<UnifiedRoleAssignment>(filter, ['id', 'principalid', 'roledefinitionid', 'directoryscopeid', 'appscopeid']));
+  }
+
+  // ---- eligibility (PIM) ----
+
+  /** POST roleEligibilityScheduleRequests: adminAssign makes an eligibility, adminRemove ends it. */
+  requestEligibility(body: unknown): Record<string, unknown> {
+    const input = requireObject(body, 'The request body');
+    const action = text(input, 'action', true) as string;
+    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
+    const principalId = text(input, 'principalId', true) as string;
+    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
+    const appScopeId = text(input, 'appScopeId', false) ?? null;
+    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
+    this.requireRolePrincipal(principalId);
+    const same = (e: RoleEligibilityInstance) =>
+      lower(e.principalId) === lower(principalId) && lower(e.roleDefinitionId) === lower(roleDefinitionId) && e.directoryScopeId === directoryScopeId && e.appScopeId === appScopeId;
+    const schedule = isObject(input.scheduleInfo) ? input.scheduleInfo : {};
+    const startDateTime = typeof schedule.startDateTime === 'string' ? schedule.startDateTime : new Date(this.now()).toISOString();
+    const expiration = isObject(schedule.expiration) ? schedule.expiration : {};
+    const endDateTime = typeof expiration.endDateTime === 'string' ? expiration.endDateTime : null;
+    let targetScheduleId: string;
+    if (lower(action) === 'adminassign') {
+      if (this.eligibilities.some(same)) throw new GraphApiError(400, 'RoleAssignmentExists', 'The Role assignment already exists.');
+      targetScheduleId = randomUUID();
+      this.eligibilities.push({
+        id: `${randomBytes(32).toString('base64url').slice(0, 43)}-1-e`,
+        principalId,
+        roleDefinitionId,
+        directoryScopeId,
+        appScopeId,
+        startDateTime,
+        endDateTime,
+        memberType: 'Direct',
+        roleEligibilityScheduleId: targetScheduleId,
+      });
+    } else if (lower(action) === 'adminremove') {
+      const existing = this.eligibilities.find(same);
+      if (!existing) throw new GraphApiError(404, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
+      targetScheduleId = existing.roleEligibilityScheduleId;
+      this.eligibilities = this.eligibilities.filter((e) => !same(e));
+    } else {
+      throw badRequest(`The action '${action}' is not supported by the emulator; use adminAssign or adminRemove.`, 'InvalidRequest');
+    }
+    return {
+      id: randomUUID(),
+      status: lower(action) === 'adminassign' ? 'Provisioned' : 'Revoked',
+      createdDateTime: new Date(this.now()).toISOString(),
+      completedDateTime: new Date(this.now()).toISOString(),
+      approvalId: null,
+      customData: null,
+      action,
+      principalId,
+      roleDefinitionId,
+      directoryScopeId,
+      appScopeId,
+      isValidationOnly: false,
+      targetScheduleId,
+      justification: typeof input.justification === 'string' ? input.justification : null,
+      createdBy: { application: null, device: null, user: null },
+      scheduleInfo: { startDateTime, recurrence: null, expiration: { type: endDateTime ? 'afterDateTime' : 'noExpiration', endDateTime, duration: null } },
+      ticketInfo: { ticketNumber: null, ticketSystem: null },
+    };
+  }
+
+  listEligibilities(filter: EqualityClause[]): RoleEligibilityInstance[] {
+    const now = this.now();
+    const current = this.eligibilities.filter((e) => e.endDateTime === null || Date.parse(e.endDateTime) > now);
+    return current.filter(matcher<RoleEligibilityInstance>(filter, ['id', 'principalid', 'roledefinitionid', 'directoryscopeid', 'appscopeid', 'membertype']));
+  }
+
+  // ---- helpers ----
+
+  private isUser(id: string): boolean {
+    try {
+      this.users.getUser(id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A user (by id) or a group: the key members are stored under. */
+  private objectKey(id: string): string {
+    if (this.groups.has(lower(id))) return lower(id);
+    const user = this.users.getUser(id);
+    return lower(user.id);
+  }
+
+  private directoryObject(key: string): Record<string, unknown> {
+    const group = this.groups.get(key);
+    if (group) return { '@odata.type': '#microsoft.graph.group', ...group };
+    return { '@odata.type': '#microsoft.graph.user', ...this.users.getUser(key) };
+  }
+
+  /** Roles go to users, or to groups made role-assignable when they were created. */
+  private requireRolePrincipal(principalId: string): void {
+    const group = this.groups.get(lower(principalId));
+    if (group) {
+      if (!group.isAssignableToRole) throw badRequest('The group is not role-assignable: only groups created with isAssignableToRole can hold directory roles.', 'Request_BadRequest');
+      return;
+    }
+    if (!this.isUser(principalId)) throw notFound(principalId);
+  }
+}
+
+// ---- HTTP routes ----
+
+export interface DirectoryRoute {
+  kind: string;
+  permissions: readonly string[];
+  handle: (request: DirectoryRequest) => Promise<{ status: number; body?: unknown }> | { status: number; body?: unknown };
+}
+
+export interface DirectoryRequest {
+  method: string;
+  url: URL;
+  origin: string;
+  version: string;
+  readBody: () => Promise<unknown>;
+}
+
+function queryOption(url: URL, name: string): string | null {
+  for (const [key, value] of url.searchParams) if (key.toLowerCase() === name) return value;
+  return null;
+}
+
+/** A page of an in-memory list, with a nextLink carrying a $skiptoken as the other collections do. */
+function pageOf(request: DirectoryRequest, contextPath: string, kind: string, items: object[]): { status: number; body: unknown } {
+  const top = parseTop(queryOption(request.url, '$top'));
+  const skip = queryOption(request.url, '$skiptoken');
+  const start = skip === null ? 0 : decodeSkipToken(kind, skip);
+  const select = parseSelect(queryOption(request.url, '$select'));
+  const slice = items.slice(start, start + top);
+  const body: Record<string, unknown> = { '@odata.context': `${request.origin}/${request.version}/$metadata#${contextPath}` };
+  if (start + top < items.length) {
+    const query = [...request.url.searchParams.entries()].filter(([name]) => name.toLowerCase() !== '$skiptoken').map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
+    query.push(`$skiptoken=${encodeSkipToken(kind, start + top)}`);
+    body['@odata.nextLink'] = `${request.origin}${request.url.pathname}?${query.join('&')}`;
+  }
+  body.value = slice.map((item) => project(item, select));
+  return { status: 200, body };
+}
+
+const filterOf = (url: URL): EqualityClause[] => {
+  const filter = queryOption(url, '$filter');
+  return filter === null ? [] : parseEqualityFilter(filter);
+};
+
+const entity = (request: DirectoryRequest, contextPath: string, value: object) => ({ '@odata.context': `${request.origin}/${request.version}/$metadata#${contextPath}/$entity`, ...value });
+
+const P = DIRECTORY_ROLE_PERMISSIONS;
+
+/**
+ * The route for /{version}/roleManagement/directory/..., /groups/... and /users/{id}/transitiveMemberOf,
+ * or undefined when the path is none of these.
+ */
+export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly string[], method: string): DirectoryRoute | undefined {
+  const [head, ...rest] = segments.map((segment, index) => (index === 0 ? lower(segment) : segment));
+  if (head === 'rolemanagement' && lower(rest[0] ?? '') === 'directory') {
+    const [collection, id, ...extra] = rest.slice(1);
+    if (extra.length > 0) return undefined;
+    switch (lower(collection ?? '')) {
+      case 'roleassignments':
+        if (id === undefined) {
+          if (method === 'GET') return { kind: 'roleAssignments', permissions: P.readRoleAssignments, handle: (r) => pageOf(r, 'roleManagement/directory/roleAssignments', 'roleAssignments', roles.listAssignments(filterOf(r.url))) };
+          if (method === 'POST') {
+            return {
+              kind: 'roleAssignments',
+              permissions: P.writeRoleAssignments,
+              handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleAssignments', roles.createAssignment(await r.readBody())) }),
+            };
+          }
+          return undefined;
+        }
+        if (method === 'GET') return { kind: 'roleAssignment', permissions: P.readRoleAssignments, handle: (r) => ({ status: 200, body: entity(r, 'roleManagement/directory/roleAssignments', roles.getAssignment(id)) }) };
+        if (method === 'DELETE') {
+          return {
+            kind: 'roleAssignment',
+            permissions: P.writeRoleAssignments,
+            handle: () => {
+              roles.deleteAssignment(id);
+              return { status: 204 };
+            },
+          };
+        }
+        return undefined;
+      case 'roleeligibilityscheduleinstances':
+        if (id !== undefined || method !== 'GET') return undefined;
+        return {
+          kind: 'roleEligibilityScheduleInstances',
+          permissions: P.readEligibility,
+          handle: (r) => pageOf(r, 'roleManagement/directory/roleEligibilityScheduleInstances', 'roleEligibilityScheduleInstances', roles.listEligibilities(filterOf(r.url))),
+        };
+      case 'roleeligibilityschedulerequests':
+        if (id !== undefined || method !== 'POST') return undefined;
+        return {
+          kind: 'roleEligibilityScheduleRequests',
+          permissions: P.writeEligibility,
+          handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleEligibilityScheduleRequests', roles.requestEligibility(await r.readBody())) }),
+        };
+      default:
+        return undefined;
+    }
+  }
+  if (head === 'groups') {
+    const [id, navigation, memberId, reference, ...extra] = rest;
+    if (extra.length > 0) return undefined;
+    if (id === undefined) {
+      if (method === 'GET') return { kind: 'groups', permissions: P.readGroups, handle: (r) => pageOf(r, 'groups', 'groups', roles.listGroups().filter(matcherForGroups(filterOf(r.url)))) };
+      if (method === 'POST') return { kind: 'groups', permissions: P.writeGroups, handle: async (r) => ({ status: 201, body: entity(r, 'groups', roles.createGroup(await r.readBody())) }) };
+      return undefined;
+    }
+    if (navigation === undefined) {
+      if (method === 'GET') return { kind: 'group', permissions: P.readGroups, handle: (r) => ({ status: 200, body: entity(r, 'groups', roles.getGroup(id)) }) };
+      if (method === 'DELETE') {
+        return {
+          kind: 'group',
+          permissions: P.writeGroups,
+          handle: () => {
+            roles.deleteGroup(id);
+            return { status: 204 };
+          },
+        };
+      }
+      return undefined;
+    }
+    if (lower(navigation) !== 'members') return undefined;
+    if (memberId === undefined) {
+      if (method === 'GET') return { kind: 'group.members', permissions: P.readGroups, handle: (r) => pageOf(r, 'directoryObjects', 'members', roles.listMembers(id)) };
+      return undefined;
+    }
+    if (lower(memberId) === '$ref' && reference === undefined && method === 'POST') {
+      return {
+        kind: 'group.members',
+        permissions: P.writeMembers,
+        handle: async (r) => {
+          roles.addMember(id, await r.readBody());
+          return { status: 204 };
+        },
+      };
+    }
+    if (reference !== undefined && lower(reference) === '$ref' && method === 'DELETE') {
+      return {
+        kind: 'group.member',
+        permissions: P.writeMembers,
+        handle: () => {
+          roles.removeMember(id, memberId);
+          return { status: 204 };
+        },
+      };
+    }
+    return undefined;
+  }
+  if (head === 'users' && rest.length >= 2 && lower(rest[1] ?? '') === 'transitivememberof' && method === 'GET') {
+    const [user, , cast, ...extra] = rest;
+    if (user === undefined || extra.length > 0) return undefined;
+    const onlyGroups = cast !== undefined && lower(cast) === 'microsoft.graph.group';
+    if (cast !== undefined && !onlyGroups) return undefined;
+    return {
+      kind: 'user.transitiveMemberOf',
+      permissions: P.readMemberOf,
+      handle: (r) => {
+        const all = roles.transitiveMemberOf(user);
+        const items = onlyGroups ? all.filter((o) => o['@odata.type'] === '#microsoft.graph.group') : all;
+        return pageOf(r, onlyGroups ? 'groups' : 'directoryObjects', 'transitiveMemberOf', items);
+      },
+    };
+  }
+  return undefined;
+}
+
+const matcherForGroups = (filter: EqualityClause[]) => matcher<GraphGroup>(filter, ['id', 'displayname', 'mailnickname', 'isassignabletorole', 'securityenabled', 'mailenabled']);
+
+/** One DirectoryRoles per tenant store, so the control API's reset can clear it with the rest. */
+const rolesByStore = new WeakMap<GraphStore, DirectoryRoles>();
+
+export function directoryRolesOf(store: GraphStore, now?: () => number): DirectoryRoles {
+  let roles = rolesByStore.get(store);
+  if (!roles) {
+    roles = new DirectoryRoles(store, now);
+    rolesByStore.set(store, roles);
+  }
+  return roles;
+}

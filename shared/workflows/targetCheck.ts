@@ -1,0 +1,87 @@
+import type { Directory, EntraUser, PrincipalDirectory, RoleHolding } from '../ports';
+
+/**
+ * Who may receive a token. The app's Graph permission can give any member account a sign-in method,
+ * which Entra itself reserves, for administrators, to a Privileged Authentication Administrator. So
+ * every path that assigns a token (an import with a upn, a hire, a replacement, a reconcile repair)
+ * asks this check first, with Entra's answer of the moment:
+ * - a holder of any directory role, active or eligible, at any scope (directly or through a
+ *   role-assignable group), or a transitive member of a protected group, is `privileged_account`,
+ *   unless the caller holds Tokens.PrivilegedAdmin;
+ * - with an allowed group set, anyone outside it is `not_in_allowed_group` (nobody overrides this);
+ * - guests never get a token.
+ */
+
+export type TargetRefusal = 'privileged_account' | 'not_in_allowed_group' | 'guest_account' | 'employee_id_mismatch' | 'ambiguous_employee_id';
+
+export interface TargetPolicy {
+  /** Groups whose transitive members are treated like role holders (break-glass accounts, admins). */
+  protectedGroupIds: readonly string[];
+  /** When set, only its transitive members may receive tokens. */
+  allowedGroupId?: string;
+}
+
+export type TargetVerdict =
+  | { ok: true; /** Passed only because the caller may assign to privileged accounts; audit it. */ privileged: boolean; detail?: string }
+  | { ok: false; refusal: TargetRefusal; detail: string };
+
+export interface TargetCheck {
+  /** `privilegedAllowed`: the caller holds Tokens.PrivilegedAdmin (or approved this hire). */
+  check(user: EntraUser, options: { privilegedAllowed: boolean }): Promise<TargetVerdict>;
+}
+
+const describeRoles = (holdings: RoleHolding[]): string =>
+  [...new Set(holdings.map((h) => `${h.kind} role ${h.roleDefinitionId}${h.directoryScopeId && h.directoryScopeId !== '/' ? ` at ${h.directoryScopeId}` : ''}`))].slice(0, 5).join(', ');
+
+export function targetCheck(principals: PrincipalDirectory, policy: TargetPolicy): TargetCheck {
+  const protectedIds = new Set(policy.protectedGroupIds.map((id) => id.toLowerCase()));
+  const allowedId = policy.allowedGroupId?.toLowerCase();
+
+  return {
+    async check(user, { privilegedAllowed }) {
+      const who = user.userPrincipalName || user.id;
+      if (user.userType?.toLowerCase() === 'guest') return { ok: false, refusal: 'guest_account', detail: `${who} is a guest account; hardware tokens are for members only` };
+      const groups = await principals.groupsOf(user.id);
+      if (allowedId && !groups.some((g) => g.id.toLowerCase() === allowedId)) {
+        return { ok: false, refusal: 'not_in_allowed_group', detail: `${who} is not a member of the allowed group ${policy.allowedGroupId}` };
+      }
+      const inProtected = groups.filter((g) => protectedIds.has(g.id.toLowerCase()));
+      // Roles given to a role-assignable group count for its members.
+      const principalsToAsk = [user.id, ...groups.filter((g) => g.isAssignableToRole).map((g) => g.id)];
+      const roles = (await Promise.all(principalsToAsk.map((id) => principals.rolesOf(id)))).flat();
+      if (inProtected.length === 0 && roles.length === 0) return { ok: true, privileged: false };
+
+      const reasons = [
+        ...(roles.length > 0 ? [`holds ${describeRoles(roles)}`] : []),
+        ...(inProtected.length > 0 ? [`is in protected group ${inProtected.map((g) => g.displayName ?? g.id).join(', ')}`] : []),
+      ].join(' and ');
+      if (privilegedAllowed) return { ok: true, privileged: true, detail: `${who} ${reasons}; allowed by Tokens.PrivilegedAdmin` };
+      return { ok: false, refusal: 'privileged_account', detail: `${who} ${reasons}; only a Tokens.PrivilegedAdmin may give it a token` };
+    },
+  };
+}
+
+export type HireTarget = { kind: 'found'; user: EntraUser } | { kind: 'missing' } | { kind: 'refused'; refusal: 'employee_id_mismatch' | 'ambiguous_employee_id'; detail: string };
+
+/**
+ * The Entra account of a hire: by the event's UPN, else by employeeId. Either way the account's
+ * employeeId must be the event's, and no second account may carry it.
+ */
+export async function findHireTarget(directory: Pick<Directory, 'findUserByUpn' | 'findUserByEmployeeId'>, employeeId: string, userPrincipalName: string | undefined): Promise<HireTarget> {
+  const byEmployeeId = await directory.findUserByEmployeeId(employeeId);
+  if (byEmployeeId === 'ambiguous') {
+    return { kind: 'refused', refusal: 'ambiguous_employee_id', detail: `more than one Entra account has employeeId ${employeeId}; none is provisioned until only one has it` };
+  }
+  const user = (userPrincipalName ? await directory.findUserByUpn(userPrincipalName) : undefined) ?? byEmployeeId;
+  if (!user) return { kind: 'missing' };
+  if (user.employeeId?.trim().toLowerCase() !== employeeId.toLowerCase()) {
+    return {
+      kind: 'refused',
+      refusal: 'employee_id_mismatch',
+      detail: user.employeeId
+        ? `the Entra account ${user.userPrincipalName} belongs to employeeId ${user.employeeId}, not ${employeeId}`
+        : `the Entra account ${user.userPrincipalName} has no employeeId; it must be ${employeeId} before it gets a token`,
+    };
+  }
+  return { kind: 'found', user };
+}

@@ -1,0 +1,76 @@
+import type { EntraUser, GroupMembership, PrincipalDirectory, RoleHolding } from '../../shared/ports';
+import { findHireTarget, targetCheck } from '../../shared/workflows/targetCheck';
+
+const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
+const PROTECTED = '0b7a3f4e-1111-4c1d-9e5a-000000000001';
+const ALLOWED = '0b7a3f4e-2222-4c1d-9e5a-000000000002';
+const ROLE_GROUP = '0b7a3f4e-3333-4c1d-9e5a-000000000003';
+
+const ADA: EntraUser = { id: 'u-ada', userPrincipalName: 'ada@contoso.com', employeeId: 'E1', userType: 'Member' };
+
+/** A tenant as plain maps: roles by principal, groups by user. */
+function principals(roles: Record<string, RoleHolding['kind'][]>, groups: Record<string, GroupMembership[]>): PrincipalDirectory & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    rolesOf: async (id) => {
+      asked.push(id);
+      return (roles[id] ?? []).map((kind) => ({ principalId: id, roleDefinitionId: GLOBAL_ADMIN, directoryScopeId: '/', kind }));
+    },
+    groupsOf: async (id) => groups[id] ?? [],
+  };
+}
+
+describe('targetCheck', () => {
+  const policy = { protectedGroupIds: [PROTECTED] };
+
+  it('lets an ordinary member through', async () => {
+    expect(await targetCheck(principals({}, {}), policy).check(ADA, { privilegedAllowed: false })).toEqual({ ok: true, privileged: false });
+  });
+
+  it.each([
+    ['an active role', principals({ 'u-ada': ['active'] }, {}), /holds active role 62e90394/],
+    ['an eligible-only role', principals({ 'u-ada': ['eligible'] }, {}), /holds eligible role 62e90394/],
+    ['a role given to a role-assignable group it is in', principals({ [ROLE_GROUP]: ['active'] }, { 'u-ada': [{ id: ROLE_GROUP, isAssignableToRole: true }] }), /holds active role/],
+    ['membership of a protected group', principals({}, { 'u-ada': [{ id: PROTECTED.toUpperCase(), displayName: 'Break glass', isAssignableToRole: false }] }), /protected group Break glass/],
+  ])('refuses %s as privileged_account, unless the caller is a privileged admin', async (_what, tenant, detail) => {
+    const check = targetCheck(tenant, policy);
+    expect(await check.check(ADA, { privilegedAllowed: false })).toEqual({ ok: false, refusal: 'privileged_account', detail: expect.stringMatching(detail) });
+    expect(await check.check(ADA, { privilegedAllowed: true })).toEqual({ ok: true, privileged: true, detail: expect.stringContaining('allowed by Tokens.PrivilegedAdmin') });
+  });
+
+  it('does not ask about roles of groups that cannot hold roles', async () => {
+    const tenant = principals({}, { 'u-ada': [{ id: 'g-plain', isAssignableToRole: false }] });
+    await targetCheck(tenant, policy).check(ADA, { privilegedAllowed: false });
+    expect(tenant.asked).toEqual(['u-ada']);
+  });
+
+  it('with an allowed group, refuses everyone outside it, even for a privileged admin', async () => {
+    const check = targetCheck(principals({}, { 'u-in': [{ id: ALLOWED, isAssignableToRole: false }] }), { protectedGroupIds: [], allowedGroupId: ALLOWED });
+    expect(await check.check({ ...ADA, id: 'u-in' }, { privilegedAllowed: false })).toEqual({ ok: true, privileged: false });
+    expect(await check.check(ADA, { privilegedAllowed: true })).toMatchObject({ ok: false, refusal: 'not_in_allowed_group' });
+  });
+
+  it('refuses guests', async () => {
+    expect(await targetCheck(principals({}, {}), policy).check({ ...ADA, userType: 'Guest' }, { privilegedAllowed: true })).toMatchObject({ ok: false, refusal: 'guest_account' });
+  });
+});
+
+describe('findHireTarget', () => {
+  const directory = (byUpn: EntraUser | undefined, byEmployeeId: EntraUser | 'ambiguous' | undefined) => ({
+    findUserByUpn: async () => byUpn,
+    findUserByEmployeeId: async () => byEmployeeId,
+  });
+
+  it('finds the account by UPN or by employeeId when its employeeId is the event’s', async () => {
+    expect(await findHireTarget(directory(ADA, ADA), 'E1', 'ada@contoso.com')).toEqual({ kind: 'found', user: ADA });
+    expect(await findHireTarget(directory(undefined, ADA), 'e1', 'ada.l@contoso.com')).toEqual({ kind: 'found', user: ADA });
+    expect(await findHireTarget(directory(undefined, undefined), 'E1', undefined)).toEqual({ kind: 'missing' });
+  });
+
+  it('refuses an account with another or no employeeId, and an employeeId on two accounts', async () => {
+    expect(await findHireTarget(directory({ ...ADA, employeeId: 'E2' }, undefined), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch' });
+    expect(await findHireTarget(directory({ ...ADA, employeeId: undefined }, undefined), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch', detail: expect.stringContaining('no employeeId') });
+    expect(await findHireTarget(directory(ADA, 'ambiguous'), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'ambiguous_employee_id' });
+  });
+});
