@@ -20,6 +20,8 @@ export type { DeviceInput, EmulatorState, EmulatorStats, FaultSettings, GraphUse
 export interface GraphEmulatorControl {
   /** Adds users at once (all or none); answers them with their ids. */
   seedUsers(users: SeedUser[]): Promise<GraphUser[]>;
+  /** Adds groups (Graph's group shape; `id` may be given) at once, for settings that name a group before it exists. */
+  seedGroups(groups: Record<string, unknown>[]): Promise<{ id: string; displayName: string }[]>;
   /** Adds inventory devices at once (all or none), bypassing the Graph API and its faults. */
   seedDevices(devices: DeviceInput[]): Promise<{ created: number; ids: string[] }>;
   /** Forgets all users, devices, faults and stats. */
@@ -83,6 +85,7 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
   return {
     seedUsers: async (users) => (await call<{ value: GraphUser[] }>('POST', 'users', { users })).value,
     seedDevices: (devices) => call('POST', 'devices', { devices }),
+    seedGroups: async (groups) => (await call<{ value: { id: string; displayName: string }[] }>('POST', 'groups', { groups })).value,
     reset: () => call('POST', 'reset'),
     setFaults: (faults) => call('POST', 'faults', faults),
     clearFaults: () => call('DELETE', 'faults'),

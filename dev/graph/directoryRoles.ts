@@ -125,7 +125,8 @@ export class DirectoryRoles {
 
   // ---- groups ----
 
-  createGroup(body: unknown): GraphGroup {
+  /** `keepId`: the control API may name the id; Graph itself always makes one. */
+  createGroup(body: unknown, options: { keepId?: boolean } = {}): GraphGroup {
     const input = requireObject(body, 'The request body');
     const displayName = text(input, 'displayName', true) as string;
     const mailNickname = text(input, 'mailNickname', true) as string;
@@ -135,7 +136,7 @@ export class DirectoryRoles {
     if (input.isAssignableToRole !== undefined && typeof input.isAssignableToRole !== 'boolean') throw badRequest("Invalid value for property 'isAssignableToRole'.", 'Request_BadRequest');
     const groupTypes = Array.isArray(input.groupTypes) ? input.groupTypes.filter((t): t is string => typeof t === 'string') : [];
     const group: GraphGroup = {
-      id: typeof input.id === 'string' && input.id !== '' ? input.id : randomUUID(),
+      id: options.keepId && typeof input.id === 'string' && input.id !== '' ? input.id : randomUUID(),
       displayName,
       description: typeof input.description === 'string' ? input.description : null,
       mailEnabled: input.mailEnabled,

@@ -562,6 +562,11 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
     case 'DELETE variants':
       store.setVariants(parseVariants({}));
       return { status: 204 };
+    case 'POST groups': {
+      // Groups with known ids (settings such as PROTECTED_GROUP_IDS name them before the test creates them).
+      const groups = (await listBody('groups')).map((group) => directoryRolesOf(store).createGroup(group, { keepId: true }));
+      return { status: 201, body: { value: groups } };
+    }
     case 'POST devices': {
       const created = store.createDevices((await listBody('devices')).map((device) => parseNewDevice(device)));
       return { status: 201, body: { created: created.length, ids: created.map((device) => device.id) } };
