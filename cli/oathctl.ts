@@ -30,6 +30,8 @@ Commands:
   show SERIAL                 one token
   revoke USER --reason R [--note TEXT]
                               take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
+  revoke --serial S --reason R [--note TEXT]
+                              take token S, from whoever Entra says holds it (a user with several tokens needs this)
   replace USER --reason lost|stolen|damaged [--note TEXT] [--tap]
                               revoke USER's token and provision another; --tap also issues a Temporary Access Pass,
                               shown this once
@@ -380,6 +382,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       location: { type: 'string' },
       tracking: { type: 'string' },
       csv: { type: 'boolean', default: false },
+      serial: { type: 'string' },
       all: { type: 'boolean', default: false },
       mode: { type: 'string' },
       report: { type: 'boolean', default: false },
@@ -498,11 +501,16 @@ async function run(argv: string[], out: Out): Promise<number> {
     case 'suspend':
     case 'resume': {
       const user = args[0];
-      if (!user) throw new UsageError(`${command} needs a USER (user principal name or employee id)`);
+      const serial = command === 'revoke' ? values.serial : undefined;
+      if (serial !== undefined && user) throw new UsageError('revoke takes a USER or --serial S, not both');
+      if (!user && serial === undefined) throw new UsageError(`${command} needs a USER (user principal name or employee id)${command === 'revoke' ? ' or --serial S' : ''}`);
       if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned or offboarded)');
       const body = command === 'revoke' ? { reason: values.reason, ...(values.note ? { note: values.note } : {}) } : undefined;
-      const result = await api.json<{ serialNumber: string; status: string; changed: boolean }>('POST', `/api/users/${encodeURIComponent(user)}/token/${command}`, body);
-      out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: ${result.status}${result.changed ? '' : ' (already so; nothing changed)'}`);
+      const route = serial !== undefined ? `/api/tokens/${encodeURIComponent(serial)}/revoke` : `/api/users/${encodeURIComponent(user ?? '')}/token/${command}`;
+      const result = await api.json<{ serialNumber: string; status: string; changed: boolean; detail?: string }>('POST', route, body);
+      out.print(
+        out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: ${result.status}${result.changed ? '' : ' (already so; nothing changed)'}${result.detail ? ` (${result.detail})` : ''}`,
+      );
       return 0;
     }
     case 'replace': {

@@ -99,6 +99,11 @@ param lifecycleJoinerWorkflows string = ''
 
 @description('Lifecycle Workflows workflow ids (space-separated) whose custom task revokes the token.')
 param lifecycleLeaverWorkflows string = ''
+@description('Object ids of groups (space-separated) whose transitive members never get a token from HR events or a Tokens.Admin, like directory role holders: break-glass and admin accounts.')
+param protectedGroupIds string = ''
+
+@description('Object id of the group whose transitive members alone may receive tokens. Empty: no such limit.')
+param allowedGroupId string = ''
 
 @description('Accept HiBob webhooks at /api/hr/events/hibob; the Key Vault secrets hibob-webhook-secret and hibob-api-token must exist (docs/deploy.md).')
 param enableHiBob bool = false
@@ -395,6 +400,8 @@ module functionApp 'modules/function-app.bicep' = {
     bambooHrApiUrl: bambooHrApiUrl
     enablePersonio: enablePersonio
     personioClientId: personioClientId
+    protectedGroupIds: protectedGroupIds
+    allowedGroupId: allowedGroupId
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
   }

@@ -14,12 +14,14 @@ jq -n \
   --arg alertEmail "${ALERT_EMAIL:-}" \
   --arg directorySyncSchedule "${DIRECTORY_SYNC_SCHEDULE:-}" \
   --arg directorySyncGroupId "${DIRECTORY_SYNC_GROUP_ID:-}" \
+  --arg protectedGroupIds "${PROTECTED_GROUP_IDS:-}" \
+  --arg allowedGroupId "${ALLOWED_GROUP_ID:-}" \
   --arg privateNetworking "${PRIVATE_NETWORKING:-}" \
   '{
     "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
     contentVersion: "1.0.0.0",
     parameters: (
-      {$environmentName, $location, $adminApiAppId, $activationMode, $reconcileSchedule, $storageSku, $alertEmail, $directorySyncSchedule, $directorySyncGroupId}
+      {$environmentName, $location, $adminApiAppId, $activationMode, $reconcileSchedule, $storageSku, $alertEmail, $directorySyncSchedule, $directorySyncGroupId, $protectedGroupIds, $allowedGroupId}
       | with_entries(select(.value != "") | .value = {value: .value})
       | . + {deployEntraObjects: {value: false}}
       | . + (if $privateNetworking == "" then {} else {privateNetworking: {value: ($privateNetworking == "true")}} end)

@@ -29,6 +29,11 @@ var adminApiRoles = [
     description: 'Import tokens, generate seeds, revoke, suspend and resume tokens, run reconciliation.'
   }
   {
+    value: 'Tokens.PrivilegedAdmin'
+    displayName: 'Hardware token privileged administrator'
+    description: 'Everything Tokens.Admin may do, and give tokens to directory role holders and protected accounts: import for them, approve their refused hires.'
+  }
+  {
     value: 'Tokens.Read'
     displayName: 'Hardware token reader'
     description: 'Read the token inventory, provisioning status and reconciliation reports.'

@@ -38,6 +38,8 @@ param enableBambooHr bool
 param bambooHrApiUrl string
 param enablePersonio bool
 param personioClientId string
+param protectedGroupIds string
+param allowedGroupId string
 param maximumInstanceCount int
 
 @allowed([
@@ -170,6 +172,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId
     DIRECTORY_SYNC_DISABLE_GRACE_HOURS: '24'
     DIRECTORY_SYNC_LOCATION_ATTRIBUTE: 'officeLocation'
+    // Who may receive a token: members of these groups are refused like directory role holders; with
+    // ALLOWED_GROUP_ID set, only its members get tokens (empty: no such limit).
+    PROTECTED_GROUP_IDS: protectedGroupIds
+    ALLOWED_GROUP_ID: allowedGroupId
     // Vendors' seed files: PSKC keys are the secrets pskc-key-<keyName>; the OpenPGP intake key and its passphrase are
     // seed-file-pgp-key(-passphrase). SEED_FILE_PGP_SIGNER_KEYS (vendor public keys) is added when signatures are required.
     PSKC_KEY_SECRET_PREFIX: 'pskc-key-'

@@ -213,6 +213,12 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     return result;
   };
 
+  /** A cancelled hire remembers this event, so its redeliveries do not start it over. */
+  const noteCancelled = async () => {
+    record = await deps.provisioning.get(employeeId, 'joiner');
+    await save((current) => (current.status === 'cancelled' ? current : undefined));
+  };
+
   /** Puts a token this hire holds back in stock, first taking it back in Entra if it got assigned there. */
   const release = async (token: TokenRecord, reason: string, checkEntra: boolean): Promise<void> => {
     let status: 'in_stock' | 'quarantined' = 'in_stock';
@@ -422,9 +428,11 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       // a loss, or a rehire after the termination date. Redeliveries and duplicates change nothing.
       const settled = record.status;
       const newEvent = !record.eventIds.includes(eventId);
+      // A hire cancelled by a revoke (not by a termination) starts over like a completed one.
+      const terminated = Boolean(leaver?.terminationDate && instantOf(leaver.terminationDate) <= now());
       const startOver =
         newEvent &&
-        (settled === 'completed'
+        (settled === 'completed' || !terminated
           ? (await inventory.list({ user: employeeId }, { pageSize: 100 })).tokens.every((t) => !heldBy(t, employeeId))
           : Boolean(rehired));
       if (!startOver) return { kind: 'already_done', status: settled };
@@ -509,6 +517,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       } catch (error) {
         if (!(error instanceof HireCancelled)) throw error;
         await release(allocation.token, `released: the hire of ${employeeId} was cancelled (${error.reason})`, false);
+        await noteCancelled();
         return { kind: 'cancelled', reason: error.reason };
       }
       await finished('token_recorded');
@@ -527,6 +536,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
         await markToken(token, entraUser);
       } catch (error) {
         if (!(error instanceof HireCancelled)) throw error;
+        await noteCancelled();
         return { kind: 'cancelled', reason: error.reason };
       }
       await finished('token_marked');

@@ -128,8 +128,11 @@ export async function revokeTokenBySerial(deps: RevokeDeps, serialNumber: string
 async function cancelHireOf(deps: RevokeDeps, token: TokenRecord, why: string): Promise<void> {
   if (!token.employeeId) return;
   const stamp = deps.clock.now().toISOString();
-  await writeRecord(deps.provisioning, token.employeeId, 'joiner', await deps.provisioning.get(token.employeeId, 'joiner'), (joiner) => {
-    if (!joiner || !['queued', 'deferred', 'waiting_for_user', 'in_progress'].includes(joiner.status)) return undefined;
+  const employeeId = token.employeeId;
+  await writeRecord(deps.provisioning, employeeId, 'joiner', await deps.provisioning.get(employeeId, 'joiner'), (joiner) => {
+    // A hire that reserved the token before writing its record finds this cancelled record when it does.
+    if (!joiner) return token.status === 'reserved' ? { employeeId, kind: 'joiner', status: 'cancelled', reason: why, attempts: 0, eventIds: [], createdAt: stamp, updatedAt: stamp } : undefined;
+    if (!['queued', 'deferred', 'waiting_for_user', 'in_progress'].includes(joiner.status)) return undefined;
     if (token.status !== 'reserved' && joiner.serialNumber !== token.serialNumber) return undefined;
     return { ...joiner, status: 'cancelled', reason: why, updatedAt: stamp };
   });

@@ -204,6 +204,7 @@ describe('Microsoft Graph', () => {
       'GroupMember.Read.All',
       'LifecycleWorkflows.ReadWrite.All',
       'Policy.ReadWrite.AuthenticationMethod',
+      'RoleManagement.Read.Directory',
       'User-LifeCycleInfo.Read.All',
       'User.Read.All',
       'UserAuthenticationMethod.ReadWrite.All',
@@ -256,9 +257,9 @@ describe('Microsoft Graph', () => {
     expect(hook).toMatch(/if \[ "\$\{ADMIN_API_IDENTIFIER_URI_FORM:-tenant\}" = appId \]/);
   });
 
-  it('registers the admin API with the roles Tokens.Admin, Tokens.Read and Lifecycle.Tasks and v2.0 tokens', () => {
+  it('registers the admin API with the roles Tokens.PrivilegedAdmin, Tokens.Admin, Tokens.Read and Lifecycle.Tasks and v2.0 tokens', () => {
     const roles = arrayItems(declaration(entra, 'var', 'adminApiRoles').value ?? '').map((role) => stringLiteral(objectEntry(role, 'value')));
-    expect(roles.sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.Read']);
+    expect(roles.sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
     const app = declaration(entra, 'resource', 'adminApi').body ?? '';
     expect(property(app, 'api', 'requestedAccessTokenVersion')).toBe('2');
     expect(stringLiteral(objectEntry(app, 'signInAudience'))).toBe('AzureADMyOrg');
