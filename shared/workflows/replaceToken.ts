@@ -65,7 +65,7 @@ export async function replaceUserToken(
   let revoked: { serialNumber: string; status: TokenStatus; changed: boolean } = { serialNumber: target.serialNumber, status: target.status, changed: false };
   if (held) {
     const result = await revokeToken(deps, held, request.reason, request.note, context);
-    if (result.outcome !== 'done') return result.outcome === 'no_token' ? result : { outcome: 'not_allowed', serialNumber: result.serialNumber, detail: result.detail };
+    if (result.outcome !== 'done') return result.outcome === 'no_token' ? result : { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: result.detail };
     revoked = { serialNumber: result.serialNumber, status: result.status, changed: result.changed };
   }
 
