@@ -99,6 +99,7 @@ param lifecycleJoinerWorkflows string = ''
 
 @description('Lifecycle Workflows workflow ids (space-separated) whose custom task revokes the token.')
 param lifecycleLeaverWorkflows string = ''
+
 @description('Object ids of groups (space-separated) whose transitive members never get a token from HR events or a Tokens.Admin, like directory role holders: break-glass and admin accounts.')
 param protectedGroupIds string = ''
 

@@ -340,7 +340,7 @@ describe('provisionJoiner', () => {
   it('in hand-over mode only assigns, and leaves the token awaiting hand-over at the hire\'s site without reading its seed', async () => {
     const s = scene({ mode: 'handover' });
     expect(await provisionJoiner(hire({ location: 'GVA' }), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'awaiting_handover', location: 'GVA' });
-    expect(s.directory.calls).toEqual(['findUserByUpn', 'findDeviceBySerial', 'assign']);
+    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'findUserByUpn', 'findDeviceBySerial', 'assign']);
     expect(s.seedReads).toEqual([]);
     expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'awaiting_handover', handover: { site: 'GVA', since: expect.any(String) } })]);
     expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
