@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { checkSerial, type RevokeReason } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
@@ -30,7 +30,7 @@ export function revokeBySerialHandler(getServices: () => AppServices) {
     const parsed = revokeSchema.safeParse(body);
     if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
     try {
-      const result = await revokeTokenBySerial(app, serial, parsed.data.reason as RevokeReason, parsed.data.note, {
+      const result = await revokeTokenBySerial({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, parsed.data.reason as RevokeReason, parsed.data.note, {
         actor: actorOf(auth.principal),
         correlationId: correlationIdOf(request, context.invocationId),
       });
