@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { GraphApiError, badRequest, conflict, notFound, unsupportedQuery } from './errors';
 import { isObject, requireObject } from './inputs';
 import { type EqualityClause, decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project, valuesEqual } from './odata';
+import { GRAPH_CALL_PERMISSIONS } from './permissions';
 import type { GraphStore } from './store';
 
 /**
@@ -9,20 +10,8 @@ import type { GraphStore } from './store';
  * directory role assignments, and PIM role eligibilities. Shapes follow the v1.0 reference pages
  * (rbacapplication-list-roleassignments, -post-roleassignments, -list-roleeligibilityscheduleinstances,
  * unifiedroleeligibilityschedulerequest-post, group-post-groups, group-post-members, user-list-transitivememberof).
- * These APIs exist in v1.0 and beta alike.
+ * These APIs exist in v1.0 and beta alike; their permissions are in permissions.ts.
  */
-
-/** Application permissions that grant each kind of call (from the reference pages, least privileged first). */
-export const DIRECTORY_ROLE_PERMISSIONS = {
-  readRoleAssignments: ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'Directory.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.ReadWrite.All'],
-  writeRoleAssignments: ['RoleManagement.ReadWrite.Directory'],
-  readEligibility: ['RoleEligibilitySchedule.Read.Directory', 'RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
-  writeEligibility: ['RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
-  readGroups: ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
-  writeGroups: ['Group.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
-  writeMembers: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
-  readMemberOf: ['User.Read.All', 'GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
-} as const;
 
 /** Built-in role templates the emulator names in transitiveMemberOf (the id is the same in every tenant). */
 const ROLE_TEMPLATE_NAMES: Record<string, string> = {
@@ -410,7 +399,7 @@ const filterOf = (url: URL): EqualityClause[] => {
 
 const entity = (request: DirectoryRequest, contextPath: string, value: object) => ({ '@odata.context': `${request.origin}/${request.version}/$metadata#${contextPath}/$entity`, ...value });
 
-const P = DIRECTORY_ROLE_PERMISSIONS;
+const P = GRAPH_CALL_PERMISSIONS;
 
 /**
  * The route for /{version}/roleManagement/directory/..., /groups/... and /users/{id}/transitiveMemberOf,
@@ -450,14 +439,14 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
         if (id !== undefined || method !== 'GET') return undefined;
         return {
           kind: 'roleEligibilityScheduleInstances',
-          permissions: P.readEligibility,
+          permissions: P.readRoleEligibility,
           handle: (r) => pageOf(r, 'roleManagement/directory/roleEligibilityScheduleInstances', 'roleEligibilityScheduleInstances', roles.listEligibilities(filterOf(r.url))),
         };
       case 'roleeligibilityschedulerequests':
         if (id !== undefined || method !== 'POST') return undefined;
         return {
           kind: 'roleEligibilityScheduleRequests',
-          permissions: P.writeEligibility,
+          permissions: P.writeRoleEligibility,
           handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleEligibilityScheduleRequests', roles.requestEligibility(await r.readBody())) }),
         };
       default:
@@ -494,7 +483,7 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
     if (lower(memberId) === '$ref' && reference === undefined && method === 'POST') {
       return {
         kind: 'group.members',
-        permissions: P.writeMembers,
+        permissions: P.writeGroupMembers,
         handle: async (r) => {
           roles.addMember(id, await r.readBody());
           return { status: 204 };
@@ -504,7 +493,7 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
     if (reference !== undefined && lower(reference) === '$ref' && method === 'DELETE') {
       return {
         kind: 'group.member',
-        permissions: P.writeMembers,
+        permissions: P.writeGroupMembers,
         handle: () => {
           roles.removeMember(id, memberId);
           return { status: 204 };

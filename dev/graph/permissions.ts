@@ -22,6 +22,22 @@ export const GRAPH_CALL_PERMISSIONS = {
   readMethods: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
   /** authentication-post-hardwareoathmethods.md, hardwareoathauthenticationmethod-activate.md, -deactivate.md, -assignandactivate*.md, -delete.md */
   writeMethods: ['UserAuthenticationMethod.ReadWrite.All'],
+  /** rbacapplication-list-roleassignments.md (v1.0), unifiedroleassignment-get.md */
+  readRoleAssignments: ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'Directory.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.ReadWrite.All'],
+  /** rbacapplication-post-roleassignments.md, unifiedroleassignment-delete.md */
+  writeRoleAssignments: ['RoleManagement.ReadWrite.Directory'],
+  /** rbacapplication-list-roleeligibilityscheduleinstances.md */
+  readRoleEligibility: ['RoleEligibilitySchedule.Read.Directory', 'RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
+  /** rbacapplication-post-roleeligibilityschedulerequests.md */
+  writeRoleEligibility: ['RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
+  /** group-list.md, group-get.md, group-list-members.md */
+  readGroups: ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** group-post-groups.md, group-delete.md */
+  writeGroups: ['Group.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** group-post-members.md, group-delete-members.md */
+  writeGroupMembers: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** user-list-transitivememberof.md */
+  readMemberOf: ['User.Read.All', 'GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   /** identitygovernance-customtaskextension-resume (Lifecycle Workflows) */
   resumeLifecycleTask: ['LifecycleWorkflows.ReadWrite.All'],
 } as const satisfies Record<string, readonly string[]>;

@@ -4,7 +4,7 @@ export const GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10';
 export const CSV_HEADER = 'upn,serial number,secret key,time interval,manufacturer,model';
 
 /** What a tenant administrator's tool holds to set up roles and groups (not the app's own permissions). */
-const TENANT_ADMIN_PERMISSIONS = ['RoleManagement.ReadWrite.Directory', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All'];
+const TENANT_ADMIN_PERMISSIONS = ['Directory.Read.All', 'RoleManagement.ReadWrite.Directory', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All'];
 
 /** A standard Graph v1.0 call to the emulator, as an administrator would make it on a tenant. */
 export async function tenantCall(app: TestApp, method: string, path: string, body?: unknown, version = 'v1.0'): Promise<{ status: number; body: Record<string, unknown> }> {
