@@ -20,8 +20,9 @@ export interface DevPersona {
   roles: readonly string[];
 }
 
-/** Who can sign in to the local stack: an administrator and a reader, as the admin app's roles divide the work. */
+/** Who can sign in to the local stack: a privileged administrator, an administrator and a reader, as the admin app's roles divide the work. */
 export const DEV_PERSONAS: readonly DevPersona[] = [
+  { key: 'privileged', name: 'Pat Privileged', userPrincipalName: 'pat.privileged@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0003', roles: ['Tokens.PrivilegedAdmin'] },
   { key: 'admin', name: 'Alex Admin', userPrincipalName: 'alex.admin@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0001', roles: ['Tokens.Admin'] },
   { key: 'reader', name: 'Riley Reader', userPrincipalName: 'riley.reader@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0002', roles: ['Tokens.Read'] },
 ];

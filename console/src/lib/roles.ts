@@ -14,8 +14,8 @@ export function rolesOf(claims: unknown): string[] {
   return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
 }
 
-/** Tokens.Admin covers reads too, as the API's check does. */
+/** Tokens.PrivilegedAdmin covers Tokens.Admin, and Tokens.Admin covers reads, as the API's check does. */
 export function abilitiesOf(roles: readonly string[]): Abilities {
-  const act = roles.includes('Tokens.Admin');
+  const act = roles.includes('Tokens.Admin') || roles.includes('Tokens.PrivilegedAdmin');
   return { act, read: act || roles.includes('Tokens.Read') };
 }
