@@ -20,6 +20,7 @@ export interface Token {
 
 const STATUSES = ['in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
 const REASONS = ['lost', 'stolen', 'damaged', 'returned', 'offboarded'];
+const HELD = ['reserved', 'assigned', 'awaiting_handover', 'active', 'suspended'];
 
 export function Tokens({ api }: { api: Api }) {
   const [search, setSearch] = useState<TokenSearch>({ field: 'user', text: '', status: '', pool: '', pageSize: 25 });
@@ -205,7 +206,9 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
   const [done, setDone] = useState('');
   // A Temporary Access Pass is shown once, here, and never kept beyond this page.
   const [pass, setPass] = useState<{ temporaryAccessPass: string; lifetimeInMinutes?: number }>();
-  const holder = data ? holderOf(data) : undefined;
+  // Actions address the person holding the token; a lost or retired token keeps its last holder for the record only.
+  const held = data ? HELD.includes(data.status) : false;
+  const holder = data && (held || data.status === 'revoked') ? holderOf(data) : undefined;
   const act = async (path: string, body?: unknown) => {
     const result = await api.post<{ serialNumber: string; status: string; changed: boolean }>(path, body);
     setDone(`${result.serialNumber} is now ${result.status}${result.changed ? '' : ' (it already was)'}`);
@@ -224,7 +227,7 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
           <dl className="facts">
             <dt>Status</dt>
             <dd data-testid="token-status">{data.status}</dd>
-            <dt>Holder</dt>
+            <dt>{held ? 'Holder' : 'Last holder'}</dt>
             <dd>{data.userPrincipalName ?? data.employeeId ?? 'nobody'}</dd>
             <dt>Pool</dt>
             <dd>{data.pool || '(shared)'}</dd>
@@ -273,7 +276,7 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
                   <p>The token is deactivated in Entra; {holder} keeps it.</p>
                 </ConfirmButton>
               ) : null}
-              {data.status === 'active' || data.status === 'assigned' || data.status === 'awaiting_handover' || data.status === 'suspended' ? (
+              {held ? (
                 <ConfirmButton
                   label="Replace"
                   title={`Replace ${serial} for ${holder}`}
