@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { httpFunction } from '../shared/hosting';
 import { DirectoryRefusal } from '../shared/ports';
@@ -49,6 +49,7 @@ export function replaceHandler(getServices: () => AppServices) {
           ...(parsed.data.note ? { note: parsed.data.note } : {}),
           temporaryAccessPass: parsed.data.temporaryAccessPass ?? false,
           tapLifetimeMinutes: app.config.tapLifetimeMinutes,
+          privilegedAllowed: mayAssignPrivileged(auth.principal),
         },
         { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) },
       );

@@ -2,6 +2,7 @@ import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import type { AccessPasses, ProvisioningStore, TemporaryAccessPass, WorkQueue } from '../ports';
 import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
+import type { TargetCheck } from './targetCheck';
 
 /**
  * Replacement in one call: the held token is revoked for the reason given (Entra first, as a revoke
@@ -18,6 +19,8 @@ export interface ReplaceDeps extends RevokeDeps {
   provisioning: ProvisioningStore;
   hrEvents: WorkQueue<HrQueueMessage>;
   accessPasses: AccessPasses;
+  /** Who may receive a token (and a Temporary Access Pass): asked before the old token is touched. */
+  targets: TargetCheck;
 }
 
 export type ReplaceResult =
@@ -36,7 +39,7 @@ export const replacementEventId = (serialNumber: string): string => `replace-${s
 export async function replaceUserToken(
   deps: ReplaceDeps,
   user: string,
-  request: { reason: ReplaceReason; note?: string; temporaryAccessPass: boolean; tapLifetimeMinutes: number },
+  request: { reason: ReplaceReason; note?: string; temporaryAccessPass: boolean; tapLifetimeMinutes: number; privilegedAllowed?: boolean },
   context: ActionContext,
 ): Promise<ReplaceResult> {
   const tokens = await tokensOf(deps.inventory, user);
@@ -61,6 +64,12 @@ export async function replaceUserToken(
   const joiner = records.find((r) => r.kind === 'joiner');
   const userId = target.entraUserId ?? entraUser?.id ?? joiner?.entraUserId;
   if (request.temporaryAccessPass && !userId) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
+  // A replacement gives a sign-in factor (and maybe a pass): the same target check as any assignment.
+  const account = entraUser ?? (userId ? await deps.directory.findUserByUpn(userId) : undefined);
+  if (account) {
+    const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true });
+    if (!verdict.ok) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${verdict.refusal}: ${verdict.detail}` };
+  }
 
   let revoked: { serialNumber: string; status: TokenStatus; changed: boolean } = { serialNumber: target.serialNumber, status: target.status, changed: false };
   if (held) {

@@ -23,6 +23,7 @@ const PEOPLE = {
   laterAdmin: { displayName: 'Later Admin', userPrincipalName: 'later.admin@contoso.com', employeeId: 'T2011' },
   laterEligible: { displayName: 'Later Eligible', userPrincipalName: 'later.eligible@contoso.com', employeeId: 'T2012' },
   laterProtected: { displayName: 'Later Protected', userPrincipalName: 'later.protected@contoso.com', employeeId: 'T2013' },
+  replacedAdmin: { displayName: 'Replaced Admin', userPrincipalName: 'replaced.admin@contoso.com', employeeId: 'T2021' },
 };
 const PRIVILEGED = ['admin', 'eligible', 'breakGlass'] as const;
 
@@ -142,6 +143,22 @@ describe('who may receive a token', () => {
       expect(joiner).toMatchObject({ status: 'failed', refusal: 'privileged_account' });
       expect(await entraSerialsOf(app, PEOPLE[key].userPrincipalName)).toEqual([]);
     }
+  });
+
+  it('refuses the one-step replacement (and its Temporary Access Pass) for a role holder, unless a Tokens.PrivilegedAdmin asks', async () => {
+    const person = PEOPLE.replacedAdmin;
+    await sendHire(app, person);
+    const hired = await joinerReaches(app, person.employeeId, ['completed', 'failed']);
+    expect(hired.status).toBe('completed');
+    await makeGlobalAdmin(app, ids.get(person.userPrincipalName)!);
+    const body = { body: JSON.stringify({ reason: 'lost', temporaryAccessPass: true }), contentType: 'application/json' };
+    const refused = await app.call('POST', `users/${person.employeeId}/token/replace`, body);
+    expect(refused.status).toBe(409);
+    expect((await jsonOf(refused)).detail).toMatch(/^privileged_account: /);
+    // Refused before anything was touched: the old token is still the person's, in the inventory and in Entra.
+    expect((await allTokens(app)).find((t) => t.serialNumber === hired.serialNumber)).toMatchObject({ status: 'active' });
+    expect(await entraSerialsOf(app, person.userPrincipalName)).toEqual([hired.serialNumber]);
+    expect((await app.call('POST', `users/${person.employeeId}/token/replace`, { ...body, roles: ['Tokens.PrivilegedAdmin'] })).status).toBe(202);
   });
 
   /** The replacement restarts a completed record, so wait for its own verdict rather than the first hire's. */
