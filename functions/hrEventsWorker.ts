@@ -41,6 +41,8 @@ export function hrEventsWorkerHandler(getServices: () => AppServices, options: W
           clock: app.clock,
           settings: { activationMode: app.config.activationMode, provisionLeadDays: app.config.provisionLeadDays, userWaitHours: app.config.userWaitHours },
           ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+          notifications: app.notifications,
+          leaverNotifyAfterTries: LEAVER_WARNING_AFTER_TRIES,
         },
         { dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : 1, maxDequeueCount: app.maxDequeueCount },
       );

@@ -49,6 +49,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
           webhookRetention: app.webhookRetention,
           work: app.reconcileWork,
           reports: app.reports,
+          notifications: app.notifications,
           clock: app.clock,
           warn: (line) => context.warn(line),
           settings,

@@ -124,6 +124,12 @@ param enablePersonio bool = false
 @description('The Personio API client id the app fetches persons with.')
 param personioClientId string = ''
 
+@description('Notifications: the mailbox the app sends as (restrict Mail.Send to it with an application access policy). Empty: no mail.')
+param notifyMailFrom string = ''
+
+@description('Notifications: JSON object, site code -> that site\'s IT desk address, e.g. {"GVA":"it-gva@contoso.com"}. Empty: no desk mail.')
+param notifySites string = ''
+
 @description('Upper bound of Flex Consumption instances. Graph and Key Vault throttle per tenant and vault, so more instances do not mean more throughput.')
 @minValue(1)
 @maxValue(1000)
@@ -224,6 +230,7 @@ var storageLayout = {
     'hr-events'
     'reconcile-work'
     'directory-sync'
+    'notifications'
   ]
   tables: [
     'tokens'
@@ -231,6 +238,7 @@ var storageLayout = {
     'webhookEvents'
     'provisioning'
     'directorySync'
+    'notifications'
   ]
   containers: [
     'reports'
@@ -403,6 +411,8 @@ module functionApp 'modules/function-app.bicep' = {
     personioClientId: personioClientId
     protectedGroupIds: protectedGroupIds
     allowedGroupId: allowedGroupId
+    notifyMailFrom: notifyMailFrom
+    notifySites: notifySites
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
   }

@@ -23,6 +23,10 @@ import type { HrQueueMessage } from './domain/hrEvent';
 import {
   systemClock,
   type AccessPasses,
+  type Mailer,
+  type Managers,
+  type NotificationLedger,
+  type TeamsChannel,
   type AdminAuthenticator,
   type AuditLog,
   type AuditTrail,
@@ -50,6 +54,9 @@ import {
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
 import { targetCheck, type TargetCheck } from './workflows/targetCheck';
+import type { Notification } from './domain/notification';
+import { tableNotifications } from './adapters/tableNotifications';
+import { teamsWebhook } from './adapters/teamsWebhook';
 
 /** Everything the functions need, built from config: the one place where adapters are wired. */
 export interface AppServices {
@@ -89,6 +96,12 @@ export interface AppServices {
   /** HR vendors' APIs and the secrets their webhooks and APIs use. */
   hrVendorApis: HrVendorApis;
   vendorSecrets: VendorSecrets;
+  /** Notifications: their queue, the ledger that sends each once, and the channels. */
+  notifications: WorkQueue<Notification>;
+  notificationLedger: NotificationLedger;
+  mailer: Mailer;
+  managers: Managers;
+  teams?: TeamsChannel;
 }
 
 /** The admin API's token check; also built alone when other settings are broken (health detail). */
@@ -136,5 +149,10 @@ export function composeServices(config: Config): AppServices {
     lifecycle: graphLifecycleCallbacks(graph),
     hrVendorApis: httpHrVendorApis(config.hrVendors, vendorSecrets),
     vendorSecrets,
+    notifications: storageWorkQueue<Notification>(queueClient(config.storage, QUEUES.notifications)),
+    notificationLedger: tableNotifications(tableClient(config.storage, TABLES.notifications)),
+    mailer: directory,
+    managers: directory,
+    ...(config.notify.teamsWebhookUrl ? { teams: teamsWebhook(config.notify.teamsWebhookUrl) } : {}),
   };
 }

@@ -22,6 +22,8 @@ const httpsUrl = (what: string) =>
     .refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:', `must be an https URL (${what})`)
     .transform((v) => v.replace(/\/+$/, ''));
 
+const MAIL_ADDRESS = /^[^@\s"<>,;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$/;
+
 const wholeNumber = (min: number, max: number) =>
   z
     .string()
@@ -87,6 +89,27 @@ export const settingsSchema = z.object({
   DRIFT_ALERT_STEPS: wholeNumber(0, 1000).default(2),
   /** Hand-over: a token waiting longer than this is the reconcile drift handover_overdue. */
   HANDOVER_MAX_DAYS: wholeNumber(1, 365).default(14),
+  /** The mailbox notifications are sent as (Graph sendMail); no mail without it. */
+  NOTIFY_MAIL_FROM: optionalText.pipe(z.string().regex(MAIL_ADDRESS, 'must be a mail address, e.g. it-notify@contoso.com').optional()),
+  /** JSON: site code -> that site's IT desk address, e.g. {"GVA":"it-gva@contoso.com"}. */
+  NOTIFY_SITES: optionalText.transform((v, context) => {
+    if (v === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"GVA":"it-gva@contoso.com"}' });
+      return z.NEVER;
+    }
+    const sites = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'site codes are 1-16 letters, digits, "_" or "-"'), z.string().regex(MAIL_ADDRESS, 'must be a mail address')).safeParse(parsed);
+    if (!sites.success) {
+      context.addIssue({ code: 'custom', message: `must map site codes to mail addresses (${sites.error.issues[0]?.message ?? 'invalid'})` });
+      return z.NEVER;
+    }
+    return Object.fromEntries(Object.entries(sites.data).map(([site, address]) => [site.toUpperCase(), address]));
+  }),
+  /** A Teams channel's incoming webhook (Workflows "post to a channel when a webhook request is received"). */
+  NOTIFY_TEAMS_WEBHOOK_URL: optionalText.pipe(z.string().refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:', 'must be an https URL').optional()),
   /** Lifetime of a Temporary Access Pass issued with a replacement; Graph takes 10 to 43200 minutes. */
   TAP_LIFETIME_MINUTES: wholeNumber(10, 43_200).default(60),
   PROVISION_LEAD_DAYS: wholeNumber(0, 365).default(7),
@@ -173,6 +196,7 @@ export interface Config {
   activationMode: ActivationMode;
   handover: { driftSteps: number; alertSteps: number; maxDays: number };
   tapLifetimeMinutes: number;
+  notify: { mailFrom?: string; sites: Readonly<Record<string, string>>; teamsWebhookUrl?: string };
   provisionLeadDays: number;
   userWaitHours: number;
   lowStockThreshold: number;
@@ -360,6 +384,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     activationMode: s.ACTIVATION_MODE,
     handover: { driftSteps: s.HANDOVER_DRIFT_STEPS, alertSteps: s.DRIFT_ALERT_STEPS, maxDays: s.HANDOVER_MAX_DAYS },
     tapLifetimeMinutes: s.TAP_LIFETIME_MINUTES,
+    notify: {
+      ...(s.NOTIFY_MAIL_FROM ? { mailFrom: s.NOTIFY_MAIL_FROM } : {}),
+      sites: s.NOTIFY_SITES,
+      ...(s.NOTIFY_TEAMS_WEBHOOK_URL ? { teamsWebhookUrl: s.NOTIFY_TEAMS_WEBHOOK_URL } : {}),
+    },
     provisionLeadDays: s.PROVISION_LEAD_DAYS,
     userWaitHours: s.USER_WAIT_HOURS,
     lowStockThreshold: s.LOW_STOCK_THRESHOLD,

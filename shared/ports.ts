@@ -482,3 +482,39 @@ export interface VendorSecrets {
   /** The secret's current value; throws when it is missing (a setting names a secret that is not there). */
   read(name: string): Promise<string>;
 }
+
+/** Mail through Graph (POST /users/{from}/sendMail). */
+export interface Mailer {
+  send(from: string, to: string[], subject: string, text: string): Promise<void>;
+}
+
+/** Who a person reports to (Graph /users/{id}/manager): their mail address, or undefined when none is set. */
+export interface Managers {
+  managerAddressOf(user: string): Promise<string | undefined>;
+}
+
+/** A Teams channel's incoming webhook (an Adaptive Card per message). */
+export interface TeamsChannel {
+  post(card: object): Promise<void>;
+}
+
+export type NotificationChannel = 'mail' | 'teams';
+
+/** One event's notification: who claimed the sending and what is sent. Keyed by the event key. */
+export interface NotificationRecord {
+  key: string;
+  kind: string;
+  /** The delivery that is sending (or last sent) it, and since when: a claim older than the lease may be taken over. */
+  claimId: string;
+  claimedAt: string;
+  sent: NotificationChannel[];
+  createdAt: string;
+  etag?: string;
+}
+
+/** The ledger that makes each event notify once across retries and instances. Writes are conditional. */
+export interface NotificationLedger {
+  get(key: string): Promise<NotificationRecord | undefined>;
+  add(record: NotificationRecord): Promise<NotificationRecord | 'exists'>;
+  replace(record: NotificationRecord): Promise<NotificationRecord | 'conflict'>;
+}

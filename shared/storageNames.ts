@@ -7,6 +7,8 @@ export const QUEUES = {
   reconcileWork: 'reconcile-work',
   /** The directory-sync timer's runs, read by the users-delta worker. */
   directorySync: 'directory-sync',
+  /** Events people must hear of, sent by mail and Teams once each. */
+  notifications: 'notifications',
 } as const;
 
 export const TABLES = {
@@ -16,6 +18,8 @@ export const TABLES = {
   provisioning: 'provisioning',
   /** The users-delta link and the users whose hire, leave or disabled grace is still ahead. */
   directorySync: 'directorySync',
+  /** One row per notification event: who is sending it and which channels are sent. */
+  notifications: 'notifications',
 } as const;
 
 export const CONTAINERS = {

@@ -7,6 +7,7 @@ import type {
   GraphUser,
   GraphVariants,
   SeedUser,
+  SentMail,
   SignInRequest,
   SignInResult,
 } from './types';
@@ -55,6 +56,10 @@ export interface GraphEmulatorControl {
   startTaskProcessingResult(result: { workflowId: string; taskId: string; id: string }): Promise<void>;
   lifecycleCallbacks(): Promise<LifecycleCallback[]>;
   lifecycleSettings(settings: LifecycleSettings): Promise<void>;
+  /** Sets (or with null clears) a user's manager, for GET /users/{id}/manager. */
+  setManager(userId: string, managerId: string | null): Promise<void>;
+  /** Every message sendMail accepted, oldest first. */
+  mail(): Promise<SentMail[]>;
   /** Would this Temporary Access Pass sign the user in (it is then spent when one-time)? `issued`: passes ever issued to the user. */
   accessPassSignIn(request: { userId: string; temporaryAccessPass: string }): Promise<{ ok: boolean; issued: number }>;
 }
@@ -110,5 +115,7 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
     lifecycleCallbacks: async () => (await call<{ value: LifecycleCallback[] }>('GET', 'lifecycle/callbacks')).value,
     lifecycleSettings: (settings) => call('POST', 'lifecycle/settings', settings),
     accessPassSignIn: (request) => call('POST', 'tapsignin', request),
+    setManager: (userId, managerId) => call('POST', 'manager', { userId, managerId }),
+    mail: async () => (await call<{ value: SentMail[] }>('GET', 'mail')).value,
   };
 }

@@ -196,6 +196,7 @@ function userRoutes(store: GraphStore, rest: string[], method: string): Route | 
     }
     return methodNotAllowed('user');
   }
+  if (methods === undefined && (authentication.toLowerCase() === 'manager' || authentication.toLowerCase() === 'sendmail')) return mailboxRoutes(store, ref, authentication.toLowerCase(), method);
   if (authentication.toLowerCase() === 'authentication' && methods?.toLowerCase() === 'temporaryaccesspassmethods' && methodId === undefined && extra.length === 0) {
     return accessPassRoutes(store, ref, method);
   }
@@ -203,6 +204,44 @@ function userRoutes(store: GraphStore, rest: string[], method: string): Route | 
     return undefined;
   }
   return methodRoutes(store, ref, methodId, action, method);
+}
+
+/** /users/{id}/manager and /users/{id}/sendMail, in v1.0 and beta alike. */
+function mailboxRoutes(store: GraphStore, user: string, segment: string, method: string): Route {
+  if (segment === 'manager') {
+    if (method !== 'GET') return methodNotAllowed('manager');
+    return {
+      kind: 'manager',
+      permissions: READ_USERS,
+      handle: (request) => ({
+        status: 200,
+        body: { '@odata.context': `${request.origin}/${request.version}/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...project(store.managerOf(user), parseSelect(queryOption(request.url, '$select'))) },
+      }),
+    };
+  }
+  if (method !== 'POST') return methodNotAllowed('sendMail');
+  return {
+    kind: 'sendMail',
+    permissions: ['Mail.Send'],
+    handle: async (request) => {
+      const body = requireObject(await request.readBody(), 'The request body');
+      const message = requireObject(body.message, 'message');
+      const content = isObject(message.body) ? message.body : {};
+      const recipients = Array.isArray(message.toRecipients) ? (message.toRecipients as unknown[]) : [];
+      const to = recipients.map((recipient) => {
+        const address = isObject(recipient) && isObject(recipient.emailAddress) ? recipient.emailAddress.address : undefined;
+        if (typeof address !== 'string' || !address.includes('@')) throw badRequest('Each recipient needs emailAddress.address.', 'ErrorInvalidRecipients');
+        return address;
+      });
+      store.sendMail(user, {
+        to,
+        subject: typeof message.subject === 'string' ? message.subject : '',
+        contentType: typeof content.contentType === 'string' ? content.contentType : 'Text',
+        content: typeof content.content === 'string' ? content.content : '',
+      });
+      return { status: 202 };
+    },
+  };
 }
 
 /** /users/{id}/authentication/temporaryAccessPassMethods, in v1.0 and beta alike. */
@@ -462,7 +501,7 @@ function findRoute(store: GraphStore, version: string, segments: string[], metho
   if (rolesRoute) return { ...rolesRoute, permissions: [...rolesRoute.permissions] };
   if (head === 'users') {
     const route = userRoutes(store, rest, method);
-    if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses') return unknownSegment('hardwareOathMethods');
+    if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses' && route.kind !== 'manager' && route.kind !== 'sendMail') return unknownSegment('hardwareOathMethods');
     return route ?? unknownSegment(rest[rest.length - 1] ?? 'users');
   }
   if (head === 'directory' && rest[0]?.toLowerCase() === 'authenticationmethoddevices' && rest[1]?.toLowerCase() === 'hardwareoathdevices') {
@@ -598,6 +637,14 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
       if (body.serialNumber !== undefined && typeof body.serialNumber !== 'string') throw badRequest('serialNumber must be a string.', 'BadRequest');
       const signIn: SignInRequest = { userId: body.userId, code: body.code, ...(body.serialNumber === undefined ? {} : { serialNumber: body.serialNumber }) };
       return { status: 200, body: store.signIn(signIn) };
+    }
+    case 'GET mail':
+      return { status: 200, body: { value: store.mail() } };
+    case 'POST manager': {
+      const body = requireObject(await readJson(request), 'The manager request');
+      if (typeof body.userId !== 'string' || (body.managerId !== null && typeof body.managerId !== 'string')) throw badRequest('userId and managerId (or null) are required.', 'BadRequest');
+      store.setManager(body.userId, body.managerId);
+      return { status: 204 };
     }
     case 'POST tapsignin': {
       const body = requireObject(await readJson(request), 'The sign-in request');

@@ -16,6 +16,7 @@ import type {
   HardwareOathMethod,
   HashFunction,
   SignInRequest,
+  SentMail,
   SignInResult,
   TemporaryAccessPassView,
 } from './types';
@@ -160,6 +161,9 @@ export class GraphStore {
   private readonly devicesBySerial = new Map<string, Set<DeviceRecord>>();
   private readonly devicesByUser = new Map<string, Set<DeviceRecord>>();
   private readonly allDevices = new SeqIndex();
+  /** user id -> manager's user id. */
+  private readonly managers = new Map<string, string>();
+  private readonly sentMail: SentMail[] = [];
   /** Per user id: every pass issued, the current one last. */
   private readonly accessPasses = new Map<string, AccessPassRecord[]>();
   private readonly devicesByStatus = new Map<DeviceStatus, SeqIndex>(STATUSES.map((status) => [status, new SeqIndex()]));
@@ -201,6 +205,8 @@ export class GraphStore {
     this.lifecycle.reset();
     this.accessPasses.clear();
     this.current = structuredClone(DEFAULT_VARIANTS);
+    this.managers.clear();
+    this.sentMail.length = 0;
   }
 
   /** The store's clock (tests may pin it). */
@@ -647,6 +653,34 @@ export class GraphStore {
   /** Steps either side of now that activation accepts: wide, or about 2 minutes (narrow). */
   private activationWindow(device: DeviceRecord): number {
     return this.current.activationAllowance === 'narrow' ? Math.ceil(120 / device.timeIntervalInSeconds) : ACTIVATION_WINDOW_STEPS;
+  }
+
+  // ---- manager and mail ----
+
+  /** Control API: sets (or with null clears) a user's manager. */
+  setManager(userIdOrUpn: string, managerIdOrUpn: string | null): void {
+    const user = this.requireUser(userIdOrUpn);
+    if (managerIdOrUpn === null) this.managers.delete(user.id);
+    else this.managers.set(user.id, this.requireUser(managerIdOrUpn).id);
+  }
+
+  /** GET /users/{id}/manager: 404 when none is set, as Graph answers. */
+  managerOf(userIdOrUpn: string): GraphUser {
+    const user = this.requireUser(userIdOrUpn);
+    const managerId = this.managers.get(user.id);
+    if (managerId === undefined) throw notFound('manager');
+    return this.getUser(managerId);
+  }
+
+  /** POST /users/{from}/sendMail: the sender must be a user (a mailbox); the message is kept for the control API. */
+  sendMail(fromIdOrUpn: string, mail: Omit<SentMail, 'from' | 'sentDateTime'>): void {
+    const from = this.requireUser(fromIdOrUpn);
+    if (mail.to.length === 0) throw badRequest('At least one recipient is required.', 'ErrorInvalidRecipients');
+    this.sentMail.push({ ...mail, from: from.userPrincipalName, sentDateTime: new Date(this.now()).toISOString() });
+  }
+
+  mail(): SentMail[] {
+    return [...this.sentMail];
   }
 
   // ---- Temporary Access Passes ----

@@ -34,6 +34,16 @@ export interface HardwareOathDevice {
   assignedTo: { id: string; displayName: string } | null;
 }
 
+/** A message sendMail accepted, as the control API shows it. */
+export interface SentMail {
+  from: string;
+  to: string[];
+  subject: string;
+  contentType: string;
+  content: string;
+  sentDateTime: string;
+}
+
 /** temporaryAccessPassAuthenticationMethod: the pass is present only in the answer to its creation. */
 export interface TemporaryAccessPassView {
   '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethod';

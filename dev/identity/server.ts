@@ -31,6 +31,7 @@ export const DEV_GRAPH_APP_ROLES: readonly string[] = [
   'GroupMember.Read.All',
   'LifecycleWorkflows.ReadWrite.All',
   'RoleManagement.Read.Directory',
+  'Mail.Send',
 ];
 const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 /** Object id put in minted tokens when no subject is given: a stand-in for the admin signed in. */

@@ -40,6 +40,8 @@ param enablePersonio bool
 param personioClientId string
 param protectedGroupIds string
 param allowedGroupId string
+param notifyMailFrom string
+param notifySites string
 param maximumInstanceCount int
 
 @allowed([
@@ -170,6 +172,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Directory sync: off while the schedule is empty; a disabled account is a leaver after a day.
     DIRECTORY_SYNC_SCHEDULE: directorySyncSchedule
     DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId
+    NOTIFY_MAIL_FROM: notifyMailFrom
+    NOTIFY_SITES: notifySites
     DIRECTORY_SYNC_DISABLE_GRACE_HOURS: '24'
     DIRECTORY_SYNC_LOCATION_ATTRIBUTE: 'officeLocation'
     // Who may receive a token: members of these groups are refused like directory role holders; with

@@ -25,6 +25,7 @@ var graphPermissions = [
   // PIM-eligible, as only a Privileged Authentication Administrator may manage an admin's methods in Entra.
   'RoleManagement.Read.Directory' // roleAssignments and roleEligibilityScheduleInstances by principalId
   'LifecycleWorkflows.ReadWrite.All' // resume a Lifecycle Workflows custom task (its resume action)
+  'Mail.Send' // notifications as NOTIFY_MAIL_FROM; scope it with an application access policy (docs/deploy.md)
 ]
 
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {

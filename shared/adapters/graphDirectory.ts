@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { DirectoryRefusal, type AccessPasses, type DeviceCatalog, type Directory, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
+import { DirectoryRefusal, type AccessPasses, type DeviceCatalog, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -106,7 +106,7 @@ interface UserMethod {
 
 type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & AccessPasses {
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & AccessPasses & Mailer & Managers {
   const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
@@ -306,6 +306,26 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
         if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))) throw error;
       }
       methodIds.delete(methodKey(userId, deviceId));
+    },
+
+    async send(from, to, subject, content) {
+      await call(() =>
+        graph.api(`/users/${encodeURIComponent(from)}/sendMail`).post({
+          message: { subject, body: { contentType: 'Text', content }, toRecipients: to.map((address) => ({ emailAddress: { address } })) },
+          saveToSentItems: false,
+        }),
+      );
+    },
+
+    async managerAddressOf(user) {
+      try {
+        const manager = (await call(() => graph.api(`/users/${encodeURIComponent(user)}/manager`).select('id,mail,userPrincipalName').get())) as Record<string, unknown>;
+        const address = typeof manager.mail === 'string' && manager.mail !== '' ? manager.mail : manager.userPrincipalName;
+        return typeof address === 'string' && address !== '' ? address : undefined;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
 
     async issueTemporaryAccessPass(userId, lifetimeInMinutes): Promise<TemporaryAccessPass> {

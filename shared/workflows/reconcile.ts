@@ -30,6 +30,7 @@ import {
   type RepairMode,
   type ReportItem,
 } from '../domain/drift';
+import { notificationKeys, type Notification } from '../domain/notification';
 import { serialKey, type TokenRecord } from '../domain/token';
 import type { AuditLog, Clock, DeviceCatalog, Inventory, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
 
@@ -75,6 +76,8 @@ export interface ReconcileDeps {
   work: WorkQueue<ReconcileMessage>;
   reports: ReportStore;
   clock: Clock;
+  /** The notifications queue: each low pool is told to its site's desk (once a day). */
+  notifications?: WorkQueue<Notification>;
   /** One warning line (context.warn): what alert rules read. */
   warn: (line: string) => void;
   settings: ReconcileSettings;
@@ -380,7 +383,10 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
 
   const lowStock = lowStockOf(stockByPool, settings.lowStockThreshold);
   drift.low_stock = lowStock.length;
-  for (const low of lowStock) deps.warn(`LowStock pool=${low.pool === '' ? '(shared)' : field(low.pool)} available=${low.available} threshold=${low.threshold}`);
+  for (const low of lowStock) {
+    deps.warn(`LowStock pool=${low.pool === '' ? '(shared)' : field(low.pool)} available=${low.available} threshold=${low.threshold}`);
+    await deps.notifications?.send({ kind: 'low_stock', key: notificationKeys.lowStock(low.pool, now().toISOString().slice(0, 10)), pool: low.pool, available: low.available, threshold: low.threshold });
+  }
   if (unrepaired > 0) {
     const byKind = Object.entries(drift)
       .filter(([kind, count]) => count > 0 && kind !== 'low_stock')

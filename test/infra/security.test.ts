@@ -203,6 +203,7 @@ describe('Microsoft Graph', () => {
     expect(permissions.sort()).toEqual([
       'GroupMember.Read.All',
       'LifecycleWorkflows.ReadWrite.All',
+      'Mail.Send',
       'Policy.ReadWrite.AuthenticationMethod',
       'RoleManagement.Read.Directory',
       'User-LifeCycleInfo.Read.All',
