@@ -25,8 +25,23 @@ export interface AzuritePorts {
   table: number;
 }
 
+/** Free ports are only free when asked: another process may take one first, so a clash is tried again on new ones. */
+const FREE_PORT_TRIES = 3;
+
+class PortTaken extends Error {}
+
 export async function startAzurite(ports?: AzuritePorts, host = '127.0.0.1', location?: string): Promise<Azurite> {
-  const chosen = ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
+  if (ports) return startAzuriteOn(ports, host, location);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAzuriteOn({ blob: await freePort(), queue: await freePort(), table: await freePort() }, host, location);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= FREE_PORT_TRIES) throw error;
+    }
+  }
+}
+
+async function startAzuriteOn(chosen: AzuritePorts, host: string, location: string | undefined): Promise<Azurite> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -55,7 +70,8 @@ export async function startAzurite(ports?: AzuritePorts, host = '127.0.0.1', loc
     await Promise.race([
       Promise.all([chosen.blob, chosen.queue, chosen.table].map((port) => waitForPort(port, host, START_ATTEMPTS))),
       exited.then(() => {
-        throw new Error(`Azurite exited at start: ${stderr.trim() || 'no output'}`);
+        const message = `Azurite exited at start: ${stderr.trim() || 'no output'}`;
+        throw stderr.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message);
       }),
     ]);
   } catch (error) {
