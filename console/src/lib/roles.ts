@@ -5,6 +5,8 @@ export interface Abilities {
   read: boolean;
   /** Tokens.Admin: imports, seeds, revoke, suspend, resume, retry, run reconciliation. */
   act: boolean;
+  /** Tokens.PrivilegedAdmin: also approves a hire refused as privileged_account. */
+  approve: boolean;
 }
 
 /** The `roles` claim of a token's claims, keeping only strings. */
@@ -17,5 +19,5 @@ export function rolesOf(claims: unknown): string[] {
 /** Tokens.PrivilegedAdmin covers Tokens.Admin, and Tokens.Admin covers reads, as the API's check does. */
 export function abilitiesOf(roles: readonly string[]): Abilities {
   const act = roles.includes('Tokens.Admin') || roles.includes('Tokens.PrivilegedAdmin');
-  return { act, read: act || roles.includes('Tokens.Read') };
+  return { act, read: act || roles.includes('Tokens.Read'), approve: roles.includes('Tokens.PrivilegedAdmin') };
 }

@@ -10,6 +10,7 @@ interface Record extends RecordLike {
   serialNumber: string | null;
   userPrincipalName: string | null;
   attempts: number;
+  refusal?: string | null;
 }
 
 const IN_FLIGHT = new Set(['queued', 'deferred', 'waiting_for_user', 'in_progress', 'pending_revocation', 'retrying']);
@@ -66,6 +67,15 @@ export function People({ api, can }: { api: Api; can: Abilities }) {
                 <td>{formatTime(r.updatedAt)}</td>
                 {can.act ? (
                   <td>
+                    {can.approve && r.kind === 'joiner' && r.status === 'failed' && r.refusal === 'privileged_account' ? (
+                      <ConfirmButton label={`Approve ${r.employeeId}`} title={`Approve the hire of ${r.employeeId}, an account with a directory role`} confirmLabel="Approve" danger onConfirm={async () => {
+                        await api.post(`provisioning/${encodeURIComponent(r.employeeId)}/approve`);
+                        setNote(`The hire of ${r.employeeId} is approved and goes ahead`);
+                        reload();
+                      }}>
+                        <p>{r.reason ?? ''}</p>
+                      </ConfirmButton>
+                    ) : null}
                     {retryable(r) ? (
                       <ConfirmButton label={`Retry ${r.employeeId}`} title={`Retry the ${r.kind} of ${r.employeeId}`} confirmLabel="Retry" onConfirm={async () => {
                         const answer = await api.post<{ eventId: string }>(`provisioning/${encodeURIComponent(r.employeeId)}/retry`);
