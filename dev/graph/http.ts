@@ -222,7 +222,7 @@ function mailboxRoutes(store: GraphStore, user: string, segment: string, method:
   if (method !== 'POST') return methodNotAllowed('sendMail');
   return {
     kind: 'sendMail',
-    permissions: ['Mail.Send'],
+    permissions: permissionsFor('sendMail'),
     handle: async (request) => {
       const body = requireObject(await request.readBody(), 'The request body');
       const message = requireObject(body.message, 'message');

@@ -36,6 +36,8 @@ export const GRAPH_CALL_PERMISSIONS = {
   writeGroups: ['Group.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
   /** group-post-members.md, group-delete-members.md */
   writeGroupMembers: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** user-sendmail.md */
+  sendMail: ['Mail.Send'],
   /** user-list-transitivememberof.md */
   readMemberOf: ['User.Read.All', 'GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   /** identitygovernance-customtaskextension-resume (Lifecycle Workflows) */
