@@ -8,6 +8,7 @@ import { parseSeedEncoding } from '../shared/domain/seedEncoding';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
+import { directoryBusyFor } from '../shared/ports';
 import { importTokens } from '../shared/workflows/importTokens';
 import { openSeedFile, type SeedFileFormat } from '../shared/workflows/openSeedFile';
 
@@ -77,6 +78,12 @@ export function importHandler(getServices: () => AppServices) {
       return json(200, summary);
     } catch (error) {
       if (error instanceof ImportFileError) return problem(400, `The file cannot be imported: ${error.message}`);
+      const retryAfter = directoryBusyFor(error);
+      if (retryAfter !== undefined) {
+        // Rows that did not reach Entra stay out of stock (allocation takes registered rows only); sending the file again resumes them.
+        context.warn(`import: Graph kept throttling; answered 503 with Retry-After ${retryAfter}`);
+        return problem(503, 'Microsoft Graph is throttling this app; nothing is lost: send the same file again after Retry-After and the import resumes where it stopped', {}, { 'Retry-After': String(retryAfter) });
+      }
       throw error;
     }
   };

@@ -48,6 +48,8 @@ export interface TokenFilter {
   pool?: string;
   /** Employee id, user principal name or Entra user id of the holder. */
   user?: string;
+  /** Only rows that have their Entra device (an import cut short leaves rows without one). */
+  registered?: boolean;
 }
 
 export interface InventoryPage {
@@ -123,6 +125,19 @@ export interface EntraUser {
   displayName?: string;
   employeeId?: string;
   userType?: string;
+}
+
+/**
+ * Graph still throttling (429) or unavailable (503) after the client's retries and the instance's
+ * pacing: the seconds to wait (its Retry-After, at least 1), or undefined for any other error. Read
+ * from the shape the Graph client's errors have (statusCode, headers), so callers need no SDK.
+ */
+export function directoryBusyFor(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { statusCode, headers } = error as { statusCode?: unknown; headers?: { get?: (name: string) => string | null } };
+  if (statusCode !== 429 && statusCode !== 503) return undefined;
+  const seconds = Number(typeof headers?.get === 'function' ? headers.get('retry-after') : undefined);
+  return Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : 1;
 }
 
 /** A Graph refusal that retrying cannot fix (4xx other than 429), in words safe to show. */

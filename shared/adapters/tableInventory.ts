@@ -98,6 +98,8 @@ export function filterExpression(filter: TokenFilter): string {
   const clauses = [odata`PartitionKey eq ${PARTITION}`];
   if (filter.status) clauses.push(odata`status eq ${filter.status}`);
   if (filter.pool !== undefined) clauses.push(odata`pool eq ${filter.pool}`);
+  // A row without the property never compares true, so this also leaves out rows that never had one.
+  if (filter.registered) clauses.push(`entraDeviceId gt ''`);
   if (filter.user) {
     // userPrincipalName itself still matches rows written before upnKey existed.
     clauses.push(

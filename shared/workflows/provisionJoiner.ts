@@ -270,15 +270,16 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
   const freeTokens = async (pool: string | undefined): Promise<TokenRecord[]> => {
     let continuationToken: string | undefined;
     const found: TokenRecord[] = [];
-    // A filtered query may answer an empty page with a continuation token; follow a few.
-    for (let page = 0; page < 5 && found.length === 0; page++) {
+    // A filtered query may answer empty pages, or pages of rows this hire cannot use, with a
+    // continuation token: they are followed to the end of the table rather than given up on.
+    for (;;) {
       const answer = await inventory.list(
-        { status: 'in_stock', ...(pool !== undefined ? { pool } : {}) },
+        { status: 'in_stock', registered: true, ...(pool !== undefined ? { pool } : {}) },
         { pageSize: CANDIDATES_PER_LISTING, ...(continuationToken ? { continuationToken } : {}) },
       );
       found.push(...answer.tokens.filter((t) => t.status === 'in_stock' && t.entraDeviceId));
       continuationToken = answer.continuationToken;
-      if (!continuationToken) break;
+      if (!continuationToken || found.length > 0) break;
     }
     for (let i = found.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));

@@ -328,6 +328,14 @@ describe('provisionJoiner', () => {
     expect(s.audit).toEqual([expect.objectContaining({ actor: 'hr', action: 'token.provisioned', outcome: 'succeeded', serialNumber: token?.serialNumber, employeeId: 'E1001', correlationId: 'evt-1' })]);
   });
 
+  it('skips any number of stock rows that never registered in Entra and takes a good one behind them', async () => {
+    const unregistered = Array.from({ length: 200 }, (_, i) => ({ serial: `A${String(i).padStart(3, '0')}`, registered: false }));
+    const s = scene({ tokens: [...unregistered, { serial: 'Z999' }] });
+    const outcome = await provisionJoiner(hire(), s.deps, firstTry);
+    expect(outcome).toMatchObject({ kind: 'completed', tokenStatus: 'active' });
+    expect(heldTokens(s, 'E1001').map((t) => t.serialNumber)).toEqual(['Z999']);
+  });
+
   it('only assigns when ACTIVATION_MODE is user, leaving the token assigned', async () => {
     const s = scene({ mode: 'user' });
     expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'assigned' });
