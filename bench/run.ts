@@ -12,7 +12,8 @@ import { RESULTS_FILE, saveResult } from './results';
  */
 
 const BENCHMARKS: Record<string, () => Promise<object>> = {
-  hires: () => benchHires({ hires: 1000, graphRequestsPerSecond: 100, graphLatencyMs: 50, workerHosts: 2 }),
+  // Graph's identity-write rate per app and tenant (20/s), shared by the two instances' budgets.
+  hires: () => benchHires({ hires: 1000, graphRequestsPerSecond: 20, graphLatencyMs: 50, workerHosts: 2 }),
   // 10k tokens against Key Vault's create limit scaled to 1000 per 10 s; 2k beside it to show memory stays flat.
   import: async () => {
     const small = await benchImport(2000, 1000);
