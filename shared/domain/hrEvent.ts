@@ -85,6 +85,11 @@ export const hrQueueMessageSchema = z.object({
   /** When the hire started waiting for its Entra account: the wait's deadline counts from here. */
   waitingSince: z.string().optional(),
   firstSeenAt: z.string(),
+  /**
+   * A Tokens.PrivilegedAdmin's own replacement: this one Entra account may receive the token although it
+   * holds a role. Only the app writes this queue, and no webhook or vendor event is mapped to it.
+   */
+  privilegedApproval: z.object({ entraUserId: z.string(), approvedBy: z.string() }).optional(),
   /** A Lifecycle Workflows custom task waits for this event's outcome (resumed when it settles). */
   lifecycleTask: z
     .object({ workflowId: z.string(), taskId: z.string(), taskProcessingResultId: z.string(), source: z.string().optional(), type: z.string().optional() })

@@ -497,10 +497,12 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       }
       user = target.user;
       // HR alone never gives a privileged account a token: only a Tokens.PrivilegedAdmin's approval of this account does.
-      const verdict = await deps.targets.check(user, { privilegedAllowed: record?.approvedFor === user.id });
+      const approval =
+        record?.approvedFor === user.id && record.approvedBy ? record.approvedBy : message.privilegedApproval?.entraUserId === user.id ? message.privilegedApproval.approvedBy : undefined;
+      const verdict = await deps.targets.check(user, { privilegedAllowed: approval !== undefined });
       if (!verdict.ok) throw new PermanentFailure(verdict.detail, { code: verdict.refusal, user });
       if (verdict.privileged) {
-        await deps.audit.record({ actor: record?.approvedBy ?? 'hr', action: 'token.target.privileged', employeeId, correlationId: eventId, outcome: 'succeeded', detail: verdict.detail ?? 'approved' });
+        await deps.audit.record({ actor: approval ?? 'hr', action: 'token.target.privileged', employeeId, correlationId: eventId, outcome: 'succeeded', detail: verdict.detail ?? 'approved' });
       }
     }
     const entraUser = user;

@@ -66,9 +66,12 @@ export async function replaceUserToken(
   if (request.temporaryAccessPass && !userId) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
   // A replacement gives a sign-in factor (and maybe a pass): the same target check as any assignment.
   const account = entraUser ?? (userId ? await deps.directory.findUserByUpn(userId) : undefined);
+  let privilegedApproval: { entraUserId: string; approvedBy: string } | undefined;
   if (account) {
     const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true });
     if (!verdict.ok) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${verdict.refusal}: ${verdict.detail}` };
+    // The privileged admin who asks for the replacement approves it for this account, and only this one.
+    if (verdict.privileged) privilegedApproval = { entraUserId: account.id, approvedBy: context.actor };
   }
 
   let revoked: { serialNumber: string; status: TokenStatus; changed: boolean } = { serialNumber: target.serialNumber, status: target.status, changed: false };
@@ -87,6 +90,7 @@ export async function replaceUserToken(
     employeeId,
     ...(upn ? { userPrincipalName: upn } : {}),
     ...(location ? { location } : {}),
+    ...(privilegedApproval ? { privilegedApproval } : {}),
     firstSeenAt: deps.clock.now().toISOString(),
   });
 

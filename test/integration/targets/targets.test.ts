@@ -159,6 +159,18 @@ describe('who may receive a token', () => {
     expect((await allTokens(app)).find((t) => t.serialNumber === hired.serialNumber)).toMatchObject({ status: 'active' });
     expect(await entraSerialsOf(app, person.userPrincipalName)).toEqual([hired.serialNumber]);
     expect((await app.call('POST', `users/${person.employeeId}/token/replace`, { ...body, roles: ['Tokens.PrivilegedAdmin'] })).status).toBe(202);
+    // The privileged admin's own replacement provisions the new token with no separate approval, audited as theirs.
+    let serials: string[] = [];
+    for (let tries = 0; tries < 600 && !(serials.length === 1 && serials[0] !== hired.serialNumber); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      serials = await entraSerialsOf(app, person.userPrincipalName);
+    }
+    expect(serials).toHaveLength(1);
+    expect(serials[0]).not.toBe(hired.serialNumber);
+    expect((await provisioningOf(app, person.employeeId))?.joiner).toMatchObject({ status: 'completed' });
+    expect(await auditOf(`action eq 'token.target.privileged' and employeeId eq '${person.employeeId}'`)).toContainEqual(
+      expect.objectContaining({ actor: expect.stringMatching(/^admin /), detail: expect.stringContaining('allowed by Tokens.PrivilegedAdmin') }),
+    );
   });
 
   /** The replacement restarts a completed record, so wait for its own verdict rather than the first hire's. */
