@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { ImportFileError } from '../shared/domain/importFile';
 import { hasControlCharacters } from '../shared/domain/text';
@@ -49,22 +49,12 @@ export function intakeKeysHandler(getServices: () => Needs) {
 
     const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
     if ('response' in auth) return auth.response;
-    const raw = await readBody(request, 4 * 1024);
-    if (!raw) return problem(413, 'The request is larger than 4 KB');
-    let input: unknown = {};
-    if (raw.length > 0) {
-      if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
-      try {
-        input = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return problem(400, 'The body is not valid JSON');
-      }
-    }
-    const parsed = bodySchema.safeParse(input);
-    if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    const body = await readJsonBody(request, bodySchema, { limit: 4 * 1024, optional: true });
+    if ('response' in body) return body.response;
 
+    const { name, type, replace, email } = body.value;
     const result = await createIntakeKey(
-      { name: parsed.data.name, type: parsed.data.type, replace: parsed.data.replace, ...(parsed.data.email ? { email: parsed.data.email } : {}) },
+      { name, type, replace, ...(email ? { email } : {}) },
       { ...app, audit: auditFor(app.audit, request, auth.principal) },
       { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) },
     );

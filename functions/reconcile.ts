@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, authorize, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { REPAIR_MODES, type RepairMode } from '../shared/domain/drift';
 import { httpFunction, timerFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
+import { json } from '../shared/problem';
 import { services } from '../shared/runtime';
 
 /**
@@ -28,20 +28,9 @@ export function reconcileHandler(getServices: () => Needs) {
     const app = getServices();
     const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
     if ('response' in auth) return auth.response;
-    const raw = await readBody(request, 4 * 1024);
-    if (!raw) return problem(413, 'The request is larger than 4 KB');
-    let input: unknown = {};
-    if (raw.length > 0) {
-      if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
-      try {
-        input = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return problem(400, 'The body is not valid JSON');
-      }
-    }
-    const parsed = bodySchema.safeParse(input);
-    if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    const mode = parsed.data.mode ?? app.config.reconcileRepairMode;
+    const body = await readJsonBody(request, bodySchema, { limit: 4 * 1024, optional: true });
+    if ('response' in body) return body.response;
+    const mode = body.value.mode ?? app.config.reconcileRepairMode;
     const runId = newRunId(app.clock.now());
     await app.reconcileWork.send({ kind: 'run', runId, requestedBy: actorOf(auth.principal).slice(0, 300), mode });
     context.log(`reconciliation ${runId} queued (mode ${mode}) by ${actorOf(auth.principal)}`);

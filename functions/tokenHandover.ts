@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { CODE_PATTERN, TRACKING_PATTERN } from '../shared/domain/handover';
 import { checkSerial, SHIPMENT_STATUSES, type ShipmentStatus } from '../shared/domain/token';
@@ -19,24 +19,6 @@ const shipmentSchema = z
   })
   .strict();
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
-
-async function parseJson<T>(request: HttpRequest, schema: z.ZodType<T>): Promise<Parsed<T>> {
-  if (mediaTypeOf(request) !== 'application/json') return { ok: false, response: problem(415, 'Send the request as application/json') };
-  const raw = await readBody(request, 4 * 1024);
-  if (!raw) return { ok: false, response: problem(413, 'The request is larger than 4 KB') };
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { ok: false, response: problem(400, 'The body is not valid JSON') };
-  }
-  const parsed = schema.safeParse(body);
-  // The code itself is never echoed: only where the problem is.
-  if (!parsed.success) return { ok: false, response: problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }) };
-  return { ok: true, value: parsed.data };
-}
-
 /** The shared front of both actions: Tokens.Admin, a valid serial, a valid JSON body. */
 function tokenActionHandler<T>(getServices: () => AppServices, schema: z.ZodType<T>, action: (app: AppServices, serial: string, body: T, context: ActionContext, log: InvocationContext) => Promise<HttpResponseInit>) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -46,8 +28,9 @@ function tokenActionHandler<T>(getServices: () => AppServices, schema: z.ZodType
     const serial = request.params.serial ?? '';
     const invalid = checkSerial(serial);
     if (invalid) return problem(400, invalid, { errors: [{ path: 'serial', message: invalid }] });
-    const parsed = await parseJson(request, schema);
-    if (!parsed.ok) return parsed.response;
+    // Problems say where the body is wrong, never echo it: it holds the code the token shows.
+    const parsed = await readJsonBody(request, schema, { limit: 4 * 1024 });
+    if ('response' in parsed) return parsed.response;
     try {
       return await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, parsed.value, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) }, context);
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { checkSerial, type RevokeReason } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
@@ -18,19 +18,10 @@ export function revokeBySerialHandler(getServices: () => AppServices) {
     const serial = request.params.serial ?? '';
     const invalid = checkSerial(serial);
     if (invalid) return problem(400, invalid, { errors: [{ path: 'serial', message: invalid }] });
-    if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
-    const raw = await readBody(request, 16 * 1024);
-    if (!raw) return problem(413, 'The request is larger than 16 KB');
-    let body: unknown;
+    const body = await readJsonBody(request, revokeSchema, { limit: 16 * 1024 });
+    if ('response' in body) return body.response;
     try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return problem(400, 'The body is not valid JSON');
-    }
-    const parsed = revokeSchema.safeParse(body);
-    if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    try {
-      const result = await revokeTokenBySerial({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, parsed.data.reason as RevokeReason, parsed.data.note, {
+      const result = await revokeTokenBySerial({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, body.value.reason as RevokeReason, body.value.note, {
         actor: actorOf(auth.principal),
         correlationId: correlationIdOf(request, context.invocationId),
       });

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { z } from 'zod';
+import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { hasControlCharacters } from '../shared/domain/text';
 import { REVOKE_REASONS } from '../shared/domain/token';
@@ -25,14 +26,9 @@ function userTokenHandler(getServices: () => AppServices, action: Action, needsB
     if (!isUserReference(user)) return problem(400, 'The user must be a user principal name or an employee id', { errors: [{ path: 'user', message: 'is not a user principal name or employee id' }] });
     let body: unknown = {};
     if (needsBody) {
-      if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
-      const raw = await readBody(request, 16 * 1024);
-      if (!raw) return problem(413, 'The request is larger than 16 KB');
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return problem(400, 'The body is not valid JSON');
-      }
+      const read = await readJsonBody(request, z.unknown(), { limit: 16 * 1024 });
+      if ('response' in read) return read.response;
+      body = read.value;
     }
     try {
       const result = await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, user, body, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });

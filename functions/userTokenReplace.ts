@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { httpFunction } from '../shared/hosting';
 import { DirectoryRefusal } from '../shared/ports';
@@ -28,26 +28,18 @@ export function replaceHandler(getServices: () => AppServices) {
     if ('response' in auth) return auth.response;
     const user = request.params.user ?? '';
     if (!isUserReference(user)) return problem(400, 'The user must be a user principal name or an employee id', { errors: [{ path: 'user', message: 'is not a user principal name or employee id' }] });
-    if (mediaTypeOf(request) !== 'application/json') return problem(415, 'Send the request as application/json');
-    const raw = await readBody(request, 16 * 1024);
-    if (!raw) return problem(413, 'The request is larger than 16 KB');
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return problem(400, 'The body is not valid JSON');
-    }
-    const parsed = replaceSchema.safeParse(body);
-    if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    const body = await readJsonBody(request, replaceSchema, { limit: 16 * 1024 });
+    if ('response' in body) return body.response;
+    const parsed = body.value;
     let result;
     try {
       result = await replaceUserToken(
         { ...app, audit: auditFor(app.audit, request, auth.principal) },
         user,
         {
-          reason: parsed.data.reason,
-          ...(parsed.data.note ? { note: parsed.data.note } : {}),
-          temporaryAccessPass: parsed.data.temporaryAccessPass ?? false,
+          reason: parsed.reason,
+          ...(parsed.note ? { note: parsed.note } : {}),
+          temporaryAccessPass: parsed.temporaryAccessPass ?? false,
           tapLifetimeMinutes: app.config.tapLifetimeMinutes,
           privilegedAllowed: mayAssignPrivileged(auth.principal),
         },

@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { z } from 'zod';
 import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuditLog } from './ports';
 import { problem } from './problem';
 
@@ -61,3 +62,27 @@ export async function readBody(request: HttpRequest, limit: number): Promise<Buf
 
 /** The media type of the request without parameters, lower-cased. */
 export const mediaTypeOf = (request: HttpRequest): string => (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/**
+ * A JSON body of at most `limit` bytes, checked against `schema`: the value, or the problem to answer
+ * (415, 413, 400). With `optional`, an empty body is read as `{}`. Validation errors say where the body
+ * is wrong, never what it held.
+ */
+export async function readJsonBody<T>(request: HttpRequest, schema: z.ZodType<T>, options: { limit: number; optional?: boolean }): Promise<{ value: T } | { response: HttpResponseInit }> {
+  const notJson = { response: problem(415, 'Send the request as application/json') };
+  if (!options.optional && mediaTypeOf(request) !== 'application/json') return notJson;
+  const raw = await readBody(request, options.limit);
+  if (!raw) return { response: problem(413, `The request is larger than ${options.limit / 1024} KB`) };
+  let input: unknown = {};
+  if (raw.length > 0 || !options.optional) {
+    if (mediaTypeOf(request) !== 'application/json') return notJson;
+    try {
+      input = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return { response: problem(400, 'The body is not valid JSON') };
+    }
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) return { response: problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }) };
+  return { value: parsed.data };
+}
