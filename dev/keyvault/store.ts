@@ -132,9 +132,34 @@ export interface DeletionBehaviour {
   purgeForbiddenByRbac: boolean;
 }
 
+/** A map that keeps its keys in order between writes, so each list page costs a search, not a sort of the vault. */
+class KeyOrderedMap<V> extends Map<string, V> {
+  private ordered: string[] | undefined;
+
+  override set(key: string, value: V): this {
+    if (!this.has(key)) this.ordered = undefined;
+    return super.set(key, value);
+  }
+
+  override delete(key: string): boolean {
+    this.ordered = undefined;
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.ordered = undefined;
+    super.clear();
+  }
+
+  sortedKeys(): readonly string[] {
+    this.ordered ??= [...this.keys()].sort();
+    return this.ordered;
+  }
+}
+
 export class SecretStore {
-  private readonly live = new Map<string, Secret>();
-  private readonly deleted = new Map<string, DeletedSecret>();
+  private readonly live = new KeyOrderedMap<Secret>();
+  private readonly deleted = new KeyOrderedMap<DeletedSecret>();
   /** Names whose delete or purge is still in progress, until when (ms). */
   private readonly beingDeleted = new Map<string, number>();
   private sequence = 0;
@@ -318,8 +343,7 @@ export class SecretStore {
 
   /** SecretItems of the latest version of every live secret, ordered by name. */
   list(maxResults: number, after?: string): Page<Record<string, unknown>> {
-    const secrets = [...this.live.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return page(secrets, ([key]) => key, maxResults, after, ([, secret]) => {
+    return pageOf(this.live, maxResults, after, (secret) => {
       const latest = this.version(secret, undefined);
       return { id: this.secretId(secret.name), ...this.describe(latest), attributes: this.attributes(latest) };
     });
@@ -355,8 +379,7 @@ export class SecretStore {
 
   listDeleted(maxResults: number, after?: string): Page<Record<string, unknown>> {
     this.purgeExpired();
-    const entries = [...this.deleted.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return page(entries, ([key]) => key, maxResults, after, ([, entry]) => {
+    return pageOf(this.deleted, maxResults, after, (entry) => {
       const latest = this.version(entry.secret, undefined);
       return {
         ...this.deletedFields(entry.secret, entry),
@@ -411,6 +434,26 @@ export class SecretStore {
     this.beingDeleted.clear();
     this.behaviour = { deletionMs: 0, purgeForbiddenByRbac: false };
   }
+}
+
+/** Keyset paging over a key-ordered map: the first page at or past the cursor is found by binary search. */
+function pageOf<V>(map: KeyOrderedMap<V>, maxResults: number, after: string | undefined, render: (value: V) => Record<string, unknown>): Page<Record<string, unknown>> {
+  const keys = map.sortedKeys();
+  let start = 0;
+  if (after !== undefined) {
+    let end = keys.length;
+    while (start < end) {
+      const middle = (start + end) >>> 1;
+      if ((keys[middle] ?? '') > after) end = middle;
+      else start = middle + 1;
+    }
+  }
+  const slice = keys.slice(start, start + maxResults);
+  const last = slice.at(-1);
+  return {
+    value: slice.map((key) => render(map.get(key) as V)),
+    ...(start + maxResults < keys.length && last !== undefined ? { next: last } : {}),
+  };
 }
 
 /** Keyset paging: the cursor is the key of the last item handed out, so concurrent writes shift nothing. */
