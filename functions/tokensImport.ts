@@ -80,7 +80,7 @@ export function importHandler(getServices: () => AppServices) {
       if (error instanceof ImportFileError) return problem(400, `The file cannot be imported: ${error.message}`);
       const retryAfter = directoryBusyFor(error);
       if (retryAfter !== undefined) {
-        // Rows that did not reach Entra stay out of stock (allocation takes registered rows only); sending the file again resumes them.
+        // Rows that did not reach Entra stay `importing`, never stock; sending the file again resumes them.
         context.warn(`import: Graph kept throttling; answered 503 with Retry-After ${retryAfter}`);
         return problem(503, 'Microsoft Graph is throttling this app; nothing is lost: send the same file again after Retry-After and the import resumes where it stopped', {}, { 'Retry-After': String(retryAfter) });
       }

@@ -33,6 +33,7 @@ import {
   type Clock,
   type DependencyProbe,
   type DeviceCatalog,
+  type DeviceListing,
   type Directory,
   type DirectoryChanges,
   type DirectorySyncStore,
@@ -69,6 +70,8 @@ export interface AppServices {
   inventory: Inventory;
   seeds: SeedVault;
   directory: Directory;
+  /** Entra's devices a page at a time: an import's check of which serials Entra has. */
+  deviceListing: DeviceListing;
   accessPasses: AccessPasses;
   /** Who may receive a token: directory roles, protected and allowed groups, read from Entra. */
   targets: TargetCheck;
@@ -137,6 +140,7 @@ export function composeServices(config: Config): AppServices {
     webhookDeliveries,
     hrEvents: storageWorkQueue<HrQueueMessage>(queueClient(config.storage, QUEUES.hrEvents)),
     deviceCatalog: directory,
+    deviceListing: directory,
     seedCatalog: seeds,
     provisioningScan: provisioning,
     webhookRetention: webhookDeliveries,

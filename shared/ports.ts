@@ -336,6 +336,12 @@ export interface DeviceCatalog {
   devicePages(pageSize?: number): AsyncIterable<EntraDevice[]>;
 }
 
+/** One page of Entra's hardware OATH devices, and where the next one is: an import reads only as many as pay for themselves. */
+export interface DeviceListing {
+  /** The first page without `nextLink`; the answer's `nextLink` is absent on the last page. */
+  devicePage(nextLink?: string): Promise<{ devices: EntraDevice[]; nextLink?: string }>;
+}
+
 /** A Key Vault secret as reconciliation lists it: its name and metadata, never its value. */
 export interface SeedSecretInfo {
   name: string;

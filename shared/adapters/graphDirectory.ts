@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { DirectoryRefusal, type AccessPasses, type DeviceCatalog, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
+import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DeviceCatalog, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -106,7 +106,7 @@ interface UserMethod {
 
 type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & AccessPasses & Mailer & Managers {
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & AccessPasses & Mailer & Managers {
   const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
@@ -152,9 +152,12 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       answer = await call(() =>
         graph.api(DEVICES).patch({ '@context': '#$delta', value: chunk.map((device, index) => ({ '@contentId': String(index + 1), ...device })) }),
       );
-    } catch {
+    } catch (error) {
+      // Graph still throttling or unavailable after the client's retries: a hundred single creates would
+      // only add to it. The caller stops; the rows resume, and find what may have been saved, next time.
+      if (directoryBusyFor(error) !== undefined) throw error;
       // A failed batch may still be applied in part (refused midway, or saved and then answered 5xx):
-      // each device is then created, or found, on its own; if Graph is down, that fails as well.
+      // each device is then created, or found, on its own.
       refused = true;
     }
     const named = devicesIn(answer);
@@ -170,6 +173,12 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       results.push(found ? { ok: true, device: found } : await createOne(device));
     }
     return results;
+  };
+
+  const devicePage = async (nextLink?: string, pageSize = DEVICE_PAGE_SIZE): Promise<{ devices: EntraDevice[]; nextLink?: string }> => {
+    const page = (await call(() => (nextLink ? graph.api(nextLink) : graph.api(DEVICES).top(pageSize)).get())) as Json;
+    const next = page['@odata.nextLink'];
+    return { devices: devicesIn(page), ...(typeof next === 'string' && next !== '' ? { nextLink: next } : {}) };
   };
 
   /** Two results are enough to know the answer is not one account. */
@@ -225,14 +234,15 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
   return {
     findDeviceBySerial,
 
+    devicePage,
+
     async *devicePages(pageSize = DEVICE_PAGE_SIZE) {
-      let page = (await call(() => graph.api(DEVICES).top(pageSize).get())) as Json;
-      for (;;) {
-        yield devicesIn(page);
-        const next = page['@odata.nextLink'];
-        if (typeof next !== 'string' || next === '') return;
-        page = (await call(() => graph.api(next).get())) as Json;
-      }
+      let link: string | undefined;
+      do {
+        const page = await devicePage(link, pageSize);
+        yield page.devices;
+        link = page.nextLink;
+      } while (link);
     },
 
     async createDevices(devices) {

@@ -66,6 +66,9 @@ function toEntity(record: TokenRecord): TokenEntity {
   };
 }
 
+/** Earlier versions wrote a row being imported as in_stock without its device id: it is read as importing. */
+const statusOf = (entity: TokenEntity): TokenStatus => (entity.status === 'in_stock' && !entity.entraDeviceId ? 'importing' : (entity.status as TokenStatus));
+
 export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord {
   return {
     serialNumber: entity.serialNumber,
@@ -75,7 +78,7 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     hashFunction: entity.hashFunction as HashFunction,
     seedOrigin: entity.seedOrigin as SeedOrigin,
     pool: entity.pool ?? '',
-    status: entity.status as TokenStatus,
+    status: statusOf(entity),
     seedSecretName: entity.seedSecretName,
     ...(entity.entraDeviceId ? { entraDeviceId: entity.entraDeviceId } : {}),
     ...(entity.employeeId ? { employeeId: entity.employeeId } : {}),
@@ -96,7 +99,10 @@ const upnKey = (upn: string): string => upn.toLowerCase();
 
 export function filterExpression(filter: TokenFilter): string {
   const clauses = [odata`PartitionKey eq ${PARTITION}`];
-  if (filter.status) clauses.push(odata`status eq ${filter.status}`);
+  // Stock is registered stock; importing takes in the rows earlier versions left in_stock without a device (read as importing, and the rest dropped by list).
+  if (filter.status === 'importing') clauses.push(`(${odata`status eq ${'importing'}`} or ${odata`status eq ${'in_stock'}`})`);
+  else if (filter.status) clauses.push(odata`status eq ${filter.status}`);
+  if (filter.status === 'in_stock') clauses.push(`entraDeviceId gt ''`);
   if (filter.pool !== undefined) clauses.push(odata`pool eq ${filter.pool}`);
   // A row without the property never compares true, so this also leaves out rows that never had one.
   if (filter.registered) clauses.push(`entraDeviceId gt ''`);
@@ -132,6 +138,9 @@ export function checkContinuationToken(token: string): void {
   if (Object.keys(rest).length > 0 || !isKey(nextPartitionKey) || (nextRowKey !== undefined && !isKey(nextRowKey))) throw new InvalidContinuationToken();
 }
 
+/** Table pages one list call reads at most while the rows it finds are all filtered out. */
+const MAX_EMPTY_PAGES = 10;
+
 export function tableInventory(table: TableClient): Inventory {
   const rows = tableRows(table, toEntity, fromEntity);
   const { ensureTable } = rows;
@@ -148,13 +157,16 @@ export function tableInventory(table: TableClient): Inventory {
       const pages = table
         .listEntities<TokenEntity>({ queryOptions: { filter: filterExpression(filter) } })
         .byPage({ maxPageSize: page.pageSize, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
-      const next = await pages.next();
-      if (next.done) return { tokens: [] };
-      const result = next.value;
-      return {
-        tokens: result.map(fromEntity),
-        ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}),
-      };
+      // The importing filter reads stock too and drops it here: a page left empty moves on, a few pages at most.
+      for (let read = 1; ; read++) {
+        const next = await pages.next();
+        if (next.done) return { tokens: [] };
+        const result = next.value;
+        const tokens = result.map(fromEntity).filter((token) => filter.status === undefined || token.status === filter.status);
+        if (tokens.length > 0 || !result.continuationToken || read >= MAX_EMPTY_PAGES) {
+          return { tokens, ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}) };
+        }
+      }
     },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EMPLOYEE_ID_PATTERN, instantOf, MAX_LEAVER_RETRY_SECONDS, MAX_QUEUE_DELAY_SECONDS, provisioningDueAt, type HrQueueMessage } from './hrEvent';
-import { isHeld, SERIAL_PATTERN, serialKey, type TokenRecord, type TokenStatus } from './token';
+import { isHeld, isImporting, SERIAL_PATTERN, serialKey, type TokenRecord, type TokenStatus } from './token';
 
 /**
  * Reconciliation's rules, pure: how a token's inventory row, its Entra device, its seed secret and
@@ -26,6 +26,7 @@ export const DRIFT_KINDS = [
   'handover_overdue',
   'held_after_termination',
   'stale_reservation',
+  'import_incomplete',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
@@ -84,6 +85,15 @@ const QUARANTINABLE: readonly TokenStatus[] = ['in_stock', 'assigned', 'awaiting
 const quarantineIfAllowed = (status: TokenStatus): { repair?: RepairKind } => (QUARANTINABLE.includes(status) ? { repair: 'quarantine' } : {});
 
 /**
+ * A row its import left unfinished (the import died, or answered 503 and was not sent again): never
+ * stock, never repaired into stock here, since only the file has the seed Entra must get. Reported.
+ */
+function importIncomplete(token: TokenRecord, device: DeviceFacts | undefined): DriftFinding {
+  const entra = device ? `Entra has device ${device.id} (${device.status}) but the row was not written back` : 'Entra has no device for it yet';
+  return { kind: 'import_incomplete', serialNumber: token.serialNumber, detail: `still importing since ${token.updatedAt}: ${entra}; send the same file again to finish it` };
+}
+
+/**
  * Pass A: one Entra device against the inventory row of its serial (undefined when there is none).
  * 'in_flight' when the row must be left alone this run.
  */
@@ -91,6 +101,7 @@ export function classifyDevice(device: DeviceFacts, token: TokenRecord | undefin
   const serialNumber = token?.serialNumber ?? device.serialNumber;
   if (!token) return [{ kind: 'unknown_in_entra', serialNumber, detail: `Entra has device ${device.id} (${device.status}) that the inventory does not know; left as it is (uploaded by hand?)` }];
   if (inFlight(token, now, recentChangeMs)) return 'in_flight';
+  if (isImporting(token)) return [importIncomplete(token, device)];
   const holder = token.employeeId ? { employeeId: token.employeeId } : {};
   const entraHolder = device.assignedTo?.id;
   switch (token.status) {
@@ -165,14 +176,14 @@ export function syncedToken(token: TokenRecord, device: DeviceFacts, now: Date):
 /** Pass B: what the inventory row says against what passes A and C saw (Bloom filters: "true" may be wrong, "false" never is). */
 export function classifyToken(token: TokenRecord, seen: { inEntra: boolean; seedInVault: boolean }, now: Date, recentChangeMs = RECENT_CHANGE_MS): DriftFinding[] | 'in_flight' {
   if (inFlight(token, now, recentChangeMs)) return 'in_flight';
+  // With a device in Entra, pass A has reported it.
+  if (isImporting(token)) return seen.inEntra ? [] : [importIncomplete(token, undefined)];
   if (!IN_SERVICE.includes(token.status)) return [];
   const findings: DriftFinding[] = [];
   const serialNumber = token.serialNumber;
   const holder = token.employeeId ? { employeeId: token.employeeId } : {};
   if (!seen.inEntra && (token.entraDeviceId || isHeld(token.status))) {
     findings.push({ kind: 'missing_in_entra', serialNumber, ...holder, detail: `inventory says ${token.status}${token.entraDeviceId ? ` with device ${token.entraDeviceId}` : ''}, but Entra has no device with this serial`, ...quarantineIfAllowed(token.status) });
-  } else if (!seen.inEntra && token.status === 'in_stock') {
-    findings.push({ kind: 'missing_in_entra', serialNumber, detail: 'in stock but never registered in Entra (import it again to register it)' });
   }
   if (!seen.seedInVault) {
     findings.push({ kind: 'seed_missing', serialNumber, ...holder, detail: `inventory says ${token.status}, but Key Vault has no secret ${token.seedSecretName}`, ...quarantineIfAllowed(token.status) });

@@ -2,12 +2,14 @@ import type { HashFunction, TimeInterval } from './seed';
 
 /**
  * A physical token's life in the inventory (DESIGN section 4):
- * in_stock -> reserved -> assigned -> active -> (revoked | lost | retired), active <-> suspended,
+ * importing -> in_stock -> reserved -> assigned -> active -> (revoked | lost | retired), active <-> suspended,
  * plus quarantined for a token whose seed or Entra record is inconsistent or awaits re-seeding.
  * In hand-over mode a hire ends reserved -> awaiting_handover (assigned in Entra, not activated) until
- * the desk shows the code on the token, which activates it.
+ * the desk shows the code on the token, which activates it. An import writes its row `importing` and
+ * moves it to in_stock (or, for a row naming a user, to that user) only once Entra has its device.
  */
 export type TokenStatus =
+  | 'importing'
   | 'in_stock'
   | 'reserved'
   | 'assigned'
@@ -19,7 +21,7 @@ export type TokenStatus =
   | 'retired'
   | 'quarantined';
 
-export const TOKEN_STATUSES: readonly TokenStatus[] = ['in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
+export const TOKEN_STATUSES: readonly TokenStatus[] = ['importing', 'in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
 
 /** How a hire's token is activated: from the seed (auto), by the user (user), or at the desk with the code shown on the token (handover). */
 export type ActivationMode = 'auto' | 'user' | 'handover';
@@ -90,6 +92,8 @@ export function withoutHolder(token: TokenRecord): TokenRecord {
 }
 
 const TRANSITIONS: Record<TokenStatus, readonly TokenStatus[]> = {
+  // Out of importing only through its import (registered, or rolled back and removed) or a re-seed.
+  importing: ['in_stock', 'assigned', 'awaiting_handover', 'active'],
   in_stock: ['reserved', 'assigned', 'active', 'quarantined', 'lost', 'retired'],
   reserved: ['in_stock', 'assigned', 'awaiting_handover', 'active', 'quarantined'],
   assigned: ['active', 'in_stock', 'revoked', 'lost', 'retired', 'quarantined'],
@@ -105,6 +109,12 @@ const TRANSITIONS: Record<TokenStatus, readonly TokenStatus[]> = {
 export function canTransition(from: TokenStatus, to: TokenStatus): boolean {
   return from === to || TRANSITIONS[from].includes(to);
 }
+
+/**
+ * A row an import has not finished: its device is not registered in Entra yet (or not written back).
+ * Earlier versions wrote such rows `in_stock` without a device id; they are read as importing.
+ */
+export const isImporting = (token: Pick<TokenRecord, 'status' | 'entraDeviceId'>): boolean => token.status === 'importing' || (token.status === 'in_stock' && !token.entraDeviceId);
 
 /** A token someone holds: it must not be handed to anyone else. */
 export function isHeld(status: TokenStatus): boolean {

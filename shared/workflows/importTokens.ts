@@ -2,21 +2,27 @@ import { timingSafeEqual } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
 import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
-import { heldStatusFor, seedSecretName, withoutHolder, type ActivationMode, type SeedOrigin, type TokenRecord } from '../domain/token';
-import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type SeedTags, type SeedVault } from '../ports';
+import { heldStatusFor, isImporting, seedSecretName, serialKey, withoutHolder, type ActivationMode, type SeedOrigin, type TokenRecord } from '../domain/token';
+import { DirectoryRefusal, type AuditLog, type Clock, type DeviceListing, type Directory, type EntraDevice, type EntraUser, type Inventory, type SeedTags, type SeedVault } from '../ports';
 import type { TargetCheck } from './targetCheck';
 
 /**
  * Brings tokens into service: seed into Key Vault, a row in the inventory, the device registered in
  * Entra as available (and assigned when the file names a user). Each row either lands whole or is
  * reported and rolled back; rows already imported the same way are "unchanged", so a file can be
- * sent again safely, and an import cut short resumes where it stopped.
+ * sent again safely, and an import cut short resumes where it stopped. A row is `importing` from
+ * its first write until Entra has its device: never stock before.
+ *
+ * Graph reads per row: whether Entra has a serial already is answered from the tenant's device
+ * listing, read once per import while it stays within a page per ROWS_PER_LISTING_PAGE rows that
+ * ask (a small tenant: a page or two for the whole file); past that, by one `$filter` per row.
  */
 
 export interface ImportDeps {
   inventory: Inventory;
   seeds: SeedVault;
   directory: Directory;
+  deviceListing: DeviceListing;
   /** Who may receive a token: asked for every row that names a user, before anything is written. */
   targets: TargetCheck;
   audit: AuditLog;
@@ -52,18 +58,68 @@ export interface ImportOptions {
   onImported?: (row: ImportRow) => void;
 }
 
-/** `deviceMayExist`: an interrupted import of this same seed may have registered the device already. */
-type RowOutcome = { kind: 'unchanged' } | { kind: 'error'; reason: string; code?: string } | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean };
+/**
+ * `deviceMayExist`: an interrupted import of this same seed may have registered the device already.
+ * `user`: the account the row names, as prepare found and checked it.
+ */
+type RowOutcome =
+  | { kind: 'unchanged' }
+  | { kind: 'error'; reason: string; code?: string }
+  | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean; user?: EntraUser };
 
 /** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
 const MAX_SEED_GENERATIONS = 20;
 
 /**
- * A row without its Entra device that may take a seed: an import cut short (still in stock), or a
- * returned programmable token awaiting a fresh generated seed. Lost or retired tokens never come back.
+ * A row without its Entra device that may take a seed: an import cut short (importing, or in stock
+ * without a device as earlier versions left it), or a returned programmable token awaiting a fresh
+ * generated seed. Lost or retired tokens never come back.
  */
 export const awaitsSeed = (token: TokenRecord, origin: SeedOrigin): boolean =>
-  !token.entraDeviceId && (token.status === 'in_stock' || (token.status === 'quarantined' && token.seedOrigin === 'generated' && origin === 'generated'));
+  !token.entraDeviceId && (isImporting(token) || (token.status === 'quarantined' && token.seedOrigin === 'generated' && origin === 'generated'));
+
+/**
+ * Listing pages an import may read for every this many rows that need to know whether Entra has their
+ * serial: a tenant larger than that is asked row by row instead, so a large tenant costs at most a
+ * tenth more reads than asking every row, and a small one a page or two for the whole file.
+ */
+export const ROWS_PER_LISTING_PAGE = 10;
+
+/** Which serials Entra has, from its device listing read as far as the rows asking pay for, else asked one by one. */
+function tenantSerials(listing: DeviceListing, directory: Directory) {
+  const bySerial = new Map<string, EntraDevice>();
+  let started = false;
+  let nextLink: string | undefined;
+  let pagesRead = 0;
+  let asking = 0;
+  // Pages are read one after another, whichever chunk asks.
+  let reading: Promise<void> = Promise.resolve();
+  const complete = () => started && nextLink === undefined;
+
+  return {
+    /** `rows` more rows will ask: the listing may go that much further before they do. */
+    async cover(rows: number): Promise<void> {
+      asking += rows;
+      const budget = Math.ceil(asking / ROWS_PER_LISTING_PAGE);
+      reading = reading.then(async () => {
+        while (!complete() && pagesRead < budget) {
+          const page = await listing.devicePage(nextLink);
+          started = true;
+          pagesRead++;
+          nextLink = page.nextLink;
+          for (const device of page.devices) bySerial.set(serialKey(device.serialNumber), device);
+        }
+      });
+      await reading;
+    },
+    /** The device Entra has under this serial (compared without case), or undefined. */
+    async device(serialNumber: string): Promise<EntraDevice | undefined> {
+      const listed = bySerial.get(serialKey(serialNumber));
+      if (listed || complete()) return listed;
+      return directory.findDeviceBySerial(serialNumber);
+    },
+  };
+}
 
 const sameSeed = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
@@ -85,6 +141,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   const chunksInFlight = options.chunksInFlight ?? 3;
   const summary: ImportSummary = { imported: 0, unchanged: 0, errors: [] };
   const now = () => deps.clock.now().toISOString();
+  const entra = tenantSerials(deps.deviceListing, deps.directory);
 
   const audit = (row: ImportRow, outcome: 'succeeded' | 'failed' | 'rejected', detail?: string) =>
     deps.audit.record({
@@ -101,9 +158,11 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     await audit(row, 'rejected', code ? `${code}: ${reason}` : reason);
   };
 
+  /** Whether the row must learn from Entra if its serial is there: a new row, or one an import left unfinished. */
+  const asksEntra = (existing: TokenRecord | undefined): boolean => !existing || awaitsSeed(existing, context.seedOrigin);
+
   /** Phase one: decide what the row needs, check Entra and the user, write the pending row and the seed. */
-  const prepare = async (row: ImportRow): Promise<RowOutcome> => {
-    const existing = await deps.inventory.get(row.serialNumber);
+  const prepare = async (row: ImportRow, existing: TokenRecord | undefined): Promise<RowOutcome> => {
     if (existing?.entraDeviceId) {
       const stored = await deps.seeds.get(existing.seedSecretName);
       const same =
@@ -119,11 +178,12 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       return { kind: 'error', reason: `already in the inventory as ${existing.status}; it is not imported again` };
     }
     if (!existing) {
-      const inEntra = await deps.directory.findDeviceBySerial(row.serialNumber);
+      const inEntra = await entra.device(row.serialNumber);
       if (inEntra) return { kind: 'error', reason: 'already registered in Entra outside this system (for example by a portal CSV upload); not registered twice' };
     }
+    let user: EntraUser | undefined;
     if (row.userPrincipalName) {
-      const user = await deps.directory.findUserByUpn(row.userPrincipalName);
+      user = await deps.directory.findUserByUpn(row.userPrincipalName);
       if (!user) return { kind: 'error', reason: `user ${row.userPrincipalName} not found in Entra` };
       const verdict = await deps.targets.check(user, { privilegedAllowed: context.privilegedAllowed === true });
       if (!verdict.ok) return { kind: 'error', reason: verdict.detail, code: verdict.refusal };
@@ -146,12 +206,12 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     if (existing) {
       // A row left by an interrupted import takes this seed whole (origin, interval and hash follow it), and a
       // device that import registered holds the earlier seed (Entra never shows it), so it goes.
-      const stored = existing.status === 'in_stock' ? await deps.seeds.get(existing.seedSecretName) : undefined;
+      const stored = isImporting(existing) ? await deps.seeds.get(existing.seedSecretName) : undefined;
       sameAsBefore = stored !== undefined && sameSeed(stored, row.seed) && sameDescription(existing, description);
       if (sameAsBefore) {
         record = existing;
       } else {
-        const earlier = await deps.directory.findDeviceBySerial(row.serialNumber);
+        const earlier = await entra.device(row.serialNumber);
         if (earlier && (earlier.status !== 'available' || earlier.assignedTo)) {
           return { kind: 'error', reason: `registered in Entra with an earlier seed and ${earlier.status}; not seeded again` };
         }
@@ -164,7 +224,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       const added = await deps.inventory.add({
         ...description,
         pool: row.pool,
-        status: 'in_stock',
+        status: 'importing',
         seedSecretName: seedSecretName(row.serialNumber),
         createdAt: now(),
         updatedAt: now(),
@@ -185,7 +245,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (renamed === 'conflict') return { kind: 'error', reason: 'changed by another request at the same time' };
       record = renamed;
     }
-    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore };
+    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore, ...(user ? { user } : {}) };
   };
 
   /** Undoes a row that cannot land: nothing of it may stay behind. */
@@ -197,13 +257,11 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
 
   /** Phase two, after the bulk registration: assign where asked, and record the device in the row. */
   const complete = async (pending: Extract<RowOutcome, { kind: 'pending' }>, device: EntraDevice): Promise<string | undefined> => {
-    const { row } = pending;
+    const { row, user } = pending;
     const reseeded = pending.record.status === 'quarantined';
     let record: TokenRecord = { ...withoutHolder(pending.record), status: 'in_stock', entraDeviceId: device.id, updatedAt: now(), lastChangeReason: reseeded ? 're-seeded and back in stock' : 'imported' };
-    if (row.userPrincipalName) {
-      const user = await deps.directory.findUserByUpn(row.userPrincipalName);
+    if (user) {
       try {
-        if (!user) throw new DirectoryRefusal(404, 'userNotFound', `user ${row.userPrincipalName} not found in Entra`);
         if (deps.activationMode === 'auto') {
           await deps.directory.assignAndActivate(user.id, device.id, totpCode(row.seed, row.timeIntervalInSeconds, row.hashFunction, deps.clock.now()));
         } else {
@@ -230,7 +288,9 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   };
 
   const handleChunk = async (chunk: ImportRow[]): Promise<void> => {
-    const outcomes = await mapWithLimit(chunk, concurrency, prepare);
+    const existing = await mapWithLimit(chunk, concurrency, (row) => deps.inventory.get(row.serialNumber));
+    await entra.cover(existing.filter(asksEntra).length);
+    const outcomes = await mapWithLimit(chunk, concurrency, (row, index) => prepare(row, existing[index]));
     const pending: Extract<RowOutcome, { kind: 'pending' }>[] = [];
     for (const [index, outcome] of outcomes.entries()) {
       const row = chunk[index] as ImportRow;
@@ -241,7 +301,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
     if (pending.length === 0) return;
 
     // A row resumed with the seed it started with may already have its device in Entra.
-    const known = await mapWithLimit(pending, concurrency, async (p) => (p.deviceMayExist ? deps.directory.findDeviceBySerial(p.row.serialNumber) : undefined));
+    const known = await mapWithLimit(pending, concurrency, async (p) => (p.deviceMayExist ? entra.device(p.row.serialNumber) : undefined));
     const toCreate = pending.filter((_, index) => !known[index]);
     const created = await deps.directory.createDevices(
       toCreate.map((p) => ({

@@ -72,7 +72,8 @@ describe('classifying an Entra device against its inventory row', () => {
     ['a failed activation', device('A', 'failedActivation', 'user-1'), held('A', 'assigned'), [['failed_activation', 'retry_activation']]],
     ['inventory behind an activation', device('A', 'activated', 'user-1'), held('A', 'assigned'), [['status_mismatch', 'sync_status']]],
     ['inventory behind a deactivation', device('A', 'assigned', 'user-1'), held('A', 'active'), [['status_mismatch', 'sync_status']]],
-    ['inventory without the device id', device('A'), token('A', { entraDeviceId: undefined }), [['status_mismatch', 'sync_status']]],
+    ['an import left unfinished, its device registered', device('A'), token('A', { status: 'importing', entraDeviceId: undefined }), [['import_incomplete', null]]],
+    ['stock without the device id (as earlier versions left an import)', device('A'), token('A', { entraDeviceId: undefined }), [['import_incomplete', null]]],
     ['quarantined (set aside for an admin)', device('A', 'activated', 'u9'), token('A', { status: 'quarantined' }), []],
   ])('%s', (_what, entra, row, expected) => {
     expect(kindsOf(classifyDevice(entra, row, NOW))).toEqual(expected);
@@ -88,7 +89,10 @@ describe('classifying an Entra device against its inventory row', () => {
     expect(syncedToken(held('A', 'assigned'), device('A', 'activated', 'user-1'), NOW)?.status).toBe('active');
     expect(syncedToken(held('A', 'suspended'), device('A', 'activated', 'user-1'), NOW)?.status).toBe('active');
     expect(syncedToken(held('A', 'active'), device('A', 'assigned', 'user-1'), NOW)?.status).toBe('suspended');
-    expect(syncedToken(token('A', { entraDeviceId: undefined }), device('A'), NOW)).toMatchObject({ status: 'in_stock', entraDeviceId: 'dev-A' });
+    expect(syncedToken(token('A', { entraDeviceId: 'dev-old' }), device('A'), NOW)).toMatchObject({ status: 'in_stock', entraDeviceId: 'dev-A' });
+    // An unfinished import is never synced into stock: only its file holds the seed Entra must have.
+    expect(syncedToken(token('A', { status: 'importing', entraDeviceId: undefined }), device('A'), NOW)).toBeUndefined();
+    expect(syncedToken(token('A', { entraDeviceId: undefined }), device('A'), NOW)).toBeUndefined();
     expect(syncedToken(held('A', 'active'), device('A', 'activated', 'user-1'), NOW)).toBeUndefined();
     expect(syncedToken(held('A', 'active'), device('A', 'activated', 'u9'), NOW)).toBeUndefined();
   });
@@ -106,9 +110,14 @@ describe('classifying an inventory row against what Entra and Key Vault hold', (
     }
   });
 
-  it('reports stock that was never registered, without a repair', () => {
-    expect(classifyToken(token('A', { entraDeviceId: undefined }), { inEntra: false, seedInVault: true }, NOW)).toEqual([expect.objectContaining({ kind: 'missing_in_entra' })]);
-    expect((classifyToken(token('A', { entraDeviceId: undefined }), { inEntra: false, seedInVault: true }, NOW) as { repair?: string }[])[0]?.repair).toBeUndefined();
+  it('reports an import left unfinished (importing, or in stock without a device as earlier versions left it), without a repair', () => {
+    for (const row of [token('A', { status: 'importing', entraDeviceId: undefined }), token('A', { entraDeviceId: undefined })]) {
+      const findings = classifyToken(row, { inEntra: false, seedInVault: false }, NOW);
+      expect(findings).toEqual([{ kind: 'import_incomplete', serialNumber: 'A', detail: expect.stringContaining('send the same file again') }]);
+    }
+    // With its device in Entra, pass A reports it; a run that has just started it leaves it alone.
+    expect(classifyToken(token('A', { status: 'importing', entraDeviceId: undefined }), { inEntra: true, seedInVault: true }, NOW)).toEqual([]);
+    expect(classifyToken(token('A', { status: 'importing', entraDeviceId: undefined, updatedAt: new Date(NOW.getTime() - 1000).toISOString() }), { inEntra: false, seedInVault: true }, NOW)).toBe('in_flight');
   });
 });
 

@@ -18,7 +18,7 @@ export interface Token {
   lastChangeReason: string;
 }
 
-const STATUSES = ['in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
+const STATUSES = ['importing', 'in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
 const REASONS = ['lost', 'stolen', 'damaged', 'returned', 'offboarded'];
 const HELD = ['reserved', 'assigned', 'awaiting_handover', 'active', 'suspended'];
 
