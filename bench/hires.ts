@@ -4,7 +4,6 @@ import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { graphEmulatorControl, type EmulatorStats } from '../dev/graph/control';
-import { startLocalHost, type LocalHost } from '../dev/host/server';
 import { createKeyVaultControl } from '../dev/keyvault/control';
 import type { KeyVaultStats } from '../dev/keyvault/server';
 import { startStack } from '../dev/stack';
@@ -13,13 +12,14 @@ import { generateSeed } from '../shared/domain/seed';
 import { signWebhook } from '../shared/domain/webhookSignature';
 import { poisonQueueOf, QUEUES, TABLES } from '../shared/storageNames';
 import { startCountingProxy } from './countingProxy';
+import { startHostProcess, type HostProcess } from './hostProcess';
 
 /**
- * Hires benchmark: N hires through the real webhook, queue and worker (several local hosts in this
- * process, as several Functions instances) against the emulators, with Graph answering after a fixed
- * latency and throttling like Graph does. Table operations are counted by a proxy in front of
- * Azurite's table endpoint; Graph and Key Vault calls by the emulators' own statistics; whether every
- * 429's Retry-After was honoured by watching the app's Graph requests.
+ * Hires benchmark: N hires through the real webhook, queue and worker (several local hosts, each in a
+ * process of its own with its own Graph budget, as Functions instances are) against the emulators,
+ * with Graph answering after a fixed latency and throttling like Graph does. Table operations are
+ * counted by a proxy in front of Azurite's table endpoint; Graph and Key Vault calls, and requests
+ * sent while a 429's Retry-After still ran, by the emulators' own statistics.
  */
 
 export interface HiresOptions {
@@ -39,16 +39,18 @@ export interface HiresFigures {
   hiresPerSecond: number;
   graphLatencyMs: number;
   graphThrottle: { requests: number; windowSeconds: number };
-  /** The most hires per second the throttle admits: its rate over the 2 Graph calls a hire needs. */
+  /** The most hires per second the throttle admits: its rate over the Graph calls a hire made. */
   throttleBoundHiresPerSecond: number;
   ratioToThrottleBound: number;
   /** Graph requests Graph served (429 answers not counted), per hire. */
   graphCallsPerHire: number;
   /** Every Graph request sent, 429-answered ones included, per hire. */
   graphRequestsPerHire: number;
+  /** Graph requests per hire, by "METHOD route": which reads and writes a hire costs. */
+  graphRequestsPerHireByKind: Record<string, number>;
   graph429s: number;
-  /** 429s after which the same request came back before its Retry-After had passed. */
-  unhonoured429s: number;
+  /** Requests that reached Graph while a 429's Retry-After still ran (goal 0). */
+  requestsDuringRetryAfter: number;
   keyVaultCallsPerHire: number;
   tableOperationsPerHire: number;
   workerHosts: number;
@@ -59,47 +61,27 @@ export interface HiresFigures {
   webhookToActivatedSeconds: { p50: number; p95: number; p99: number };
 }
 
-/** The happy path's Graph calls: find the user, assign-and-activate. */
-const GRAPH_CALLS_PER_HIRE = 2;
 const WEBHOOK_CONCURRENCY = 16;
 const POLL_MS = 200;
 /** The run gives up waiting once nothing settles for this long (a bound, not a measurement). */
 const STALL_MS = 60_000;
+const HOST_HEAP_CAP_MB = 512;
+/** The import that stocks the inventory is set-up, not measured: its host has a budget of its own. */
+const SETUP_GRAPH_REQUESTS_PER_SECOND = 1000;
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-/** Watches the app's Graph requests (the Graph client uses the global fetch) for retries that ignore Retry-After. */
-function watchGraphRetries(graphOrigin: string) {
-  const original = globalThis.fetch;
-  const throttled = new Map<string, { at: number; waitMs: number }>();
-  let unhonoured = 0;
-  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!url.startsWith(graphOrigin)) return original(input, init);
-    const key = `${init?.method ?? 'GET'} ${url} ${typeof init?.body === 'string' ? init.body : ''}`;
-    const earlier = throttled.get(key);
-    if (earlier) {
-      throttled.delete(key);
-      if (performance.now() - earlier.at < earlier.waitMs - 5) unhonoured++;
-    }
-    const response = await original(input, init);
-    if (response.status === 429) throttled.set(key, { at: performance.now(), waitMs: Number(response.headers.get('retry-after') ?? '0') * 1000 });
-    return response;
-  };
-  return {
-    unhonoured: () => unhonoured,
-    stop: () => {
-      globalThis.fetch = original;
-    },
-  };
-}
 
 const sum = (values: Record<string, number | undefined>) => Object.values(values).reduce<number>((total, n) => total + (n ?? 0), 0);
 
 function graphDelta(before: EmulatorStats, after: EmulatorStats) {
   const requests = sum(after.requests) - sum(before.requests);
   const throttled = after.throttled - before.throttled;
-  return { requests, throttled, served: requests - throttled };
+  const byKind: Record<string, number> = {};
+  for (const [kind, count] of Object.entries(after.requests)) {
+    const delta = count - (before.requests[kind] ?? 0);
+    if (delta > 0) byKind[kind] = delta;
+  }
+  return { requests, throttled, served: requests - throttled, byKind, duringRetryAfter: after.duringRetryAfter - before.duringRetryAfter };
 }
 
 const keyVaultCalls = (stats: KeyVaultStats) => sum(stats.operations);
@@ -114,7 +96,6 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
   const tableOrigin = new URL(stack.azurite.tableUrl).origin;
   const proxy = await startCountingProxy(tableOrigin);
   const proxied = stack.azurite.connectionString.replace(`TableEndpoint=${tableOrigin}`, `TableEndpoint=${proxy.url}`);
-  const watch = watchGraphRetries(new URL(stack.graph.url).origin);
   const scratch = mkdtempSync(path.join(tmpdir(), 'bench-hires-'));
   const hostJsonPath = path.join(scratch, 'host.json');
   // Several instances' worth of queue workers; a failed try comes back after 1 s.
@@ -127,23 +108,11 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
     }),
   );
   const problems: string[] = [];
-  const hosts: LocalHost[] = [];
+  const onLine = (line: string) => {
+    if (/ (ERROR|WARN) /.test(line) && problems.length < 20) problems.push(line);
+  };
+  const hosts: HostProcess[] = [];
   try {
-    for (let i = 0; i < hostCount; i++) {
-      hosts.push(
-        await startLocalHost({
-          port: 0,
-          functionsDir: path.resolve(__dirname, '..', 'functions'),
-          hostJsonPath,
-          storageConnectionString: stack.azurite.connectionString,
-          // Each instance's budget is its share of the tenant's: together they stay within Graph's rate.
-          settings: { ...stack.appSettings, AzureWebJobsStorage: proxied, GRAPH_REQUESTS_PER_SECOND: String(Math.max(1, Math.floor(rate / hostCount))) },
-          log: (line) => {
-            if (/ (ERROR|WARN) /.test(line) && problems.length < 20) problems.push(line.split('\n')[0] ?? line);
-          },
-        }),
-      );
-    }
     const graph = graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem });
     const keyVault = createKeyVaultControl(stack.keyVault.url, { ca: stack.ca.certPem });
     const upn = (i: number) => `bench${String(i).padStart(5, '0')}@contoso.com`;
@@ -152,9 +121,17 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
 
     const adminToken = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin'], name: 'bench' });
     const csv = ['upn,serial number,secret key,time interval,manufacturer,model', ...Array.from({ length: hires }, (_, i) => `,BH-${String(i).padStart(6, '0')},${generateSeed('hmacsha1')},30,Token2,C302`)];
-    const imported = await fetch(`${hosts[0]?.url}/api/tokens/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: csv.join('\n') });
-    const summary = (await imported.json()) as { imported?: number; detail?: string };
-    if (summary.imported !== hires) throw new Error(`the token import brought in ${summary.imported ?? 0} of ${hires} tokens (HTTP ${imported.status}: ${summary.detail ?? 'no detail'})`);
+    const setup = await startHostProcess(stack, HOST_HEAP_CAP_MB, { GRAPH_REQUESTS_PER_SECOND: String(SETUP_GRAPH_REQUESTS_PER_SECOND) }, { onLine });
+    try {
+      const imported = await fetch(`${setup.url}/api/tokens/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: csv.join('\n') });
+      const summary = (await imported.json()) as { imported?: number; detail?: string };
+      if (summary.imported !== hires) throw new Error(`the token import brought in ${summary.imported ?? 0} of ${hires} tokens (HTTP ${imported.status}: ${summary.detail ?? 'no detail'})`);
+    } finally {
+      await setup.stop();
+    }
+    // Each instance's budget is its share of the tenant's: together they stay within Graph's rate.
+    const share = String(Math.max(1, Math.floor(rate / hostCount)));
+    for (let i = 0; i < hostCount; i++) hosts.push(await startHostProcess(stack, HOST_HEAP_CAP_MB, { AzureWebJobsStorage: proxied, GRAPH_REQUESTS_PER_SECOND: share }, { hostJsonPath, onLine }));
 
     await graph.setFaults({ latencyMs, throttle: { requests: rate, windowMs: 1000 } });
     const graphBefore = await graph.stats();
@@ -219,7 +196,8 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
     }
     latencies.sort((a, b) => a - b);
     const percentile = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 1);
-    const bound = rate / GRAPH_CALLS_PER_HIRE;
+    const callsPerHire = graphCalls.served / Math.max(1, settled.completed);
+    const bound = rate / Math.max(1, callsPerHire);
     if (problems.length > 0) console.warn(`The hosts logged problems, the first ones:\n  ${problems.slice(0, 5).join('\n  ')}`);
     return {
       hires,
@@ -234,8 +212,9 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
       ratioToThrottleBound: round(hiresPerSecond / bound),
       graphCallsPerHire: round(graphCalls.served / hires),
       graphRequestsPerHire: round(graphCalls.requests / hires),
+      graphRequestsPerHireByKind: Object.fromEntries(Object.entries(graphCalls.byKind).map(([kind, count]) => [kind, round(count / hires)])),
       graph429s: graphCalls.throttled,
-      unhonoured429s: watch.unhonoured(),
+      requestsDuringRetryAfter: graphCalls.duringRetryAfter,
       keyVaultCallsPerHire: round(keyVaultReads / hires),
       tableOperationsPerHire: round(tableOperations / hires, 1),
       workerHosts: hostCount,
@@ -247,8 +226,7 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
     if (problems.length > 0) console.error(`The hosts logged:\n  ${problems.slice(0, 5).join('\n  ')}`);
     throw error;
   } finally {
-    watch.stop();
-    for (const host of hosts) await host.close();
+    for (const host of hosts) await host.stop();
     await proxy.close();
     await stack.stop();
     rmSync(scratch, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { graphEmulatorControl, type GraphEmulatorControl } from '../dev/graph/control';
+import { LEASE_SECONDS } from '../dev/host/queueListener';
 import { createKeyVaultControl, type KeyVaultControl } from '../dev/keyvault/control';
 import { LOCAL_DIR, REPO_ROOT } from '../dev/paths';
 import { freePort } from '../dev/ports';
@@ -47,8 +48,11 @@ interface SoakFigures {
   quietAfterSeconds: number;
 }
 
-/** How long the stack may take to settle once the mix stops: queue retries back off for up to minutes. */
-const QUIET_DEADLINE_MS = 8 * 60_000;
+/**
+ * How long the stack may take to settle once the mix stops: a message a killed host was working on stays
+ * hidden for the rest of its lease (10 minutes, as the Functions host takes it), and retries back off.
+ */
+const QUIET_DEADLINE_MS = LEASE_SECONDS * 1000 + 3 * 60_000;
 const QUIET_POLLS = 3;
 const OPERATION_PAUSE_MS = { min: 100, max: 700 };
 const CRASH_PAUSE_MS = { min: 8_000, max: 40_000 };
@@ -357,6 +361,7 @@ async function soak(options: SoakOptions): Promise<void> {
     await graph.clearFaults();
     await keyVault.setFaults({ failNext: null, latencyMs: 0 });
     note('mix stopped; faults cleared; waiting for quiet');
+    console.log(`soak: mix stopped (${crashes} crashes); waiting up to ${QUIET_DEADLINE_MS / 60_000} minutes for the queues to empty`);
 
     const connection = stack.azurite.connectionString;
     const tokensTable = TableClient.fromConnectionString(connection, TABLES.tokens, { allowInsecureConnection: true });

@@ -138,19 +138,26 @@ function retryAfter(status: number, seconds: number | undefined): number | undef
 /** Counters for GET /_emulator/stats. */
 export class RequestStats {
   private stats: EmulatorStats = RequestStats.empty();
+  /** Until when the last 429 told the app to wait (ms). */
+  private retryAfterUntil = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   private static empty(): EmulatorStats {
-    return { requests: {}, statuses: {}, throttled: 0, injected: {} };
+    return { requests: {}, statuses: {}, throttled: 0, injected: {}, duringRetryAfter: 0 };
   }
 
   request(method: string, routeKind: string): void {
     const key = `${method} ${routeKind}`;
     this.stats.requests[key] = (this.stats.requests[key] ?? 0) + 1;
+    if (this.now() < this.retryAfterUntil) this.stats.duringRetryAfter++;
   }
 
-  response(status: number): void {
+  response(status: number, retryAfterSeconds?: number): void {
     this.stats.statuses[status] = (this.stats.statuses[status] ?? 0) + 1;
-    if (status === 429) this.stats.throttled++;
+    if (status !== 429) return;
+    this.stats.throttled++;
+    if (retryAfterSeconds !== undefined) this.retryAfterUntil = Math.max(this.retryAfterUntil, this.now() + retryAfterSeconds * 1000);
   }
 
   injected(status: number): void {
@@ -163,5 +170,6 @@ export class RequestStats {
 
   reset(): void {
     this.stats = RequestStats.empty();
+    this.retryAfterUntil = 0;
   }
 }

@@ -694,10 +694,10 @@ export function createGraphRequestHandler(context: GraphHttpContext): (request: 
         const headers: Record<string, string> = {};
         if (known.retryAfterSeconds !== undefined) headers['Retry-After'] = String(known.retryAfterSeconds);
         if (known.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"';
-        return { reply: { status: known.status, body: graphError(known.code, known.message, requestId) }, headers };
+        return { reply: { status: known.status, body: graphError(known.code, known.message, requestId) }, headers, retryAfterSeconds: known.retryAfterSeconds };
       })
-      .then(({ reply, headers }) => {
-        if (isApi) context.stats.response(reply.status);
+      .then(({ reply, headers, retryAfterSeconds }: { reply: Reply; headers: Record<string, string>; retryAfterSeconds?: number | undefined }) => {
+        if (isApi) context.stats.response(reply.status, retryAfterSeconds);
         // Drain an unread body so keep-alive connections stay usable.
         request.resume();
         send(response, reply, headers);

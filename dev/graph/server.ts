@@ -57,7 +57,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const handler = createGraphRequestHandler({
     store,
     faults: new FaultInjector(now, options.random),
-    stats: new RequestStats(),
+    stats: new RequestStats(now),
     verifyToken,
     enforceRoles: options.enforceRoles ?? false,
   });

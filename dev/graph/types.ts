@@ -111,6 +111,8 @@ export interface EmulatorStats {
   throttled: number;
   /** Failures injected by failNext/failRate, by status. */
   injected: Record<string, number>;
+  /** Requests that arrived while a 429's Retry-After was still running: a client that honours it sends none. */
+  duringRetryAfter: number;
 }
 
 export interface EmulatorState {

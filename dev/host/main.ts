@@ -8,7 +8,7 @@ import { startLocalHost, type LocalHost } from './server';
 /**
  * `node dist/dev/host/main.js`: the local host on 127.0.0.1:7071, like `func start`. Settings come
  * from local.settings.json's Values (or the file `--settings FILE` names), without overriding
- * variables already in the environment.
+ * variables already in the environment; `--host-json FILE` reads the host settings from another file.
  */
 
 /** From dist/, the compiled functions; run as TypeScript (tsx), the sources next to this repo's shared/. */
@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   if (!storage) {
     throw new ConfigError('Setting AzureWebJobsStorage: missing; the local host needs a connection string (UseDevelopmentStorage=true for Azurite)');
   }
-  const hostJsonPath = path.join(REPO_ROOT, 'host.json');
+  // `--host-json FILE` for benchmarks that tune the queue settings; else the app's own host.json.
+  const hostJsonFlag = process.argv.indexOf('--host-json');
+  const hostJsonPath = hostJsonFlag >= 0 ? path.resolve(process.argv[hostJsonFlag + 1] ?? '') : path.join(REPO_ROOT, 'host.json');
   // `--port N` as `func start` takes it; else local.settings.json's Host.LocalHttpPort; else 7071.
   const portFlag = process.argv.indexOf('--port');
   const port = portFlag >= 0 ? Number(process.argv[portFlag + 1]) : (local.port ?? 7071);

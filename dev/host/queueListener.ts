@@ -12,7 +12,7 @@ import type { Invoke, LogLine } from './invocation';
  */
 
 /** How long a received message stays hidden while its handler runs; renewed at half-time. */
-const LEASE_SECONDS = 600;
+export const LEASE_SECONDS = 600;
 
 export interface QueueListener {
   stop(): Promise<void>;

@@ -72,7 +72,9 @@ export async function findHireTarget(directory: Pick<Directory, 'findUserByUpn' 
   if (byEmployeeId === 'ambiguous') {
     return { kind: 'refused', refusal: 'ambiguous_employee_id', detail: `more than one Entra account has employeeId ${employeeId}; none is provisioned until only one has it` };
   }
-  const user = (userPrincipalName ? await directory.findUserByUpn(userPrincipalName) : undefined) ?? byEmployeeId;
+  // A UPN names one account: when it is the one found by employeeId, asking again would find it again.
+  const sameAccount = byEmployeeId !== undefined && userPrincipalName !== undefined && byEmployeeId.userPrincipalName.toLowerCase() === userPrincipalName.toLowerCase();
+  const user = (userPrincipalName && !sameAccount ? await directory.findUserByUpn(userPrincipalName) : undefined) ?? byEmployeeId;
   if (!user) return { kind: 'missing' };
   if (user.employeeId?.trim().toLowerCase() !== employeeId.toLowerCase()) {
     return {

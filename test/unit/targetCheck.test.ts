@@ -68,6 +68,23 @@ describe('findHireTarget', () => {
     expect(await findHireTarget(directory(undefined, undefined), 'E1', undefined)).toEqual({ kind: 'missing' });
   });
 
+  it('asks for the UPN only when the employeeId names another account or none', async () => {
+    const upnLookups: string[] = [];
+    const counting = (byUpn: EntraUser | undefined, byEmployeeId: EntraUser | undefined) => ({
+      findUserByUpn: async (upn: string) => {
+        upnLookups.push(upn);
+        return byUpn;
+      },
+      findUserByEmployeeId: async () => byEmployeeId,
+    });
+    expect(await findHireTarget(counting(ADA, ADA), 'E1', 'ADA@contoso.com')).toEqual({ kind: 'found', user: ADA });
+    expect(upnLookups).toEqual([]);
+    const other: EntraUser = { ...ADA, id: 'u-other', userPrincipalName: 'other@contoso.com', employeeId: 'E2' };
+    expect(await findHireTarget(counting(other, ADA), 'E1', 'other@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch' });
+    expect(await findHireTarget(counting(undefined, undefined), 'E1', 'new@contoso.com')).toEqual({ kind: 'missing' });
+    expect(upnLookups).toEqual(['other@contoso.com', 'new@contoso.com']);
+  });
+
   it('refuses an account with another or no employeeId, and an employeeId on two accounts', async () => {
     expect(await findHireTarget(directory({ ...ADA, employeeId: 'E2' }, undefined), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch' });
     expect(await findHireTarget(directory({ ...ADA, employeeId: undefined }, undefined), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch', detail: expect.stringContaining('no employeeId') });

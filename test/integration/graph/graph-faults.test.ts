@@ -46,6 +46,19 @@ describe('fault injection', () => {
     expect(stats.requests['GET devices']).toBe(5);
   });
 
+  it('counts the requests that arrive while a 429 asks the app to wait', async () => {
+    const control = graphEmulatorControl(emulator.url);
+    await control.setFaults({ throttle: { requests: 1, windowMs: 2_000 } });
+    expect((await get(emulator)).status).toBe(200);
+    expect((await get(emulator)).headers.get('retry-after')).toBe('2');
+    clockMs += 1_000;
+    expect((await get(emulator)).status).toBe(429);
+    expect((await control.stats()).duringRetryAfter).toBe(1);
+    clockMs += 2_000;
+    expect((await get(emulator)).status).toBe(200);
+    expect((await control.stats()).duringRetryAfter).toBe(1);
+  });
+
   it('sends x-ms-throttle-limit-percentage once more than 0.8 of the throttle is used, never on a 429', async () => {
     const control = graphEmulatorControl(emulator.url);
     await control.setFaults({ throttle: { requests: 10, windowMs: 10_000 } });
