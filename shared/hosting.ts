@@ -1,5 +1,6 @@
 import { app, type HttpHandler, type HttpMethod, type InvocationContext, type Timer } from '@azure/functions';
 import { ConfigError } from './config';
+import { dependencyFailureFor } from './ports';
 import { problem } from './problem';
 
 /**
@@ -60,21 +61,35 @@ function remember(declaration: FunctionDeclaration): void {
   declarations.set(declaration.name, declaration);
 }
 
-/** A handler whose settings are broken answers 503 naming the setting (ConfigError messages never carry a value). */
-function answeringConfigErrors(handler: HttpHandler): HttpHandler {
+/**
+ * A handler whose settings are broken answers 503 naming the setting (ConfigError messages never carry
+ * a value); one stopped by Graph, Key Vault or Storage failing past the SDKs' retries answers 503 with
+ * Retry-After: every admin action converges when sent again, so the caller is told to do just that.
+ */
+function answeringKnownFailures(handler: HttpHandler): HttpHandler {
   return async (request, context) => {
     try {
       return await handler(request, context);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      context.error(error.message);
-      return problem(503, error.message, error.setting === undefined ? {} : { setting: error.setting });
+      if (error instanceof ConfigError) {
+        context.error(error.message);
+        return problem(503, error.message, error.setting === undefined ? {} : { setting: error.setting });
+      }
+      const failure = dependencyFailureFor(error);
+      if (!failure) throw error;
+      context.warn(`DependencyFailed status=${failure.status} retryAfter=${failure.retryAfterSeconds}: ${error instanceof Error ? error.message : String(error)}`);
+      return problem(
+        503,
+        `A service this request needs (Microsoft Graph, Key Vault or Storage) answered ${failure.status} and the request stopped; what it did is kept, and sending the same request again after Retry-After finishes it`,
+        { dependencyStatus: failure.status },
+        { 'Retry-After': String(failure.retryAfterSeconds) },
+      );
     }
   };
 }
 
 export function httpFunction(name: string, options: Omit<HttpFunction, 'kind' | 'name'>): void {
-  const handler = answeringConfigErrors(options.handler);
+  const handler = answeringKnownFailures(options.handler);
   remember({ kind: 'http', name, ...options, handler });
   if (!servedByLocalHost) {
     // Authorisation is done by the handlers themselves (signed webhooks, bearer JWTs), not function keys.

@@ -140,6 +140,21 @@ export function directoryBusyFor(error: unknown): number | undefined {
   return Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : 1;
 }
 
+/**
+ * A service the app depends on (Graph, Key Vault, Storage) failed in a way that retrying fixes: a 429
+ * or a 5xx that outlasted the SDK's own retries. The seconds to wait (its Retry-After, else 5), or
+ * undefined for any other error. Read by shape (statusCode, headers), as every SDK here sets them.
+ */
+export function dependencyFailureFor(error: unknown): { status: number; retryAfterSeconds: number } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { statusCode } = error as { statusCode?: unknown };
+  if (typeof statusCode !== 'number' || (statusCode !== 429 && (statusCode < 500 || statusCode > 599))) return undefined;
+  const headers = (error as { headers?: unknown; response?: { headers?: unknown } }).headers ?? (error as { response?: { headers?: unknown } }).response?.headers;
+  const raw = headers && typeof (headers as { get?: unknown }).get === 'function' ? (headers as { get(name: string): string | null | undefined }).get('retry-after') : undefined;
+  const seconds = Number(raw);
+  return { status: statusCode, retryAfterSeconds: Number.isFinite(seconds) && seconds >= 1 ? Math.min(300, Math.ceil(seconds)) : 5 };
+}
+
 /** A Graph refusal that retrying cannot fix (4xx other than 429), in words safe to show. */
 export class DirectoryRefusal extends Error {
   constructor(

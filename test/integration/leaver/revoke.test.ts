@@ -18,6 +18,7 @@ const PEOPLE = [
   { displayName: 'Katherine Johnson', userPrincipalName: 'katherine@contoso.com', employeeId: 'E1004', serial: 'REV-DMG' },
   { displayName: 'Edsger Dijkstra', userPrincipalName: 'edsger@contoso.com', employeeId: 'E1005', serial: 'REV-SUS' },
   { displayName: 'Barbara Liskov', userPrincipalName: 'barbara@contoso.com', employeeId: 'E1006', serial: 'REV-FLAKY' },
+  { displayName: 'Frances Allen', userPrincipalName: 'frances@contoso.com', employeeId: 'E1007', serial: 'REV-KV' },
 ];
 
 describe('revoking, suspending and resuming a user token', () => {
@@ -110,7 +111,10 @@ describe('revoking, suspending and resuming a user token', () => {
   it('completes on retry when Graph fails, and never says revoked while Entra still has the method', async () => {
     await app.graph.setFaults({ failNext: { status: 500, count: 1 } });
     const failed = await revoke('barbara@contoso.com', { reason: 'stolen' });
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('content-type')).toBe('application/problem+json');
+    expect(failed.headers.get('retry-after')).toBe('5');
+    expect(await jsonOf(failed)).toMatchObject({ status: 503, dependencyStatus: 500, detail: expect.stringContaining('sending the same request again') });
     expect(await token('REV-FLAKY')).toMatchObject({ status: 'active' });
     expect(await device('REV-FLAKY')).toMatchObject({ status: 'activated' });
 
@@ -119,6 +123,22 @@ describe('revoking, suspending and resuming a user token', () => {
     expect(await jsonOf(retried)).toEqual({ serialNumber: 'REV-FLAKY', status: 'lost', changed: true });
     expect(await device('REV-FLAKY')).toBeUndefined();
     expect(await canSignIn('barbara@contoso.com', 'REV-FLAKY')).toBe(false);
+  });
+
+  it('answers 503 with Retry-After when Key Vault fails after Entra let go, and the same request sent again finishes', async () => {
+    await app.keyVault.setFaults({ failNext: { status: 503, count: 8 } });
+    const failed = await revoke('frances@contoso.com', { reason: 'lost' });
+    await app.keyVault.setFaults({ failNext: null });
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Entra went first: the token signs nobody in, whatever the row says yet.
+    expect(await device('REV-KV')).toBeUndefined();
+    expect(await canSignIn('frances@contoso.com', 'REV-KV')).toBe(false);
+
+    const again = await revoke('frances@contoso.com', { reason: 'lost' });
+    expect(await jsonOf(again)).toMatchObject({ serialNumber: 'REV-KV', status: 'lost' });
+    expect(await app.keyVault.secretExists('seed-REV-KV')).toMatchObject({ exists: false });
+    expect(await token('REV-KV')).toMatchObject({ status: 'lost', registeredInEntra: false });
   });
 
   it('answers 404 for someone without a token, 400 for a bad reason, and 401/403 to callers who may not, changing nothing', async () => {
