@@ -27,6 +27,11 @@ function optionalRetryAfter(body: Record<string, unknown>): { retryAfterSeconds?
   return body.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: nonNegative(body.retryAfterSeconds, 'retryAfterSeconds', true) };
 }
 
+function routeKey(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Z]+ [\w.-]+$/.test(value)) throw badRequest('failNext.route must be "METHOD kind", as the stats name requests (e.g. "PATCH devices.delta").');
+  return value;
+}
+
 /** Checks a POST /_emulator/faults body. */
 export function parseFaultSettings(raw: unknown): FaultSettings {
   const body = requireObject(raw, 'Fault settings');
@@ -38,6 +43,7 @@ export function parseFaultSettings(raw: unknown): FaultSettings {
       status: failureStatus(failNext.status),
       count: nonNegative(failNext.count ?? 1, 'failNext.count', true),
       ...optionalRetryAfter(failNext),
+      ...(failNext.route === undefined ? {} : { route: routeKey(failNext.route) }),
     };
   }
   if (body.failRate !== undefined) {
@@ -105,10 +111,10 @@ export class FaultInjector {
     return used > 0.8 ? used : undefined;
   }
 
-  /** Decides the fate of one API request: undefined lets it through. */
-  nextFailure(): InjectedFailure | undefined {
+  /** Decides the fate of one API request ("METHOD kind"): undefined lets it through. */
+  nextFailure(route: string): InjectedFailure | undefined {
     const { failNext, failRate, throttle } = this.settings;
-    if (failNext && this.failNextRemaining > 0) {
+    if (failNext && this.failNextRemaining > 0 && (failNext.route === undefined || failNext.route === route)) {
       this.failNextRemaining--;
       return { status: failNext.status, retryAfterSeconds: retryAfter(failNext.status, failNext.retryAfterSeconds), throttled: false };
     }

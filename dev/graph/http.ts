@@ -547,7 +547,7 @@ async function handleApi(context: GraphHttpContext, request: IncomingMessage, ur
     }
   }
 
-  const failure = context.faults.nextFailure();
+  const failure = context.faults.nextFailure(`${method} ${route.kind}`);
   if (failure) {
     if (!failure.throttled) context.stats.injected(failure.status);
     const message = failure.status === 429 ? 'Too many requests, retry after the time in Retry-After.' : 'The service is temporarily unavailable.';

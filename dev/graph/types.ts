@@ -94,8 +94,8 @@ export interface DeviceInput {
 export interface FaultSettings {
   /** Added before every /beta answer. */
   latencyMs?: number;
-  /** The next `count` /beta requests fail with `status`. */
-  failNext?: { status: 429 | 500 | 503; count: number; retryAfterSeconds?: number };
+  /** The next `count` /beta requests fail with `status`; with `route` ("METHOD kind" as stats names it), only requests to it. */
+  failNext?: { status: 429 | 500 | 503; count: number; retryAfterSeconds?: number; route?: string };
   /** Each /beta request fails with `status` with this probability. */
   failRate?: { status: 429 | 500 | 503; probability: number; retryAfterSeconds?: number };
   /** Token bucket: `requests` per `windowMs`; beyond it, 429 with Retry-After. */

@@ -59,6 +59,17 @@ describe('fault injection', () => {
     expect((await control.stats()).duringRetryAfter).toBe(1);
   });
 
+  it('fails only the requests failNext names by route, and refuses a route it cannot read', async () => {
+    const control = graphEmulatorControl(emulator.url);
+    await control.setFaults({ failNext: { status: 429, count: 1, route: 'PATCH devices.delta' } });
+    expect((await get(emulator)).status).toBe(200);
+    const patch = await fetch(`${emulator.url}${DEVICES_URL}`, { method: 'PATCH', headers: { Authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ '@context': '#$delta', value: [] }) });
+    expect(patch.status).toBe(429);
+    expect((await get(emulator)).status).toBe(200);
+    expect((await control.stats()).injected).toEqual({ '429': 1 });
+    await expect(control.setFaults({ failNext: { status: 429, count: 1, route: 'devices' } })).rejects.toThrow(/failNext.route/);
+  });
+
   it('sends x-ms-throttle-limit-percentage once more than 0.8 of the throttle is used, never on a 429', async () => {
     const control = graphEmulatorControl(emulator.url);
     await control.setFaults({ throttle: { requests: 10, windowMs: 10_000 } });
