@@ -58,6 +58,8 @@ const OPERATION_PAUSE_MS = { min: 100, max: 700 };
 const CRASH_PAUSE_MS = { min: 8_000, max: 40_000 };
 /** Concurrent operation loops, so requests interleave with each other as well as with the host's work. */
 const OPERATION_LOOPS = 2;
+/** Tries of an admin call or webhook that answers 5xx or finds the host down, before the soak moves on. */
+const ADMIN_ATTEMPTS = 6;
 
 function parseOptions(argv: string[]): SoakOptions {
   const value = (name: string): string | undefined => {
@@ -227,31 +229,56 @@ async function soak(options: SoakOptions): Promise<void> {
     let eventCounter = 0;
     let hostDown = false;
 
+    /** Answers no caller should ever see: the app maps throttling and failing dependencies to 503. */
+    const serverErrors: string[] = [];
+    /** As an HR system does: a delivery that fails (5xx, or nobody listening) is sent again under the same id. */
     const sendWebhook = async (eventId: string, body: string): Promise<number> => {
-      const timestamp = Math.floor(Date.now() / 1000);
-      try {
-        const response = await fetch(`${hostUrl}/api/hr/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(stack?.hrWebhookSecret ?? '', eventId, timestamp, body) },
-          body,
-        });
-        await response.arrayBuffer();
-        return response.status;
-      } catch {
-        return 0;
+      let status = 0;
+      for (let attempt = 0; attempt < ADMIN_ATTEMPTS; attempt++) {
+        if (attempt > 0) {
+          note(`webhook ${eventId} -> ${status}; delivered again`);
+          await sleep(1000);
+        }
+        const timestamp = Math.floor(Date.now() / 1000);
+        try {
+          const response = await fetch(`${hostUrl}/api/hr/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(stack?.hrWebhookSecret ?? '', eventId, timestamp, body) },
+            body,
+          });
+          const text = await response.text();
+          status = response.status;
+          if (status >= 500 && status !== 503) serverErrors.push(`webhook ${eventId} answered ${status}: ${text.slice(0, 200)}`);
+        } catch {
+          status = 0;
+        }
+        if (status !== 0 && status < 500) return status;
       }
+      return status;
     };
-    const admin = async (route: string, body?: unknown): Promise<{ status: number; text: string }> => {
+    const once = async (route: string, body: unknown): Promise<{ status: number; text: string; retryAfterSeconds: number }> => {
       try {
         const response = await fetch(`${hostUrl}/api/${route}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
           body: JSON.stringify(body ?? {}),
         });
-        return { status: response.status, text: (await response.text()).slice(0, 200) };
+        const text = (await response.text()).slice(0, 200);
+        if (response.status >= 500 && response.status !== 503) serverErrors.push(`POST /api/${route} answered ${response.status}: ${text}`);
+        return { status: response.status, text, retryAfterSeconds: Number(response.headers.get('retry-after') ?? '1') || 1 };
       } catch {
-        return { status: 0, text: 'host down' };
+        return { status: 0, text: 'host down', retryAfterSeconds: 1 };
       }
+    };
+    /** As an admin does: a 503 (or a host that is down) is sent again after Retry-After, a few times. */
+    const admin = async (route: string, body?: unknown): Promise<{ status: number; text: string }> => {
+      let answer = await once(route, body);
+      for (let attempt = 1; attempt < ADMIN_ATTEMPTS && (answer.status === 0 || answer.status === 503); attempt++) {
+        note(`POST /api/${route} -> ${answer.status}; sent again after ${answer.retryAfterSeconds} s`);
+        await sleep(Math.min(answer.retryAfterSeconds, 10) * 1000);
+        answer = await once(route, body);
+      }
+      return answer;
     };
     const hrEvent = async (person: Person, type: 'employee.hired' | 'employee.terminated'): Promise<void> => {
       const eventId = `msg_soak_${options.seed}_${eventCounter++}`;
@@ -379,6 +406,7 @@ async function soak(options: SoakOptions): Promise<void> {
 
     const violations: string[] = [];
     if (!quiet) violations.push(`${depth} messages were still queued ${QUIET_DEADLINE_MS / 60_000} minutes after the mix stopped`);
+    violations.push(...serverErrors);
     const tokens = await listAll<TokenEntity>(tokensTable);
     const records = await listAll<ProvisioningEntity>(provisioningTable);
     const bySerial = new Map(tokens.map((t) => [t.serialNumber, t]));
