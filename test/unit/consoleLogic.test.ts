@@ -49,6 +49,7 @@ describe('the console page logic', () => {
         { serialNumber: '1', pool: 'GVA', status: 'in_stock', registeredInEntra: true },
         { serialNumber: '2', pool: 'GVA', status: 'in_stock', registeredInEntra: false },
         { serialNumber: '3', pool: 'GVA', status: 'active' },
+        { serialNumber: '6', pool: 'GVA', status: 'importing', registeredInEntra: false },
         { serialNumber: '4', pool: '', status: 'in_stock' },
         { serialNumber: '5', pool: '', status: 'in_stock' },
       ],
@@ -56,7 +57,7 @@ describe('the console page logic', () => {
     );
     expect(stock).toEqual([
       { pool: '', inStock: 2, total: 2, low: false },
-      { pool: 'GVA', inStock: 1, total: 3, low: true },
+      { pool: 'GVA', inStock: 1, total: 4, low: true },
     ]);
   });
 
@@ -68,8 +69,8 @@ describe('the console page logic', () => {
       { employeeId: 'E3', kind: 'joiner', status: 'completed', reason: null, createdAt: '2026-09-01T00:00:00Z', updatedAt: '2026-09-01T00:00:00Z' },
     ];
     expect(recentWork(records, now)).toEqual({ hires: [['failed', 1]], leavers: [['retrying', 1]] });
-    const attention = needsAttention(records, { runId: 'r1', status: 'held', items: [{ kind: 'held_after_termination', serialNumber: 'TK-9', detail: 'E7 left' }, { kind: 'status_mismatch', serialNumber: 'TK-8' }] });
-    expect(attention.map((a) => a.what)).toEqual(['Hire of E1 failed', 'Leaver E2 still holds access (retrying)', 'Reconciliation run r1 is held', 'held after termination: TK-9']);
+    const attention = needsAttention(records, { runId: 'r1', status: 'held', items: [{ kind: 'held_after_termination', serialNumber: 'TK-9', detail: 'E7 left' }, { kind: 'status_mismatch', serialNumber: 'TK-8' }, { kind: 'import_incomplete', serialNumber: 'TK-7', detail: 'send the same file again' }] });
+    expect(attention.map((a) => a.what)).toEqual(['Hire of E1 failed', 'Leaver E2 still holds access (retrying)', 'Reconciliation run r1 is held', 'held after termination: TK-9', 'import incomplete: TK-7']);
     expect(attention[3]?.link).toBe('#/tokens/TK-9');
   });
 
