@@ -205,6 +205,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   };
 
+  const queuedWarnings: ((repair: 'queued' | 'held') => string)[] = [];
   const noteNow = async (finding: DriftFinding): Promise<void> => {
     drift[finding.kind]++;
     let repair: ReportItem['repair'] = 'none';
@@ -217,14 +218,16 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         repair = 'report_only';
       }
     }
-    // A leaver still holding a token is always a warning line (the alert's), repaired or not.
+    // A leaver still holding a token is always a warning line (the alert's), repaired or not; a queued
+    // repair's line waits for the end of the run, which may still hold every repair.
     if (repair !== 'queued' || finding.kind === 'held_after_termination') {
       if (repair !== 'queued') unrepaired++;
       if (warnings < MAX_DRIFT_WARNINGS) {
         warnings++;
-        deps.warn(
-          `ReconcileDrift kind=${finding.kind} serial=${finding.serialNumber ?? '-'}${finding.employeeId ? ` employeeId=${field(finding.employeeId)}` : ''}${finding.secretName ? ` secret=${finding.secretName}` : ''} repair=${repair} run=${run.runId} detail="${finding.detail.replace(/"/g, "'")}"`,
-        );
+        const line = (said: string) =>
+          `ReconcileDrift kind=${finding.kind} serial=${finding.serialNumber ?? '-'}${finding.employeeId ? ` employeeId=${field(finding.employeeId)}` : ''}${finding.secretName ? ` secret=${finding.secretName}` : ''} repair=${said} run=${run.runId} detail="${finding.detail.replace(/"/g, "'")}"`;
+        if (repair === 'queued') queuedWarnings.push(line);
+        else deps.warn(line(repair));
       }
     }
     if (items.length < MAX_REPORT_ITEMS) {
@@ -366,6 +369,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   if (untiedDropped > 0) deps.warn(`ReconcileDrift untied-holders run=${run.runId} more devices held by possible leavers than one run follows (${untiedDropped} not checked); run again after repairs`);
 
   // Queue the repairs, or hold them all when there are too many for one run to be trusted.
+  for (const line of queuedWarnings) deps.warn(line(held ? 'held' : 'queued'));
   if (held) {
     await deps.reports.appendHeldRepairs(run.runId, pending);
     for (const item of items) if (item.repair === 'queued') item.repair = 'held';

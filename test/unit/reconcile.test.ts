@@ -460,6 +460,18 @@ describe('leavers and reservations in a run', () => {
     expect(warnings.some((w) => w.startsWith('ReconcileDrift kind=held_after_termination serial=HELD1 employeeId=E1 repair=queued'))).toBe(true);
   });
 
+  it('says repair=held on a leaver’s line when the run ends up holding its repairs', async () => {
+    const { deps, sent, warnings, records } = world();
+    deps.settings = { ...deps.settings, maxChanges: 1 };
+    records.push(...leaverRecords('E1', 'user-1'), ...leaverRecords('E7', 'u9'));
+    const report = await runReconciliation({ runId: 'run-lh', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(report.status).toBe('held');
+    expect(sent).toEqual([]);
+    const leaverLines = warnings.filter((w) => w.startsWith('ReconcileDrift kind=held_after_termination'));
+    expect(leaverLines).toHaveLength(2);
+    expect(leaverLines.every((w) => w.includes(' repair=held '))).toBe(true);
+  });
+
   it('leaves a rehired person, and one whose termination is ahead, alone', async () => {
     const { deps, records } = world();
     records.push(...leaverRecords('E1', 'user-1', '2026-04-01'));
