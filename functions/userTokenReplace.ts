@@ -6,13 +6,14 @@ import { httpFunction } from '../shared/hosting';
 import { DirectoryRefusal } from '../shared/ports';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
+import { noteSchema } from '../shared/tokenActions';
 import { REPLACE_REASONS, replaceUserToken, type ReplaceReason } from '../shared/workflows/replaceToken';
 import { isUserReference } from './userToken';
 
 const replaceSchema = z
   .object({
     reason: z.enum(REPLACE_REASONS as [ReplaceReason, ...ReplaceReason[]], { message: `must be one of ${REPLACE_REASONS.join(', ')}` }),
-    note: z.string().trim().max(500).optional(),
+    note: noteSchema.optional(),
     temporaryAccessPass: z.boolean().optional(),
   })
   .strict();

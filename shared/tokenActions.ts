@@ -1,13 +1,21 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
+import { hasUnsafeNoteCharacters } from './domain/text';
 import { REVOKE_REASONS } from './domain/token';
 import { json, problem } from './problem';
 import type { TokenActionResult } from './workflows/revokeToken';
 
+/** An admin's free-text note, kept in the row and the audit: short, and nothing that would fool its reader. */
+export const noteSchema = z
+  .string()
+  .trim()
+  .max(500)
+  .refine((note) => !hasUnsafeNoteCharacters(note), 'must not contain control characters (other than tab and line feed) or bidirectional overrides');
+
 /** The body of a revoke, by user or by serial. */
 export const revokeSchema = z.object({
   reason: z.enum(REVOKE_REASONS as [string, ...string[]], { message: `must be one of ${REVOKE_REASONS.join(', ')}` }),
-  note: z.string().trim().max(500).optional(),
+  note: noteSchema.optional(),
 });
 
 /** A revoke, suspend or resume result as the admin API answers it. */

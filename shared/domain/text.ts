@@ -4,6 +4,15 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** True when `value` holds characters no identifier or label should (line breaks, NUL, escapes). */
 export const hasControlCharacters = (value: string): boolean => CONTROL_CHARACTERS.test(value);
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+const UNSAFE_IN_NOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * True when free text (an admin's note) holds what would fool a reader of the audit or a terminal:
+ * control characters other than tab and line feed, and bidirectional overrides.
+ */
+export const hasUnsafeNoteCharacters = (value: string): boolean => UNSAFE_IN_NOTES.test(value);
+
 /** Entra's longest user principal name: 64 characters, '@', 48 of domain. */
 export const MAX_UPN_LENGTH = 113;
 /** name@domain.tld; each part's class excludes its separator, so matching never backtracks. */

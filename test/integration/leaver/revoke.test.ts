@@ -146,6 +146,11 @@ describe('revoking, suspending and resuming a user token', () => {
     const bad = await revoke('edsger@contoso.com', { reason: 'misplaced' });
     expect(bad.status).toBe(400);
     expect((await jsonOf(bad)).errors[0].path).toBe('reason');
+    for (const note of ['\u001b[2Jcleared the screen', 'lost by \u202eyram']) {
+      const unsafe = await revoke('edsger@contoso.com', { reason: 'lost', note });
+      expect(unsafe.status).toBe(400);
+      expect((await jsonOf(unsafe)).errors[0]).toMatchObject({ path: 'note', message: expect.stringContaining('control characters') });
+    }
     expect((await fetch(`${app.api}/users/edsger@contoso.com/token/revoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reason":"lost"}' })).status).toBe(401);
     expect((await revoke('edsger@contoso.com', { reason: 'lost' }, ['Tokens.Read'])).status).toBe(403);
     expect((await app.call('POST', 'users/edsger@contoso.com/token/suspend', { roles: ['Tokens.Read'] })).status).toBe(403);
