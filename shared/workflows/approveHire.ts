@@ -5,7 +5,8 @@ import { writeRecord } from './provisionJoiner';
 /**
  * A Tokens.PrivilegedAdmin approves a hire the target check refused as privileged_account: the hire
  * runs again, and this time that one Entra account (and only it) may receive the token. The approval
- * lasts for this hire: a later replacement by HR is checked afresh.
+ * lasts for this hire: a later replacement by HR is checked afresh. The record is written before the
+ * message is sent, so approving again while the hire still waits sends the message again.
  */
 
 export interface ApproveDeps {
@@ -26,7 +27,13 @@ export async function approveHire(deps: ApproveDeps, employeeId: string, context
   const eventId = `approval-${context.correlationId}`.slice(0, 128);
   const stamp = deps.clock.now().toISOString();
   let refusedBecause: string | undefined;
+  let approvedBefore: ProvisioningRecord | undefined;
   const { record, wrote } = await writeRecord(deps.provisioning, employeeId, 'joiner', current, (fresh) => {
+    // Approved, and still waiting for the hire to run: the queue message may never have gone (its send failed after the write).
+    if (fresh?.status === 'queued' && fresh.approvedFor && fresh.approvedFor === fresh.entraUserId) {
+      approvedBefore = fresh;
+      return undefined;
+    }
     if (!fresh || fresh.status !== 'failed' || fresh.refusal !== 'privileged_account' || !fresh.entraUserId) {
       refusedBecause = fresh?.refusal && fresh.status === 'failed' ? `its hire was refused as ${fresh.refusal}, which no approval overrides` : `its hire is ${fresh?.status ?? 'gone'}, not refused as privileged_account`;
       return undefined;
@@ -42,6 +49,10 @@ export async function approveHire(deps: ApproveDeps, employeeId: string, context
       updatedAt: stamp,
     };
   });
+  if (approvedBefore) {
+    await queueHire(deps, approvedBefore, eventId, stamp);
+    return { outcome: 'approved', record: approvedBefore };
+  }
   if (!wrote || !record) return { outcome: 'not_refused', detail: `Nothing to approve for ${employeeId}: ${refusedBecause ?? 'it changed meanwhile'}` };
   await deps.audit.record({
     actor: context.actor,
@@ -51,14 +62,19 @@ export async function approveHire(deps: ApproveDeps, employeeId: string, context
     outcome: 'succeeded',
     detail: `privileged account ${record.userPrincipalName ?? record.entraUserId} approved for a token`,
   });
-  await deps.hrEvents.send({
+  await queueHire(deps, record, eventId, stamp);
+  return { outcome: 'approved', record };
+}
+
+/** The hire's message; sent again by a repeated approval, which the saga takes as a redelivery. */
+function queueHire(deps: ApproveDeps, record: ProvisioningRecord, eventId: string, stamp: string): Promise<void> {
+  return deps.hrEvents.send({
     eventId,
     type: 'employee.hired',
-    employeeId,
+    employeeId: record.employeeId,
     ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName } : {}),
     ...(record.hireDate ? { hireDate: record.hireDate } : {}),
     ...(record.location ? { location: record.location } : {}),
     firstSeenAt: stamp,
   });
-  return { outcome: 'approved', record };
 }
