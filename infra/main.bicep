@@ -106,6 +106,9 @@ param protectedGroupIds string = ''
 @description('Object id of the group whose transitive members alone may receive tokens. Empty: no such limit.')
 param allowedGroupId string = ''
 
+@description('Post notifications to Teams: NOTIFY_TEAMS_WEBHOOK_URL becomes a Key Vault reference to the secret notify-teams-webhook-url, which must exist first (docs/deploy.md).')
+param enableTeamsNotifications bool = false
+
 @description('Accept HiBob webhooks at /api/hr/events/hibob; the Key Vault secrets hibob-webhook-secret and hibob-api-token must exist (docs/deploy.md).')
 param enableHiBob bool = false
 
@@ -403,6 +406,7 @@ module functionApp 'modules/function-app.bicep' = {
     lifecycleAllowedCallers: deployLifecycleWorkflows ? lifecycleIdentity.outputs.principalId : ''
     lifecycleJoinerWorkflows: lifecycleJoinerWorkflows
     lifecycleLeaverWorkflows: lifecycleLeaverWorkflows
+    enableTeamsNotifications: enableTeamsNotifications
     enableHiBob: enableHiBob
     hibobServiceUserId: hibobServiceUserId
     enableBambooHr: enableBambooHr

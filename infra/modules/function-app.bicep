@@ -42,6 +42,7 @@ param protectedGroupIds string
 param allowedGroupId string
 param notifyMailFrom string
 param notifySites string
+param enableTeamsNotifications bool
 param maximumInstanceCount int
 
 @allowed([
@@ -174,6 +175,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId
     NOTIFY_MAIL_FROM: notifyMailFrom
     NOTIFY_SITES: notifySites
+    // The workflow URL carries its own signature: it stays in the vault, never in parameters.
+    NOTIFY_TEAMS_WEBHOOK_URL: enableTeamsNotifications ? '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-teams-webhook-url/)' : ''
     DIRECTORY_SYNC_DISABLE_GRACE_HOURS: '24'
     DIRECTORY_SYNC_LOCATION_ATTRIBUTE: 'officeLocation'
     // Who may receive a token: members of these groups are refused like directory role holders; with

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
+import { REPO_ROOT } from '../../dev/paths';
 import { parseConfig, settingsSchema, SETTING_NAMES } from '../../shared/config';
 import { declaration, parseBicep, property, stringLiteral } from './bicep-text';
 import { appSettingExpressions, appSettingValues, resourceNames, SAMPLE } from './sample-deployment';
@@ -92,6 +95,15 @@ describe('function app settings', () => {
     const match = /^@Microsoft\.KeyVault\(SecretUri=https:\/\/([^./]+)\.vault\.azure\.net\/secrets\/([0-9a-zA-Z-]{1,127})\/\)$/.exec(reference);
     expect(match).not.toBeNull();
     expect(match?.[1]).toBe(names.keyVault);
+  });
+
+  it('leaves Teams off by default, and takes its webhook URL from a Key Vault reference to our vault when enabled', () => {
+    expect(values.NOTIFY_TEAMS_WEBHOOK_URL).toBe('');
+    const expression = expressions.NOTIFY_TEAMS_WEBHOOK_URL ?? '';
+    const [condition, whenOn] = expression.split(/\s+\?\s+/);
+    expect(condition).toBe('enableTeamsNotifications');
+    expect(whenOn).toMatch(/^'@Microsoft\.KeyVault\(SecretUri=\$\{vault\.properties\.vaultUri\}secrets\/notify-teams-webhook-url\/\)' : ''$/);
+    expect(readFileSync(path.join(REPO_ROOT, 'infra/main.bicep'), 'utf8')).toMatch(/^param enableTeamsNotifications bool = false$/m);
   });
 
   it('resolves Key Vault references with the user-assigned identity', () => {
