@@ -94,8 +94,12 @@ export interface PacedImportFigures {
 
 const MAX_RESENDS = 20;
 
-/** An import against Graph throttled to `rate` requests a second, the app's own budget set to the same rate. */
-export async function benchImportPaced(rows: number, rate: number, latencyMs: number): Promise<PacedImportFigures> {
+/**
+ * An import against Graph throttled to `rate` requests a second, the app's own budget set to the same
+ * rate. With `namedUsers`, each row names a user, so each is checked, assigned and activated: an
+ * import Graph bounds, where the share of the budget used tells how well the pacing fills it.
+ */
+export async function benchImportPaced(rows: number, rate: number, latencyMs: number, options: { namedUsers?: boolean } = {}): Promise<PacedImportFigures> {
   const stack = await startStack({ keyVaultCreateLimit: { requests: 1_000_000, windowMs: 10_000 } });
   const host = await startHostProcess(stack, HOST_HEAP_CAP_MB, { GRAPH_REQUESTS_PER_SECOND: String(rate) }).catch(async (error: unknown) => {
     await stack.stop();
@@ -104,8 +108,10 @@ export async function benchImportPaced(rows: number, rate: number, latencyMs: nu
   try {
     const graph = graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem });
     const token = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin'], name: 'bench' });
+    const upn = (i: number) => (options.namedUsers ? `paced${String(i).padStart(6, '0')}@contoso.com` : '');
+    if (options.namedUsers) await graph.seedUsers(Array.from({ length: rows }, (_, i) => ({ displayName: `Paced ${i}`, userPrincipalName: upn(i), employeeId: `P${String(i).padStart(6, '0')}` })));
     const lines = ['upn,serial number,secret key,time interval,manufacturer,model'];
-    for (let i = 0; i < rows; i++) lines.push(`,PACED-${String(i).padStart(6, '0')},${new Secret({ size: 20 }).base32},30,Token2,C202`);
+    for (let i = 0; i < rows; i++) lines.push(`${upn(i)},PACED-${String(i).padStart(6, '0')},${new Secret({ size: 20 }).base32},30,Token2,C202`);
     const parts = csvParts(`${lines.join('\n')}\n`, ROWS_PER_REQUEST);
     await graph.setFaults({ latencyMs, throttle: { requests: rate, windowMs: 1000 } });
     const before = await graph.stats();
