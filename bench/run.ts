@@ -20,8 +20,8 @@ const BENCHMARKS: Record<string, () => Promise<object>> = {
     const large = await benchImport(10_000, 1000);
     // 2k tokens against Graph throttled to its identity-write rate (20/s) with 50 ms latency, the app's budget the same.
     const paced = await benchImportPaced(2000, 20, 50);
-    // 500 rows naming users (checked, assigned and activated), so Graph's 20/s bounds the import.
-    const pacedNamedUsers = await benchImportPaced(500, 20, 50, { namedUsers: true });
+    // 2k rows naming users (checked, assigned and activated), so Graph's 20/s bounds the import.
+    const pacedNamedUsers = await benchImportPaced(2000, 20, 50, { namedUsers: true });
     return { small, large, peakMemoryLargeOverSmall: Math.round((large.hostPeakRssMb / small.hostPeakRssMb) * 100) / 100, paced, pacedNamedUsers };
   },
   // A report-only run over 10k and 100k consistent tokens: time, Graph calls against pages, and peak memory of each.
