@@ -245,7 +245,15 @@ export async function suspendUserToken(deps: RevokeDeps, user: string, context: 
   }
   const noted = holderNote(token, device);
   if (token.status === 'suspended' && device.status !== 'activated') return { outcome: 'done', serialNumber: token.serialNumber, status: 'suspended', changed: false, ...noted };
-  await deps.directory.deactivate(holder.id, device.id);
+  try {
+    await deps.directory.deactivate(holder.id, device.id);
+  } catch (error) {
+    // Taken from the holder meanwhile (a revoke, a leaver): nobody signs in with it, and nothing is suspended.
+    if (!(error instanceof DirectoryRefusal) || error.status !== 404) throw error;
+    const now = await deps.directory.findDeviceBySerial(token.serialNumber);
+    if (now?.assignedTo?.id === holder.id) throw error;
+    return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra took ${token.serialNumber} from ${holder.displayName ?? holder.id} while it was being suspended (a revoke or a leaver); nothing to suspend` };
+  }
   if (token.status !== 'suspended') {
     const written = await deps.inventory.replace({ ...token, status: 'suspended', updatedAt: deps.clock.now().toISOString(), lastChangeReason: `suspended (by ${context.actor})` });
     if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed during suspension; retry`);
