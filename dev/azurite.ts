@@ -27,6 +27,10 @@ export interface AzuritePorts {
 
 /** Free ports are only free when asked: another process may take one first, so a clash is tried again on new ones. */
 const FREE_PORT_TRIES = 3;
+/** How long an open port has to say it is Azurite's. */
+const IDENTITY_CHECK_MS = 10_000;
+/** Azurite gives up on a port it cannot bind within moments of binding the others. */
+const STILL_RUNNING_MS = 250;
 
 class PortTaken extends Error {}
 
@@ -74,6 +78,17 @@ async function startAzuriteOn(chosen: AzuritePorts, host: string, location: stri
         throw stderr.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message);
       }),
     ]);
+    // An open port may be another process's that took it after freePort (another test's Azurite even):
+    // each must answer as Azurite's service, and this Azurite must still be running a moment later.
+    for (const [service, port] of [['Blob', chosen.blob], ['Queue', chosen.queue], ['Table', chosen.table]] as const) {
+      const server = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(IDENTITY_CHECK_MS) }).then(
+        (response) => response.headers.get('server') ?? '',
+        () => '',
+      );
+      if (!server.startsWith(`Azurite-${service}`)) throw new PortTaken(`port ${port} answered as "${server || 'nothing'}", not Azurite's ${service} service`);
+    }
+    const settled = await Promise.race([exited.then(() => 'exited' as const), new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), STILL_RUNNING_MS))]);
+    if (settled === 'exited') throw new PortTaken(`Azurite exited at start: ${stderr.trim() || 'no output'}`);
   } catch (error) {
     await stop();
     throw error;
