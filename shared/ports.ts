@@ -127,6 +127,14 @@ export interface EntraUser {
   userType?: string;
 }
 
+/** The whole seconds of an SDK error's Retry-After (on the error or its response), when it says at least 1. */
+function retryAfterSecondsOf(error: object): number | undefined {
+  const headers = (error as { headers?: unknown }).headers ?? (error as { response?: { headers?: unknown } }).response?.headers;
+  const raw = headers && typeof (headers as { get?: unknown }).get === 'function' ? (headers as { get(name: string): string | null | undefined }).get('retry-after') : undefined;
+  const seconds = Number(raw);
+  return Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : undefined;
+}
+
 /**
  * Graph still throttling (429) or unavailable (503) after the client's retries and the instance's
  * pacing: the seconds to wait (its Retry-After, at least 1), or undefined for any other error. Read
@@ -134,25 +142,21 @@ export interface EntraUser {
  */
 export function directoryBusyFor(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { statusCode, headers } = error as { statusCode?: unknown; headers?: { get?: (name: string) => string | null } };
+  const { statusCode } = error as { statusCode?: unknown };
   if (statusCode !== 429 && statusCode !== 503) return undefined;
-  const seconds = Number(typeof headers?.get === 'function' ? headers.get('retry-after') : undefined);
-  return Number.isFinite(seconds) && seconds >= 1 ? Math.ceil(seconds) : 1;
+  return retryAfterSecondsOf(error) ?? 1;
 }
 
 /**
  * A service the app depends on (Graph, Key Vault, Storage) failed in a way that retrying fixes: a 429
- * or a 5xx that outlasted the SDK's own retries. The seconds to wait (its Retry-After, else 5), or
- * undefined for any other error. Read by shape (statusCode, headers), as every SDK here sets them.
+ * or a 5xx that outlasted the SDK's own retries. The seconds to wait (its Retry-After, at most 300,
+ * else 5), or undefined for any other error. Read by shape (statusCode, headers), as every SDK here sets them.
  */
 export function dependencyFailureFor(error: unknown): { status: number; retryAfterSeconds: number } | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { statusCode } = error as { statusCode?: unknown };
   if (typeof statusCode !== 'number' || (statusCode !== 429 && (statusCode < 500 || statusCode > 599))) return undefined;
-  const headers = (error as { headers?: unknown; response?: { headers?: unknown } }).headers ?? (error as { response?: { headers?: unknown } }).response?.headers;
-  const raw = headers && typeof (headers as { get?: unknown }).get === 'function' ? (headers as { get(name: string): string | null | undefined }).get('retry-after') : undefined;
-  const seconds = Number(raw);
-  return { status: statusCode, retryAfterSeconds: Number.isFinite(seconds) && seconds >= 1 ? Math.min(300, Math.ceil(seconds)) : 5 };
+  return { status: statusCode, retryAfterSeconds: Math.min(300, retryAfterSecondsOf(error) ?? 5) };
 }
 
 /** A Graph refusal that retrying cannot fix (4xx other than 429), in words safe to show. */
