@@ -15,6 +15,13 @@ export default tseslint.config(
     },
   },
   {
+    // dev/ is the local stack and the emulators: nothing that ships may depend on it.
+    files: ['functions/**/*.ts', 'shared/**/*.ts', 'cli/**/*.ts', 'console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/dev/*', '**/dev'], message: 'Production code may not import dev/ (the local stack and emulators).' }] }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
