@@ -9,7 +9,7 @@ import { usersDelta, type UserDeltaSettings } from './usersDelta';
 
 /**
  * The directory-signal part of the emulator: users/delta (v1.0 and beta), checkMemberGroups, and the
- * Lifecycle Workflows resume action, plus their control endpoints. Kept apart from the hardware OATH
+ * Lifecycle Workflows resume action and run reads, plus their control endpoints. Kept apart from the hardware OATH
  * routes so either can change without the other.
  */
 
