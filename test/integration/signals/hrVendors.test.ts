@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { putVendorEmployee, signBambooHr, signHiBob, startHrVendorEmulator, type HrVendorEmulator } from '../../../dev/hrVendors/server';
+import { BOB_TIME_FORMATS, bobWebhookBody, putVendorEmployee, signBambooHr, signHiBob, startHrVendorEmulator, type HrVendorEmulator } from '../../../dev/hrVendors/server';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, sendEvent, sendHire } from '../../support/hr';
 
@@ -26,8 +26,7 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
 
   const postBob = (body: string, signature = signHiBob(secrets.hibobWebhook, body)) =>
     fetch(`${app.api}/hr/events/hibob`, { method: 'POST', headers: { 'content-type': 'application/json', 'bob-signature': signature }, body });
-  const bobEvent = (type: string, employeeId: string, triggeredAt = new Date()) =>
-    JSON.stringify({ companyId: 640812, type, triggeredBy: 'system', triggeredAt: triggeredAt.toISOString(), version: 'v2', data: { employeeId } });
+  const bobEvent = (type: string, employeeId: string, triggeredAt = new Date()) => bobWebhookBody(type, employeeId, triggeredAt);
 
   const postBamboo = (body: string, timestamp = String(Math.floor(Date.now() / 1000)), signature = signBambooHr(secrets.bambooWebhook, body, timestamp)) =>
     fetch(`${app.api}/hr/events/bamboohr`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bamboohr-signature': signature, 'x-bamboohr-timestamp': timestamp }, body });
@@ -199,9 +198,11 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
     await activeHolder('B1101', 'joan@contoso.com', 'HV-11');
     await putVendorEmployee(hibob.url, { id: '4001', employeeNumber: 'B1101', email: 'joan@contoso.com', hireDate: '2020-01-01', status: 'Active' });
     for (const type of ['employee.left', 'employee.inactivated']) {
-      const answer = await postBob(bobEvent(type, '4001'));
-      expect(answer.status).toBe(200);
-      expect(await jsonOf(answer)).toEqual({ status: 'ignored', reason: expect.stringMatching(/active with no termination date/) });
+      for (const format of BOB_TIME_FORMATS) {
+        const answer = await postBob(bobWebhookBody(type, '4001', new Date(), format));
+        expect(answer.status).toBe(200);
+        expect(await jsonOf(answer)).toEqual({ status: 'ignored', reason: expect.stringMatching(/active with no termination date/) });
+      }
     }
     await untouched('B1101');
 
@@ -216,11 +217,13 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
   it('a delivery outside the replay window is 401 and queues nothing, however well it is signed and whatever the API says', async () => {
     await activeHolder('B1201', 'ida@contoso.com', 'HV-13');
     await putVendorEmployee(hibob.url, { id: '4002', employeeNumber: 'B1201', email: 'ida@contoso.com', hireDate: '2020-01-01', terminationDate: today(), status: 'Inactive' });
-    // Bob retries for 3 days: a body of a week ago (claim rows of it long purged) is a replay.
-    const old = await postBob(bobEvent('employee.left', '4002', daysAgo(7)));
-    expect(old.status).toBe(401);
-    expect(old.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect((await jsonOf(old)).detail).toMatch(/replay window/);
+    // Bob retries for 3 days: a body of a week ago (claim rows of it long purged) is a replay, however Bob writes its time.
+    for (const format of BOB_TIME_FORMATS) {
+      const old = await postBob(bobWebhookBody('employee.left', '4002', daysAgo(7), format));
+      expect(old.status).toBe(401);
+      expect(old.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await jsonOf(old)).detail).toMatch(/replay window/);
+    }
     const fromTheFuture = await postBob(bobEvent('employee.left', '4002', new Date(Date.now() + 3600_000)));
     expect(fromTheFuture.status).toBe(401);
     const undated = JSON.stringify({ companyId: 640812, type: 'employee.left', triggeredBy: 'system', version: 'v2', data: { employeeId: '4002' } });
