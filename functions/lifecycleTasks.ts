@@ -59,7 +59,7 @@ export function lifecycleTasksHandler(getServices: () => Needs) {
         return problem(422, result.reason);
       case 'unconfirmed':
         context.warn(`${where} refused: ${result.reason}`);
-        return problem(422, `The task is not in progress in Lifecycle Workflows: ${result.reason}`);
+        return problem(422, `Lifecycle Workflows does not vouch for this task: ${result.reason}`);
       case 'duplicate':
         return json(200, { eventId: result.eventId, status: 'duplicate' });
       case 'queued':

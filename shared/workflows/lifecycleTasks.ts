@@ -35,9 +35,9 @@ const refOf = (payload: LifecycleTaskPayload): LifecycleTaskRef => ({
 });
 
 /**
- * Enforced in this order: the callback names the result's own resume path; the workflow is one the
- * settings list (a category in the body counts for nothing); Graph shows the result in progress for
- * the subject; Entra has the subject's account.
+ * Enforced in this order: the callback names the result's own resume path; Graph shows the result in
+ * progress for the subject and task; the workflow is one the settings list (a category in the body
+ * counts for nothing); Entra has the subject's account. Only a result Graph vouches for is ever resumed.
  */
 export async function acceptLifecycleTask(payload: LifecycleTaskPayload, deps: AcceptTaskDeps): Promise<AcceptedTask | { kind: 'bad_callback' }> {
   if (!callbackMatches(payload)) return { kind: 'bad_callback' };
@@ -45,12 +45,17 @@ export async function acceptLifecycleTask(payload: LifecycleTaskPayload, deps: A
   const reject = async (reason: string): Promise<AcceptedTask> => ({ kind: 'rejected', reason, resumed: await deps.lifecycle.resume(task, 'failed') });
 
   const work = lifecycleKindOf(payload, deps.settings);
-  if (!work) return reject(`workflow ${payload.data.workflow.id} is in neither LIFECYCLE_JOINER_WORKFLOWS nor LIFECYCLE_LEAVER_WORKFLOWS`);
   const eventId = `lcw:${task.taskProcessingResultId}`;
   // Graph first: a callout is only as good as the run behind it. A made-up or replayed callout, or one
   // whose subject was swapped, names no result in progress for that subject; it is not resumed either,
-  // since the result (if any) is not ours to end. A retry of one we queued, whose work has settled since, is a duplicate.
+  // since the result (if any) is not ours to end.
   const unconfirmed = unconfirmedBecause(payload, await deps.lifecycle.taskProcessingResult(task.workflowId, task.taskProcessingResultId));
+  if (!work) {
+    // Not ours to act on; resumed as failed only when it is a real task waiting for that subject.
+    const notListed = `workflow ${payload.data.workflow.id} is in neither LIFECYCLE_JOINER_WORKFLOWS nor LIFECYCLE_LEAVER_WORKFLOWS`;
+    return unconfirmed ? { kind: 'unconfirmed', reason: `${notListed}, and ${unconfirmed}` } : reject(notListed);
+  }
+  // A retry of one we queued, whose work has settled since, is a duplicate.
   if (unconfirmed) return (await deps.deliveries.stateOf(eventId)) === 'queued' ? { kind: 'duplicate', eventId, work } : { kind: 'unconfirmed', reason: unconfirmed };
   // Entra next: the subject must be the account the task names.
   const user = await deps.directory.findUserByUpn(payload.data.subject.userPrincipalName);

@@ -125,7 +125,14 @@ describe('Lifecycle Workflows custom task extension: POST /api/lifecycle/tasks',
       expect(answer.status).toBe(422);
       expect(answer.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect((await jsonOf(answer)).detail).toMatch(/neither LIFECYCLE_JOINER_WORKFLOWS nor LIFECYCLE_LEAVER_WORKFLOWS/);
+      expect(await callbackOf(task.ids.id)).toMatchObject({ operationStatus: 'failed' });
     }
+    // Made up altogether (no such result in Graph): refused the same, and nothing is resumed.
+    const forged = callout(randomUUID(), holder, 'leaver');
+    const answer = await post(forged.body, await logicAppToken());
+    expect(answer.status).toBe(422);
+    expect((await jsonOf(answer)).detail).toMatch(/neither LIFECYCLE_JOINER_WORKFLOWS nor LIFECYCLE_LEAVER_WORKFLOWS/);
+    expect(await app.graph.lifecycleCallbacks()).not.toContainEqual(expect.objectContaining({ taskProcessingResultId: forged.ids.id }));
     expect(await tokenOf('W1101')).toMatchObject({ status: 'active' });
     expect((await provisioningOf(app, 'W1101'))?.leaver ?? null).toBeNull();
   });
