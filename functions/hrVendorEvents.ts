@@ -26,9 +26,10 @@ const isVendor = (name: string): name is HrVendor => (HR_VENDORS as readonly str
 
 /**
  * POST /api/hr/events/{vendor}: HiBob, BambooHR and Personio webhooks, each checked the vendor's own
- * way (signature over the raw body, or Personio's static token; 401 when it does not match), then mapped onto the same hr-events
- * messages as our own webhook. A replay is answered 200 "duplicate"; an event type we do not act on,
- * and Bob's setup ping, 200, so the vendor stops retrying.
+ * way (signature over the raw body, or Personio's static token; 401 when it does not match, or when
+ * the event's time is outside the vendor's replay window), then mapped onto the same hr-events
+ * messages as our own webhook. A replay inside the window is answered 200 "duplicate"; an event type
+ * we do not act on, a leave the vendor's API does not confirm, and Bob's setup ping, 200, so the vendor stops retrying.
  */
 export function hrVendorEventsHandler(getServices: () => Needs) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -71,6 +72,9 @@ export function hrVendorEventsHandler(getServices: () => Needs) {
       clock: app.clock,
     });
     switch (result.kind) {
+      case 'stale':
+        context.warn(`${vendor} event ${notice.type} for ${notice.vendorEmployeeId} refused: ${result.reason}`);
+        return problem(401, `The ${vendor} event is outside the replay window`);
       case 'ignored':
         context.log(`${vendor} event ${notice.type} for ${notice.vendorEmployeeId} ignored: ${result.reason}`);
         return json(200, { status: 'ignored', reason: result.reason });

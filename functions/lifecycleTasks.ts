@@ -15,8 +15,9 @@ type Needs = Pick<AppServices, 'config' | 'clock' | 'adminAuth' | 'directory' | 
 /**
  * POST /api/lifecycle/tasks: a Lifecycle Workflows custom task, forwarded by the Logic App with its
  * managed identity's Entra token (issuer and audience of the admin API, the Lifecycle.Tasks role,
- * and an object or client id listed in LIFECYCLE_ALLOWED_CALLERS). The joiner or leaver work is
- * queued on hr-events; the worker resumes the task when it settles.
+ * and an object or client id listed in LIFECYCLE_ALLOWED_CALLERS). Only a workflow the settings list,
+ * and only a result Graph shows in progress for that subject, queues joiner or leaver work on hr-events;
+ * the worker resumes the task when it settles.
  */
 export function lifecycleTasksHandler(getServices: () => Needs) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -56,6 +57,9 @@ export function lifecycleTasksHandler(getServices: () => Needs) {
       case 'rejected':
         context.warn(`${where} failed: ${result.reason}; ${result.resumed === 'resumed' ? 'resumed as failed' : `not resumed: ${result.resumed.refused}`}`);
         return problem(422, result.reason);
+      case 'unconfirmed':
+        context.warn(`${where} refused: ${result.reason}`);
+        return problem(422, `Lifecycle Workflows does not vouch for this task: ${result.reason}`);
       case 'duplicate':
         return json(200, { eventId: result.eventId, status: 'duplicate' });
       case 'queued':

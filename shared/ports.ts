@@ -291,6 +291,8 @@ export interface WebhookDeliveries {
   claim(eventId: string, facts: { type: string; employeeId: string; receivedAt: string }): Promise<DeliveryClaim>;
   /** Marks it queued; harmless when another request already did. */
   markQueued(eventId: string, etag: string): Promise<void>;
+  /** The state of an earlier delivery with that id, without remembering this one; undefined when there was none. */
+  stateOf(eventId: string): Promise<DeliveryState | undefined>;
 }
 
 export type ProvisioningKind = 'joiner' | 'leaver';
@@ -505,8 +507,19 @@ export interface LifecycleTaskRef {
   type?: string;
 }
 
-/** Lifecycle Workflows' resume action (POST .../taskProcessingResults/{id}/resume). */
+/** A task processing result as Graph shows it in a run of its workflow. */
+export interface LifecycleTaskResult {
+  id: string;
+  /** queued, inProgress, completed, completedWithErrors, canceled, failed... */
+  processingStatus: string;
+  subjectId?: string;
+  taskId?: string;
+}
+
+/** Lifecycle Workflows: the read of a workflow's runs, and the resume action (POST .../taskProcessingResults/{id}/resume). */
 export interface LifecycleCallbacks {
+  /** The result with this id in one of the workflow's runs in progress; undefined when none holds it (or the workflow does not exist). */
+  taskProcessingResult(workflowId: string, resultId: string): Promise<LifecycleTaskResult | undefined>;
   /** 'refused' when Graph will not take it (the result is no longer in progress, or unknown): retrying cannot help. */
   resume(task: LifecycleTaskRef, status: 'completed' | 'failed'): Promise<'resumed' | { refused: string }>;
 }

@@ -52,8 +52,10 @@ export interface GraphEmulatorControl {
   setGroupMembers(groupId: string, userIds: string[]): Promise<void>;
   /** users/delta variants; `expireTokens` makes every token issued so far answer 410 Gone. */
   usersDelta(settings: Partial<UserDeltaSettings> & { expireTokens?: boolean }): Promise<void>;
-  /** A Lifecycle Workflows run reached a custom task: this task processing result waits for its resume call. */
-  startTaskProcessingResult(result: { workflowId: string; taskId: string; id: string }): Promise<void>;
+  /** A Lifecycle Workflows run (a new one unless `runId` names one) reached a custom task for `subjectId`: this task processing result waits in progress for its resume call. */
+  startTaskProcessingResult(result: { workflowId: string; taskId: string; id: string; subjectId?: string; runId?: string }): Promise<void>;
+  /** The result ends without a resume call (the extension timed out, or an admin cancelled the run). */
+  finishTaskProcessingResult(result: { workflowId: string; taskId: string; id: string; processingStatus: 'completed' | 'failed' }): Promise<void>;
   lifecycleCallbacks(): Promise<LifecycleCallback[]>;
   lifecycleSettings(settings: LifecycleSettings): Promise<void>;
   /** Sets (or with null clears) a user's manager, for GET /users/{id}/manager. */
@@ -112,6 +114,7 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
     setGroupMembers: (groupId, userIds) => call('PUT', `groups/${encodeURIComponent(groupId)}`, { members: userIds }),
     usersDelta: (settings) => call('POST', 'users-delta', settings),
     startTaskProcessingResult: (result) => call('POST', 'lifecycle/taskProcessingResults', result),
+    finishTaskProcessingResult: (result) => call('POST', 'lifecycle/finished', result),
     lifecycleCallbacks: async () => (await call<{ value: LifecycleCallback[] }>('GET', 'lifecycle/callbacks')).value,
     lifecycleSettings: (settings) => call('POST', 'lifecycle/settings', settings),
     accessPassSignIn: (request) => call('POST', 'tapsignin', request),

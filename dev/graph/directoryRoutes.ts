@@ -9,7 +9,7 @@ import { usersDelta, type UserDeltaSettings } from './usersDelta';
 
 /**
  * The directory-signal part of the emulator: users/delta (v1.0 and beta), checkMemberGroups, and the
- * Lifecycle Workflows resume action, plus their control endpoints. Kept apart from the hardware OATH
+ * Lifecycle Workflows resume action and run reads, plus their control endpoints. Kept apart from the hardware OATH
  * routes so either can change without the other.
  */
 
@@ -17,6 +17,7 @@ import { usersDelta, type UserDeltaSettings } from './usersDelta';
 const LEAVE_DATE_PERMISSIONS = permissionsFor('readLeaveDates');
 const CHECK_GROUPS_PERMISSIONS = permissionsFor('checkMemberGroups');
 const RESUME_PERMISSIONS = permissionsFor('resumeLifecycleTask');
+const READ_RUNS_PERMISSIONS = permissionsFor('readLifecycleRuns');
 
 const isDelta = (segment: string | undefined) => segment !== undefined && /^(microsoft\.graph\.)?delta$/i.test(segment);
 const isAction = (segment: string | undefined, name: string) => segment !== undefined && segment.toLowerCase().replace(/^microsoft\.graph\./, '') === name;
@@ -89,6 +90,25 @@ export function directoryRoute(store: GraphStore, segments: string[], method: st
       },
     };
   }
+  // identityGovernance/lifecycleWorkflows/workflows/{wid}/runs and .../runs/{runId}/taskProcessingResults
+  if (lower[0] === 'identitygovernance' && lower[1] === 'lifecycleworkflows' && lower[2] === 'workflows' && lower[4] === 'runs' && segments[3] !== undefined) {
+    const workflowId = segments[3];
+    const runId = segments[5];
+    const listsResults = segments.length === 7 && lower[6] === 'taskprocessingresults' && runId !== undefined;
+    if (segments.length !== 5 && !listsResults) return undefined;
+    const kind = listsResults ? 'run.taskProcessingResults' : 'workflow.runs';
+    if (method !== 'GET') return methodNotAllowed(kind);
+    return {
+      kind,
+      permissions: READ_RUNS_PERMISSIONS,
+      handle: (request: ApiRequest): Reply => {
+        const filter = request.url.searchParams.get('$filter');
+        const value = listsResults ? store.lifecycle.listRunResults(workflowId, runId ?? '', filter) : store.lifecycle.listRuns(workflowId, filter);
+        const context = listsResults ? `workflows('${workflowId}')/runs('${runId ?? ''}')/taskProcessingResults` : `workflows('${workflowId}')/runs`;
+        return { status: 200, body: { '@odata.context': `${request.origin}/${request.version}/$metadata#identityGovernance/lifecycleWorkflows/${context}`, value } };
+      },
+    };
+  }
   return undefined;
 }
 
@@ -133,10 +153,19 @@ export async function handleDirectoryControl(store: GraphStore, method: string, 
     if (method === 'GET' && what === 'callbacks') return { status: 200, body: { value: store.lifecycle.recorded() } };
     if (method === 'POST' && what === 'taskprocessingresults') {
       const body = requireObject(await readBody(), 'The task processing result');
-      const { workflowId, taskId, id: resultId } = body;
+      const { workflowId, taskId, id: resultId, subjectId, runId } = body;
       if (typeof workflowId !== 'string' || typeof taskId !== 'string' || typeof resultId !== 'string') throw badRequest('workflowId, taskId and id are required.', 'BadRequest');
-      store.lifecycle.start(workflowId, taskId, resultId);
+      if ((subjectId !== undefined && typeof subjectId !== 'string') || (runId !== undefined && typeof runId !== 'string')) throw badRequest('subjectId and runId are strings when given.', 'BadRequest');
+      store.lifecycle.start({ workflowId, taskId, id: resultId, ...(subjectId ? { subjectId } : {}), ...(runId ? { runId } : {}) }, store.time());
       return { status: 201 };
+    }
+    if (method === 'POST' && what === 'finished') {
+      const body = requireObject(await readBody(), 'The finished task processing result');
+      const { workflowId, taskId, id: resultId, processingStatus } = body;
+      if (typeof workflowId !== 'string' || typeof taskId !== 'string' || typeof resultId !== 'string') throw badRequest('workflowId, taskId and id are required.', 'BadRequest');
+      if (processingStatus !== 'completed' && processingStatus !== 'failed') throw badRequest("processingStatus must be 'completed' or 'failed'.", 'BadRequest');
+      store.lifecycle.finish(workflowId, taskId, resultId, processingStatus, store.time());
+      return { status: 204 };
     }
     if (method === 'POST' && what === 'settings') {
       const body = requireObject(await readBody(), 'The lifecycle settings');

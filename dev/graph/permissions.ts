@@ -42,6 +42,8 @@ export const GRAPH_CALL_PERMISSIONS = {
   readMemberOf: ['User.Read.All', 'GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   /** identitygovernance-customtaskextension-resume (Lifecycle Workflows) */
   resumeLifecycleTask: ['LifecycleWorkflows.ReadWrite.All'],
+  /** identitygovernance-workflow-list-runs.md, identitygovernance-run-list-taskprocessingresults.md (v1.0) */
+  readLifecycleRuns: ['LifecycleWorkflows.Read.All', 'LifecycleWorkflows.ReadWrite.All'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type GraphCall = keyof typeof GRAPH_CALL_PERMISSIONS;

@@ -13,7 +13,7 @@ import { type DevCa, issueServerCertificate } from '../tls';
  * - Personio v2: POST /v2/auth/token (client credentials, form-encoded) for a bearer token, then
  *   GET /v2/persons/{id} and GET /v2/persons/{id}/employments ({"_data": [...]}).
  * Each keeps employees in memory, set through PUT /_emulator/employees/{id}. Also the vendors' webhook
- * signatures, so tests and the demo sign deliveries exactly as the vendor does.
+ * bodies and signatures, so tests and the demo send deliveries exactly as the vendor does.
  */
 
 export type HrVendorKind = 'hibob' | 'bamboohr' | 'personio';
@@ -169,6 +169,20 @@ export async function startHrVendorEmulator(options: HrVendorEmulatorOptions): P
 export async function putVendorEmployee(emulatorUrl: string, record: VendorRecord, ca?: string): Promise<void> {
   const { status, text } = await requestText('PUT', new URL(`/_emulator/employees/${encodeURIComponent(record.id)}`, emulatorUrl), record, ca);
   if (status !== 204) throw new Error(`vendor emulator answered ${status}: ${text}`);
+}
+
+/**
+ * How Bob writes `triggeredAt`: its docs name the field ("the timestamp when the event occurred") but
+ * show no value, so each plausible form is a variant: ISO 8601 with `Z` (default), ISO without an
+ * offset and with microseconds, and epoch milliseconds.
+ */
+export const BOB_TIME_FORMATS = ['iso', 'iso-no-offset', 'epoch-ms'] as const;
+export type BobTimeFormat = (typeof BOB_TIME_FORMATS)[number];
+
+/** A Bob webhooks v2 body ({companyId, type, triggeredBy, triggeredAt, version, data}) for an employee event. */
+export function bobWebhookBody(type: string, employeeId: string, triggeredAt: Date, format: BobTimeFormat = 'iso'): string {
+  const at = format === 'epoch-ms' ? triggeredAt.getTime() : format === 'iso-no-offset' ? `${triggeredAt.toISOString().slice(0, -1)}123` : triggeredAt.toISOString();
+  return JSON.stringify({ companyId: 640812, type, triggeredBy: 'system', triggeredAt: at, version: 'v2', data: { employeeId } });
 }
 
 /** Bob-Signature as Bob computes it. */

@@ -24,7 +24,7 @@ var graphPermissions = [
   // The target check (README "Security"), read-only: refuse tokens to directory role holders, active and
   // PIM-eligible, as only a Privileged Authentication Administrator may manage an admin's methods in Entra.
   'RoleManagement.Read.Directory' // roleAssignments and roleEligibilityScheduleInstances by principalId
-  'LifecycleWorkflows.ReadWrite.All' // resume a Lifecycle Workflows custom task (its resume action)
+  'LifecycleWorkflows.ReadWrite.All' // read a workflow's runs to confirm a custom task callout, and resume the task
   'Mail.Send' // notifications as NOTIFY_MAIL_FROM; scope it with an application access policy (docs/deploy.md)
 ]
 

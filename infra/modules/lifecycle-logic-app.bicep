@@ -3,6 +3,10 @@
 // configure-logic-app-lifecycle-workflows.md prescribes) and forwards the callout, unchanged, to
 // POST /api/lifecycle/tasks with an Entra token of its own user-assigned identity. The function app
 // resumes the task itself once the joiner or leaver work settles, so the Logic App does not call back.
+// An authorization policy alone leaves the trigger's signed (SAS) URL working, and whoever holds that URL
+// would have the relay speak with its identity: SAS is turned off (Azure Logic Apps, "Disable SAS
+// authentication", Consumption only), so the Entra-authenticated call is the only way in. The function
+// app also refuses any callout that Graph does not show in progress for its subject.
 
 param name string
 param location string
@@ -34,6 +38,9 @@ resource logicApp 'Microsoft.Logic/workflows@2019-05-01' = {
     state: 'Enabled'
     accessControl: {
       triggers: {
+        sasAuthenticationPolicy: {
+          state: 'Disabled'
+        }
         openAuthenticationPolicies: {
           policies: {
             AzureADLifecycleWorkflowsAuthPOPAuthPolicy: {

@@ -53,6 +53,16 @@ export function tableWebhookEvents(table: TableClient): WebhookDeliveries & Webh
       return { first: false, state: earlier.state, receivedAt: earlier.receivedAt, etag: earlier.etag ?? '' };
     },
 
+    async stateOf(eventId) {
+      await ensureTable();
+      try {
+        return (await table.getEntity<DeliveryEntity>(eventId, ROW, { queryOptions: { select: ['state'] } })).state;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+
     async markQueued(eventId, etag) {
       await ensureTable();
       try {

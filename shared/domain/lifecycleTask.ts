@@ -46,11 +46,34 @@ export function callbackMatches(payload: LifecycleTaskPayload): boolean {
   return given.toLowerCase() === resumePathOf(payload).toLowerCase();
 }
 
-/** Which work a workflow's task runs: by the workflow ids the settings list, else by the workflow's category when the payload names one. */
+/**
+ * Which work a workflow's task runs: by the workflow ids the settings list, and only by them. A
+ * `category` in the body is not a reason to act: any caller of the relay could write one.
+ */
 export function lifecycleKindOf(payload: LifecycleTaskPayload, settings: { joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] }): 'joiner' | 'leaver' | undefined {
   const id = payload.data.workflow.id.toLowerCase();
   if (settings.joinerWorkflows.some((w) => w.toLowerCase() === id)) return 'joiner';
   if (settings.leaverWorkflows.some((w) => w.toLowerCase() === id)) return 'leaver';
-  const category = payload.data.workflow.category?.toLowerCase();
-  return category === 'joiner' || category === 'leaver' ? category : undefined;
+  return undefined;
+}
+
+/** The task processing result as Graph shows it in the workflow's runs in progress (undefined: none holds it). */
+export interface ShownTaskResult {
+  processingStatus: string;
+  subjectId?: string;
+  taskId?: string;
+}
+
+/**
+ * Why Graph's view does not vouch for the callout, or undefined when it does: the result must be in
+ * progress, for the subject the callout names, and of the task it names.
+ */
+export function unconfirmedBecause(payload: LifecycleTaskPayload, shown: ShownTaskResult | undefined): string | undefined {
+  const { taskProcessingResult, workflow, subject, task } = payload.data;
+  const where = `task processing result ${taskProcessingResult.id}`;
+  if (!shown) return `${where} is not in progress in any run of workflow ${workflow.id}`;
+  if (shown.processingStatus.toLowerCase() !== 'inprogress') return `${where} is not in progress (${shown.processingStatus})`;
+  if (shown.subjectId?.toLowerCase() !== subject.id.toLowerCase()) return `${where} is not in progress for subject ${subject.id}`;
+  if (shown.taskId !== undefined && shown.taskId.toLowerCase() !== task.id.toLowerCase()) return `${where} is not in progress for task ${task.id}`;
+  return undefined;
 }

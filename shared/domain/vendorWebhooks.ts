@@ -15,7 +15,15 @@ export type VendorNotice =
   /** Bob's setup ping ("Ping test", or {"text": "Ping test"} on a retry). */
   | { kind: 'ping' }
   | { kind: 'ignored'; type: string }
-  | { kind: 'employee'; type: string; event: 'joined' | 'left' | 'changed'; vendorEmployeeId: string; deliveryId: string }
+  | {
+      kind: 'employee';
+      type: string;
+      event: 'joined' | 'left' | 'changed';
+      vendorEmployeeId: string;
+      deliveryId: string;
+      /** When the vendor says the event occurred (ISO, UTC), read from the body; absent where a signed header carries the time (BambooHR). */
+      occurredAt?: string;
+    }
   | { kind: 'invalid'; reason: string };
 
 /** The employee as the vendor's API answers it, in our words. */
@@ -31,11 +39,59 @@ export interface VendorEmployee {
   location?: string;
 }
 
-const equalSecrets = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+/**
+ * Constant time whatever was given: both sides are hashed to 32 bytes first, so neither the
+ * comparison nor its length check tells how much of a guess was right, or how long the secret is.
+ */
+const equalSecrets = (given: string, expected: string): boolean =>
+  timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), createHash('sha256').update(expected, 'utf8').digest());
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * How old a delivery may be, by the time of the event its body carries: the vendor's documented retry
+ * period plus a day of margin. Bob retries for up to 3 days (apidocs.hibob.com, Webhooks v2 events, Retry
+ * policy) and signs the body that holds `triggeredAt`. Personio retries for up to 3 days
+ * (developer.personio.de, Webhooks, Retries; its 2024 changelog said 6 days: the longer is taken); its
+ * `occurred_at` is not signed (the token is static), so the window is a backstop to the claim rows.
+ * BambooHR signs X-BambooHR-Timestamp, held to 5 minutes at the signature check.
+ */
+export const REPLAY_WINDOW_MS = { hibob: 3 * DAY + DAY, personio: 6 * DAY + DAY } as const;
+
+/** How far ahead of our clock an event's time may be (the vendor's clock may run a little fast). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * How long delivery claim rows are kept: longer than every replay window (plus the clock skew), so a
+ * body is refused by its age or recognised by its claim, never neither.
+ */
+export const DELIVERY_RETENTION_MS = Math.max(...Object.values(REPLAY_WINDOW_MS)) + DAY;
+
+/** Why a notice is outside its vendor's replay window, or undefined when it is inside (or the vendor dates deliveries in a signed header). */
+export function replayRefusal(vendor: HrVendor, notice: Extract<VendorNotice, { kind: 'employee' }>, now: Date): string | undefined {
+  if (vendor === 'bamboohr') return undefined;
+  const at = notice.occurredAt ? Date.parse(notice.occurredAt) : NaN;
+  if (!Number.isFinite(at)) return 'the event carries no time, so it cannot be placed in the replay window';
+  const window = REPLAY_WINDOW_MS[vendor];
+  if (at < now.getTime() - window || at > now.getTime() + CLOCK_SKEW_MS) {
+    return `the event's time ${notice.occurredAt} is outside the replay window (${window / DAY} days back, ${CLOCK_SKEW_MS / 60_000} minutes ahead)`;
+  }
+  return undefined;
+}
+
+/** An event time from a body as ISO UTC: ISO 8601 (no offset is read as UTC, not the host's zone) or epoch seconds or milliseconds. */
+function eventTime(value: unknown): string | undefined {
+  let ms: number;
+  if (typeof value === 'number' && Number.isFinite(value)) ms = value < 1e11 ? value * 1000 : value;
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(value.trim())) {
+    const text = value.trim();
+    // Date.parse takes at most milliseconds reliably: cut longer fractions, and name UTC when no zone is given.
+    const trimmed = text.replace(/(\.\d{3})\d+/, '$1');
+    ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed) ? trimmed : `${trimmed}Z`);
+  } else return undefined;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
 
 /** Bob-Signature: base64 HMAC-SHA512 of the raw body with the webhook's secret. */
 export function verifyHiBobSignature(secret: string, body: Buffer, signature: string | null): boolean {
@@ -95,7 +151,9 @@ export function parseHiBobNotice(body: Buffer): VendorNotice {
   const data = event.data as Record<string, unknown> | undefined;
   const vendorEmployeeId = idText(data?.employeeId);
   if (!vendorEmployeeId) return { kind: 'invalid', reason: 'data.employeeId is required' };
-  return { kind: 'employee', type: event.type, event: mapped, vendorEmployeeId, deliveryId: `hibob:${digest(body)}` };
+  const occurredAt = eventTime(event.triggeredAt);
+  if (!occurredAt) return { kind: 'invalid', reason: 'triggeredAt is required (a date-time)' };
+  return { kind: 'employee', type: event.type, event: mapped, vendorEmployeeId, deliveryId: `hibob:${digest(body)}`, occurredAt };
 }
 
 /**
@@ -146,13 +204,19 @@ export function parsePersonioNotice(body: Buffer): VendorNotice {
   const person = payload.person as Record<string, unknown> | undefined;
   const vendorEmployeeId = idText(payload.person_id) ?? idText(person?.id) ?? (event.event_name.startsWith('person.') ? idText(payload.id) : undefined);
   if (!vendorEmployeeId) return { kind: 'invalid', reason: 'payload.person_id is required' };
-  return { kind: 'employee', type: event.event_name, event: mapped, vendorEmployeeId, deliveryId: `personio:${digest(body)}` };
+  const occurredAt = eventTime(event.occurred_at);
+  if (!occurredAt) return { kind: 'invalid', reason: 'occurred_at is required (a date-time)' };
+  return { kind: 'employee', type: event.event_name, event: mapped, vendorEmployeeId, deliveryId: `personio:${digest(body)}`, occurredAt };
 }
 
 const SITE_CODE = /^[A-Za-z0-9_-]{1,16}$/;
 const day = (value: string | undefined): string | undefined => (value && /^\d{4}-\d{2}-\d{2}/.test(value) && !value.startsWith('0000') ? value.slice(0, 10) : undefined);
 
-/** Our HR event for what the vendor said happened and what its API answers now; a reason when it is nothing to act on. */
+/**
+ * Our HR event for what the vendor said happened and what its API answers now; a reason when it is
+ * nothing to act on. A "left" notice is a leaver only when the API confirms it (a termination date, or
+ * an inactive status): the notice alone proves only that someone could sign or hold the token.
+ */
 export function hrEventFromVendor(notice: Extract<VendorNotice, { kind: 'employee' }>, employee: VendorEmployee, today: string): { event: HrEvent } | { ignored: string } {
   const number = employee.employeeNumber?.trim();
   const employeeId = number && EMPLOYEE_ID_PATTERN.test(number) ? number : employee.id;
@@ -162,6 +226,9 @@ export function hrEventFromVendor(notice: Extract<VendorNotice, { kind: 'employe
     ...(employee.displayName ? { displayName: employee.displayName } : {}),
   };
   const terminationDate = day(employee.terminationDate);
+  if (notice.event === 'left' && employee.active && terminationDate === undefined) {
+    return { ignored: `${notice.type} for employee ${employee.id}, whom the vendor's API shows active with no termination date: not a leaver` };
+  }
   const left = notice.event === 'left' || (notice.event === 'changed' && !employee.active && terminationDate !== undefined);
   const candidate = left
     ? { type: 'employee.terminated' as const, data: { ...person, terminationDate: terminationDate ?? today } }

@@ -1,11 +1,13 @@
 import { queueMessageOf, type HrQueueMessage } from '../domain/hrEvent';
-import { hrEventFromVendor, type HrVendor, type VendorNotice } from '../domain/vendorWebhooks';
+import { hrEventFromVendor, replayRefusal, type HrVendor, type VendorNotice } from '../domain/vendorWebhooks';
 import type { Clock, HrVendorApis, WebhookDeliveries, WorkQueue } from '../ports';
 
 /**
- * A verified vendor notice becomes our HR event: the employee is fetched from the vendor's API (its
- * webhook carries ids only), mapped and validated as the HR webhook's body is, de-duplicated by the
- * vendor's delivery key and queued on hr-events, where the same joiner and leaver work takes over.
+ * A verified vendor notice becomes our HR event: refused outside its vendor's replay window (claim
+ * rows are kept longer than that window, so inside it a replay meets its claim), the employee is
+ * fetched from the vendor's API (its webhook carries ids only) and must confirm a leave, mapped and
+ * validated as the HR webhook's body is, de-duplicated by the vendor's delivery key and queued on
+ * hr-events, where the same joiner and leaver work takes over.
  */
 
 export interface VendorEventDeps {
@@ -17,10 +19,14 @@ export interface VendorEventDeps {
 
 export type VendorEventResult =
   | { kind: 'queued' | 'duplicate'; eventId: string; type: string; employeeId: string }
-  | { kind: 'ignored'; reason: string };
+  | { kind: 'ignored'; reason: string }
+  /** Outside the vendor's replay window: nothing fetched, nothing queued. */
+  | { kind: 'stale'; reason: string };
 
 export async function acceptVendorEvent(vendor: HrVendor, notice: Extract<VendorNotice, { kind: 'employee' }>, deps: VendorEventDeps): Promise<VendorEventResult> {
   const now = deps.clock.now();
+  const stale = replayRefusal(vendor, notice, now);
+  if (stale) return { kind: 'stale', reason: stale };
   const employee = await deps.apis.employee(vendor, notice.vendorEmployeeId);
   if (!employee) return { kind: 'ignored', reason: `${vendor} has no employee ${notice.vendorEmployeeId}` };
   const mapped = hrEventFromVendor(notice, employee, now.toISOString().slice(0, 10));

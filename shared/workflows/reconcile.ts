@@ -32,6 +32,7 @@ import {
 } from '../domain/drift';
 import { notificationKeys, type Notification } from '../domain/notification';
 import { serialKey, type TokenRecord } from '../domain/token';
+import { DELIVERY_RETENTION_MS } from '../domain/vendorWebhooks';
 import type { AuditLog, Clock, DeviceCatalog, Inventory, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
 
 /**
@@ -113,8 +114,6 @@ export const DESTRUCTIVE_REPAIR_DELAY_SECONDS = 30;
 const MAX_UNTIED_HOLDERS = 10_000;
 /** Held repairs written to the report store per append. */
 const HELD_BATCH = 500;
-/** Webhook delivery rows older than this cannot meet a redelivery any more. */
-const WEBHOOK_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Key=value text for a log line: no spaces or quotes that would split it. */
 const field = (value: string): string => value.replace(/[\s"]+/g, '_').slice(0, 200);
@@ -383,7 +382,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   pending = [];
 
   // A safe repair done inline; a report-only run changes nothing anywhere.
-  const webhookDeliveriesPurged = run.mode === 'report' ? 0 : await deps.webhookRetention.purgeReceivedBefore(new Date(now().getTime() - WEBHOOK_RETENTION_MS).toISOString());
+  const webhookDeliveriesPurged = run.mode === 'report' ? 0 : await deps.webhookRetention.purgeReceivedBefore(new Date(now().getTime() - DELIVERY_RETENTION_MS).toISOString());
 
   const lowStock = lowStockOf(stockByPool, settings.lowStockThreshold);
   drift.low_stock = lowStock.length;

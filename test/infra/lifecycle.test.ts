@@ -23,6 +23,10 @@ describe('Lifecycle Workflows relay (infra/modules/lifecycle-logic-app.bicep)', 
     expect(stringLiteral(claims.m ?? '')).toBe('POST');
   });
 
+  it('has its signed trigger URL (SAS) turned off, so the Entra-authenticated call is the only way in', () => {
+    expect(stringLiteral(property(body, 'properties', 'accessControl', 'triggers', 'sasAuthenticationPolicy', 'state'))).toBe('Disabled');
+  });
+
   it('forwards the callout unchanged to the task endpoint with its identity\'s token for the admin API', () => {
     const action = property(body, 'properties', 'definition', 'actions', 'Forward_to_entra_oath_tokens');
     expect(stringLiteral(property(action, 'inputs', 'method'))).toBe('POST');

@@ -67,6 +67,7 @@ describe('syncDirectory with plain-object ports', () => {
       deliveries: {
         claim: async (eventId: string, facts: { receivedAt: string }) => claimed.get(eventId) ?? { first: true, state: 'received' as const, receivedAt: facts.receivedAt, etag: 'x' },
         markQueued: async (eventId: string) => void claimed.set(eventId, { first: false, state: 'queued', receivedAt: NOW.toISOString(), etag: 'y' }),
+        stateOf: async (eventId: string) => claimed.get(eventId)?.state,
       },
       hrEvents: { send: async (message: HrQueueMessage) => void sent.push(message) },
       inventory: { list: async () => ({ tokens: [] }) },

@@ -1,4 +1,4 @@
-import { callbackMatches, lifecycleKindOf, lifecycleTaskSchema } from '../../shared/domain/lifecycleTask';
+import { callbackMatches, lifecycleKindOf, lifecycleTaskSchema, unconfirmedBecause } from '../../shared/domain/lifecycleTask';
 import { lifecycleStatusOf } from '../../shared/workflows/lifecycleTasks';
 
 const W = '4f36da05-5df8-457d-adb3-b132e7b59571';
@@ -28,11 +28,24 @@ describe('Lifecycle Workflows callouts', () => {
     expect(callbackMatches(payload('/users/x/microsoft.graph.delete'))).toBe(false);
   });
 
-  it('are joiner or leaver work by the workflow ids the settings list, else by a category the payload carries', () => {
+  it('are joiner or leaver work by the workflow ids the settings list, and never by a category the payload carries', () => {
     expect(lifecycleKindOf(payload(path), { joinerWorkflows: [W.toUpperCase()], leaverWorkflows: [] })).toBe('joiner');
     expect(lifecycleKindOf(payload(path), { joinerWorkflows: [], leaverWorkflows: [W] })).toBe('leaver');
-    expect(lifecycleKindOf(payload(path, 'leaver'), { joinerWorkflows: [], leaverWorkflows: [] })).toBe('leaver');
+    expect(lifecycleKindOf(payload(path, 'leaver'), { joinerWorkflows: [], leaverWorkflows: [] })).toBeUndefined();
+    expect(lifecycleKindOf(payload(path, 'joiner'), { joinerWorkflows: [], leaverWorkflows: ['another'] })).toBeUndefined();
     expect(lifecycleKindOf(payload(path, 'mover'), { joinerWorkflows: [], leaverWorkflows: [] })).toBeUndefined();
+  });
+
+  it('are vouched for only by a result Graph shows in progress, for their subject and task', () => {
+    const subjectId = '11111111-2222-3333-4444-555555555555';
+    const callout = payload(path);
+    expect(unconfirmedBecause(callout, { processingStatus: 'inProgress', subjectId: subjectId.toUpperCase(), taskId: T })).toBeUndefined();
+    expect(unconfirmedBecause(callout, { processingStatus: 'inProgress', subjectId })).toBeUndefined();
+    expect(unconfirmedBecause(callout, undefined)).toMatch(/not in progress in any run/);
+    expect(unconfirmedBecause(callout, { processingStatus: 'completed', subjectId, taskId: T })).toMatch(/not in progress \(completed\)/);
+    expect(unconfirmedBecause(callout, { processingStatus: 'inProgress', subjectId: 'someone-else', taskId: T })).toMatch(/for subject/);
+    expect(unconfirmedBecause(callout, { processingStatus: 'inProgress', taskId: T })).toMatch(/for subject/);
+    expect(unconfirmedBecause(callout, { processingStatus: 'inProgress', subjectId, taskId: 'other-task' })).toMatch(/for task/);
   });
 
   it('are resumed completed or failed only once the work settled', () => {

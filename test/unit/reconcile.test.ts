@@ -313,6 +313,17 @@ function world() {
 }
 
 describe('a reconciliation run', () => {
+  it('purges webhook delivery claims only once they are older than every HR vendor\'s replay window', async () => {
+    const { deps } = world();
+    const cutoffs: string[] = [];
+    deps.webhookRetention = { purgeReceivedBefore: async (cutoff) => (cutoffs.push(cutoff), 0) };
+    await runReconciliation({ runId: 'run-r', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(cutoffs).toHaveLength(1);
+    const keptMs = NOW.getTime() - Date.parse(cutoffs[0] ?? '');
+    // Bob's body of 4 days ago, Personio's of 7, must still meet its claim.
+    expect(keptMs).toBeGreaterThan(7 * 24 * 3600_000 + 5 * 60_000);
+  });
+
   it('finds every kind of drift in one pass over each source and queues only the safe repairs by default', async () => {
     const { deps, sent, warnings, saved, inventory, pagesRead } = world();
     const report = await runReconciliation({ runId: 'run-1', requestedBy: 'test', mode: 'safe' }, deps);

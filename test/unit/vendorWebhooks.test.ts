@@ -1,5 +1,16 @@
-import { createHmac } from 'node:crypto';
-import { hrEventFromVendor, parseBambooHrNotice, parseHiBobNotice, verifyBambooHrSignature, verifyHiBobSignature } from '../../shared/domain/vendorWebhooks';
+import crypto, { createHmac } from 'node:crypto';
+import {
+  DELIVERY_RETENTION_MS,
+  REPLAY_WINDOW_MS,
+  hrEventFromVendor,
+  parseBambooHrNotice,
+  parseHiBobNotice,
+  parsePersonioNotice,
+  replayRefusal,
+  verifyBambooHrSignature,
+  verifyHiBobSignature,
+  verifyPersonioToken,
+} from '../../shared/domain/vendorWebhooks';
 
 const NOW = new Date('2026-01-31T18:42:00Z');
 // BambooHR's documented event-based JSON example (documentation.bamboohr.com, Event-Based Webhooks).
@@ -62,6 +73,63 @@ describe('vendor notices', () => {
     // BambooHR answers "0000-00-00" for a date never set.
     expect(hrEventFromVendor(notice, { id: '67890', hireDate: '0000-00-00', terminationDate: '0000-00-00', active: true }, '2026-01-31')).toHaveProperty('ignored');
     expect(hrEventFromVendor({ ...notice, event: 'left' }, { id: '5', active: false }, '2026-01-31')).toEqual({ event: { type: 'employee.terminated', data: { employeeId: '5', terminationDate: '2026-01-31' } } });
+  });
+
+  it('terminates on a "left" notice only when the API confirms it: a termination date, or an inactive status', () => {
+    const left = { kind: 'employee' as const, type: 'employee.left', event: 'left' as const, vendorEmployeeId: '5', deliveryId: 'hibob:x' };
+    // Active, no termination date: the notice is not confirmed, and it is not a hire either.
+    expect(hrEventFromVendor(left, { id: '5', hireDate: '2020-01-01', active: true }, '2026-01-31')).toEqual({ ignored: expect.stringMatching(/active with no termination date/) });
+    // A termination date, even ahead while still active: a leaver on that date.
+    expect(hrEventFromVendor(left, { id: '5', hireDate: '2020-01-01', terminationDate: '2026-02-28', active: true }, '2026-01-31')).toEqual({
+      event: { type: 'employee.terminated', data: { employeeId: '5', terminationDate: '2026-02-28' } },
+    });
+    expect(hrEventFromVendor(left, { id: '5', hireDate: '2020-01-01', terminationDate: '0000-00-00', active: true }, '2026-01-31')).toHaveProperty('ignored');
+    expect(hrEventFromVendor(left, { id: '5', active: false }, '2026-01-31')).toHaveProperty('event.type', 'employee.terminated');
+  });
+});
+
+describe('replay window', () => {
+  const bob = (triggeredAt: unknown) =>
+    parseHiBobNotice(Buffer.from(JSON.stringify({ companyId: 1, type: 'employee.left', triggeredBy: 'system', ...(triggeredAt === undefined ? {} : { triggeredAt }), version: 'v2', data: { employeeId: '42' } })));
+  const personio = (occurred_at: unknown) => parsePersonioNotice(Buffer.from(JSON.stringify({ company_id: '1', event_name: 'employment.terminated', occurred_at, payload: { person_id: 77 }, meta: {} })));
+  const DAY = 24 * 3600_000;
+
+  it('reads the time of the event from the body: Bob\'s signed triggeredAt, Personio\'s occurred_at; without it the notice is invalid', () => {
+    expect(bob('2026-01-31T18:00:00.123Z')).toMatchObject({ kind: 'employee', occurredAt: '2026-01-31T18:00:00.123Z' });
+    // Without an offset: UTC, not the host's zone.
+    expect(bob('2026-01-31T18:00:00.123456')).toMatchObject({ occurredAt: '2026-01-31T18:00:00.123Z' });
+    expect(bob(undefined)).toEqual({ kind: 'invalid', reason: 'triggeredAt is required (a date-time)' });
+    expect(bob('yesterday')).toEqual({ kind: 'invalid', reason: 'triggeredAt is required (a date-time)' });
+    expect(personio('2026-01-31T18:00:00+01:00')).toMatchObject({ kind: 'employee', occurredAt: '2026-01-31T17:00:00.000Z' });
+    expect(personio(undefined)).toEqual({ kind: 'invalid', reason: 'occurred_at is required (a date-time)' });
+  });
+
+  it('covers the vendor\'s retries plus a margin, and claim rows outlive every window', () => {
+    // Bob retries for up to 3 days; Personio for 3 days (its changelog once said 6): a day of margin on top.
+    expect(REPLAY_WINDOW_MS.hibob).toBe(4 * DAY);
+    expect(REPLAY_WINDOW_MS.personio).toBe(7 * DAY);
+    expect(DELIVERY_RETENTION_MS).toBeGreaterThan(Math.max(...Object.values(REPLAY_WINDOW_MS)) + 5 * 60_000);
+    const at = (iso: string) => ({ kind: 'employee' as const, type: 'employee.left', event: 'left' as const, vendorEmployeeId: '42', deliveryId: 'hibob:x', occurredAt: iso });
+    expect(replayRefusal('hibob', at('2026-01-28T18:42:01Z'), NOW)).toBeUndefined();
+    expect(replayRefusal('hibob', at('2026-01-27T18:41:59Z'), NOW)).toMatch(/replay window/);
+    expect(replayRefusal('hibob', at('2026-01-31T18:46:59Z'), NOW)).toBeUndefined();
+    expect(replayRefusal('hibob', at('2026-01-31T18:47:01Z'), NOW)).toMatch(/replay window/);
+    expect(replayRefusal('personio', at('2026-01-25T18:42:00Z'), NOW)).toBeUndefined();
+    expect(replayRefusal('personio', at('2026-01-24T18:41:00Z'), NOW)).toMatch(/replay window/);
+  });
+});
+
+describe('secret comparison', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('compares static tokens and signatures in constant time: timingSafeEqual on equal-length digests, whatever length was given', () => {
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
+    expect(verifyPersonioToken('tok-123', 'x')).toBe(false);
+    expect(verifyPersonioToken('tok-123', `Bearer tok-123${'9'.repeat(500)}`)).toBe(false);
+    expect(verifyPersonioToken('tok-123', 'tok-123')).toBe(true);
+    expect(verifyHiBobSignature('bob-secret', Buffer.from('{}'), 'short')).toBe(false);
+    expect(compare).toHaveBeenCalledTimes(4);
+    for (const [a, b] of compare.mock.calls) expect([(a as Buffer).length, (b as Buffer).length]).toEqual([32, 32]);
   });
 });
 

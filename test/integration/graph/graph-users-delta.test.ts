@@ -4,7 +4,7 @@ import type { GraphEmulator } from '../../../dev/graph/server';
 import { usersDelta } from '../../../dev/graph/usersDelta';
 import { graphClient, startTestEmulator, statusOf } from './helpers';
 
-/** users/delta, checkMemberGroups and the Lifecycle Workflows resume action, over HTTPS with the real Graph SDK. */
+/** users/delta, checkMemberGroups and Lifecycle Workflows (resume, runs, taskProcessingResults), over HTTPS with the real Graph SDK. */
 
 let emulator: GraphEmulator;
 let client: Client;
@@ -150,5 +150,36 @@ describe('Lifecycle Workflows: taskProcessingResult resume', () => {
     await control.lifecycleSettings({ resumeAgain: 'accepted' });
     await client.api(path).version('v1.0').post({ ...body, data: { operationStatus: 'failed' } });
     expect((await control.lifecycleCallbacks()).map((c) => c.operationStatus)).toEqual(['completed', 'failed']);
+  });
+});
+
+describe('Lifecycle Workflows: a workflow\'s runs and a run\'s taskProcessingResults', () => {
+  const runs = '/identityGovernance/lifecycleWorkflows/workflows/w2/runs';
+  type Page = { '@odata.context': string; value: Record<string, unknown>[] };
+
+  it('answer as the v1.0 pages show: a run is inProgress while one of its results is; a result carries processingStatus, subject and task', async () => {
+    expect(await statusOf(client.api(runs).version('v1.0').get())).toBe(404);
+    await control.startTaskProcessingResult({ workflowId: 'w2', taskId: 't2', id: 'r2', subjectId: 'u2', runId: 'run-a' });
+    await control.startTaskProcessingResult({ workflowId: 'w2', taskId: 't2', id: 'r3', subjectId: 'u3', runId: 'run-b' });
+    await control.finishTaskProcessingResult({ workflowId: 'w2', taskId: 't2', id: 'r3', processingStatus: 'failed' });
+
+    const all = (await client.api(runs).version('v1.0').get()) as Page;
+    expect(all['@odata.context']).toMatch(/\/v1\.0\/\$metadata#identityGovernance\/lifecycleWorkflows\/workflows\('w2'\)\/runs$/);
+    expect(all.value.map((run) => [run.id, run.processingStatus, run.completedDateTime === null])).toEqual([
+      ['run-a', 'inProgress', true],
+      ['run-b', 'completedWithErrors', false],
+    ]);
+    const open = (await client.api(runs).version('v1.0').filter("processingStatus eq 'inProgress'").get()) as Page;
+    expect(open.value.map((run) => run.id)).toEqual(['run-a']);
+
+    const results = (await client.api(`${runs}/run-a/taskProcessingResults`).version('v1.0').filter("id eq 'r2'").get()) as Page;
+    expect(results.value).toEqual([expect.objectContaining({ id: 'r2', processingStatus: 'inProgress', completedDateTime: null, subject: { id: 'u2' }, task: expect.objectContaining({ id: 't2' }) })]);
+    expect(((await client.api(`${runs}/run-a/taskProcessingResults`).version('v1.0').filter("id eq 'r3'").get()) as Page).value).toEqual([]);
+    expect(await statusOf(client.api(`${runs}/run-b/taskProcessingResults`).version('v1.0').filter("subject eq 'x' or 1 eq 1").get())).toBe(400);
+    expect(await statusOf(client.api('/identityGovernance/lifecycleWorkflows/workflows/w1/runs/run-a/taskProcessingResults').version('v1.0').get())).toBe(404);
+
+    // The resume ends the result, and with it the run.
+    await client.api('/identityGovernance/lifecycleWorkflows/workflows/w2/tasks/t2/taskProcessingResults/r2/resume').version('v1.0').post({ data: { operationStatus: 'completed' }, source: 'sample', type: 'lifecycleEvent' });
+    expect(((await client.api(runs).version('v1.0').filter("processingStatus eq 'inProgress'").get()) as Page).value).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { putVendorEmployee, signBambooHr, signHiBob, startHrVendorEmulator, type HrVendorEmulator } from '../../../dev/hrVendors/server';
+import { BOB_TIME_FORMATS, bobWebhookBody, putVendorEmployee, signBambooHr, signHiBob, startHrVendorEmulator, type HrVendorEmulator } from '../../../dev/hrVendors/server';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, sendEvent, sendHire } from '../../support/hr';
 
@@ -26,8 +26,7 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
 
   const postBob = (body: string, signature = signHiBob(secrets.hibobWebhook, body)) =>
     fetch(`${app.api}/hr/events/hibob`, { method: 'POST', headers: { 'content-type': 'application/json', 'bob-signature': signature }, body });
-  const bobEvent = (type: string, employeeId: string) =>
-    JSON.stringify({ companyId: 640812, type, triggeredBy: 'system', triggeredAt: new Date().toISOString(), version: 'v2', data: { employeeId } });
+  const bobEvent = (type: string, employeeId: string, triggeredAt = new Date()) => bobWebhookBody(type, employeeId, triggeredAt);
 
   const postBamboo = (body: string, timestamp = String(Math.floor(Date.now() / 1000)), signature = signBambooHr(secrets.bambooWebhook, body, timestamp)) =>
     fetch(`${app.api}/hr/events/bamboohr`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bamboohr-signature': signature, 'x-bamboohr-timestamp': timestamp }, body });
@@ -37,8 +36,21 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
   const postPersonio = (body: string, authorization = secrets.personioToken) =>
     fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
   /** Personio's documented envelope; the payload's person_id is our reading (the docs show no payload example). */
-  const personioEvent = (eventName: string, personId: string) =>
-    JSON.stringify({ company_id: '4711', event_name: eventName, occurred_at: new Date().toISOString(), payload: { id: `emp-${personId}`, person_id: personId }, meta: {} });
+  const personioEvent = (eventName: string, personId: string, occurredAt = new Date()) =>
+    JSON.stringify({ company_id: '4711', event_name: eventName, occurred_at: occurredAt.toISOString(), payload: { id: `emp-${personId}`, person_id: personId }, meta: {} });
+  const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 3600_000);
+  /** A person holding an active token through our own webhook, for the refusals below to leave alone. */
+  const activeHolder = async (employeeId: string, upn: string, serial: string) => {
+    await importTokens(app, [{ serial }]);
+    await app.graph.seedUsers([{ displayName: upn, userPrincipalName: upn, employeeId }]);
+    await sendHire(app, { employeeId, userPrincipalName: upn, hireDate: today() });
+    await joinerReaches(app, employeeId, ['completed']);
+    expect(await tokenOf(employeeId)).toMatchObject({ status: 'active' });
+  };
+  const untouched = async (employeeId: string) => {
+    expect(await tokenOf(employeeId)).toMatchObject({ status: 'active' });
+    expect((await provisioningOf(app, employeeId))?.leaver ?? null).toBeNull();
+  };
 
   beforeAll(async () => {
     const { ensureDevCa } = await import('../../../dev/tls');
@@ -180,6 +192,69 @@ describe('HR vendors: POST /api/hr/events/{vendor}', () => {
     expect((await postPersonio(body, 'not-the-token')).status).toBe(401);
     expect((await fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
     expect(await jsonOf(await postPersonio(personioEvent('absence-period.created', '1234567')))).toEqual({ status: 'ignored', type: 'absence-period.created' });
+  });
+
+  it('a "left" or "terminated" notice terminates nothing while the vendor\'s API shows the person active with no termination date', async () => {
+    await activeHolder('B1101', 'joan@contoso.com', 'HV-11');
+    await putVendorEmployee(hibob.url, { id: '4001', employeeNumber: 'B1101', email: 'joan@contoso.com', hireDate: '2020-01-01', status: 'Active' });
+    for (const type of ['employee.left', 'employee.inactivated']) {
+      for (const format of BOB_TIME_FORMATS) {
+        const answer = await postBob(bobWebhookBody(type, '4001', new Date(), format));
+        expect(answer.status).toBe(200);
+        expect(await jsonOf(answer)).toEqual({ status: 'ignored', reason: expect.stringMatching(/active with no termination date/) });
+      }
+    }
+    await untouched('B1101');
+
+    await activeHolder('1101', 'hedy@contoso.com', 'HV-12');
+    await putVendorEmployee(personio.url, { id: '1101', email: 'hedy@contoso.com', hireDate: '2020-01-01', status: 'Active' });
+    const answer = await postPersonio(personioEvent('employment.terminated', '1101'));
+    expect(answer.status).toBe(200);
+    expect(await jsonOf(answer)).toEqual({ status: 'ignored', reason: expect.stringMatching(/active with no termination date/) });
+    await untouched('1101');
+  });
+
+  it('a delivery outside the replay window is 401 and queues nothing, however well it is signed and whatever the API says', async () => {
+    await activeHolder('B1201', 'ida@contoso.com', 'HV-13');
+    await putVendorEmployee(hibob.url, { id: '4002', employeeNumber: 'B1201', email: 'ida@contoso.com', hireDate: '2020-01-01', terminationDate: today(), status: 'Inactive' });
+    // Bob retries for 3 days: a body of a week ago (claim rows of it long purged) is a replay, however Bob writes its time.
+    for (const format of BOB_TIME_FORMATS) {
+      const old = await postBob(bobWebhookBody('employee.left', '4002', daysAgo(7), format));
+      expect(old.status).toBe(401);
+      expect(old.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await jsonOf(old)).detail).toMatch(/replay window/);
+    }
+    const fromTheFuture = await postBob(bobEvent('employee.left', '4002', new Date(Date.now() + 3600_000)));
+    expect(fromTheFuture.status).toBe(401);
+    const undated = JSON.stringify({ companyId: 640812, type: 'employee.left', triggeredBy: 'system', version: 'v2', data: { employeeId: '4002' } });
+    expect((await postBob(undated)).status).toBe(400);
+    await untouched('B1201');
+
+    await activeHolder('1201', 'lise@contoso.com', 'HV-14');
+    await putVendorEmployee(personio.url, { id: '1201', email: 'lise@contoso.com', hireDate: '2020-01-01', terminationDate: today(), status: 'Inactive' });
+    expect((await postPersonio(personioEvent('employment.terminated', '1201', daysAgo(9)))).status).toBe(401);
+    await untouched('1201');
+
+    // Within the window (Bob still retrying two days later), the same body is acted on once, then a duplicate.
+    const retried = bobEvent('employee.left', '4002', daysAgo(2));
+    expect((await postBob(retried)).status).toBe(202);
+    expect(await jsonOf(await postBob(retried))).toMatchObject({ status: 'duplicate' });
+    await leaverDone('B1201');
+  });
+
+  it('Personio: a wrong token of any length is answered exactly as a missing one', async () => {
+    const body = personioEvent('employment.started', '1234567');
+    const answers = await Promise.all([
+      fetch(`${app.api}/hr/events/personio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      postPersonio(body, 'x'),
+      postPersonio(body, `${secrets.personioToken.slice(0, -1)}x`),
+      postPersonio(body, secrets.personioToken.slice(0, -1)),
+      postPersonio(body, `${secrets.personioToken}x`),
+      postPersonio(body, `Bearer ${secrets.personioToken.toUpperCase()}`),
+    ]);
+    const seen = await Promise.all(answers.map(async (answer) => ({ status: answer.status, type: answer.headers.get('content-type'), body: await answer.text() })));
+    expect(seen[0]?.status).toBe(401);
+    for (const other of seen.slice(1)) expect(other).toEqual(seen[0]);
   });
 
   it('a vendor that is not configured is 404', async () => {

@@ -12,11 +12,12 @@ const LOGIC_APP_OBJECT_ID = randomUUID();
  * describes it (type, source, data.callbackUriPath/subject/task/taskProcessingResult/workflow);
  * `source` and `type` as in Microsoft's resume sample.
  */
-function callout(workflowId: string, subject: { id: string; userPrincipalName: string; displayName: string }) {
+function callout(workflowId: string, subject: { id: string; userPrincipalName: string; displayName: string }, category?: string) {
   const taskId = randomUUID();
   const resultId = randomUUID();
   return {
-    ids: { workflowId, taskId, id: resultId },
+    /** What Lifecycle Workflows holds in progress for this callout (the emulator's start call). */
+    ids: { workflowId, taskId, id: resultId, subjectId: subject.id },
     body: {
       type: 'lifecycleEvent',
       source: 'sample',
@@ -25,7 +26,7 @@ function callout(workflowId: string, subject: { id: string; userPrincipalName: s
         subject: { ...subject, email: subject.userPrincipalName, manager: { id: randomUUID(), displayName: 'Boss', email: 'boss@contoso.com' } },
         task: { id: taskId, displayName: 'Hand out a hardware token' },
         taskProcessingResult: { id: resultId, createdDateTime: new Date().toISOString() },
-        workflow: { id: workflowId, displayName: 'Onboard new hires', workflowVersion: 1 },
+        workflow: { id: workflowId, displayName: 'Onboard new hires', workflowVersion: 1, ...(category ? { category } : {}) },
       },
     },
   };
@@ -95,6 +96,79 @@ describe('Lifecycle Workflows custom task extension: POST /api/lifecycle/tasks',
     expect(answer.status).toBe(422);
     expect(answer.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await callbackOf(task.ids.id)).toMatchObject({ operationStatus: 'failed' });
+  });
+
+  /** Ada-like: a person holding an active token through the joiner workflow, for the refusals below to leave alone. */
+  const activeHolder = async (employeeId: string, upn: string, serial: string) => {
+    await importTokens(app, [{ serial }]);
+    const [user] = await app.graph.seedUsers([{ displayName: upn, userPrincipalName: upn, employeeId }]);
+    const join = callout(JOINER_WORKFLOW, { id: user!.id, userPrincipalName: upn, displayName: upn });
+    await app.graph.startTaskProcessingResult(join.ids);
+    expect((await post(join.body, await logicAppToken())).status).toBe(202);
+    expect(await callbackOf(join.ids.id)).toMatchObject({ operationStatus: 'completed' });
+    expect(await tokenOf(employeeId)).toMatchObject({ status: 'active' });
+    return { id: user!.id, userPrincipalName: upn, displayName: upn };
+  };
+  /** Nothing happened to the holder: the token stays active, no leaver was recorded, no resume call went out for the refused result. */
+  const untouched = async (employeeId: string, refusedResultId: string) => {
+    expect(await tokenOf(employeeId)).toMatchObject({ status: 'active' });
+    expect((await provisioningOf(app, employeeId))?.leaver ?? null).toBeNull();
+    expect(await app.graph.lifecycleCallbacks()).not.toContainEqual(expect.objectContaining({ taskProcessingResultId: refusedResultId }));
+  };
+
+  it('a task from a workflow in neither setting is answered 422 even when its body says category leaver or joiner', async () => {
+    const holder = await activeHolder('W1101', 'mary@contoso.com', 'LCW-11');
+    for (const category of ['leaver', 'joiner']) {
+      const task = callout(randomUUID(), holder, category);
+      await app.graph.startTaskProcessingResult(task.ids);
+      const answer = await post(task.body, await logicAppToken());
+      expect(answer.status).toBe(422);
+      expect(answer.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await jsonOf(answer)).detail).toMatch(/neither LIFECYCLE_JOINER_WORKFLOWS nor LIFECYCLE_LEAVER_WORKFLOWS/);
+      expect(await callbackOf(task.ids.id)).toMatchObject({ operationStatus: 'failed' });
+    }
+    // Made up altogether (no such result in Graph): refused the same, and nothing is resumed.
+    const forged = callout(randomUUID(), holder, 'leaver');
+    const answer = await post(forged.body, await logicAppToken());
+    expect(answer.status).toBe(422);
+    expect((await jsonOf(answer)).detail).toMatch(/neither LIFECYCLE_JOINER_WORKFLOWS nor LIFECYCLE_LEAVER_WORKFLOWS/);
+    expect(await app.graph.lifecycleCallbacks()).not.toContainEqual(expect.objectContaining({ taskProcessingResultId: forged.ids.id }));
+    expect(await tokenOf('W1101')).toMatchObject({ status: 'active' });
+    expect((await provisioningOf(app, 'W1101'))?.leaver ?? null).toBeNull();
+  });
+
+  it('a leaver task that Graph does not show in progress for its subject is answered 422 and revokes nothing', async () => {
+    const holder = await activeHolder('W1201', 'edith@contoso.com', 'LCW-12');
+    const [other] = await app.graph.seedUsers([{ displayName: 'Other', userPrincipalName: 'other@contoso.com', employeeId: 'W1202' }]);
+
+    // A callout made up with the leaver workflow's id: Lifecycle Workflows never started that result.
+    const forged = callout(LEAVER_WORKFLOW, holder);
+    const refused = await post(forged.body, await logicAppToken());
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect((await jsonOf(refused)).detail).toMatch(/not in progress/);
+    await untouched('W1201', forged.ids.id);
+
+    // A real result in progress, but for someone else: the callout's subject was swapped.
+    const swapped = callout(LEAVER_WORKFLOW, holder);
+    await app.graph.startTaskProcessingResult({ ...swapped.ids, subjectId: other!.id });
+    expect((await post(swapped.body, await logicAppToken())).status).toBe(422);
+    await untouched('W1201', swapped.ids.id);
+
+    // A result of this subject that already ended (timed out as failed, or completed): replayed later.
+    for (const processingStatus of ['failed', 'completed'] as const) {
+      const ended = callout(LEAVER_WORKFLOW, holder);
+      await app.graph.startTaskProcessingResult(ended.ids);
+      await app.graph.finishTaskProcessingResult({ ...ended.ids, processingStatus });
+      expect((await post(ended.body, await logicAppToken())).status).toBe(422);
+      await untouched('W1201', ended.ids.id);
+    }
+
+    // The same ids from another workflow's run: not this workflow's result.
+    const elsewhere = callout(LEAVER_WORKFLOW, holder);
+    await app.graph.startTaskProcessingResult({ ...elsewhere.ids, workflowId: JOINER_WORKFLOW });
+    expect((await post(elsewhere.body, await logicAppToken())).status).toBe(422);
+    await untouched('W1201', elsewhere.ids.id);
   });
 
   it('nothing anonymous: no token 401, without the role or from a caller not listed 403, a bad callout 400', async () => {
