@@ -208,8 +208,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'scm'
-  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
-  // Azure Verified Modules (avm/res/web/site) set it too.
+  // Missing from the type (BCP187), but the resource provider refuses the policy without it ("The parameter
+  // location has an invalid value"): Azure/bicep#7396, the open report of that type inaccuracy. Azure
+  // Verified Modules (avm/res/web/site) set it too.
+  #disable-next-line BCP187
   location: location
   properties: {
     allow: false
@@ -219,8 +221,10 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'ftp'
-  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
-  // Azure Verified Modules (avm/res/web/site) set it too.
+  // Missing from the type (BCP187), but the resource provider refuses the policy without it ("The parameter
+  // location has an invalid value"): Azure/bicep#7396, the open report of that type inaccuracy. Azure
+  // Verified Modules (avm/res/web/site) set it too.
+  #disable-next-line BCP187
   location: location
   properties: {
     allow: false

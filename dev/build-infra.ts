@@ -1,0 +1,149 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LOCAL_DIR, REPO_ROOT } from './paths';
+import { BICEP_CLI_VERSION, COMPILED_TEMPLATE, INFRA_BUILD_DIR, INFRA_BUILD_INFO, infraSourcesHash, type InfraBuildInfo } from './infra-build';
+
+/**
+ * `npm run build:infra`: compiles infra/main.bicep (every module with it) with the real Bicep CLI and
+ * lints it with infra/bicepconfig.json's rules. Any error or warning fails the build; a finding the
+ * compiler reports wrongly is suppressed on its line with `#disable-next-line` and the reason beside it.
+ *
+ * The CLI is NuGet's Azure.Bicep.CommandLine.<runtime>, restored by the .NET SDK into .local/bicep.
+ * The Microsoft Graph extension infra/bicepconfig.json names comes from the registry, or from a local
+ * copy of the same package: BICEP_EXTENSIONS_DIR, else ../shared/bicep beside the repository, when that
+ * exists (a machine without the registry). The template compiled then names the extension by the same
+ * name and version as the registry package.
+ */
+
+const BICEP_DIR = path.join(LOCAL_DIR, 'bicep');
+
+function fail(message: string): never {
+  process.stderr.write(`build:infra: ${message}\n`);
+  process.exit(1);
+}
+
+function run(command: string, args: string[], what: string): { stdout: string; stderr: string; status: number } {
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) {
+    if ((result.error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (command === 'dotnet') {
+        fail(
+          'the .NET SDK (`dotnet`) is not on PATH. It restores the Bicep CLI from NuGet: install the .NET SDK 8 or later ' +
+            '(https://dotnet.microsoft.com/download), then run `npm run build:infra` again.',
+        );
+      }
+      fail(`${what}: ${command} not found`);
+    }
+    fail(`${what}: ${result.error.message}`);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status ?? 1 };
+}
+
+/** NuGet's runtime identifier for this machine: the Bicep CLI package is one per platform. */
+function runtimeIdentifier(): string {
+  const os = { linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform as string];
+  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch as string];
+  if (!os || !arch) fail(`no Bicep CLI package for ${process.platform}-${process.arch}`);
+  return `${os}-${arch}`;
+}
+
+/** Restores Azure.Bicep.CommandLine.<rid> with a package-download-only project; returns the CLI's path. */
+function restoreBicepCli(): string {
+  const rid = runtimeIdentifier();
+  const packageId = `Azure.Bicep.CommandLine.${rid}`;
+  const packagesDir = path.join(BICEP_DIR, 'packages');
+  const cli = path.join(packagesDir, packageId.toLowerCase(), BICEP_CLI_VERSION, 'tools', rid.startsWith('win') ? 'bicep.exe' : 'bicep');
+  const sdk = run('dotnet', ['--version'], 'dotnet --version');
+  if (sdk.status !== 0) fail(`dotnet --version failed: ${sdk.stderr.trim()}`);
+  if (!existsSync(cli)) {
+    // The SDK's own target framework needs no targeting pack download; the project only downloads the CLI.
+    const framework = `net${sdk.stdout.trim().split('.')[0]}.0`;
+    const projectDir = path.join(BICEP_DIR, 'restore');
+    mkdirSync(projectDir, { recursive: true });
+    const project = path.join(projectDir, 'bicep-cli.csproj');
+    writeFileSync(
+      project,
+      [
+        '<Project Sdk="Microsoft.NET.Sdk">',
+        `  <PropertyGroup><TargetFramework>${framework}</TargetFramework></PropertyGroup>`,
+        `  <ItemGroup><PackageDownload Include="${packageId}" Version="[${BICEP_CLI_VERSION}]" /></ItemGroup>`,
+        '</Project>',
+        '',
+      ].join('\n'),
+    );
+    const restore = run('dotnet', ['restore', project, '--packages', packagesDir, '--nologo'], 'dotnet restore');
+    if (restore.status !== 0 || !existsSync(cli)) fail(`restoring ${packageId} ${BICEP_CLI_VERSION} from NuGet failed:\n${restore.stdout}${restore.stderr}`);
+  }
+  if (process.platform !== 'win32') chmodSync(cli, 0o755);
+  return cli;
+}
+
+interface GraphExtension {
+  /** A build-only bicepconfig.json naming the local package, or undefined to use infra/bicepconfig.json as it is. */
+  config?: string;
+  source: string;
+}
+
+/** The registry reference infra/bicepconfig.json gives for the Graph extension, e.g. br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0. */
+function graphExtension(): GraphExtension {
+  const repoConfig = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra', 'bicepconfig.json'), 'utf8')) as { extensions: Record<string, string> };
+  const reference = repoConfig.extensions.microsoftGraphV1 ?? '';
+  const parts = /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/([^:]+):(.+)$/.exec(reference);
+  if (!parts) fail(`infra/bicepconfig.json: microsoftGraphV1 is not a Microsoft Graph registry reference: ${reference}`);
+  const explicit = process.env.BICEP_EXTENSIONS_DIR;
+  const dir = explicit ?? path.resolve(REPO_ROOT, '..', 'shared', 'bicep');
+  const packageFile = path.join(dir, `microsoftgraph-${parts[1]}-${parts[2]}.tgz`);
+  if (!existsSync(dir) && explicit === undefined) return { source: reference };
+  // A local directory that lacks the package is a broken setup, never a reason to build without the Graph module.
+  if (!existsSync(packageFile)) fail(`the Microsoft Graph extension package ${packageFile} is missing (BICEP_EXTENSIONS_DIR or ../shared/bicep)`);
+  const config = path.join(INFRA_BUILD_DIR, 'bicepconfig.json');
+  writeFileSync(config, `${JSON.stringify({ ...repoConfig, extensions: { ...repoConfig.extensions, microsoftGraphV1: packageFile } }, null, 2)}\n`);
+  return { config, source: packageFile };
+}
+
+interface Diagnostic {
+  level: string;
+  line: string;
+}
+
+function diagnostics(output: string): Diagnostic[] {
+  return output
+    .split('\n')
+    .map((line) => ({ line: line.trim(), level: / : (Error|Warning|Info) /.exec(line)?.[1] ?? '' }))
+    .filter((d) => d.level !== '');
+}
+
+function main(): void {
+  mkdirSync(INFRA_BUILD_DIR, { recursive: true });
+  // Written again only by a build that passes, so a failed one never leaves a template the tests accept.
+  rmSync(INFRA_BUILD_INFO, { force: true });
+  const cli = restoreBicepCli();
+  const extension = graphExtension();
+  const configArgs = extension.config ? ['--config', extension.config] : [];
+  const entry = path.join('infra', 'main.bicep');
+
+  const restore = run(cli, ['restore', entry, ...configArgs], 'bicep restore');
+  if (restore.status !== 0) fail(`bicep restore failed (the Microsoft Graph extension from ${extension.source}):\n${restore.stdout}${restore.stderr}`);
+  const build = run(cli, ['build', entry, '--no-restore', '--outfile', COMPILED_TEMPLATE, ...configArgs], 'bicep build');
+  const lint = run(cli, ['lint', entry, '--no-restore', ...configArgs], 'bicep lint');
+
+  const found = [...diagnostics(build.stdout + build.stderr), ...diagnostics(lint.stdout + lint.stderr)];
+  const unique = [...new Map(found.map((d) => [d.line, d])).values()];
+  for (const d of unique) process.stderr.write(`${d.line}\n`);
+  const errorsOrWarnings = unique.filter((d) => d.level === 'Error' || d.level === 'Warning');
+  if (build.status !== 0 || lint.status !== 0 || errorsOrWarnings.length > 0) {
+    fail(`${errorsOrWarnings.length} error(s) or warning(s) in infra/ (bicep build exit ${build.status}, bicep lint exit ${lint.status}); fix them, none is accepted`);
+  }
+
+  // The Graph resources are in the template, so the extension's types were there to check them.
+  const template = readFileSync(COMPILED_TEMPLATE, 'utf8');
+  if (!template.includes('"Microsoft.Graph/applications@v1.0"')) fail(`${COMPILED_TEMPLATE} has no Microsoft Graph application: the Graph module was not compiled`);
+
+  const version = run(cli, ['--version'], 'bicep --version').stdout.trim();
+  const info: InfraBuildInfo = { sourcesSha256: infraSourcesHash(), bicep: version, graphExtension: extension.source };
+  writeFileSync(INFRA_BUILD_INFO, `${JSON.stringify(info, null, 2)}\n`);
+  process.stdout.write(`build:infra: ${path.relative(REPO_ROOT, COMPILED_TEMPLATE)} compiled and linted with ${version}, no error or warning (Microsoft Graph extension: ${extension.source})\n`);
+}
+
+main();
