@@ -394,9 +394,8 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.plan
     location: location
-    tags: union(tags, {
-      'azd-service-name': serviceName
-    })
+    tags: tags
+    serviceName: serviceName
     identityName: identity.outputs.name
     storageAccountName: storage.outputs.name
     deploymentContainerName: storageLayout.deploymentContainer

@@ -7,6 +7,8 @@ param name string
 param planName string
 param location string
 param tags object
+@description('The azure.yaml service deployed to this app: azd finds the app by its azd-service-name tag, which only the site carries (azd refuses a service whose tag is on two resources).')
+param serviceName string
 param identityName string
 param storageAccountName string
 param deploymentContainerName string
@@ -88,7 +90,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
