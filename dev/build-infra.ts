@@ -48,17 +48,22 @@ function runtimeIdentifier(): string {
   return `${os}-${arch}`;
 }
 
+/** The .NET SDK's major version; fails with what to install when there is none. */
+function dotnetSdkMajor(): string {
+  const sdk = run('dotnet', ['--version'], 'dotnet --version');
+  if (sdk.status !== 0) fail(`dotnet --version failed (is a .NET SDK installed, not only a runtime?): ${sdk.stderr.trim()}`);
+  return sdk.stdout.trim().split('.')[0] ?? '';
+}
+
 /** Restores Azure.Bicep.CommandLine.<rid> with a package-download-only project; returns the CLI's path. */
-function restoreBicepCli(): string {
+function restoreBicepCli(sdkMajor: string): string {
   const rid = runtimeIdentifier();
   const packageId = `Azure.Bicep.CommandLine.${rid}`;
   const packagesDir = path.join(BICEP_DIR, 'packages');
   const cli = path.join(packagesDir, packageId.toLowerCase(), BICEP_CLI_VERSION, 'tools', rid.startsWith('win') ? 'bicep.exe' : 'bicep');
-  const sdk = run('dotnet', ['--version'], 'dotnet --version');
-  if (sdk.status !== 0) fail(`dotnet --version failed: ${sdk.stderr.trim()}`);
   if (!existsSync(cli)) {
     // The SDK's own target framework needs no targeting pack download; the project only downloads the CLI.
-    const framework = `net${sdk.stdout.trim().split('.')[0]}.0`;
+    const framework = `net${sdkMajor}.0`;
     const projectDir = path.join(BICEP_DIR, 'restore');
     mkdirSync(projectDir, { recursive: true });
     const project = path.join(projectDir, 'bicep-cli.csproj');
@@ -98,7 +103,10 @@ function graphExtension(): GraphExtension {
   // A local directory that lacks the package is a broken setup, never a reason to build without the Graph module.
   if (!existsSync(packageFile)) fail(`the Microsoft Graph extension package ${packageFile} is missing (BICEP_EXTENSIONS_DIR or ../shared/bicep)`);
   const config = path.join(INFRA_BUILD_DIR, 'bicepconfig.json');
-  writeFileSync(config, `${JSON.stringify({ ...repoConfig, extensions: { ...repoConfig.extensions, microsoftGraphV1: packageFile } }, null, 2)}\n`);
+  // The repository's configuration (the linter rules included) with only the extension's source changed, and
+  // Bicep's cache kept under .local/ too, so the build writes nothing outside the repository.
+  const buildConfig = { ...repoConfig, extensions: { ...repoConfig.extensions, microsoftGraphV1: packageFile }, cacheRootDirectory: path.join(BICEP_DIR, 'cache') };
+  writeFileSync(config, `${JSON.stringify(buildConfig, null, 2)}\n`);
   return { config, source: packageFile };
 }
 
@@ -115,11 +123,13 @@ function diagnostics(output: string): Diagnostic[] {
 }
 
 function main(): void {
+  // Checks that need nothing built come first: a machine without the SDK or the extension keeps its last build.
+  const sdkMajor = dotnetSdkMajor();
   mkdirSync(INFRA_BUILD_DIR, { recursive: true });
+  const extension = graphExtension();
   // Written again only by a build that passes, so a failed one never leaves a template the tests accept.
   rmSync(INFRA_BUILD_INFO, { force: true });
-  const cli = restoreBicepCli();
-  const extension = graphExtension();
+  const cli = restoreBicepCli(sdkMajor);
   const configArgs = extension.config ? ['--config', extension.config] : [];
   const entry = path.join('infra', 'main.bicep');
 
