@@ -202,8 +202,8 @@ function isEmpty(value: Json): boolean {
   throw new Error(`empty() of ${JSON.stringify(value)}`);
 }
 
+/** equals(), contains() and allowedValues compare exactly (Bicep's case-insensitive =~ compiles to toLower() on both sides). */
 function equal(a: Json, b: Json): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -352,7 +352,7 @@ function call(name: string, argExprs: Expr[], scope: Scope): Value {
       return equal(args()[0]!, args()[1]!);
     case 'contains': {
       const [container, item] = args();
-      if (typeof container === 'string') return container.toLowerCase().includes(text(item!).toLowerCase());
+      if (typeof container === 'string') return container.includes(text(item!));
       if (Array.isArray(container)) return container.some((v) => equal(v, item!));
       if (isObject(container)) return Object.keys(container).some((k) => k.toLowerCase() === text(item!).toLowerCase());
       throw new Error('contains() of a scalar');

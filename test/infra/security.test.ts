@@ -243,6 +243,8 @@ describe('Microsoft Graph', () => {
     expect(call.raw.condition).toBe("[parameters('deployEntraObjects')]");
     expect(call.raw.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining("'{0}-function-app'"), expect.stringContaining("'{0}-identity'")]));
     expect(mainDeployment({ deployEntraObjects: false, adminApiAppId: SAMPLE.adminApiAppId }).resources().filter((r) => /-(graph-permissions|entra)$/.test(r.name))).toEqual([]);
+    // The registration module never grants anything to the identity itself.
+    expect(Object.keys(entra.template.parameters as JsonObject)).not.toContain('identityPrincipalId');
   });
 
   it('makes the deployer an owner of the admin API registration', () => {
