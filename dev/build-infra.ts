@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LOCAL_DIR, REPO_ROOT } from './paths';
@@ -10,10 +11,11 @@ import { BICEP_CLI_VERSION, COMPILED_TEMPLATE, INFRA_BUILD_DIR, INFRA_BUILD_INFO
  * compiler reports wrongly is suppressed on its line with `#disable-next-line` and the reason beside it.
  *
  * The CLI is NuGet's Azure.Bicep.CommandLine.<runtime>, restored by the .NET SDK into .local/bicep.
- * The Microsoft Graph extension infra/bicepconfig.json names comes from the registry, or from a local
- * copy of the same package: BICEP_EXTENSIONS_DIR, else ../shared/bicep beside the repository, when that
- * exists (a machine without the registry). The template compiled then names the extension by the same
- * name and version as the registry package.
+ * The Microsoft Graph extension is the registry reference in infra/bicepconfig.json, used as it is.
+ * Without the registry, the same package from a local directory (BICEP_EXTENSIONS_DIR, else
+ * ../shared/bicep beside the repository when that exists) fills Bicep's restore cache for that
+ * reference first, so the reference resolves with --no-restore and the template is the one the
+ * registry's package gives.
  */
 
 const BICEP_DIR = path.join(LOCAL_DIR, 'bicep');
@@ -23,8 +25,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function run(command: string, args: string[], what: string): { stdout: string; stderr: string; status: number } {
-  const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function run(command: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env): { stdout: string; stderr: string; status: number } {
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
   if (result.error) {
     if ((result.error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (command === 'dotnet') {
@@ -85,29 +87,56 @@ function restoreBicepCli(sdkMajor: string): string {
 }
 
 interface GraphExtension {
-  /** A build-only bicepconfig.json naming the local package, or undefined to use infra/bicepconfig.json as it is. */
-  config?: string;
+  /** HOME for the Bicep CLI: a restore cache filled from the local package, or undefined for the user's own. */
+  home?: string;
   source: string;
 }
 
-/** The registry reference infra/bicepconfig.json gives for the Graph extension, e.g. br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0. */
+/**
+ * Where the Graph extension comes from. The local package fills the cache entry Bicep would write when
+ * restoring the reference (br/<registry>/<repository, / as $>/<tag>$/: manifest, metadata, types.tgz).
+ */
 function graphExtension(): GraphExtension {
   const repoConfig = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra', 'bicepconfig.json'), 'utf8')) as { extensions: Record<string, string> };
   const reference = repoConfig.extensions.microsoftGraphV1 ?? '';
-  const parts = /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/([^:]+):(.+)$/.exec(reference);
+  const parts = /^br:(mcr\.microsoft\.com)\/(bicep\/extensions\/microsoftgraph\/([^:]+)):(.+)$/.exec(reference);
   if (!parts) fail(`infra/bicepconfig.json: microsoftGraphV1 is not a Microsoft Graph registry reference: ${reference}`);
+  const [, registry, repository, apiVersion, tag] = parts as unknown as [string, string, string, string, string];
   const explicit = process.env.BICEP_EXTENSIONS_DIR;
   const dir = explicit ?? path.resolve(REPO_ROOT, '..', 'shared', 'bicep');
-  const packageFile = path.join(dir, `microsoftgraph-${parts[1]}-${parts[2]}.tgz`);
+  const packageFile = path.join(dir, `microsoftgraph-${apiVersion}-${tag}.tgz`);
   if (!existsSync(dir) && explicit === undefined) return { source: reference };
   // A local directory that lacks the package is a broken setup, never a reason to build without the Graph module.
   if (!existsSync(packageFile)) fail(`the Microsoft Graph extension package ${packageFile} is missing (BICEP_EXTENSIONS_DIR or ../shared/bicep)`);
-  const config = path.join(INFRA_BUILD_DIR, 'bicepconfig.json');
-  // The repository's configuration (the linter rules included) with only the extension's source changed, and
-  // Bicep's cache kept under .local/ too, so the build writes nothing outside the repository.
-  const buildConfig = { ...repoConfig, extensions: { ...repoConfig.extensions, microsoftGraphV1: packageFile }, cacheRootDirectory: path.join(BICEP_DIR, 'cache') };
-  writeFileSync(config, `${JSON.stringify(buildConfig, null, 2)}\n`);
-  return { config, source: packageFile };
+
+  const home = path.join(BICEP_DIR, 'home');
+  const entry = path.join(home, '.bicep', 'br', registry, repository.split('/').join('$'), `${tag}$`);
+  rmSync(entry, { recursive: true, force: true });
+  mkdirSync(entry, { recursive: true });
+  // The package (what `bicep publish-extension` makes) is a gzip tar holding types.tgz, the layer the registry serves.
+  const untar = run('tar', ['-xzf', packageFile, '-C', entry, 'types.tgz'], 'tar');
+  if (untar.status !== 0 || !existsSync(path.join(entry, 'types.tgz'))) fail(`${packageFile} holds no types.tgz: ${untar.stderr.trim()}`);
+  const types = readFileSync(path.join(entry, 'types.tgz'));
+  const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const config = '{}';
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.ms.bicep.extension.artifact',
+    config: { mediaType: 'application/vnd.ms.bicep.extension.config.v1+json', digest: sha256(config), size: config.length },
+    layers: [
+      {
+        mediaType: 'application/vnd.ms.bicep.extension.layer.v1.tar+gzip',
+        digest: sha256(types),
+        size: types.length,
+        annotations: { 'org.opencontainers.image.title': 'types.tgz' },
+      },
+    ],
+    annotations: { 'bicep.serialization.format': 'v1' },
+  });
+  writeFileSync(path.join(entry, 'manifest'), manifest);
+  writeFileSync(path.join(entry, 'metadata'), JSON.stringify({ manifestDigest: sha256(manifest) }));
+  return { home, source: packageFile };
 }
 
 interface Diagnostic {
@@ -130,13 +159,16 @@ function main(): void {
   // Written again only by a build that passes, so a failed one never leaves a template the tests accept.
   rmSync(INFRA_BUILD_INFO, { force: true });
   const cli = restoreBicepCli(sdkMajor);
-  const configArgs = extension.config ? ['--config', extension.config] : [];
+  const bicepEnv = extension.home ? { ...process.env, HOME: extension.home, USERPROFILE: extension.home } : process.env;
   const entry = path.join('infra', 'main.bicep');
 
-  const restore = run(cli, ['restore', entry, ...configArgs], 'bicep restore');
-  if (restore.status !== 0) fail(`bicep restore failed (the Microsoft Graph extension from ${extension.source}):\n${restore.stdout}${restore.stderr}`);
-  const build = run(cli, ['build', entry, '--no-restore', '--outfile', COMPILED_TEMPLATE, ...configArgs], 'bicep build');
-  const lint = run(cli, ['lint', entry, '--no-restore', ...configArgs], 'bicep lint');
+  // Online, restore from the registry; offline, the cache filled above is what --no-restore reads.
+  if (!extension.home) {
+    const restore = run(cli, ['restore', entry], 'bicep restore', bicepEnv);
+    if (restore.status !== 0) fail(`bicep restore failed (the Microsoft Graph extension from ${extension.source}):\n${restore.stdout}${restore.stderr}`);
+  }
+  const build = run(cli, ['build', entry, '--no-restore', '--outfile', COMPILED_TEMPLATE], 'bicep build', bicepEnv);
+  const lint = run(cli, ['lint', entry, '--no-restore'], 'bicep lint', bicepEnv);
 
   const found = [...diagnostics(build.stdout + build.stderr), ...diagnostics(lint.stdout + lint.stderr)];
   const unique = [...new Map(found.map((d) => [d.line, d])).values()];
