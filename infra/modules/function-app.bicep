@@ -7,6 +7,8 @@ param name string
 param planName string
 param location string
 param tags object
+@description('The azure.yaml service deployed to this app: azd finds the app by its azd-service-name tag, which only the site carries (azd refuses a service whose tag is on two resources).')
+param serviceName string
 param identityName string
 param storageAccountName string
 param deploymentContainerName string
@@ -88,7 +90,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -208,8 +212,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'scm'
-  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
-  // Azure Verified Modules (avm/res/web/site) set it too.
+  // Missing from the type (BCP187), but the resource provider refuses the policy without it ("The parameter
+  // location has an invalid value"): Azure/bicep#7396, the open report of that type inaccuracy. Azure
+  // Verified Modules (avm/res/web/site) set it too.
+  #disable-next-line BCP187
   location: location
   properties: {
     allow: false
@@ -219,8 +225,10 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'ftp'
-  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
-  // Azure Verified Modules (avm/res/web/site) set it too.
+  // Missing from the type (BCP187), but the resource provider refuses the policy without it ("The parameter
+  // location has an invalid value"): Azure/bicep#7396, the open report of that type inaccuracy. Azure
+  // Verified Modules (avm/res/web/site) set it too.
+  #disable-next-line BCP187
   location: location
   properties: {
     allow: false
