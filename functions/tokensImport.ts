@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
-import { ImportFileError, type ParsedRow } from '../shared/domain/importFile';
+import { FileTooLargeError, MAX_IMPORT_BYTES, SEALED_FILE_REASON, SealedFileError, type ParsedRow } from '../shared/domain/importFile';
 import { PGP_MEDIA_TYPE } from '../shared/domain/pgpSeedFile';
 import { PSKC_MEDIA_TYPE } from '../shared/domain/pskc';
 import { parseSeedEncoding } from '../shared/domain/seedEncoding';
@@ -10,10 +10,11 @@ import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { directoryBusyFor } from '../shared/ports';
 import { importTokens } from '../shared/workflows/importTokens';
+import { guardedIntake, INTAKE_FAILURES_PER_HOUR } from '../shared/workflows/intakeLimit';
 import { openSeedFile, type SeedFileFormat } from '../shared/workflows/openSeedFile';
 
 /** Larger files are split by `oathctl import`, which sends them in parts with a line offset. */
-export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
+const tooLarge = (what: string) => problem(413, `${what} more than ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
 
 const FORMATS: Record<string, SeedFileFormat> = {
   'text/csv': 'csv',
@@ -53,10 +54,15 @@ export function importHandler(getServices: () => AppServices) {
     const keyName = query.get('keyName') ?? undefined;
     if (keyName !== undefined && format !== 'pskc') return badQuery('keyName', `names a PSKC key; it goes with ${PSKC_MEDIA_TYPE} only`);
     const body = await readBody(request, MAX_IMPORT_BYTES);
-    if (!body) return problem(413, `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
+    if (!body) return tooLarge('The file has');
 
+    const audit = auditFor(app.audit, request, auth.principal);
+    const actor = actorOf(auth.principal);
+    const correlationId = correlationIdOf(request, context.invocationId);
+    const intake = { callerId: auth.principal.id, actor, correlationId, what: `${format} file of ${body.length} bytes${keyName !== undefined ? ` for key "${keyName}"` : ''}` };
     try {
-      const rows = await openSeedFile(
+      const result = await guardedIntake({ intakeFailures: app.intakeFailures, audit }, intake, async () => {
+        const rows = await openSeedFile(
         {
           format,
           body,
@@ -65,19 +71,31 @@ export function importHandler(getServices: () => AppServices) {
           ...(query.get('manufacturer') ? { manufacturer: query.get('manufacturer') ?? '' } : {}),
           ...(query.get('model') ? { model: query.get('model') ?? '' } : {}),
           ...(query.get('pool') ? { pool: query.get('pool') ?? '' } : {}),
-        },
-        app,
-      );
-      const summary = await importTokens(withLineOffset(rows, Number(offsetText)), { ...app, audit: auditFor(app.audit, request, auth.principal), activationMode: app.config.activationMode }, {
-        actor: actorOf(auth.principal),
-        correlationId: correlationIdOf(request, context.invocationId),
-        seedOrigin: 'vendor',
-        privilegedAllowed: mayAssignPrivileged(auth.principal),
+          },
+          app,
+        );
+        return importTokens(withLineOffset(rows, Number(offsetText)), { ...app, audit, activationMode: app.config.activationMode }, {
+          actor,
+          correlationId,
+          seedOrigin: 'vendor',
+          privilegedAllowed: mayAssignPrivileged(auth.principal),
+        });
       });
-      context.log(`import (${format}): ${summary.imported} imported, ${summary.unchanged} unchanged, ${summary.errors.length} rejected`);
-      return json(200, summary);
+      switch (result.outcome) {
+        case 'limited':
+          context.warn(`import: refused unread, the caller had ${INTAKE_FAILURES_PER_HOUR} files refused in the last hour`);
+          return problem(429, `${INTAKE_FAILURES_PER_HOUR} seed files you sent were refused in the last hour; send the next after Retry-After`, {}, { 'Retry-After': String(result.retryAfterSeconds) });
+        case 'refused':
+          context.log(`import (${format}): the file was refused`);
+          if (result.error instanceof FileTooLargeError) return tooLarge('The file decompresses to');
+          // One answer for every file that cannot be decrypted or authenticated: the same status, title and detail, byte for byte.
+          if (result.error instanceof SealedFileError) return problem(400, `The file cannot be imported: ${SEALED_FILE_REASON}`);
+          return problem(400, `The file cannot be imported: ${result.error.message}`);
+        case 'done':
+          context.log(`import (${format}): ${result.value.imported} imported, ${result.value.unchanged} unchanged, ${result.value.errors.length} rejected`);
+          return json(200, result.value);
+      }
     } catch (error) {
-      if (error instanceof ImportFileError) return problem(400, `The file cannot be imported: ${error.message}`);
       const retryAfter = directoryBusyFor(error);
       if (retryAfter !== undefined) {
         // Rows that did not reach Entra stay `importing`, never stock; sending the file again resumes them.
