@@ -87,6 +87,7 @@ const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  413: 'Content Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -101,10 +102,35 @@ function sendProblem(res: http.ServerResponse, status: number, detail: string, h
   res.end(body);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+/** The admin endpoint's body ({"input": ...}) is small; a larger one is not read on. */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+async function readAdminBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ADMIN_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
   return Buffer.concat(chunks);
+}
+
+/**
+ * The request as the worker builds it with HTTP streams on (createStreamRequest in @azure/functions):
+ * a fetch Request whose body is the incoming stream itself, so a function reads it as it arrives and
+ * nothing is buffered before the function has judged its size. GET and HEAD carry no body.
+ */
+function streamingRequest(req: http.IncomingMessage, method: string, url: URL, params: Record<string, string>): HttpRequest {
+  const withBody = method !== 'GET' && method !== 'HEAD';
+  const nativeRequest = new Request(url.href, {
+    method,
+    headers: headerRecord(req),
+    // The incoming stream as an async iterable, as the worker passes it: read only as the function pulls.
+    ...(withBody ? { body: req, duplex: 'half' } : {}),
+  });
+  // The worker's own constructor form for a streamed request; its public type lists only the buffered form.
+  return new HttpRequest({ nativeRequest, params } as unknown as ConstructorParameters<typeof HttpRequest>[0]);
 }
 
 /** Incoming headers as the worker sees them: one string per name, repeated values joined. */
@@ -162,7 +188,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sendProblem(res, 405, 'The admin endpoint takes POST.', { allow: 'POST' });
       return;
     }
-    const body = await readBody(req);
+    const body = await readAdminBody(req);
+    if (!body) {
+      res.setHeader('connection', 'close');
+      sendProblem(res, 413, `The body is larger than ${MAX_ADMIN_BODY_BYTES / 1024} KB.`);
+      return;
+    }
     let input: unknown;
     if (body.length > 0) {
       try {
@@ -200,16 +231,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     const { declaration, params } = found;
-    const body = await readBody(req);
     let request: HttpRequest;
     try {
-      request = new HttpRequest({
-        method,
-        url: url.href,
-        headers: headerRecord(req),
-        params,
-        ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      });
+      request = streamingRequest(req, method, url, params);
     } catch (error) {
       log(`[${declaration.name}] WARN request refused before invocation: ${(error as Error).message}`);
       sendProblem(res, 400, 'The request could not be read.');
@@ -230,6 +254,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sendProblem(res, 500, 'The function failed. The host log has the details.');
       return;
     }
+    // A body the function left unread (refused as too large, or not wanted) is not read on: the
+    // connection closes after the answer instead of draining whatever the caller still sends.
+    if (!req.complete) res.setHeader('connection', 'close');
     try {
       await writeResponse(req, res, response);
     } catch (error) {
