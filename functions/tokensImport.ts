@@ -84,7 +84,12 @@ export function importHandler(getServices: () => AppServices) {
       switch (result.outcome) {
         case 'limited':
           context.warn(`import: refused unread, the caller had ${INTAKE_FAILURES_PER_HOUR} files refused in the last hour`);
-          return problem(429, `${INTAKE_FAILURES_PER_HOUR} seed files you sent were refused in the last hour; send the next after Retry-After`, {}, { 'Retry-After': String(result.retryAfterSeconds) });
+          return problem(
+            429,
+            `${INTAKE_FAILURES_PER_HOUR} seed files you sent were refused in the last hour; the next is read in ${Math.ceil(result.retryAfterSeconds / 60)} min (Retry-After), and each refusal is in the audit`,
+            {},
+            { 'Retry-After': String(result.retryAfterSeconds) },
+          );
         case 'refused':
           context.log(`import (${format}): the file was refused`);
           if (result.error instanceof FileTooLargeError) return tooLarge('The file decompresses to');
