@@ -53,24 +53,24 @@ export function importHandler(getServices: () => AppServices) {
     if (!seedEncoding) return badQuery('seedEncoding', 'must be base32 or hex');
     const keyName = query.get('keyName') ?? undefined;
     if (keyName !== undefined && format !== 'pskc') return badQuery('keyName', `names a PSKC key; it goes with ${PSKC_MEDIA_TYPE} only`);
-    const body = await readBody(request, MAX_IMPORT_BYTES);
-    if (!body) return tooLarge('The file has');
-
     const audit = auditFor(app.audit, request, auth.principal);
     const actor = actorOf(auth.principal);
     const correlationId = correlationIdOf(request, context.invocationId);
-    const intake = { callerId: auth.principal.id, actor, correlationId, what: `${format} file of ${body.length} bytes${keyName !== undefined ? ` for key "${keyName}"` : ''}` };
+    const intake = { callerId: auth.principal.id, actor, correlationId, what: `${format} file${keyName !== undefined ? ` for key "${keyName}"` : ''}` };
     try {
+      // The caller's budget is checked before the body is read: a caller over it sends nothing we read.
       const result = await guardedIntake({ intakeFailures: app.intakeFailures, audit }, intake, async () => {
+        const body = await readBody(request, MAX_IMPORT_BYTES);
+        if (!body) return 'too_large' as const;
         const rows = await openSeedFile(
-        {
-          format,
-          body,
-          seedEncoding,
-          ...(keyName !== undefined ? { keyName } : {}),
-          ...(query.get('manufacturer') ? { manufacturer: query.get('manufacturer') ?? '' } : {}),
-          ...(query.get('model') ? { model: query.get('model') ?? '' } : {}),
-          ...(query.get('pool') ? { pool: query.get('pool') ?? '' } : {}),
+          {
+            format,
+            body,
+            seedEncoding,
+            ...(keyName !== undefined ? { keyName } : {}),
+            ...(query.get('manufacturer') ? { manufacturer: query.get('manufacturer') ?? '' } : {}),
+            ...(query.get('model') ? { model: query.get('model') ?? '' } : {}),
+            ...(query.get('pool') ? { pool: query.get('pool') ?? '' } : {}),
           },
           app,
         );
@@ -97,6 +97,7 @@ export function importHandler(getServices: () => AppServices) {
           if (result.error instanceof SealedFileError) return problem(400, `The file cannot be imported: ${SEALED_FILE_REASON}`);
           return problem(400, `The file cannot be imported: ${result.error.message}`);
         case 'done':
+          if (result.value === 'too_large') return tooLarge('The file has');
           context.log(`import (${format}): ${result.value.imported} imported, ${result.value.unchanged} unchanged, ${result.value.errors.length} rejected`);
           return json(200, result.value);
       }

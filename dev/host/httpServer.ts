@@ -105,15 +105,53 @@ function sendProblem(res: http.ServerResponse, status: number, detail: string, h
 /** The admin endpoint's body ({"input": ...}) is small; a larger one is not read on. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
-async function readAdminBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_ADMIN_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function readAdminBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size <= MAX_ADMIN_BODY_BYTES) return;
+      // Stop reading without destroying the request, so the 413 can still be written.
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** After answering, what a caller still sends of a body left unread is discarded this long, and no more. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A body the function left unread (refused as too large, or not wanted) is not read on. Closing the
+ * socket at once would reset the connection under the answer (the caller's unread bytes make the close
+ * a TCP RST), so the caller gets a moment to read the answer and stop; past the time or the bytes above,
+ * the connection is closed whatever the caller does.
+ */
+function lingerThenClose(req: http.IncomingMessage): void {
+  if (req.complete) return;
+  let discarded = 0;
+  const close = () => req.socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  // Whoever stopped reading (the function's stream, or the admin endpoint) is done with it: discard from here.
+  req.removeAllListeners('readable');
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) {
+      clearTimeout(timer);
+      close();
+    }
+  });
+  req.on('end', () => clearTimeout(timer));
+  req.resume();
 }
 
 /**
@@ -190,8 +228,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     const body = await readAdminBody(req);
     if (!body) {
-      res.setHeader('connection', 'close');
       sendProblem(res, 413, `The body is larger than ${MAX_ADMIN_BODY_BYTES / 1024} KB.`);
+      res.once('finish', () => lingerThenClose(req));
       return;
     }
     let input: unknown;
@@ -254,11 +292,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sendProblem(res, 500, 'The function failed. The host log has the details.');
       return;
     }
-    // A body the function left unread (refused as too large, or not wanted) is not read on: the
-    // connection closes after the answer instead of draining whatever the caller still sends.
-    if (!req.complete) res.setHeader('connection', 'close');
     try {
       await writeResponse(req, res, response);
+      lingerThenClose(req);
     } catch (error) {
       log(`[${declaration.name}] ERROR could not write the response: ${describeError(error)}`);
       sendProblem(res, 500, 'The function failed. The host log has the details.');

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { generateSeed } from '../../../shared/domain/seed';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
+import { sendChunked, type ChunkedAnswer } from '../../support/chunked';
 
 /**
  * Item 8 of issue 21 through the real host: a chunked body (no Content-Length) that would never end is
@@ -15,46 +16,6 @@ const RELAY = '0b5e3c6a-8d2f-4c1e-9a7b-3f6d2e1c0a9b';
 const HUGE = 96 * 1024 * 1024;
 /** What may have left the sender before the answer arrived: the limit plus socket buffers, nowhere near HUGE. */
 const AT_MOST_SENT = 24 * 1024 * 1024;
-
-interface ChunkedAnswer {
-  status: number;
-  contentType: string | undefined;
-  body: string;
-  sent: number;
-}
-
-/** POSTs `total` bytes in 64 KB chunks (Transfer-Encoding: chunked), stopping the moment an answer arrives. */
-function sendChunked(url: string, headers: Record<string, string>, total: number, fill = 'A'): Promise<ChunkedAnswer> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const chunk = Buffer.alloc(64 * 1024, fill);
-    let sent = 0;
-    let answered = false;
-    const request = http.request({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } });
-    request.on('response', (response) => {
-      answered = true;
-      const parts: Buffer[] = [];
-      response.on('data', (part: Buffer) => parts.push(part));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body: Buffer.concat(parts).toString('utf8'), sent }));
-      response.on('error', reject);
-    });
-    // Once answered, the host closes the connection under the unread body: a reset then is expected.
-    request.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    const pump = (): void => {
-      while (!answered && sent < total) {
-        sent += chunk.length;
-        if (!request.write(chunk)) {
-          request.once('drain', pump);
-          return;
-        }
-      }
-      if (!answered) request.end();
-    };
-    pump();
-  });
-}
 
 describe('bodies are limited while they are read', () => {
   let app: TestApp;
@@ -87,6 +48,13 @@ describe('bodies are limited while they are read', () => {
     expect(answer.status).toBe(413);
     expect(answer.contentType).toBe('application/problem+json');
     expect(JSON.parse(answer.body)).toMatchObject({ status: 413, title: 'Content Too Large', detail: expect.stringMatching(detail) });
+    expect(answer.sent).toBeLessThan(AT_MOST_SENT);
+  });
+
+  it("answers 413 on the local host's own admin endpoint too", async () => {
+    const answer = await sendChunked(`${app.host.url}/admin/functions/reconcileWorker`, { 'content-type': 'application/json' }, HUGE);
+    expect(answer.status).toBe(413);
+    expect(answer.contentType).toBe('application/problem+json');
     expect(answer.sent).toBeLessThan(AT_MOST_SENT);
   });
 
