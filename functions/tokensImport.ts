@@ -14,7 +14,8 @@ import { guardedIntake, INTAKE_FAILURES_PER_HOUR } from '../shared/workflows/int
 import { openSeedFile, type SeedFileFormat } from '../shared/workflows/openSeedFile';
 
 /** Larger files are split by `oathctl import`, which sends them in parts with a line offset. */
-const tooLarge = (what: string) => problem(413, `${what} more than ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
+const tooLarge = (error: FileTooLargeError) =>
+  problem(413, `The file ${error.inflated ? 'decompresses to' : 'has'} more than ${error.limit / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
 
 const FORMATS: Record<string, SeedFileFormat> = {
   'text/csv': 'csv',
@@ -61,7 +62,7 @@ export function importHandler(getServices: () => AppServices) {
       // The caller's budget is checked before the body is read: a caller over it sends nothing we read.
       const result = await guardedIntake({ intakeFailures: app.intakeFailures, audit }, intake, async () => {
         const body = await readBody(request, MAX_IMPORT_BYTES);
-        if (!body) return 'too_large' as const;
+        if (!body) throw new FileTooLargeError(MAX_IMPORT_BYTES, false);
         const rows = await openSeedFile(
           {
             format,
@@ -92,12 +93,11 @@ export function importHandler(getServices: () => AppServices) {
           );
         case 'refused':
           context.log(`import (${format}): the file was refused`);
-          if (result.error instanceof FileTooLargeError) return tooLarge('The file decompresses to');
+          if (result.error instanceof FileTooLargeError) return tooLarge(result.error);
           // One answer for every file that cannot be decrypted or authenticated: the same status, title and detail, byte for byte.
           if (result.error instanceof SealedFileError) return problem(400, `The file cannot be imported: ${SEALED_FILE_REASON}`);
           return problem(400, `The file cannot be imported: ${result.error.message}`);
         case 'done':
-          if (result.value === 'too_large') return tooLarge('The file has');
           context.log(`import (${format}): ${result.value.imported} imported, ${result.value.unchanged} unchanged, ${result.value.errors.length} rejected`);
           return json(200, result.value);
       }

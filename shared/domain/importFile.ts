@@ -61,10 +61,13 @@ export class SealedFileError extends ImportFileError {
   }
 }
 
-/** An encrypted file whose content grows past MAX_IMPORT_BYTES when decompressed. */
+/** A file larger than `limit` as sent, or (`inflated`) an encrypted one whose content grows past it when decompressed. */
 export class FileTooLargeError extends ImportFileError {
-  constructor(readonly limit: number) {
-    super(`the file decompresses to more than ${limit / 1024 / 1024} MB`);
+  constructor(
+    readonly limit: number,
+    readonly inflated: boolean,
+  ) {
+    super(`the file ${inflated ? 'decompresses to' : 'has'} more than ${limit / 1024 / 1024} MB`);
     this.name = 'FileTooLargeError';
   }
 }

@@ -65,7 +65,7 @@ export async function decryptSeedFile(body: Buffer, key: PgpIntakeKey, options: 
       ? await openpgp.readMessage({ armoredMessage: body.toString('utf8'), config })
       : await openpgp.readMessage({ binaryMessage: new Uint8Array(body), config });
   } catch (error) {
-    if (tooLarge(error)) throw new FileTooLargeError(options.maxPlaintextBytes);
+    if (tooLarge(error)) throw new FileTooLargeError(options.maxPlaintextBytes, true);
     throw new ImportFileError('not an OpenPGP message (binary or ASCII-armoured)');
   }
   const decryptionKey = await unlocked(key);
@@ -78,7 +78,7 @@ export async function decryptSeedFile(body: Buffer, key: PgpIntakeKey, options: 
   try {
     decrypted = await decrypt();
   } catch (error) {
-    if (tooLarge(error)) throw new FileTooLargeError(options.maxPlaintextBytes);
+    if (tooLarge(error)) throw new FileTooLargeError(options.maxPlaintextBytes, true);
     throw new SealedFileError();
   }
   if (signers) {

@@ -166,6 +166,9 @@ describe('seed file intake against a padding-oracle probe', () => {
     expect(answer.headers).toContain('content-type: application/problem+json');
     expect(JSON.parse(answer.body)).toMatchObject({ status: 413, title: 'Content Too Large', detail: expect.stringMatching(/decompresses to more than 5 MB/) });
     expect((await app.call('GET', 'tokens/BOMB-1', { roles: ['Tokens.Read'] })).status).toBe(404);
+    const audited: { callerOid?: string; action: string; detail?: string }[] = [];
+    for await (const entity of table(TABLES.audit).listEntities<{ callerOid?: string; action: string; detail?: string }>()) if (entity.callerOid === 'bomb-sender') audited.push(entity);
+    expect(audited).toEqual([expect.objectContaining({ action: 'tokens.import.refused', detail: 'pgp file: the file decompresses to more than 5 MB' })]);
   });
 
   it('keeps the budget exact across concurrent intakes, and gives slots back to files that were not refused', async () => {
