@@ -18,7 +18,7 @@ interface SlotEntity {
   state: 'in_progress' | 'failed';
 }
 
-export const INTAKE_FAILURE_WINDOW_MS = 60 * 60 * 1000;
+const INTAKE_FAILURE_WINDOW_MS = 60 * 60 * 1000;
 
 /** A caller id as a PartitionKey: base64url never holds the characters Table storage forbids there (/ \ # ?). */
 const partitionOf = (callerId: string): string => Buffer.from(callerId, 'utf8').toString('base64url').slice(0, 512);

@@ -52,7 +52,7 @@ export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
  * between two such answers would let the sender of altered copies learn the plaintext a little at a time.
  */
 export const SEALED_FILE_REASON =
-  'the file cannot be decrypted or authenticated with the key named: it was encrypted to another key, altered after it was made, or is not signed by a vendor key this app trusts; nothing was imported';
+  'the file cannot be decrypted or authenticated: it was encrypted to another key than the one named or the intake key, altered after it was made, or not signed by a vendor key this app trusts; nothing was imported';
 
 export class SealedFileError extends ImportFileError {
   constructor() {
