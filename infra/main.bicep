@@ -252,6 +252,7 @@ var storageLayout = {
     'provisioning'
     'directorySync'
     'notifications'
+    'intakeFailures'
   ]
   containers: [
     'reports'

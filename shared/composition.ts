@@ -14,6 +14,7 @@ import { keyVaultIntakeKeys } from './adapters/keyVaultIntakeKeys';
 import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
 import { tableAuditLog } from './adapters/tableAudit';
 import { storageWorkQueue } from './adapters/storageWorkQueue';
+import { tableIntakeFailures } from './adapters/tableIntakeFailures';
 import { tableInventory } from './adapters/tableInventory';
 import { tableProvisioning } from './adapters/tableProvisioning';
 import { tableWebhookEvents } from './adapters/tableWebhookEvents';
@@ -37,6 +38,7 @@ import {
   type Directory,
   type DirectoryChanges,
   type DirectorySyncStore,
+  type IntakeFailureLimit,
   type IntakeKeyVault,
   type HrVendorApis,
   type Inventory,
@@ -54,6 +56,7 @@ import {
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
+import { INTAKE_FAILURES_PER_HOUR } from './workflows/intakeLimit';
 import { targetCheck, type TargetCheck } from './workflows/targetCheck';
 import type { Notification } from './domain/notification';
 import { tableNotifications } from './adapters/tableNotifications';
@@ -94,6 +97,8 @@ export interface AppServices {
   directorySyncWork: WorkQueue<DirectorySyncMessage>;
   /** The Key Vault secrets that open vendors' seed files (PSKC keys, the OpenPGP intake key). */
   intakeKeys: IntakeKeyVault;
+  /** At most INTAKE_FAILURES_PER_HOUR refused seed files per caller, counted across instances. */
+  intakeFailures: IntakeFailureLimit;
   /** Lifecycle Workflows' resume action, for tasks that wait on a joiner or leaver. */
   lifecycle: LifecycleCallbacks;
   /** HR vendors' APIs and the secrets their webhooks and APIs use. */
@@ -150,6 +155,7 @@ export function composeServices(config: Config): AppServices {
     directorySyncStore: tableDirectorySync(tableClient(config.storage, TABLES.directorySync)),
     directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
     intakeKeys: keyVaultIntakeKeys(secrets),
+    intakeFailures: tableIntakeFailures(tableClient(config.storage, TABLES.intakeFailures), systemClock, INTAKE_FAILURES_PER_HOUR),
     lifecycle: graphLifecycleCallbacks(graph),
     hrVendorApis: httpHrVendorApis(config.hrVendors, vendorSecrets),
     vendorSecrets,

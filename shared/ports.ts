@@ -229,6 +229,21 @@ export interface PrincipalDirectory {
   groupsOf(userId: string): Promise<GroupMembership[]>;
 }
 
+/**
+ * The failed-intake budget: each caller may have at most `limit` seed files refused per hour. An intake
+ * takes a slot before it reads the file; a refused file keeps it for the hour, anything else gives it back.
+ */
+export interface IntakeFailureLimit {
+  claim(callerId: string): Promise<{ ok: true; slot: IntakeSlot } | { ok: false; retryAfterSeconds: number }>;
+}
+
+export interface IntakeSlot {
+  /** The file was refused: the slot stays taken for an hour from now. */
+  failed(): Promise<void>;
+  /** Anything else: the slot is free again. */
+  release(): Promise<void>;
+}
+
 export interface AuditEntry {
   /** Who: an admin's name and id, "hr" for HR events, "system" for schedules. */
   actor: string;

@@ -20,6 +20,8 @@ export const TABLES = {
   directorySync: 'directorySync',
   /** One row per notification event: who is sending it and which channels are sent. */
   notifications: 'notifications',
+  /** Each admin's refused seed files of the last hour (the import's rate limit). */
+  intakeFailures: 'intakeFailures',
 } as const;
 
 export const CONTAINERS = {
