@@ -7,6 +7,8 @@ export interface Abilities {
   act: boolean;
   /** Tokens.PrivilegedAdmin: also approves a hire refused as privileged_account. */
   approve: boolean;
+  /** Tokens.Desk (or an admin): the pick list, shipping and hand-over. */
+  desk: boolean;
 }
 
 /** The `roles` claim of a token's claims, keeping only strings. */
@@ -16,8 +18,34 @@ export function rolesOf(claims: unknown): string[] {
   return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
 }
 
-/** Tokens.PrivilegedAdmin covers Tokens.Admin, and Tokens.Admin covers reads, as the API's check does. */
+/** Tokens.PrivilegedAdmin covers Tokens.Admin, Tokens.Admin covers reads and the desk; Tokens.Desk is the desk alone. */
 export function abilitiesOf(roles: readonly string[]): Abilities {
   const act = roles.includes('Tokens.Admin') || roles.includes('Tokens.PrivilegedAdmin');
-  return { act, read: act || roles.includes('Tokens.Read'), approve: roles.includes('Tokens.PrivilegedAdmin') };
+  return { act, read: act || roles.includes('Tokens.Read'), approve: roles.includes('Tokens.PrivilegedAdmin'), desk: act || roles.includes('Tokens.Desk') };
+}
+
+export interface PageEntry {
+  path: string;
+  label: string;
+}
+
+const PAGES: readonly (PageEntry & { allowed: (can: Abilities) => boolean })[] = [
+  { path: '', label: 'Overview', allowed: (can) => can.read },
+  { path: 'tokens', label: 'Tokens', allowed: (can) => can.read },
+  { path: 'people', label: 'People', allowed: (can) => can.read },
+  { path: 'desk', label: 'Desk', allowed: (can) => can.desk || can.read },
+  { path: 'imports', label: 'Imports', allowed: (can) => can.act },
+  { path: 'reconciliation', label: 'Reconciliation', allowed: (can) => can.read },
+];
+
+/** The pages in the navigation for these abilities: a desk-only person sees the Desk alone. */
+export function pagesFor(can: Abilities): PageEntry[] {
+  return PAGES.filter((p) => p.allowed(can)).map(({ path, label }) => ({ path, label }));
+}
+
+/** The page a route lands on: the first one allowed when the route names a page this person may not open. */
+export function landingPage(can: Abilities, wanted: string): string | undefined {
+  const pages = pagesFor(can);
+  if (pages.some((p) => p.path === wanted)) return wanted;
+  return pages[0]?.path;
 }
