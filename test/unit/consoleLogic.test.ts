@@ -79,6 +79,7 @@ describe('the console page logic', () => {
       '12 tokens in the inventory: 0 consistent with Entra and Key Vault, 12 in flight (reserved by a hire or changed in the last minutes; the next run checks them).',
       '10 hardware token devices in Entra, 12 seeds in Key Vault.',
       'No drift found.',
+      '1 pool below LOW_STOCK_THRESHOLD.',
       '0 repairs queued.',
     ]);
     const held = reportSummary({ counts: { tokensInInventory: 5, devicesInEntra: 1, seedsInVault: 5, consistent: 2, inFlight: 1 }, drift: { seed_missing: 2, orphan_seed: 1 }, status: 'held', repairsHeld: 60 });

@@ -34,6 +34,8 @@ export function reportSummary(report: ReportSummaryInput): string[] {
     `${plural(c.devicesInEntra ?? 0, 'hardware token device')} in Entra, ${plural(c.seedsInVault ?? 0, 'seed')} in Key Vault.`,
     driftTotal === 0 ? 'No drift found.' : `${plural(driftTotal, 'finding')} of drift: ${drifted.map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`).join(', ')}.`,
   ];
+  const low = report.drift.low_stock ?? 0;
+  if (low > 0) lines.push(`${plural(low, 'pool')} below LOW_STOCK_THRESHOLD.`);
   if (report.status === 'held') lines.push(`${plural(report.repairsHeld ?? 0, 'repair')} held: more than RECONCILE_MAX_CHANGES; apply them after reading the items.`);
   else lines.push(`${plural(report.repairsQueued ?? 0, 'repair')} queued.`);
   return lines;
