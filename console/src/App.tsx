@@ -2,14 +2,14 @@ import { Button, Caption1, Link, Text, Title1, makeStyles, tokens } from '@fluen
 import { useEffect, useMemo, useState } from 'react';
 import { createApi } from './api';
 import type { ConsoleConfig, Session } from './auth';
-import { abilitiesOf, landingPage, pagesFor, rolesOf } from './lib/roles';
+import { abilitiesOf, landingPage, pagesFor, refusedPage, rolesOf } from './lib/roles';
 import { Desk } from './pages/Desk';
 import { Imports } from './pages/Imports';
 import { Overview } from './pages/Overview';
 import { People } from './pages/People';
 import { Reconciliation } from './pages/Reconciliation';
 import { TokenPage, Tokens } from './pages/Tokens';
-import { ErrorNote } from './ui';
+import { ErrorNote, Notice } from './ui';
 
 /** Hash routes (#/tokens/SERIAL), so every page is the one index.html and the server knows no client paths. */
 function useRoute(): string[] {
@@ -127,6 +127,7 @@ export function App({ session, config }: { session: Session; config: ConsoleConf
       </header>
       <main id="main" tabIndex={-1} className={styles.main}>
         <ErrorNote error={signOutError} />
+        {page !== undefined && refusedPage(can, wanted) ? <Notice intent="warning">{refusedPage(can, wanted)}</Notice> : null}
         {content}
       </main>
     </>

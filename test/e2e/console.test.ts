@@ -336,6 +336,9 @@ describe('the admin console in headless Chromium', () => {
   it('as Tokens.Read: sees the token and the desk without any action, and the API refuses a forced revoke with 403', async () => {
     const page = await signedIn(/Tokens\.Read/);
     await expect(page.getByRole('link', { name: 'Imports' }).count()).resolves.toBe(0);
+    // A page out of reach says which role it needs.
+    await page.goto(`${stack.hostUrl}/api/console/#/imports`);
+    await page.getByRole('status').filter({ hasText: 'The Imports page needs the Tokens.Admin role' }).waitFor();
     await page.goto(`${stack.hostUrl}/api/console/#/tokens/${spareSerial}`);
     await page.getByTestId('token-status').filter({ hasText: 'In stock' }).waitFor();
     await page.getByRole('heading', { name: 'History' }).waitFor();

@@ -5,7 +5,7 @@ import { needsAttention, recentWork, stockByPool } from '../../console/src/lib/o
 import { describeProblem } from '../../console/src/lib/problem';
 import { auditPath, holderOf, provisioningPath, tokenSearchPath } from '../../console/src/lib/query';
 import { reportSummary } from '../../console/src/lib/reconcile';
-import { abilitiesOf, landingPage, pagesFor, rolesOf } from '../../console/src/lib/roles';
+import { abilitiesOf, landingPage, pagesFor, refusedPage, rolesOf } from '../../console/src/lib/roles';
 import { metadataUrl, unreachableAuthorityMessage } from '../../console/src/lib/signin';
 
 describe('the console page logic', () => {
@@ -31,6 +31,10 @@ describe('the console page logic', () => {
     expect(landingPage(abilitiesOf(['Tokens.Read']), 'imports')).toBe('');
     expect(landingPage(abilitiesOf(['Tokens.Admin']), 'imports')).toBe('imports');
     expect(landingPage(abilitiesOf([]), '')).toBeUndefined();
+    expect(refusedPage(abilitiesOf(['Tokens.Read']), 'imports')).toBe('The Imports page needs the Tokens.Admin role, which your account does not have.');
+    expect(refusedPage(abilitiesOf(['Tokens.Desk']), 'tokens')).toBe('The Tokens page needs the Tokens.Read role, which your account does not have.');
+    expect(refusedPage(abilitiesOf(['Tokens.Admin']), 'imports')).toBeUndefined();
+    expect(refusedPage(abilitiesOf(['Tokens.Read']), 'nowhere')).toBeUndefined();
   });
 
   it('speaks words, not codes: statuses, people, the audit actor, one date format in the browser locale', () => {

@@ -29,14 +29,20 @@ export interface PageEntry {
   label: string;
 }
 
-const PAGES: readonly (PageEntry & { allowed: (can: Abilities) => boolean })[] = [
-  { path: '', label: 'Overview', allowed: (can) => can.read },
-  { path: 'tokens', label: 'Tokens', allowed: (can) => can.read },
-  { path: 'people', label: 'People', allowed: (can) => can.read },
-  { path: 'desk', label: 'Desk', allowed: (can) => can.desk || can.read },
-  { path: 'imports', label: 'Imports', allowed: (can) => can.act },
-  { path: 'reconciliation', label: 'Reconciliation', allowed: (can) => can.read },
+const PAGES: readonly (PageEntry & { needs: string; allowed: (can: Abilities) => boolean })[] = [
+  { path: '', label: 'Overview', needs: 'Tokens.Read', allowed: (can) => can.read },
+  { path: 'tokens', label: 'Tokens', needs: 'Tokens.Read', allowed: (can) => can.read },
+  { path: 'people', label: 'People', needs: 'Tokens.Read', allowed: (can) => can.read },
+  { path: 'desk', label: 'Desk', needs: 'Tokens.Desk or Tokens.Read', allowed: (can) => can.desk || can.read },
+  { path: 'imports', label: 'Imports', needs: 'Tokens.Admin', allowed: (can) => can.act },
+  { path: 'reconciliation', label: 'Reconciliation', needs: 'Tokens.Read', allowed: (can) => can.read },
 ];
+
+/** Why a page the route names is not shown: the role it needs; undefined when it is allowed or no such page. */
+export function refusedPage(can: Abilities, wanted: string): string | undefined {
+  const page = PAGES.find((p) => p.path === wanted);
+  return page && !page.allowed(can) ? `The ${page.label} page needs the ${page.needs} role, which your account does not have.` : undefined;
+}
 
 /** The pages in the navigation for these abilities: a desk-only person sees the Desk alone. */
 export function pagesFor(can: Abilities): PageEntry[] {

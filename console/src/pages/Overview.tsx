@@ -118,9 +118,15 @@ export function Overview({ api, threshold }: { api: Api; threshold: number }) {
         />
       </Section>
       <div className={layout.columns}>
-        <DataTable caption="Tokens by status" columns={countColumns} items={counts(countBy(data.tokens, (t) => t.status), tokenStatusLabel)} rowKey={(r) => r.code} />
-        <DataTable caption="Hires, last 30 days" columns={countColumns} items={counts(recent.hires, workStatusLabel)} rowKey={(r) => r.code} />
-        <DataTable caption="Leavers, last 30 days" columns={countColumns} items={counts(recent.leavers, workStatusLabel)} rowKey={(r) => r.code} />
+        <div className={layout.column}>
+          <DataTable caption="Tokens by status" columns={countColumns} items={counts(countBy(data.tokens, (t) => t.status), tokenStatusLabel)} rowKey={(r) => r.code} />
+        </div>
+        <div className={layout.column}>
+          <DataTable caption="Hires, last 30 days" columns={countColumns} items={counts(recent.hires, workStatusLabel)} rowKey={(r) => r.code} />
+        </div>
+        <div className={layout.column}>
+          <DataTable caption="Leavers, last 30 days" columns={countColumns} items={counts(recent.leavers, workStatusLabel)} rowKey={(r) => r.code} />
+        </div>
       </div>
     </>
   );

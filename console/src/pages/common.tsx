@@ -10,6 +10,7 @@ const useStyles = makeStyles({
   section: { marginBlockEnd: tokens.spacingVerticalL },
   row: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM, alignItems: 'flex-end', marginBlockEnd: tokens.spacingVerticalM },
   columns: { display: 'flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalXXXL },
+  column: { flexGrow: 1, flexShrink: 1, flexBasis: '16rem', maxWidth: '28rem' },
 });
 
 export const useLayout = useStyles;
