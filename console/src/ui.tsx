@@ -36,6 +36,7 @@ const useStyles = makeStyles({
   dialogForm: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
   ids: { display: 'grid', gridTemplateColumns: 'max-content 1fr max-content', gap: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}`, alignItems: 'center' },
   idRow: { display: 'contents' },
+  person: { minWidth: 0, paddingInline: 0, justifyContent: 'flex-start', textAlign: 'start', fontWeight: tokens.fontWeightRegular, textDecorationLine: 'underline', textDecorationStyle: 'dotted', textUnderlineOffset: '3px' },
   code: { fontFamily: tokens.fontFamilyMonospace, wordBreak: 'break-all' },
   note: { marginBlock: tokens.spacingVerticalS },
 });
@@ -265,7 +266,7 @@ export function WithIds({ label, ids }: { label: string; ids: { name: string; va
   return (
     <Popover withArrow>
       <PopoverTrigger disableButtonEnhancement>
-        <Button appearance="transparent" size="small" aria-label={`${label}: show ids`}>
+        <Button appearance="transparent" className={styles.person} aria-label={`${label}: show ids`}>
           {label}
         </Button>
       </PopoverTrigger>
