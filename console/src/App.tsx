@@ -98,7 +98,7 @@ export function App({ session, config }: { session: Session; config: ConsoleConf
   else if (page === 'people') content = <People api={api} can={can} />;
   else if (page === 'desk') content = <Desk api={api} can={can} />;
   else if (page === 'imports') content = <Imports api={api} />;
-  else content = <Reconciliation api={api} can={can} />;
+  else content = <Reconciliation api={api} can={can} me={{ oid: account.localAccountId, ...(account.name ? { name: account.name } : {}) }} />;
   return (
     <>
       <a className={styles.skip} href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>

@@ -325,6 +325,7 @@ describe('the admin console in headless Chromium', () => {
     await summary.waitFor({ timeout: 60_000 });
     expect(await summary.textContent()).toMatch(/\d+ tokens in the inventory: \d+ consistent with Entra and Key Vault, \d+ in flight \(reserved by a hire or changed in the last minutes/);
     await page.getByRole('heading', { name: /^Run \d{8}T\d+Z-[0-9a-f]+: Report only$/ }).waitFor();
+    await page.getByText(/^Requested by you \(Alex Admin\), finished /).waitFor();
     await capture(page, 'reconciliation');
 
     expect(cspViolations).toEqual([]);

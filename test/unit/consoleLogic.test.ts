@@ -4,7 +4,7 @@ import { actorLabel, formatTime, isDestructiveReason, personLabel, REVOKE_REASON
 import { needsAttention, recentWork, stockByPool } from '../../console/src/lib/overview';
 import { describeProblem } from '../../console/src/lib/problem';
 import { auditPath, holderOf, provisioningPath, tokenSearchPath } from '../../console/src/lib/query';
-import { reportSummary } from '../../console/src/lib/reconcile';
+import { reportSummary, requesterLabel } from '../../console/src/lib/reconcile';
 import { abilitiesOf, landingPage, pagesFor, refusedPage, rolesOf } from '../../console/src/lib/roles';
 import { metadataUrl, unreachableAuthorityMessage } from '../../console/src/lib/signin';
 
@@ -91,6 +91,9 @@ describe('the console page logic', () => {
     expect(held[1]).toBe('1 hardware token device in Entra, 5 seeds in Key Vault.');
     expect(held[2]).toBe('3 findings of drift: 2 seed missing, 1 orphan seed.');
     expect(held[3]).toMatch(/^60 repairs held: more than RECONCILE_MAX_CHANGES/);
+    expect(requesterLabel('schedule', {})).toBe('the schedule (RECONCILE_SCHEDULE)');
+    expect(requesterLabel('admin oid-1', { oid: 'oid-1', name: 'Alex Admin' })).toBe('you (Alex Admin)');
+    expect(requesterLabel('admin oid-2', { oid: 'oid-1', name: 'Alex Admin' })).toBe('admin oid-2');
   });
 
   it('builds the pick list query, its CSV for label printers (no formula cells) and the next shipping step', () => {

@@ -40,3 +40,10 @@ export function reportSummary(report: ReportSummaryInput): string[] {
   else lines.push(`${plural(report.repairsQueued ?? 0, 'repair')} queued.`);
   return lines;
 }
+
+/** Who asked for a run, in words: the schedule, the signed-in person by name, or the recorded actor. */
+export function requesterLabel(requestedBy: string, me: { oid?: string; name?: string }): string {
+  if (requestedBy === 'schedule') return 'the schedule (RECONCILE_SCHEDULE)';
+  if (me.oid && requestedBy === `admin ${me.oid}`) return `you${me.name ? ` (${me.name})` : ''}`;
+  return requestedBy;
+}

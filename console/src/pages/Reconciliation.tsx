@@ -2,7 +2,7 @@ import { Button, Field, Link, Select, Text } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
 import type { Api } from '../api';
 import { driftLabel, formatTime, modeLabel, repairLabel } from '../lib/labels';
-import { reportSummary, type ReportCounts } from '../lib/reconcile';
+import { reportSummary, requesterLabel, type ReportCounts } from '../lib/reconcile';
 import type { Abilities } from '../lib/roles';
 import { ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, useLoad } from '../ui';
 import { PageTitle, Section, useLayout } from './common';
@@ -24,6 +24,12 @@ interface Report {
 }
 
 type Item = Report['items'][number];
+
+/** The signed-in person, to say "you" for the runs they asked for. */
+export interface Me {
+  oid?: string;
+  name?: string;
+}
 
 /** How often, and how long, the page looks for a run's report after "Run now". */
 const POLL_MS = 1000;
@@ -60,11 +66,11 @@ function useFollowedRun(api: Api, runId: string | undefined): { report: Report |
   return state;
 }
 
-function ReportView({ report, api, can, onApplied }: { report: Report; api: Api; can: Abilities; onApplied: (text: string) => void }) {
+function ReportView({ report, api, can, me, onApplied }: { report: Report; api: Api; can: Abilities; me: Me; onApplied: (text: string) => void }) {
   return (
     <Section title={`Run ${report.runId}: ${modeLabel(report.mode)}${report.status === 'held' ? ', held' : ''}`} id="report">
       <Text block>
-        Requested by {report.requestedBy}, finished {formatTime(report.finishedAt)}.
+        Requested by {requesterLabel(report.requestedBy, me)}, finished {formatTime(report.finishedAt)}.
       </Text>
       <ul data-testid="report-summary">
         {reportSummary(report).map((line) => (
@@ -112,7 +118,7 @@ function ReportView({ report, api, can, onApplied }: { report: Report; api: Api;
   );
 }
 
-export function Reconciliation({ api, can }: { api: Api; can: Abilities }) {
+export function Reconciliation({ api, can, me }: { api: Api; can: Abilities; me: Me }) {
   const layout = useLayout();
   const [runId, setRunId] = useState<string>();
   const [note, setNote] = useState<string>();
@@ -158,7 +164,7 @@ export function Reconciliation({ api, can }: { api: Api; can: Abilities }) {
       {!runId && !latest.loading && !latest.error && !latest.data ? (
         <Notice intent="info">No reconciliation has run yet. {can.act ? 'Run one now, or wait for the schedule (RECONCILE_SCHEDULE).' : 'It runs on the schedule (RECONCILE_SCHEDULE).'}</Notice>
       ) : null}
-      {report ? <ReportView report={report} api={api} can={can} onApplied={setNote} /> : null}
+      {report ? <ReportView report={report} api={api} can={can} me={me} onApplied={setNote} /> : null}
     </>
   );
 }
