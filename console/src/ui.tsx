@@ -26,6 +26,7 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { pageOf } from './lib/paging';
 
 /** The pieces every page shares: errors, loading, a confirmed action, the one table with paging, ids one click away. */
 
@@ -199,9 +200,7 @@ export function DataTable<T>(props: {
   const styles = useStyles();
   const pageSize = props.pageSize ?? 25;
   const [page, setPage] = useState(0);
-  const pages = Math.max(1, Math.ceil(props.items.length / pageSize));
-  const current = Math.min(page, pages - 1);
-  const shown = props.items.slice(current * pageSize, (current + 1) * pageSize);
+  const { shown, current, pages } = pageOf(props.items, page, pageSize);
   const captionId = useId();
   return (
     <>

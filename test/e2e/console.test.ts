@@ -276,7 +276,16 @@ describe('the admin console in headless Chromium', () => {
     // Revoke: no reason chosen at first, each explained, a destructive one confirmed, the person named.
     await row.getByRole('link', { name: handedSerial }).click();
     await page.getByTestId('token-status').filter({ hasText: 'Active' }).waitFor();
-    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+    // From the keyboard: the dialog opens on Enter with focus inside, Escape closes it and focus goes back.
+    const revoke = page.getByRole('button', { name: 'Revoke', exact: true });
+    await revoke.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    expect(await page.getByRole('dialog').evaluate((d) => d.contains((d.ownerDocument as unknown as { activeElement: unknown }).activeElement as never))).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await revoke.evaluate((b) => b === (b.ownerDocument as unknown as { activeElement: unknown }).activeElement)).toBe(true);
+    await revoke.click();
     dialog = page.getByRole('dialog');
     await dialog.getByRole('heading', { name: 'Revoke the token of ada@contoso.com (employee E1001)' }).waitFor();
     const confirm = dialog.getByRole('button', { name: "Revoke ada@contoso.com's token" });

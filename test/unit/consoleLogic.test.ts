@@ -2,6 +2,7 @@ import { handoversPath, nextShipment, pickListCsv } from '../../console/src/lib/
 import { importContentType, importOutcomeOf, serialsFrom } from '../../console/src/lib/imports';
 import { actorLabel, formatTime, isDestructiveReason, personLabel, REVOKE_REASONS, shippingLabel, tokenStatusLabel, workStatusLabel } from '../../console/src/lib/labels';
 import { needsAttention, recentWork, stockByPool } from '../../console/src/lib/overview';
+import { pageOf } from '../../console/src/lib/paging';
 import { describeProblem } from '../../console/src/lib/problem';
 import { auditPath, holderOf, provisioningPath, tokenSearchPath } from '../../console/src/lib/query';
 import { reportSummary, requesterLabel } from '../../console/src/lib/reconcile';
@@ -104,6 +105,16 @@ describe('the console page logic', () => {
     expect(nextShipment('pending')).toBe('shipped');
     expect(nextShipment('shipped')).toBe('delivered');
     expect(nextShipment('delivered')).toBeUndefined();
+  });
+
+  it('pages a list for the one table: clamped to the pages there are, one empty page for nothing', () => {
+    const items = Array.from({ length: 53 }, (_, i) => i);
+    expect(pageOf(items, 0, 25)).toEqual({ shown: items.slice(0, 25), current: 0, pages: 3 });
+    expect(pageOf(items, 2, 25)).toEqual({ shown: [50, 51, 52], current: 2, pages: 3 });
+    // A list that shrank (a row handed over) keeps the last page there is.
+    expect(pageOf(items.slice(0, 30), 2, 25)).toEqual({ shown: items.slice(25, 30), current: 1, pages: 2 });
+    expect(pageOf([], 4, 25)).toEqual({ shown: [], current: 0, pages: 1 });
+    expect(pageOf(items, -1, 25).current).toBe(0);
   });
 
   it('builds token searches: a serial is one token, a person, status and pool filter the list with paging', () => {
