@@ -1,4 +1,5 @@
 import type { Directory, EntraUser, PrincipalDirectory, RoleHolding } from '../ports';
+import { roleLabel } from '../domain/directoryRoles';
 
 /**
  * Who may receive a token. The app's Graph permission can give any member account a sign-in method,
@@ -31,7 +32,7 @@ export interface TargetCheck {
 }
 
 const describeRoles = (holdings: RoleHolding[]): string =>
-  [...new Set(holdings.map((h) => `${h.kind} role ${h.roleDefinitionId}${h.directoryScopeId && h.directoryScopeId !== '/' ? ` at ${h.directoryScopeId}` : ''}`))].slice(0, 5).join(', ');
+  [...new Set(holdings.map((h) => `${h.kind} role ${roleLabel(h.roleDefinitionId)}${h.directoryScopeId && h.directoryScopeId !== '/' ? ` at ${h.directoryScopeId}` : ''}`))].slice(0, 5).join(', ');
 
 export function targetCheck(principals: PrincipalDirectory, policy: TargetPolicy): TargetCheck {
   const protectedIds = new Set(policy.protectedGroupIds.map((id) => id.toLowerCase()));
