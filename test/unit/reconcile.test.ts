@@ -510,6 +510,8 @@ describe('a repair', () => {
         deleteDevice: async () => undefined,
         findUserByUpn: async () => undefined,
         findUserByEmployeeId: async () => undefined,
+        methodDevicesOf: async (userId) => entra.filter((d) => d.assignedTo?.id === userId),
+        findUserById: async () => undefined,
         assign: async () => undefined,
         assignAndActivate: async () => undefined,
         activate: async () => undefined,
