@@ -11,7 +11,7 @@ import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './re
  */
 
 export interface LeaverIdentity {
-  employeeId: string;
+  employeeId?: string;
   userPrincipalName?: string;
   entraUserId?: string;
 }
@@ -42,7 +42,7 @@ export async function resolveLeaverAccounts(
     if (upn) upns.set(lower(id), upn);
   };
   add(who.entraUserId);
-  const byEmployeeId = await directory.findUserByEmployeeId(who.employeeId);
+  const byEmployeeId = who.employeeId ? await directory.findUserByEmployeeId(who.employeeId) : undefined;
   if (byEmployeeId === 'ambiguous') notes.push(`employeeId ${who.employeeId} is on several Entra accounts; only the accounts named otherwise were looked at`);
   else if (byEmployeeId) add(byEmployeeId.id, byEmployeeId.userPrincipalName);
   if (who.userPrincipalName) {
@@ -88,7 +88,7 @@ export async function releaseReserved(deps: SweepDeps, token: TokenRecord, emplo
  * Takes every managed device off the leaver's accounts (Entra first), then settles the rows that tie
  * a held token to the person (by employeeId or by one of the accounts) that Entra did not show.
  */
-export async function sweepLeaver(deps: SweepDeps, who: LeaverIdentity, accounts: LeaverAccounts, rows: readonly TokenRecord[], note: string, context: ActionContext): Promise<SweepResult> {
+export async function sweepLeaver(deps: SweepDeps, who: { employeeId: string }, accounts: LeaverAccounts, rows: readonly TokenRecord[], note: string, context: ActionContext): Promise<SweepResult> {
   const result: SweepResult = { revoked: [], released: [], unassigned: [] };
   const done = new Set<string>();
   for (const account of accounts.ids) {
@@ -137,6 +137,27 @@ export async function sweepLeaver(deps: SweepDeps, who: LeaverIdentity, accounts
     }
   }
   return result;
+}
+
+/**
+ * The managed tokens Entra shows on the accounts, as rows held by that account (Entra says whose
+ * they are): what an admin's offboarding revokes beside the rows that name the person.
+ */
+export async function heldOnAccounts(deps: Pick<SweepDeps, 'directory' | 'inventory'>, accounts: LeaverAccounts): Promise<TokenRecord[]> {
+  const found: TokenRecord[] = [];
+  for (const account of accounts.ids) {
+    const devices = await deps.directory.methodDevicesOf(account);
+    if (devices === 'no_account') continue;
+    for (const device of devices) {
+      const row = await managedRow(deps.inventory, device);
+      if (!row || !isHeld(row.status) || row.status === 'reserved') continue;
+      const same = row.entraUserId !== undefined && lower(row.entraUserId) === lower(account);
+      const upn = accounts.upns.get(lower(account)) ?? (same ? row.userPrincipalName : undefined);
+      const { userPrincipalName: _upn, ...rest } = row;
+      found.push(same ? row : { ...rest, entraUserId: account, ...(upn ? { userPrincipalName: upn } : {}) });
+    }
+  }
+  return found;
 }
 
 /** The rows that tie a token to the person: by employeeId, and by each account's object id. */

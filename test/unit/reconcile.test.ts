@@ -14,7 +14,7 @@ import {
 } from '../../shared/domain/drift';
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
 import { seedSecretName, type TokenRecord } from '../../shared/domain/token';
-import type { AuditEntry, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
+import type { AuditEntry, DepartedAccount, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
 import { runReconciliation, type ReconcileDeps } from '../../shared/workflows/reconcile';
 import { runRepair, type RepairDeps } from '../../shared/workflows/reconcileRepairs';
 
@@ -251,8 +251,14 @@ function world() {
   const heldRepairs: object[] = [];
   const records: ProvisioningRecord[] = [{ employeeId: 'E9', kind: 'joiner', status: 'in_progress', attempts: 1, eventIds: ['msg_9'], createdAt: LONG_AGO, updatedAt: LONG_AGO }];
   let devicePagesRead = 0;
+  const departed: DepartedAccount[] = [];
   const deps: ReconcileDeps = {
     inventory,
+    departed: {
+      async *departedPages() {
+        yield departed;
+      },
+    },
     devices: {
       async *devicePages() {
         for (let i = 0; i < devices.length; i += 3) {
@@ -309,7 +315,7 @@ function world() {
     salt: 1,
     bloomSize: { bits: 4096, hashes: 4 },
   };
-  return { deps, inventory, sent, warnings, saved, records, heldRepairs, pagesRead: () => devicePagesRead };
+  return { deps, inventory, sent, warnings, saved, records, departed, heldRepairs, pagesRead: () => devicePagesRead };
 }
 
 describe('a reconciliation run', () => {
@@ -458,6 +464,33 @@ describe('leavers and reservations in a run', () => {
       ]),
     );
     expect(warnings.some((w) => w.startsWith('ReconcileDrift kind=held_after_termination serial=HELD1 employeeId=E1 repair=queued'))).toBe(true);
+  });
+
+  it('names a token held by a deleted or disabled account by object id, whatever employeeId the row carries, and revokes it in safe mode', async () => {
+    const { deps, sent, departed, inventory } = world();
+    // HELD1's account is disabled; a row imported by UPN (no employeeId) whose account was deleted and Entra dropped its method.
+    inventory.rows.set('UPN1', token('UPN1', { status: 'active', entraUserId: 'user-3', userPrincipalName: 'cy@contoso.com', entraDeviceId: 'dev-UPN1' }));
+    deps.devices.devicePages = async function* () {
+      yield [device('HELD1', 'activated', 'user-1'), device('UPN1', 'available')];
+    };
+    departed.push({ id: 'USER-1', why: 'disabled' }, { id: 'user-3', why: 'deleted' });
+    const report = await runReconciliation({ runId: 'run-d', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(report.drift.held_by_departed).toBe(2);
+    expect(report.items.filter((i) => i.kind === 'held_by_departed').map((i) => i.detail)).toEqual([
+      expect.stringContaining('user user-1 (ada@contoso.com) is disabled'),
+      expect.stringContaining('user user-3 (cy@contoso.com) is deleted'),
+    ]);
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        { kind: 'revoke_departed', runId: 'run-d', serialNumber: 'HELD1', entraUserId: 'user-1' },
+        { kind: 'revoke_departed', runId: 'run-d', serialNumber: 'UPN1', entraUserId: 'user-3' },
+      ]),
+    );
+    const reportOnly = world();
+    reportOnly.departed.push({ id: 'user-1', why: 'deleted' });
+    const quiet = await runReconciliation({ runId: 'run-dr', requestedBy: 'test', mode: 'report' }, reportOnly.deps);
+    expect(quiet.drift.held_by_departed).toBe(1);
+    expect(reportOnly.sent).toEqual([]);
   });
 
   it('says repair=held on a leaver’s line when the run ends up holding its repairs', async () => {

@@ -50,6 +50,7 @@ describe('leavers are matched by Entra object id, not by the employeeId on our r
       { displayName: 'Fay Filled', userPrincipalName: 'fay@contoso.com' },
       { displayName: 'Max Moved', userPrincipalName: 'max@contoso.com', employeeId: 'M-OLD-1' },
       { displayName: 'Una Upn', userPrincipalName: 'una@contoso.com' },
+      { displayName: 'Abe Admin', userPrincipalName: 'abe@contoso.com' },
     ]);
     for (const user of users) userIds.set(user.userPrincipalName, user.id);
   });
@@ -91,5 +92,18 @@ describe('leavers are matched by Entra object id, not by the employeeId on our r
     expect((await sendEvent(app, 'employee.terminated', { employeeId: 'HR-77', userPrincipalName: 'una@contoso.com', terminationDate: today() })).status).toBe(202);
     await leaverCompleted('HR-77');
     expect(await jsonOf(await app.call('GET', 'tokens/EID-03', { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'revoked' });
+  });
+
+  it('an admin offboarding by the employeeId Entra now carries takes the token imported before it was set', async () => {
+    await importFor('abe@contoso.com', 'EID-04');
+    expect((await signIn('abe@contoso.com', 'EID-04', 30_000)).ok).toBe(true);
+    await app.graph.updateUser(userIds.get('abe@contoso.com')!, { employeeId: 'A-9' });
+
+    const answer = await app.call('POST', 'users/A-9/token/revoke', { body: '{"reason":"offboarded"}', contentType: 'application/json' });
+    expect(answer.status).toBe(200);
+    expect(await jsonOf(answer)).toMatchObject({ serialNumber: 'EID-04', status: 'revoked', changed: true });
+    expect((await app.graph.state({ serial: 'EID-04' })).matches?.devices[0]).toMatchObject({ status: 'available', assignedTo: null });
+    expect(await jsonOf(await app.call('GET', 'tokens/EID-04', { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'revoked', entraUserId: userIds.get('abe@contoso.com') });
+    expect((await signIn('abe@contoso.com', 'EID-04', 60_000)).ok).toBe(false);
   });
 });
