@@ -223,9 +223,9 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         repair = 'report_only';
       }
     }
-    // A leaver still holding a token is always a warning line (the alert's), repaired or not; a queued
+    // A leaver (or a gone account) still holding a token is always a warning line, repaired or not; a queued
     // repair's line waits for the end of the run, which may still hold every repair.
-    if (repair !== 'queued' || finding.kind === 'held_after_termination') {
+    if (repair !== 'queued' || finding.kind === 'held_after_termination' || finding.kind === 'held_by_departed') {
       if (repair !== 'queued') unrepaired++;
       if (warnings < MAX_DRIFT_WARNINGS) {
         warnings++;

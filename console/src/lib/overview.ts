@@ -66,7 +66,7 @@ interface ReportLike {
 }
 
 /** Drift kinds a person must look at (the rest reconciliation repairs or only reports). */
-const PERSON_KINDS = new Set(['held_after_termination', 'assigned_elsewhere', 'activated_outside', 'seed_missing', 'stale_reservation', 'handover_overdue', 'import_incomplete']);
+const PERSON_KINDS = new Set(['held_after_termination', 'held_by_departed', 'assigned_elsewhere', 'activated_outside', 'seed_missing', 'stale_reservation', 'handover_overdue', 'import_incomplete']);
 
 /** Everything that needs a person: failed hires, leavers not yet done, held runs and drift only a person can settle. */
 export function needsAttention(records: readonly RecordLike[], report: unknown): Attention[] {
