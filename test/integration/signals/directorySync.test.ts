@@ -84,6 +84,18 @@ describe('directory sync: hires and leavers read from Entra by users/delta, no w
     expect(await tokenOf('D1003')).toMatchObject({ status: 'revoked' });
   });
 
+  it('an account without employeeId whose leave date passed loses the token imported for it by UPN', async () => {
+    const [val] = await app.graph.seedUsers([{ displayName: 'Val Upn', userPrincipalName: 'val@contoso.com' }]);
+    const imported = await jsonOf(await app.call('POST', 'tokens/import', { body: `upn,serial number,secret key,time interval,manufacturer,model\nval@contoso.com,DS-VAL,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ,30,Token2,C302\n`, contentType: 'text/csv' }));
+    expect(imported).toMatchObject({ imported: 1, errors: [] });
+    await runSync();
+    await app.graph.updateUser(val!.id, { employeeLeaveDateTime: isoDay(-1) });
+    await runSync();
+    await eventually('the leaver to complete', async () => ((await provisioningOf(app, val!.id))?.leaver?.status === 'completed' ? true : undefined));
+    expect(await tokenOf(val!.id)).toMatchObject({ serialNumber: 'DS-VAL', status: 'revoked' });
+    expect((await app.graph.state({ serial: 'DS-VAL' })).matches?.devices[0]).toMatchObject({ status: 'available', assignedTo: null });
+  });
+
   it('a deleted account holding a token imported by UPN (no employeeId anywhere) is a leaver under its object id', async () => {
     const [una] = await app.graph.seedUsers([{ displayName: 'Una Upn', userPrincipalName: 'una@contoso.com' }]);
     const seed = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
