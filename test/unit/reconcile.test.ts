@@ -593,6 +593,33 @@ describe('a repair', () => {
     expect(gone.inventory.writes).toBe(0);
   });
 
+  it('takes a token from a departed account only while Entra still says the account is gone', async () => {
+    const entra = [device('HELD1', 'activated', 'user-1')];
+    const { deps, inventory, audit } = repairDeps([held('HELD1', 'active')], entra);
+    const unassigned: string[] = [];
+    deps.directory.unassign = async (userId, deviceId) => {
+      unassigned.push(`${userId}/${deviceId}`);
+      const found = entra.find((d) => d.id === deviceId);
+      if (found) Object.assign(found, { assignedTo: undefined, status: 'available' });
+    };
+    const message = { kind: 'revoke_departed', runId: 'r', serialNumber: 'HELD1', entraUserId: 'user-1' } as const;
+
+    // Enabled again, or disabled before the hire date: nothing is taken.
+    deps.directory.findUserById = async (id) => ({ id, userPrincipalName: 'ada@contoso.com', accountEnabled: true });
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'skipped' });
+    deps.directory.findUserById = async (id) => ({ id, userPrincipalName: 'ada@contoso.com', accountEnabled: false, employeeHireDate: new Date(NOW.getTime() + 86_400_000).toISOString() });
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'skipped' });
+    expect(unassigned).toEqual([]);
+    expect(inventory.writes).toBe(0);
+
+    // Deleted: taken off the account in Entra, the row revoked as offboarded.
+    deps.directory.findUserById = async () => undefined;
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'repaired' });
+    expect(unassigned).toEqual(['user-1/dev-HELD1']);
+    expect(inventory.rows.get('HELD1')).toMatchObject({ status: 'revoked', revocationReason: 'offboarded', entraUserId: 'user-1' });
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['token.revoked.offboarded', 'reconcile.revoke_departed']));
+  });
+
   it('quarantines a token whose drift is still there', async () => {
     const { deps, inventory } = repairDeps([held('HELD1', 'active')], [device('HELD1')]);
     expect(await runRepair({ kind: 'quarantine', runId: 'r', serialNumber: 'HELD1', reason: 'unassigned_in_entra' }, deps)).toMatchObject({ outcome: 'repaired' });
