@@ -49,7 +49,8 @@ export async function resolveLeaverAccounts(
     const byUpn = await directory.findUserByUpn(who.userPrincipalName);
     if (byUpn) add(byUpn.id, byUpn.userPrincipalName);
   }
-  for (const record of known.records) add(record.entraUserId);
+  // A hire refused for naming the wrong account never tied that account to the person.
+  for (const record of known.records) if (record.refusal !== 'employee_id_mismatch' && record.refusal !== 'ambiguous_employee_id') add(record.entraUserId);
   for (const row of known.rows) add(row.entraUserId);
   return { ids, upns, notes };
 }
