@@ -7,9 +7,10 @@ import { confirmAccountsClear, resolveLeaverAccounts, rowsOfLeaver, sweepLeaver 
 import { tokensOf } from './revokeToken';
 
 /**
- * The leaver path: an `employee.terminated` event revokes the person's token with reason
- * "offboarded" on the termination date (at once when it is past), through the same revocation code
- * as an admin's. A hire of the same person still running is let finish first, then undone here; a
+ * The leaver path: an `employee.terminated` event revokes, with reason "offboarded", every token this
+ * system manages that Entra shows on the person's accounts (found by object id, employeeId and UPN, see
+ * leaverAccounts.ts), whatever the rows say, on the termination date (at once when it is past),
+ * through the same revocation code as an admin's. A hire of the same person still running is let finish first, then undone here; a
  * hire not yet started is cancelled, so whatever order the two events arrive in, no token stays active.
  *
  * Leavers fail closed: a revocation that fails (Graph down, a refusal, storage) is never settled as
