@@ -307,7 +307,8 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         const rowHolder = !holder && row && isHeld(row.status) && row.status !== 'reserved' ? row.entraUserId : undefined;
         const holderGone = departedWhy(holder);
         const rowHolderGone = departedWhy(rowHolder);
-        if (holder && holderGone) {
+        // Only devices this system manages (in the inventory): a device uploaded by hand stays unknown_in_entra.
+        if (row && holder && holderGone) {
           findings = [heldByDeparted(serial, holder, holderGone, `Entra has it ${device.status} for user ${holder}`, row)];
         } else if (rowHolder && rowHolderGone) {
           // Entra dropped the method with the account; the row still says held.

@@ -212,12 +212,13 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const same = (id: string | undefined) => id !== undefined && id.toLowerCase() === userId.toLowerCase();
       const device = await deps.directory.findDeviceBySerial(message.serialNumber);
       const token = await deps.inventory.get(message.serialNumber);
+      if (!token) return skipped(`token ${message.serialNumber} is not in the inventory: a device this system does not manage is left alone`);
       const onAccount = same(device?.assignedTo?.id);
-      const rowHeld = !!token && isHeld(token.status) && token.status !== 'reserved';
-      if (!onAccount && !(rowHeld && same(token?.entraUserId))) return skipped(`token ${message.serialNumber} is neither on user ${userId} in Entra nor held there by the inventory any more`);
-      const subject = { serialNumber: message.serialNumber, ...(token?.employeeId ? { employeeId: token.employeeId } : {}) };
+      const rowHeld = isHeld(token.status) && token.status !== 'reserved';
+      if (!onAccount && !(rowHeld && same(token.entraUserId))) return skipped(`token ${message.serialNumber} is neither on user ${userId} in Entra nor held there by the inventory any more`);
+      const subject = { serialNumber: message.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) };
       const note = `user ${userId} is ${gone} in Entra, found by reconciliation (run ${message.runId})`;
-      if (token && rowHeld) {
+      if (rowHeld) {
         const why = await busy(token);
         if (why) return skipped(why);
         // Entra says whose it is: the row is settled as that account's.
