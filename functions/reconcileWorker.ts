@@ -43,6 +43,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
         {
           inventory: app.inventory,
           devices: app.deviceCatalog,
+          departed: app.departedAccounts,
           seedCatalog: app.seedCatalog,
           provisioningScan: app.provisioningScan,
           provisioning: app.provisioning,

@@ -35,6 +35,7 @@ import {
   type DependencyProbe,
   type DeviceCatalog,
   type DeviceListing,
+  type DepartedAccounts,
   type Directory,
   type DirectoryChanges,
   type DirectorySyncStore,
@@ -86,6 +87,8 @@ export interface AppServices {
   hrEvents: WorkQueue<HrQueueMessage>;
   /** Reconciliation: the tenant, the vault and the records read page by page, its queue and its reports. */
   deviceCatalog: DeviceCatalog;
+  /** Deleted and disabled accounts, whose tokens reconciliation takes back. */
+  departedAccounts: DepartedAccounts;
   seedCatalog: SeedCatalog;
   provisioningScan: ProvisioningScan;
   webhookRetention: WebhookRetention;
@@ -145,6 +148,7 @@ export function composeServices(config: Config): AppServices {
     webhookDeliveries,
     hrEvents: storageWorkQueue<HrQueueMessage>(queueClient(config.storage, QUEUES.hrEvents)),
     deviceCatalog: directory,
+    departedAccounts: directory,
     deviceListing: directory,
     seedCatalog: seeds,
     provisioningScan: provisioning,

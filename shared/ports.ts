@@ -199,6 +199,32 @@ export interface Directory {
   activate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
   deactivate(userId: string, deviceId: string): Promise<void>;
   unassign(userId: string, deviceId: string): Promise<void>;
+  /**
+   * The hardware OATH devices Entra shows on the account (its hardwareOathMethods, each with its device),
+   * whatever the inventory says; 'no_account' when Entra has no such user (deleted).
+   */
+  methodDevicesOf(userId: string): Promise<EntraDevice[] | 'no_account'>;
+  /** The account by object id, with whether it is enabled; undefined when Entra has no such user (deleted). */
+  findUserById(userId: string): Promise<EntraAccount | undefined>;
+}
+
+/** An account as a leaver check reads it. */
+export interface EntraAccount extends EntraUser {
+  accountEnabled?: boolean;
+  /** employeeHireDate (ISO): a disabled account before it is a pre-hire, not a leaver. */
+  employeeHireDate?: string;
+}
+
+/** Why an account counts as gone: deleted (in the deleted items), or disabled past its hire date. */
+export interface DepartedAccount {
+  id: string;
+  why: 'deleted' | 'disabled';
+}
+
+/** The accounts that may still hold a token but must not (reconciliation reads them once per run). */
+export interface DepartedAccounts {
+  /** Deleted users (directory/deletedItems), then disabled ones (accountEnabled eq false) whose hire date is not after `now`, a Graph page at a time. */
+  departedPages(now: Date): AsyncIterable<DepartedAccount[]>;
 }
 
 /** Temporary Access Passes through Graph (temporaryAccessPassMethods). */

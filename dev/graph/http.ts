@@ -504,6 +504,19 @@ function findRoute(store: GraphStore, version: string, segments: string[], metho
     if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses' && route.kind !== 'manager' && route.kind !== 'sendMail') return unknownSegment('hardwareOathMethods');
     return route ?? unknownSegment(rest[rest.length - 1] ?? 'users');
   }
+  if (head === 'directory' && rest[0]?.toLowerCase() === 'deleteditems' && rest.length === 2) {
+    // The OData cast is required (directory-deleteditems-list.md); users are the only kind served here.
+    if (rest[1]?.toLowerCase() !== 'microsoft.graph.user') return unknownSegment(rest[1] ?? 'deletedItems');
+    if (method !== 'GET') return methodNotAllowed('deletedItems.users');
+    return {
+      kind: 'deletedItems.users',
+      permissions: READ_USERS,
+      handle: (request) => {
+        const query = listQuery(request.url, 'deletedUsers');
+        return collectionReply(request, 'users', 'deletedUsers', store.listDeletedUsers(query), query.select);
+      },
+    };
+  }
   if (head === 'directory' && rest[0]?.toLowerCase() === 'authenticationmethoddevices' && rest[1]?.toLowerCase() === 'hardwareoathdevices') {
     if (version !== 'beta') return unknownSegment('authenticationMethodDevices');
     return deviceRoutes(store, rest.slice(2), method) ?? unknownSegment(rest[rest.length - 1] ?? 'hardwareOathDevices');

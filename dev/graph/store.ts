@@ -155,6 +155,8 @@ export class GraphStore {
   private readonly usersById = new Map<string, UserRecord>();
   private readonly usersByUpn = new Map<string, UserRecord>();
   private readonly usersByEmployeeId = new Map<string, Set<UserRecord>>();
+  /** Deleted users (directory/deletedItems), by id: when each was deleted. */
+  private readonly deletedUsers = new Map<string, string>();
   private readonly devicesById = new Map<string, DeviceRecord>();
   private readonly devicesBySeq = new Map<number, DeviceRecord>();
   private readonly devicesByKey = new Map<string, DeviceRecord>();
@@ -197,6 +199,7 @@ export class GraphStore {
   reset(): void {
     this.users = [];
     for (const map of [this.usersById, this.usersByUpn, this.usersByEmployeeId, this.devicesById, this.devicesBySeq]) map.clear();
+    this.deletedUsers.clear();
     for (const map of [this.devicesByKey, this.devicesBySerial, this.devicesByUser]) map.clear();
     this.allDevices.clear();
     for (const index of this.devicesByStatus.values()) index.clear();
@@ -289,7 +292,17 @@ export class GraphStore {
     this.unindexEmployeeId(user);
     this.usersById.delete(lower(user.id));
     this.usersByUpn.delete(lower(user.userPrincipalName));
+    this.deletedUsers.set(lower(user.id), new Date(this.now()).toISOString());
     this.userChanges.deleted(user.id);
+  }
+
+  /** GET directory/deletedItems/microsoft.graph.user: deleted users with their deletedDateTime, in the order they were created. */
+  listDeletedUsers(query: ListQuery): Page<GraphUser & { deletedDateTime: string }> {
+    const matches = predicateFor(query.filter, USER_PROPERTIES);
+    const after = query.after ?? -1;
+    const deleted = this.users.filter((user) => user.position > after && this.deletedUsers.has(lower(user.id)) && this.usersById.get(lower(user.id)) !== user);
+    const page = takePage(deleted, matches, query.top, (user) => user.position);
+    return { items: page.items.map((user) => ({ ...this.userView(user), deletedDateTime: this.deletedUsers.get(lower(user.id)) ?? '' })), continueAfter: page.continueAfter };
   }
 
   /** Current users in insertion order (deleted ones skipped), for users/delta. */

@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DeviceCatalog, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
+import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DepartedAccount, type DepartedAccounts, type DeviceCatalog, type EntraAccount, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -93,6 +93,10 @@ function toUser(raw: Json): EntraUser {
 }
 
 const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
+/** What a leaver check reads of an account. */
+const ACCOUNT_FIELDS = `${USER_FIELDS},accountEnabled,employeeHireDate`;
+/** Deleted users, as directory/deletedItems casts them (directory-deleteditems-list.md). */
+const DELETED_USERS = '/directory/deletedItems/microsoft.graph.user';
 
 /** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
 export const DEVICE_PAGE_SIZE = 100;
@@ -106,7 +110,7 @@ interface UserMethod {
 
 type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & AccessPasses & Mailer & Managers {
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & DepartedAccounts & AccessPasses & Mailer & Managers {
   const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
@@ -229,6 +233,33 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     return call(() => work(path(method.methodId)));
   };
 
+  /** Every page of a collection: `first`, then its @odata.nextLink until there is none. */
+  async function* pagesOf(first: () => Promise<unknown>): AsyncGenerator<Json[]> {
+    let link: string | undefined;
+    do {
+      const current = link;
+      const page: unknown = await call<unknown>(() => (current ? (graph.api(current).get() as Promise<unknown>) : first()));
+      yield isJson(page) && Array.isArray(page.value) ? (page.value as unknown[]).filter(isJson) : [];
+      const next = isJson(page) ? page['@odata.nextLink'] : undefined;
+      link = typeof next === 'string' && next !== '' ? next : undefined;
+    } while (link);
+  }
+
+  /** A method's device: nested under `device` as the docs show; read by id when the answer left it out. */
+  const deviceOfMethod = async (item: Json): Promise<EntraDevice | undefined> => {
+    const nested = deviceJson(item);
+    if (nested) return toDevice(nested);
+    const id = isJson(item.device) ? text(item.device.id, text(item.id)) : text(item.id);
+    if (!id) return undefined;
+    try {
+      const device = deviceJson(await call(() => graph.api(`${DEVICES}/${encodeURIComponent(id)}`).get() as Promise<unknown>));
+      return device ? toDevice(device) : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+
   const notAssigned = (deviceId: string) => new DirectoryRefusal(404, 'Request_ResourceNotFound', `the user holds no method for device ${deviceId}`);
 
   return {
@@ -316,6 +347,47 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
         if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))) throw error;
       }
       methodIds.delete(methodKey(userId, deviceId));
+    },
+
+    async methodDevicesOf(userId) {
+      const devices: EntraDevice[] = [];
+      try {
+        for await (const items of pagesOf(() => graph.api(methodsOf(userId)).get() as Promise<unknown>)) {
+          for (const item of items) {
+            const device = await deviceOfMethod(item);
+            if (device) devices.push(device);
+          }
+        }
+      } catch (error) {
+        if (isNotFound(error)) return 'no_account';
+        throw error;
+      }
+      return devices;
+    },
+
+    async findUserById(userId) {
+      try {
+        const raw = (await call(() => graph.api(`/users/${encodeURIComponent(userId)}`).select(ACCOUNT_FIELDS).get())) as Json;
+        const account: EntraAccount = toUser(raw);
+        if (typeof raw.accountEnabled === 'boolean') account.accountEnabled = raw.accountEnabled;
+        if (typeof raw.employeeHireDate === 'string') account.employeeHireDate = raw.employeeHireDate;
+        return account;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async *departedPages(now) {
+      for await (const items of pagesOf(() => graph.api(DELETED_USERS).select('id').top(DEVICE_PAGE_SIZE).get() as Promise<unknown>)) {
+        yield items.filter((item) => typeof item.id === 'string').map((item): DepartedAccount => ({ id: text(item.id), why: 'deleted' }));
+      }
+      const disabled = () => graph.api('/users').filter('accountEnabled eq false').select('id,employeeHireDate').top(DEVICE_PAGE_SIZE).get() as Promise<unknown>;
+      for await (const items of pagesOf(disabled)) {
+        // An account disabled before its hire date waits for its first day (provisioned ahead), it has not left.
+        const hiredBy = (item: Json) => typeof item.employeeHireDate !== 'string' || Date.parse(item.employeeHireDate) <= now.getTime();
+        yield items.filter((item) => typeof item.id === 'string' && hiredBy(item)).map((item): DepartedAccount => ({ id: text(item.id), why: 'disabled' }));
+      }
     },
 
     async send(from, to, subject, content) {

@@ -608,6 +608,7 @@ export async function recordTermination(message: HrQueueMessage, deps: Pick<Join
     eventIds: withEventId(current?.eventIds ?? [], eventId),
     ...(message.terminationDate ? { terminationDate: message.terminationDate } : {}),
     ...(message.userPrincipalName ? { userPrincipalName: message.userPrincipalName } : {}),
+    ...(message.entraUserId ? { entraUserId: message.entraUserId } : {}),
     updatedAt: stamp,
   }));
 

@@ -202,6 +202,38 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       return { outcome: 'repaired', detail };
     }
 
+    case 'revoke_departed': {
+      // Entra is asked again: an account restored or enabled since the run keeps its token.
+      const userId = message.entraUserId;
+      const account = await deps.directory.findUserById(userId);
+      const notHiredYet = account?.employeeHireDate !== undefined && Date.parse(account.employeeHireDate) > now.getTime();
+      const gone = !account ? 'deleted' : account.accountEnabled === false && !notHiredYet ? 'disabled' : undefined;
+      if (!gone) return skipped(`user ${userId} is ${notHiredYet ? 'not hired yet' : 'enabled'} in Entra now`);
+      const same = (id: string | undefined) => id !== undefined && id.toLowerCase() === userId.toLowerCase();
+      const device = await deps.directory.findDeviceBySerial(message.serialNumber);
+      const token = await deps.inventory.get(message.serialNumber);
+      if (!token) return skipped(`token ${message.serialNumber} is not in the inventory: a device this system does not manage is left alone`);
+      const onAccount = same(device?.assignedTo?.id);
+      const rowHeld = isHeld(token.status) && token.status !== 'reserved';
+      if (!onAccount && !(rowHeld && same(token.entraUserId))) return skipped(`token ${message.serialNumber} is neither on user ${userId} in Entra nor held there by the inventory any more`);
+      const subject = { serialNumber: message.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) };
+      const note = `user ${userId} is ${gone} in Entra, found by reconciliation (run ${message.runId})`;
+      if (rowHeld) {
+        const why = await busy(token);
+        if (why) return skipped(why);
+        // Entra says whose it is: the row is settled as that account's.
+        await revokeToken(deps, onAccount ? { ...token, entraUserId: device?.assignedTo?.id ?? userId } : token, 'offboarded', note, { actor: ACTOR, correlationId: message.runId });
+      } else if (device && onAccount) {
+        await deps.directory.unassign(userId, device.id);
+      }
+      if (same((await deps.directory.findDeviceBySerial(message.serialNumber))?.assignedTo?.id)) {
+        throw new Error(`Entra still shows ${message.serialNumber} on user ${userId} after it was removed; retry`);
+      }
+      const detail = `took ${message.serialNumber} from user ${userId}: ${note}`;
+      await audit('revoke_departed', detail, subject);
+      return { outcome: 'repaired', detail };
+    }
+
     case 'release_reservation': {
       const token = await deps.inventory.get(message.serialNumber);
       if (!token) return skipped(`token ${message.serialNumber} is no longer in the inventory`);

@@ -27,6 +27,8 @@ function scene(options: { entraSeed: string; assignAndActivate?: 'atomic' | 'lea
     deleteDevice: unexpected,
     findUserByUpn: unexpected,
     findUserByEmployeeId: unexpected,
+    methodDevicesOf: unexpected,
+    findUserById: unexpected,
     async assign(userId) {
       sent.push({ call: 'assign', step: step() });
       device.assignedTo = { id: userId };

@@ -173,6 +173,15 @@ function fakeDirectory(users: EntraUser[], now: () => Date) {
       const matches = users.filter((u) => u.employeeId?.toLowerCase() === employeeId.toLowerCase());
       return matches.length > 1 ? 'ambiguous' : matches[0];
     },
+    async methodDevicesOf(userId) {
+      fault('methodDevicesOf');
+      if (!users.some((u) => u.id === userId)) return 'no_account';
+      return [...devices.values()].filter((d) => d.assignedTo?.id === userId).map(({ seed: _seed, ...device }) => structuredClone(device));
+    },
+    async findUserById(userId) {
+      fault('findUserById');
+      return users.find((u) => u.id === userId);
+    },
     async assign(userId, deviceId) {
       fault('assign');
       const device = deviceOf(deviceId);
@@ -670,7 +679,8 @@ describe('provisionJoiner', () => {
       expect(outcome).toEqual({ kind: 'already_done', status: 'cancelled' });
       expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'cancelled', reason: 'employee terminated on 2026-03-01; the hire is not provisioned' });
       expect(heldTokens(s, 'E1001')).toEqual([]);
-      expect(s.directory.calls).toEqual([]);
+      // The leaver looked at the person's Entra account (whatever the rows say) and changed nothing there.
+      expect(new Set(s.directory.calls)).toEqual(new Set(['findUserByEmployeeId', 'findUserByUpn', 'methodDevicesOf']));
     });
 
     it('a leaver whose revocation keeps failing is put back with growing delays, even on the host\'s last try, and never failed', async () => {

@@ -67,7 +67,7 @@ interface ReportLike {
 }
 
 /** Drift kinds a person must look at (the rest reconciliation repairs or only reports). */
-const PERSON_KINDS = new Set(['held_after_termination', 'assigned_elsewhere', 'activated_outside', 'seed_missing', 'stale_reservation', 'handover_overdue', 'import_incomplete']);
+const PERSON_KINDS = new Set(['held_after_termination', 'held_by_departed', 'assigned_elsewhere', 'activated_outside', 'seed_missing', 'stale_reservation', 'handover_overdue', 'import_incomplete']);
 
 export interface AttentionSources {
   records: readonly RecordLike[];

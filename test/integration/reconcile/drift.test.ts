@@ -114,6 +114,7 @@ describe('reconciliation finds each kind of drift and repairs it as the mode all
       low_stock: 1,
       handover_overdue: 0,
       held_after_termination: 0,
+      held_by_departed: 0,
       stale_reservation: 0,
       import_incomplete: 0,
     });
