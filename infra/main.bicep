@@ -242,6 +242,7 @@ var storageLayout = {
     'provisioning'
     'directorySync'
     'notifications'
+    'graphBudget'
   ]
   containers: [
     'reports'
