@@ -3,10 +3,9 @@ import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 /**
  * The app's Graph budget, shared by every caller of every instance (imports, hires, leavers,
  * reconciliation). Graph counts its limits per app and tenant, and nobody knows a tenant's limit in
- * advance, so the budget finds it: a rate that halves on a 429 (and everyone pauses for its
- * Retry-After), stops climbing and then eases off while `x-ms-throttle-limit-percentage` says the app is
- * near a limit, and climbs back while Graph answers without either (doubling until the first sign of
- * the limit, then 5% a second), never above GRAPH_REQUESTS_PER_SECOND.
+ * advance, so the budget finds it: a rate cut to 70% on a 429 (and everyone pauses for its
+ * Retry-After), easing off while `x-ms-throttle-limit-percentage` says the app is near a limit, and
+ * climbing back while Graph answers without either (see climbStep), never above GRAPH_REQUESTS_PER_SECOND.
  *
  * Instances share one row (BudgetStore, a table row in Azure Storage updated with ETags): the rate,
  * the pause, and a schedule of send times (GCRA). Each instance claims a few send times at once (at
@@ -40,9 +39,9 @@ export interface SharedBudget {
   cutAt: number;
   /** When the rate last eased off for a high throttle percentage; at most once a step. */
   easedAt: number;
-  /** True until the first sign of Graph's limit: the rate doubles instead of adding 5%. */
+  /** True until the first sign of Graph's limit: the rate climbs by half instead of a few percent. */
   climbing: boolean;
-  /** The rate the last 429 came at (0 before any): near it the rate climbs by 1% a second only. */
+  /** Where the last 429 puts the limit (0 before any): near it the rate climbs by 2% a second only. */
   limitSeen: number;
 }
 
@@ -90,7 +89,7 @@ export const GRAPH_MAX_IN_FLIGHT = 16;
 export const START_RATE = 20;
 const MIN_RATE = 1;
 /** An idle app may send this much of its rate at once. */
-const BURST_MS = 1000;
+const BURST_MS = 500;
 /** One claim covers at most this much of the app's rate, and a claim older than this is read again. */
 const CLAIM_MS = 250;
 /** The rate climbs at most once per step. */
@@ -99,8 +98,8 @@ const STEP_MS = 1000;
 const CUT_TO = 0.7;
 /** After a cut, 429s of requests sent before it do not cut again until this long after the pause. */
 const CUT_SETTLES_MS = 500;
-/** Above this share of a limit the rate eases off; between 0.8 (where Graph starts to say) and this, it holds. */
-const EASE_FROM = 0.9;
+/** From 0.8 of a limit (where Graph starts to say) the rate eases off by 5% a step, above this by 15%. */
+const EASE_MORE_FROM = 0.9;
 /** Without a Retry-After, a 429 still stops everyone this long (Graph's guidance: back off). */
 const DEFAULT_PAUSE_MS = 1000;
 /** A Retry-After beyond this is read as this: a confused header must not stop the app for hours. */
@@ -133,14 +132,14 @@ export function throttleFraction(value: string | null | undefined): number | und
 const hasSignals = (signals: BudgetSignals): boolean => signals.retryAfterMs !== undefined || signals.throttled === true || signals.limitUsed !== undefined || signals.answered > 0;
 
 /**
- * How much the rate climbs in a step without a sign of the limit: doubling until the first sign, then
- * 10% a second back towards the rate of the last 429, 1% around it (where the limit is), 5% well above.
+ * How much the rate climbs in a step without a sign of the limit: 50% until the first sign, then
+ * 10% a second back towards where the last 429 put the limit, 2% from 85% of it to 150% (the limit is near:
+ * slowly enough for Graph's percentage to warn before a 429), 5% beyond.
  */
 function climbStep(budget: SharedBudget): number {
-  if (budget.climbing) return budget.rate;
-  const near = budget.limitSeen > 0 && budget.rate >= budget.limitSeen * 0.85 && budget.rate <= budget.limitSeen * 1.15;
-  if (near) return Math.max(0.2, budget.rate * 0.01);
-  return budget.limitSeen > 0 && budget.rate < budget.limitSeen ? Math.max(0.5, budget.rate * 0.1) : Math.max(0.5, budget.rate * 0.05);
+  if (budget.climbing) return budget.rate * 0.5;
+  if (budget.limitSeen <= 0 || budget.rate > budget.limitSeen * 1.5) return Math.max(0.5, budget.rate * 0.05);
+  return budget.rate < budget.limitSeen * 0.85 ? Math.max(0.5, budget.rate * 0.1) : Math.max(0.2, budget.rate * 0.02);
 }
 
 /** A budget no instance wrote yet: the start rate, and a second's burst allowed. */
@@ -160,19 +159,22 @@ export function nextBudget(current: SharedBudget | undefined, input: { now: numb
   }
   if (signals.throttled) {
     if (now >= budget.cutAt + CUT_SETTLES_MS) {
-      budget.limitSeen = budget.rate;
+      // Climbing, the rate may be up to half again above the limit: what the cut leaves is the better guess.
+      budget.limitSeen = budget.climbing ? budget.rate * CUT_TO : budget.rate;
       budget.rate = Math.max(MIN_RATE, budget.rate * CUT_TO);
       budget.cutAt = budget.changedAt = Math.max(now, budget.pauseUntil);
     }
     budget.climbing = false;
   } else if (signals.limitUsed !== undefined && signals.limitUsed > 0.8) {
     budget.climbing = false;
-    if (signals.limitUsed > EASE_FROM && now >= budget.easedAt + STEP_MS) {
-      budget.rate = Math.max(MIN_RATE, budget.rate * 0.9);
+    // Right after a cut the percentage still tells of the 429's burst: the cut has answered it.
+    if (now >= budget.easedAt + STEP_MS && now >= budget.cutAt + STEP_MS) {
+      budget.rate = Math.max(MIN_RATE, budget.rate * (signals.limitUsed > EASE_MORE_FROM ? 0.85 : 0.95));
       budget.easedAt = now;
     }
     budget.changedAt = Math.max(budget.changedAt, now);
-  } else if (signals.answered > 0 && now >= budget.pauseUntil && now >= budget.changedAt + STEP_MS) {
+  } else if (signals.answered > 0 && now >= budget.pauseUntil && now >= budget.changedAt + STEP_MS && budget.tat >= now - CLAIM_MS) {
+    // Only while the app uses its rate (send times granted up to about now): a rate nobody uses says nothing of the limit.
     budget.rate = Math.min(ceiling, budget.rate + climbStep(budget));
     budget.changedAt = now;
   }

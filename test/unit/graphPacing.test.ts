@@ -71,15 +71,15 @@ async function drive(pacers: GraphPacer[], graph: ReturnType<typeof fakeGraph>, 
 }
 
 describe('the Graph budget: pacing one instance', () => {
-  it('starts at the lower of the setting and 20 a second: a second of requests at once, then one per 1/rate', async () => {
+  it('starts at the lower of the setting and 20 a second: half a second of requests at once, then one per 1/rate', async () => {
     const clock = fakeClock();
     const pacer = createGraphPacer({ requestsPerSecond: 10, maxInFlight: 4 }, { clock });
     const start = clock.now();
-    await send(pacer, 10);
+    await send(pacer, 5);
     expect(clock.now() - start).toBe(0);
-    await send(pacer, 15);
-    expect(clock.now() - start).toBeGreaterThanOrEqual(1500);
-    expect(clock.now() - start).toBeLessThan(1600);
+    await send(pacer, 20);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(2000);
+    expect(clock.now() - start).toBeLessThan(2100);
     expect(pacer.stats.requests).toBe(25);
     expect(pacer.stats.rate).toBe(10);
     expect(createGraphPacer({ requestsPerSecond: 500, maxInFlight: 4 }, { clock }).stats.rate).toBe(START_RATE);
@@ -120,25 +120,27 @@ describe('the Graph budget: pacing one instance', () => {
     expect(pacer.stats.rate).toBe(14);
   });
 
-  it('holds the rate while Graph says 0.8 to 0.9 of a limit is used, eases off above 0.9, and climbs back when it stops saying so', async () => {
+  it('eases off by 5% a second while Graph says more than 0.8 of a limit is used, by 15% above 0.9, and climbs back when it stops saying so', async () => {
     const clock = fakeClock();
     const pacer = createGraphPacer({ requestsPerSecond: 100, maxInFlight: 4 }, { clock });
-    await send(pacer, 40);
-    // More than a second of answers without a sign of the limit: the rate doubled.
-    expect(pacer.stats.rate).toBe(40);
-    for (let i = 0; i < 60; i++) {
-      (await pacer.acquire())();
-      pacer.observe(200, headers({ 'x-ms-throttle-limit-percentage': '0.85' }));
-    }
-    expect(pacer.stats.rate).toBe(40);
-    for (let i = 0; i < 40; i++) {
-      (await pacer.acquire())();
-      pacer.observe(200, headers({ 'x-ms-throttle-limit-percentage': '1.2' }));
-    }
+    await send(pacer, 30);
+    // More than a second of answers without a sign of the limit: the rate climbed by half.
+    expect(pacer.stats.rate).toBe(30);
+    const percentSecond = async (value: string) => {
+      const until = clock.now() + 1000;
+      while (clock.now() < until) {
+        (await pacer.acquire())();
+        pacer.observe(200, headers({ 'x-ms-throttle-limit-percentage': value }));
+      }
+    };
+    await percentSecond('0.85');
+    expect(pacer.stats.rate).toBeCloseTo(30 * 0.95, 5);
+    await percentSecond('0.85');
+    await percentSecond('1.2');
     const eased = pacer.stats.rate;
-    expect(eased).toBeLessThan(40);
-    expect(eased).toBeGreaterThanOrEqual(40 * 0.9 * 0.9);
-    // Without the header it climbs again (no more doubling once the limit was seen), never above the setting.
+    expect(eased).toBeLessThan(30 * 0.95 * 0.95);
+    expect(eased).toBeGreaterThanOrEqual(30 * 0.95 * 0.95 * 0.85 * 0.85);
+    // Without the header it climbs again (by a few percent now the limit was seen), never above the setting.
     await send(pacer, 200);
     expect(pacer.stats.rate).toBeGreaterThan(eased);
     await send(pacer, 3000);
@@ -200,8 +202,8 @@ describe('the Graph budget: one for the app, shared by its instances', () => {
       (await pacer.acquire())();
       pacer.observe(200, headers({}));
     }
-    // 10 at once, then 50 at 10 a second.
-    expect(clock.now() - start).toBeGreaterThanOrEqual(4900);
+    // 5 at once, then 55 at 10 a second.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(5400);
   });
 
   it('whatever the setting says, finds a limit of 20 a second: few 429s and most of the limit used', async () => {
@@ -258,9 +260,10 @@ describe('nextBudget', () => {
   it('claims at most a quarter second of the rate and cuts once per burst of 429s', () => {
     const now = 5_000_000;
     const first = nextBudget(undefined, { now, ceiling, signals: { answered: 0 }, want: 50 });
-    expect(first.grant).toEqual({ start: now - 1000 + 50, count: 5, spacingMs: 50 });
+    expect(first.grant).toEqual({ start: now - 500 + 50, count: 5, spacingMs: 50 });
     const cut = nextBudget(first.budget, { now, ceiling, signals: { answered: 0, throttled: true, retryAfterMs: 1000 }, want: 0 });
-    expect(cut.budget).toMatchObject({ rate: 14, pauseUntil: now + 1000, climbing: false, limitSeen: 20 });
+    // The first 429 (still climbing): the limit is put where the cut leaves the rate.
+    expect(cut.budget).toMatchObject({ rate: 14, pauseUntil: now + 1000, climbing: false, limitSeen: 14 });
     // A second 429 from the same burst (sent before the pause) does not cut again.
     const again = nextBudget(cut.budget, { now: now + 10, ceiling, signals: { answered: 0, throttled: true, retryAfterMs: 1000 }, want: 1 });
     expect(again.budget.rate).toBe(14);
