@@ -142,7 +142,7 @@ function climbStep(budget: SharedBudget): number {
   return budget.rate < budget.limitSeen * 0.85 ? Math.max(0.5, budget.rate * 0.1) : Math.max(0.2, budget.rate * 0.02);
 }
 
-/** A budget no instance wrote yet: the start rate, and a second's burst allowed. */
+/** A budget no instance wrote yet: the start rate, and a burst allowed. */
 const freshBudget = (ceiling: number): SharedBudget => ({ rate: Math.min(ceiling, START_RATE), tat: 0, pauseUntil: 0, changedAt: 0, cutAt: 0, easedAt: 0, climbing: true, limitSeen: 0 });
 
 /**
@@ -181,7 +181,7 @@ export function nextBudget(current: SharedBudget | undefined, input: { now: numb
   if (input.want <= 0) return { budget };
   const count = Math.max(1, Math.min(input.want, Math.floor((budget.rate * CLAIM_MS) / 1000)));
   const spacingMs = 1000 / budget.rate;
-  // GCRA: a request's send time is spacingMs after the one before; an idle app catches up a second's worth.
+  // GCRA: a request's send time is spacingMs after the one before; an idle app catches up half a second's worth.
   const start = Math.max(budget.tat, now - BURST_MS + spacingMs, budget.pauseUntil);
   budget.tat = start + count * spacingMs;
   return { budget, grant: { start, count, spacingMs } };
