@@ -28,6 +28,8 @@ export interface HiresOptions {
   graphRequestsPerSecond?: number;
   graphLatencyMs?: number;
   workerHosts?: number;
+  /** Each host's GRAPH_REQUESTS_PER_SECOND; 'default' leaves the local stack's. Default: the throttle's rate. */
+  appBudget?: number | 'default';
 }
 
 export interface HiresFigures {
@@ -129,10 +131,15 @@ export async function benchHires(options: HiresOptions = {}): Promise<HiresFigur
     } finally {
       await setup.stop();
     }
-    // Each instance's budget is its share of the tenant's: together they stay within Graph's rate.
-    const share = String(Math.max(1, Math.floor(rate / hostCount)));
-    for (let i = 0; i < hostCount; i++) hosts.push(await startHostProcess(stack, HOST_HEAP_CAP_MB, { AzureWebJobsStorage: proxied, GRAPH_REQUESTS_PER_SECOND: share }, { hostJsonPath, onLine }));
+    // The set-up import taught the app's shared Graph budget a rate of its own; the measured app starts fresh.
+    const budget = TableClient.fromConnectionString(stack.azurite.connectionString, TABLES.graphBudget, { allowInsecureConnection: true });
+    for await (const row of budget.listEntities()) await budget.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '');
+    // The budget is the app's, shared by the instances through a table row.
+    const appBudget = options.appBudget ?? rate;
+    const budgetSetting: Record<string, string> = appBudget === 'default' ? {} : { GRAPH_REQUESTS_PER_SECOND: String(appBudget) };
+    for (let i = 0; i < hostCount; i++) hosts.push(await startHostProcess(stack, HOST_HEAP_CAP_MB, { AzureWebJobsStorage: proxied, ...budgetSetting }, { hostJsonPath, onLine }));
 
+    await graph.setVariants({ throttle: 'singleBucket' });
     await graph.setFaults({ latencyMs, throttle: { requests: rate, windowMs: 1000 } });
     const graphBefore = await graph.stats();
     const keyVaultBefore = await keyVault.stats();

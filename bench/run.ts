@@ -2,6 +2,7 @@ import path from 'node:path';
 import { runTrustingDevCa } from './devCa';
 import { benchHires } from './hires';
 import { benchImport, benchImportPaced } from './import';
+import { benchPacing } from './pacing';
 import { benchReconcile } from './reconcile';
 import { RESULTS_FILE, saveResult } from './results';
 
@@ -24,6 +25,9 @@ const BENCHMARKS: Record<string, () => Promise<object>> = {
     const pacedNamedUsers = await benchImportPaced(2000, 20, 50, { namedUsers: true });
     return { small, large, peakMemoryLargeOverSmall: Math.round((large.hostPeakRssMb / small.hostPeakRssMb) * 100) / 100, paced, pacedNamedUsers };
   },
+  // The table (200 users, Graph at 20 requests/s, 50 ms): the app budget set right against left
+  // above the limit, and four host processes sharing one limit.
+  pacing: benchPacing,
   // A report-only run over 10k and 100k consistent tokens: time, Graph calls against pages, and peak memory of each.
   reconcile: async () => {
     const small = await benchReconcile(10_000);

@@ -72,7 +72,7 @@ param activationMode string = 'auto'
 @maxValue(365)
 param provisionLeadDays int = 7
 
-@description('Graph requests per second one instance sends at most, shared by imports, hires and reconciliation (Graph allows about 20 identity writes per second per app and tenant).')
+@description('Graph requests per second the app sends at most, all instances together (they share one budget in the graphBudget table). Pacing finds Graph\'s real limit below this on its own; a value above the limit costs a few 429s, not speed.')
 @minValue(1)
 @maxValue(10000)
 param graphRequestsPerSecond int = 20
@@ -253,6 +253,7 @@ var storageLayout = {
     'directorySync'
     'notifications'
     'intakeFailures'
+    'graphBudget'
   ]
   containers: [
     'reports'

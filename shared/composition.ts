@@ -4,6 +4,7 @@ import { appCredential, containerClient, graphClient, queueClient, secretClient,
 import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
 import { createGraphPacer, GRAPH_MAX_IN_FLIGHT } from './adapters/graphPacing';
+import { tableGraphBudget } from './adapters/tableGraphBudget';
 import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
 import { httpHrVendorApis, keyVaultVendorSecrets } from './adapters/hrVendorApis';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
@@ -121,7 +122,10 @@ export const composeAdminAuth = (settings: Config['adminAuth']): AdminAuthentica
 export function composeServices(config: Config): AppServices {
   const credential = appCredential(config.credential);
   const secrets = secretClient(config, credential);
-  const graph = graphClient(config, credential, createGraphPacer({ requestsPerSecond: config.graph.requestsPerSecond, maxInFlight: GRAPH_MAX_IN_FLIGHT }));
+  // Graph counts its limits per app: every instance of this app paces from one shared row.
+  const budget = tableGraphBudget(tableClient(config.storage, TABLES.graphBudget), config.credential.clientId ?? 'app');
+  const pacer = createGraphPacer({ requestsPerSecond: config.graph.requestsPerSecond, maxInFlight: GRAPH_MAX_IN_FLIGHT }, { store: budget, warn: (line) => console.warn(`WARN ${line}`) });
+  const graph = graphClient(config, credential, pacer);
   const tokensTable = tableClient(config.storage, TABLES.tokens);
   const directory = graphDirectory(graph);
   // The one setup fault an adapter reports itself: the Functions host keeps console output in its logs.

@@ -189,7 +189,7 @@ export type AppCredential =
 export interface Config {
   storage: StorageConnection;
   keyVaultUrl: string;
-  /** requestsPerSecond: this instance's Graph budget, shared by all its Graph calls. */
+  /** requestsPerSecond: the most the app's Graph budget climbs to, all instances together (it finds Graph's limit below that). */
   graph: { baseUrl: string; apiVersion: 'beta'; requestsPerSecond: number };
   hrWebhookSecrets: readonly string[];
   adminAuth: { issuer: string; audience: string };

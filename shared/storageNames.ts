@@ -22,6 +22,8 @@ export const TABLES = {
   notifications: 'notifications',
   /** Each admin's refused seed files of the last hour (the import's rate limit). */
   intakeFailures: 'intakeFailures',
+  /** The app's Graph budget, one row every instance shares: its rate, pause and send schedule. */
+  graphBudget: 'graphBudget',
 } as const;
 
 export const CONTAINERS = {
