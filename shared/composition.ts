@@ -54,7 +54,7 @@ import {
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
-import { targetCheck, type TargetCheck } from './workflows/targetCheck';
+import { cachedTargetCheck, targetCheck, type TargetCheck } from './workflows/targetCheck';
 import type { Notification } from './domain/notification';
 import { tableNotifications } from './adapters/tableNotifications';
 import { teamsWebhook } from './adapters/teamsWebhook';
@@ -116,6 +116,7 @@ export function composeServices(config: Config): AppServices {
   const graph = graphClient(config, credential, createGraphPacer({ requestsPerSecond: config.graph.requestsPerSecond, maxInFlight: GRAPH_MAX_IN_FLIGHT }));
   const tokensTable = tableClient(config.storage, TABLES.tokens);
   const directory = graphDirectory(graph);
+  const principals = graphPrincipals(graph);
   // The one setup fault an adapter reports itself: the Functions host keeps console output in its logs.
   const seeds = keyVaultSeedVault(secrets, { warn: (line) => console.warn(`WARN ${line}`) });
   const provisioning = tableProvisioning(tableClient(config.storage, TABLES.provisioning));
@@ -132,7 +133,7 @@ export function composeServices(config: Config): AppServices {
     seeds,
     directory,
     accessPasses: directory,
-    targets: targetCheck(graphPrincipals(graph), config.targets),
+    targets: cachedTargetCheck(targetCheck(principals, config.targets), principals, config.targets, { maxAgeMs: config.targets.privilegedSetMaxAgeSeconds * 1000 }),
     audit,
     auditTrail: audit,
     provisioning,

@@ -229,6 +229,21 @@ export interface PrincipalDirectory {
   groupsOf(userId: string): Promise<GroupMembership[]>;
 }
 
+/**
+ * Who is outside the allowed targets, read from Entra in bulk rather than per account. Object ids in
+ * lower case; an id of a group or service principal may be among them, and never matches a user.
+ */
+export interface PrivilegedSet {
+  /** Holders of a directory role (active or eligible, directly or through a role-assignable group), and transitive members of the protected groups. */
+  privileged: ReadonlySet<string>;
+  /** Transitive members of the allowed group; undefined when no allowed group is set. */
+  allowed?: ReadonlySet<string>;
+}
+
+export interface PrivilegedDirectory {
+  readPrivilegedSet(policy: { protectedGroupIds: readonly string[]; allowedGroupId?: string }): Promise<PrivilegedSet>;
+}
+
 export interface AuditEntry {
   /** Who: an admin's name and id, "hr" for HR events, "system" for schedules. */
   actor: string;

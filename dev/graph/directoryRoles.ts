@@ -185,6 +185,22 @@ export class DirectoryRoles {
     return [...(this.members.get(lower(group.id)) ?? [])].map((id) => this.directoryObject(id));
   }
 
+  /** Members of the group and of every group nested in it, each once (group-list-transitivemembers.md). */
+  transitiveMembers(groupId: string): Record<string, unknown>[] {
+    const group = this.getGroup(groupId);
+    const found = new Set<string>();
+    const visit = (id: string): void => {
+      for (const member of this.members.get(id) ?? []) {
+        if (found.has(member)) continue;
+        found.add(member);
+        if (this.groups.has(member)) visit(member);
+      }
+    };
+    visit(lower(group.id));
+    found.delete(lower(group.id));
+    return [...found].map((id) => this.directoryObject(id));
+  }
+
   /**
    * Groups the user belongs to directly or through nested groups, and the directory roles it holds
    * actively at tenant scope (as Entra lists activated roles among memberships).
@@ -474,6 +490,10 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
         };
       }
       return undefined;
+    }
+    if (lower(navigation) === 'transitivemembers') {
+      if (memberId !== undefined || method !== 'GET') return undefined;
+      return { kind: 'group.transitiveMembers', permissions: P.readGroupTransitiveMembers, handle: (r) => pageOf(r, 'directoryObjects', 'transitiveMembers', roles.transitiveMembers(id)) };
     }
     if (lower(navigation) !== 'members') return undefined;
     if (memberId === undefined) {
