@@ -51,6 +51,7 @@ import {
   type WebhookDeliveries,
   type WebhookRetention,
   type WorkQueue,
+  type PrivilegedSet,
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
@@ -75,6 +76,8 @@ export interface AppServices {
   accessPasses: AccessPasses;
   /** Who may receive a token: directory roles, protected and allowed groups, read from Entra. */
   targets: TargetCheck;
+  /** The privileged set read now, for reconciliation (the target check keeps its own copy). */
+  privilegedSet: () => Promise<PrivilegedSet>;
   audit: AuditLog;
   auditTrail: AuditTrail;
   provisioning: ProvisioningStore;
@@ -133,6 +136,7 @@ export function composeServices(config: Config): AppServices {
     seeds,
     directory,
     accessPasses: directory,
+    privilegedSet: () => principals.readPrivilegedSet(config.targets),
     targets: cachedTargetCheck(targetCheck(principals, config.targets), principals, config.targets, { maxAgeMs: config.targets.privilegedSetMaxAgeSeconds * 1000 }),
     audit,
     auditTrail: audit,

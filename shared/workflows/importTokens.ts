@@ -65,7 +65,7 @@ export interface ImportOptions {
 type RowOutcome =
   | { kind: 'unchanged' }
   | { kind: 'error'; reason: string; code?: string }
-  | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean; user?: EntraUser };
+  | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean; user?: EntraUser; privilegedApprovedBy?: string };
 
 /** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
 const MAX_SEED_GENERATIONS = 20;
@@ -182,12 +182,14 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (inEntra) return { kind: 'error', reason: 'already registered in Entra outside this system (for example by a portal CSV upload); not registered twice' };
     }
     let user: EntraUser | undefined;
+    let privilegedApprovedBy: string | undefined;
     if (row.userPrincipalName) {
       user = await deps.directory.findUserByUpn(row.userPrincipalName);
       if (!user) return { kind: 'error', reason: `user ${row.userPrincipalName} not found in Entra` };
       const verdict = await deps.targets.check(user, { privilegedAllowed: context.privilegedAllowed === true });
       if (!verdict.ok) return { kind: 'error', reason: verdict.detail, code: verdict.refusal };
       if (verdict.privileged) {
+        privilegedApprovedBy = context.actor;
         await deps.audit.record({ actor: context.actor, action: 'token.target.privileged', serialNumber: row.serialNumber, correlationId: context.correlationId, outcome: 'succeeded', detail: verdict.detail ?? 'privileged account' });
       }
     }
@@ -245,7 +247,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (renamed === 'conflict') return { kind: 'error', reason: 'changed by another request at the same time' };
       record = renamed;
     }
-    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore, ...(user ? { user } : {}) };
+    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore, ...(user ? { user } : {}), ...(privilegedApprovedBy ? { privilegedApprovedBy } : {}) };
   };
 
   /** Undoes a row that cannot land: nothing of it may stay behind. */
@@ -279,6 +281,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
         entraUserId: user.id,
         userPrincipalName: user.userPrincipalName,
         ...(user.employeeId ? { employeeId: user.employeeId } : {}),
+        ...(pending.privilegedApprovedBy ? { privilegedApprovedBy: pending.privilegedApprovedBy } : {}),
         lastChangeReason: `imported and assigned to ${user.userPrincipalName}`,
       };
     }
