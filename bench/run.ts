@@ -4,6 +4,7 @@ import { benchHires } from './hires';
 import { benchImport, benchImportPaced } from './import';
 import { benchReconcile } from './reconcile';
 import { RESULTS_FILE, saveResult } from './results';
+import { benchSideBySide } from './sideBySide';
 
 /**
  * `npm run bench [-- NAME...]`: runs the benchmarks (all, or the ones named), prints their figures and
@@ -24,6 +25,8 @@ const BENCHMARKS: Record<string, () => Promise<object>> = {
     const pacedNamedUsers = await benchImportPaced(2000, 20, 50, { namedUsers: true });
     return { small, large, peakMemoryLargeOverSmall: Math.round((large.hostPeakRssMb / small.hostPeakRssMb) * 100) / 100, paced, pacedNamedUsers };
   },
+  // 200 users each given one activated token: the peer's requests against ours, under each throttle model at 20 requests/s and 50 ms.
+  sideBySide: () => benchSideBySide({ tokens: 200, rate: 20, latencyMs: 50 }),
   // A report-only run over 10k and 100k consistent tokens: time, Graph calls against pages, and peak memory of each.
   reconcile: async () => {
     const small = await benchReconcile(10_000);
