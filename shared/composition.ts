@@ -52,6 +52,7 @@ import {
   type WebhookRetention,
   type WorkQueue,
   type PrivilegedSet,
+  type UserLookup,
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
@@ -76,6 +77,8 @@ export interface AppServices {
   accessPasses: AccessPasses;
   /** Who may receive a token: directory roles, protected and allowed groups, read from Entra. */
   targets: TargetCheck;
+  /** Accounts by UPN, many to a request (imports naming users). */
+  userLookup: UserLookup;
   /** The privileged set read now, for reconciliation (the target check keeps its own copy). */
   privilegedSet: () => Promise<PrivilegedSet>;
   audit: AuditLog;
@@ -137,6 +140,7 @@ export function composeServices(config: Config): AppServices {
     directory,
     accessPasses: directory,
     privilegedSet: () => principals.readPrivilegedSet(config.targets),
+    userLookup: directory,
     targets: cachedTargetCheck(targetCheck(principals, config.targets), principals, config.targets, { maxAgeMs: config.targets.privilegedSetMaxAgeSeconds * 1000 }),
     audit,
     auditTrail: audit,

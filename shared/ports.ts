@@ -201,6 +201,12 @@ export interface Directory {
   unassign(userId: string, deviceId: string): Promise<void>;
 }
 
+/** Many accounts by UPN in few requests (an import naming users). */
+export interface UserLookup {
+  /** The accounts found, by UPN in lower case; a UPN Entra does not know is absent. */
+  findUsersByUpn(userPrincipalNames: readonly string[]): Promise<Map<string, EntraUser>>;
+}
+
 /** Temporary Access Passes through Graph (temporaryAccessPassMethods). */
 export interface AccessPasses {
   /** A one-time pass for the user; it replaces one the user already has. */

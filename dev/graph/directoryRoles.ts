@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GraphApiError, badRequest, conflict, notFound, unsupportedQuery } from './errors';
 import { isObject, requireObject } from './inputs';
-import { type EqualityClause, decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project, valuesEqual } from './odata';
+import { type EqualityClause, clauseMatches, decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project } from './odata';
 import { GRAPH_CALL_PERMISSIONS } from './permissions';
 import type { GraphStore } from './store';
 
@@ -80,7 +80,7 @@ function matcher<T extends object>(clauses: EqualityClause[], properties: readon
     clauses.every((clause) => {
       const key = Object.keys(item).find((name) => lower(name) === clause.property);
       const value = key === undefined ? null : (item as Record<string, unknown>)[key];
-      return valuesEqual(typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null, clause.value);
+      return clauseMatches(typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null, clause);
     });
 }
 

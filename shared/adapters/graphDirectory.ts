@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DeviceCatalog, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
+import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DeviceCatalog, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass, type UserLookup } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -93,6 +93,8 @@ function toUser(raw: Json): EntraUser {
 }
 
 const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
+/** Graph's known issues: an `in` filter is limited to 15 expressions by default. */
+export const UPNS_PER_LOOKUP = 15;
 
 /** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
 export const DEVICE_PAGE_SIZE = 100;
@@ -106,7 +108,7 @@ interface UserMethod {
 
 type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & AccessPasses & Mailer & Managers {
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & AccessPasses & Mailer & Managers & UserLookup {
   const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
@@ -271,6 +273,23 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     },
 
     findUserByEmployeeId: (employeeId) => findUser(`employeeId eq ${quote(employeeId)}`),
+
+    /** `userPrincipalName in (...)`, 15 at a time (user resource: userPrincipalName supports `in`). */
+    async findUsersByUpn(userPrincipalNames) {
+      const wanted = [...new Set(userPrincipalNames.map((upn) => upn.toLowerCase()))];
+      const found = new Map<string, EntraUser>();
+      for (let start = 0; start < wanted.length; start += UPNS_PER_LOOKUP) {
+        const chunk = wanted.slice(start, start + UPNS_PER_LOOKUP);
+        // The SDK puts $filter in the URL as it is: a UPN's '#' (a guest's #EXT#) or '+' must be escaped here.
+        const values = chunk.map((upn) => encodeURIComponent(quote(upn))).join(',');
+        const page = (await call(() => graph.api('/users').filter(`userPrincipalName in (${values})`).select(USER_FIELDS).top(UPNS_PER_LOOKUP).get())) as { value?: Json[] };
+        for (const raw of page.value ?? []) {
+          const user = toUser(raw);
+          if (chunk.includes(user.userPrincipalName.toLowerCase())) found.set(user.userPrincipalName.toLowerCase(), user);
+        }
+      }
+      return found;
+    },
 
     async assign(userId, deviceId) {
       try {
