@@ -95,6 +95,9 @@ function toUser(raw: Json): EntraUser {
 const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
 /** Graph's known issues: an `in` filter is limited to 15 expressions by default. */
 export const UPNS_PER_LOOKUP = 15;
+export const EMPLOYEE_IDS_PER_LOOKUP = 15;
+/** How long a lookup by employeeId waits for others (concurrent hires) to share its request. */
+const EMPLOYEE_ID_GATHER_MS = 5;
 
 /** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
 export const DEVICE_PAGE_SIZE = 100;
@@ -183,13 +186,52 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     return { devices: devicesIn(page), ...(typeof next === 'string' && next !== '' ? { nextLink: next } : {}) };
   };
 
-  /** Two results are enough to know the answer is not one account. */
-  const findUser = async (filter: string): Promise<EntraUser | 'ambiguous' | undefined> => {
-    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).top(2).get())) as { value?: Json[] };
-    const [first, second] = page.value ?? [];
-    if (second) return 'ambiguous';
-    return first ? toUser(first) : undefined;
+  /**
+   * Lookups by employeeId asked at about the same time (hires worked on side by side) share one
+   * `employeeId in (...)` request, up to 15 ids; each gets its own answer: the one account that carries
+   * the id, 'ambiguous' when two do, undefined when none does.
+   */
+  type EmployeeLookup = { employeeId: string; resolve: (user: EntraUser | 'ambiguous' | undefined) => void; reject: (error: unknown) => void };
+  let gathering: EmployeeLookup[] = [];
+  let gatherTimer: ReturnType<typeof setTimeout> | undefined;
+  const lookUpEmployees = async (batch: EmployeeLookup[]): Promise<void> => {
+    try {
+      const ids = [...new Set(batch.map((lookup) => lookup.employeeId.toLowerCase()))];
+      const byId = new Map<string, EntraUser[]>();
+      const values = ids.map((id) => encodeURIComponent(quote(id))).join(',');
+      let page = (await call(() => graph.api('/users').filter(`employeeId in (${values})`).select(USER_FIELDS).top(999).get())) as Json;
+      for (;;) {
+        for (const raw of Array.isArray(page.value) ? (page.value as unknown[]) : []) {
+          if (!isJson(raw)) continue;
+          const user = toUser(raw);
+          const key = user.employeeId?.toLowerCase();
+          if (key !== undefined) byId.set(key, [...(byId.get(key) ?? []), user]);
+        }
+        const next = page['@odata.nextLink'];
+        if (typeof next !== 'string' || next === '') break;
+        page = (await call(() => graph.api(next).get())) as Json;
+      }
+      for (const lookup of batch) {
+        const users = byId.get(lookup.employeeId.toLowerCase()) ?? [];
+        lookup.resolve(users.length > 1 ? 'ambiguous' : users[0]);
+      }
+    } catch (error) {
+      for (const lookup of batch) lookup.reject(error);
+    }
   };
+  const sendGathered = (): void => {
+    if (gatherTimer) clearTimeout(gatherTimer);
+    gatherTimer = undefined;
+    const batch = gathering;
+    gathering = [];
+    if (batch.length > 0) void lookUpEmployees(batch);
+  };
+  const findUserByEmployeeId = (employeeId: string): Promise<EntraUser | 'ambiguous' | undefined> =>
+    new Promise((resolve, reject) => {
+      gathering.push({ employeeId, resolve, reject });
+      if (gathering.length >= EMPLOYEE_IDS_PER_LOOKUP) sendGathered();
+      else gatherTimer ??= setTimeout(sendGathered, EMPLOYEE_ID_GATHER_MS);
+    });
 
   const userMethods = async (userId: string): Promise<UserMethod[]> => {
     let page: unknown;
@@ -272,7 +314,7 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       }
     },
 
-    findUserByEmployeeId: (employeeId) => findUser(`employeeId eq ${quote(employeeId)}`),
+    findUserByEmployeeId,
 
     /** `userPrincipalName in (...)`, 15 at a time (user resource: userPrincipalName supports `in`). */
     async findUsersByUpn(userPrincipalNames) {

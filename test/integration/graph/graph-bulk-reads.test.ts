@@ -1,6 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { type GraphEmulatorControl, graphEmulatorControl } from '../../../dev/graph/control';
 import type { GraphEmulator } from '../../../dev/graph/server';
+import { graphDirectory } from '../../../shared/adapters/graphDirectory';
 import { errorOf, graphClient, startTestEmulator } from './helpers';
 
 /**
@@ -66,5 +67,21 @@ describe('bulk reads', () => {
     expect(assignments.value).toEqual(expect.arrayContaining([{ principalId: a!.id }, { principalId: roleGroup.id }]));
     const groups = (await client.api('/groups').version('v1.0').filter('isAssignableToRole eq true').select('id').top(999).get()) as { value: { id: string }[] };
     expect(groups.value).toEqual([{ id: roleGroup.id }]);
+  });
+
+  it('lookups by employeeId made side by side share requests, 15 ids to one, each with its own answer', async () => {
+    const users = await seed(20);
+    await control.seedUsers([{ displayName: 'Twin', userPrincipalName: 'twin@contoso.com', employeeId: 'e3' }]);
+    const directory = graphDirectory(client);
+    const before = (await control.stats()).requests['GET users'] ?? 0;
+    const answers = await Promise.all([...Array.from({ length: 20 }, (_, i) => `E${i}`), 'E-NOBODY'].map((id) => directory.findUserByEmployeeId(id)));
+    expect((await control.stats()).requests['GET users'] ?? 0).toBe(before + 2);
+    expect(answers[0]).toMatchObject({ id: users[0]!.id, employeeId: 'E0' });
+    expect(answers[19]).toMatchObject({ id: users[19]!.id });
+    expect(answers[3]).toBe('ambiguous');
+    expect(answers[20]).toBeUndefined();
+    // Alone, a lookup is one request, as before.
+    expect(await directory.findUserByEmployeeId('e5')).toMatchObject({ id: users[5]!.id });
+    expect((await control.stats()).requests['GET users'] ?? 0).toBe(before + 3);
   });
 });
