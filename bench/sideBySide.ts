@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { TableClient } from '@azure/data-tables';
 import { graphEmulatorControl, type EmulatorStats, type GraphEmulatorControl } from '../dev/graph/control';
 import { DEV_GRAPH_APP_ROLES } from '../dev/identity/server';
@@ -28,6 +29,8 @@ export interface SideBySideOptions {
 
 export interface RunFigures {
   seconds: number;
+  /** The machine's 1-minute load average when the run ended: ours does storage and queue work the peer does not, so a busy machine slows it more. */
+  loadAverage: number;
   activated: number;
   readsPerToken: number;
   writesPerToken: number;
@@ -69,6 +72,7 @@ function figuresOf(before: EmulatorStats, after: EmulatorStats, tokens: number, 
   const all = Object.values(byKind).reduce((total, count) => total + count, 0);
   return {
     seconds: round(seconds, 1),
+    loadAverage: round(loadavg()[0] ?? 0, 1),
     activated,
     readsPerToken: round(reads / tokens),
     writesPerToken: round((all - reads) / tokens),
