@@ -109,8 +109,9 @@ export async function activateForHire(deps: HireActivationDeps, token: TokenReco
     device = await read();
     if (!device) return { kind: 'unusable', reason: 'Entra has no device with its serial number' };
     if (device.assignedTo && device.assignedTo.id !== user.id) return { kind: 'unusable', reason: 'Entra shows it assigned to another user' };
-    // Already this user's and waiting for a code (a retry after an assign): the write was refused for the assignment, not the code.
-    if (device.assignedTo && device.status === 'assigned') refusedAt = undefined;
+    // Already this user's and waiting for a code (a retry after an assign), or registered under another id than the
+    // row's: the write was refused for the assignment or the id, not the code, which may still be used.
+    if ((device.assignedTo && device.status === 'assigned') || device.id !== deviceId) refusedAt = undefined;
     if (!device.assignedTo) {
       if (mode === 'user') {
         // A device registered again under another id since the row was written: assign that one.

@@ -129,6 +129,21 @@ describe('activateForHire (the joiner saga activate step)', () => {
     expect(s.device).toMatchObject({ assignedTo: { id: 'u-1' }, status: 'activated' });
   });
 
+  it('a row naming another device id than Entra’s: the device found by serial is assigned and activated with the current code, without waiting', async () => {
+    const s = scene({ entraSeed: SEED });
+    const directory = { ...s.deps.directory, assignAndActivate: async (userId: string, deviceId: string, code: string) => {
+      if (deviceId !== s.device.id) {
+        s.sent.push({ call: 'assignAndActivate', step: s.step() });
+        throw new DirectoryRefusal(404, 'Request_ResourceNotFound', 'no such device');
+      }
+      return s.deps.directory.assignAndActivate(userId, deviceId, code);
+    } };
+    expect(await activateForHire({ ...s.deps, directory, seedOf: async () => SEED }, { ...token, entraDeviceId: 'stale-id' }, user, 'auto')).toEqual({ kind: 'done' });
+    expect(s.sent.map((c) => c.call)).toEqual(['assignAndActivate', 'assign', 'activate']);
+    expect(s.sleeps).toEqual([]);
+    expect(s.device).toMatchObject({ assignedTo: { id: 'u-1' }, status: 'activated' });
+  });
+
   it('a retry that finds the device assigned to the user but not activated activates it with the current code, without waiting', async () => {
     const s = scene({ entraSeed: SEED });
     Object.assign(s.device, { assignedTo: { id: 'u-1' }, status: 'assigned' });
