@@ -16,7 +16,7 @@ import { THROTTLE_MODELS } from './throttleModels';
 
 const BENCHMARKS: Record<string, () => Promise<object>> = {
   // Graph's identity-write rate per app and tenant (20/s), shared by the two instances' budgets.
-  // Under each throttle model the emulator offers (the others are reported as not run).
+  // Under each throttle model the emulator offers.
   hires: async () => {
     const figures: Record<string, object> = {};
     for (const throttleModel of THROTTLE_MODELS) figures[throttleModel] = await benchHires({ hires: 1000, graphRequestsPerSecond: 20, graphLatencyMs: 50, workerHosts: 2, throttleModel });
