@@ -170,6 +170,19 @@ export class SecretStore {
     this.now = options.now ?? Date.now;
   }
 
+  /** Every secret, live and soft-deleted, as JSON: `npm start -- --keep-data` keeps it on disk between runs. */
+  snapshot(): string {
+    return JSON.stringify({ sequence: this.sequence, live: [...this.live.entries()], deleted: [...this.deleted.entries()] });
+  }
+
+  /** Puts back what `snapshot` wrote (into an empty store, at start). */
+  restore(snapshot: string): void {
+    const saved = JSON.parse(snapshot) as { sequence: number; live: [string, Secret][]; deleted: [string, DeletedSecret][] };
+    for (const [key, secret] of saved.live) this.live.set(key, secret);
+    for (const [key, entry] of saved.deleted) this.deleted.set(key, entry);
+    this.sequence = saved.sequence;
+  }
+
   private seconds(): number {
     return Math.floor(this.now() / 1000);
   }
