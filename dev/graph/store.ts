@@ -39,6 +39,9 @@ export interface GraphStoreSnapshot {
   devices: DeviceRecord[];
   nextSeq: number;
   managers: [string, string][];
+  /** Members set through the control API, for checkMemberGroups. */
+  groupMembers: [string, string[]][];
+  deltaSequence: number;
 }
 
 interface DeviceRecord {
@@ -223,11 +226,20 @@ export class GraphStore {
    */
   snapshot(): GraphStoreSnapshot {
     const users = this.users.filter((user) => this.usersById.get(lower(user.id)) === user);
-    return { users: structuredClone(users), devices: structuredClone([...this.devicesById.values()]), nextSeq: this.nextSeq, managers: [...this.managers.entries()] };
+    return {
+      users: structuredClone(users),
+      devices: structuredClone([...this.devicesById.values()]),
+      nextSeq: this.nextSeq,
+      managers: [...this.managers.entries()],
+      groupMembers: this.groups.entries(),
+      deltaSequence: this.userChanges.current,
+    };
   }
 
   /** Puts back what `snapshot` took, into an empty store at start. */
   restore(saved: GraphStoreSnapshot): void {
+    // A users/delta link of the last run must not read this run's changes as its own: it answers 410 and the reader starts over.
+    this.userChanges.continueAfter(saved.deltaSequence);
     for (const user of saved.users) {
       const record: UserRecord = { ...user, position: this.users.length };
       this.users.push(record);
@@ -246,6 +258,8 @@ export class GraphStore {
     }
     this.nextSeq = Math.max(this.nextSeq, saved.nextSeq);
     for (const [userId, managerId] of saved.managers) this.managers.set(userId, managerId);
+    for (const [groupId, userIds] of saved.groupMembers) this.groups.set(groupId, userIds);
+    this.userChanges.expireTokens();
   }
 
   /** The store's clock (tests may pin it). */
