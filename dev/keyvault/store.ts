@@ -123,7 +123,7 @@ function checkAttributes(attributes: SecretAttributesInput | null | undefined): 
 }
 
 /**
- * How Key Vault may answer around deletes (README, "Key Vault emulator variants"): a delete or purge still
+ * How Key Vault may answer around deletes (docs/local-stack.md, "Key Vault emulator variants"): a delete or purge still
  * in progress for `deletionMs` (meanwhile a set or a purge of that name answers 409 ObjectIsBeingDeleted),
  * and a purge refused by RBAC (403 ForbiddenByRbac) rather than by purge protection.
  */
