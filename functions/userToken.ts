@@ -10,6 +10,7 @@ import { DirectoryRefusal } from '../shared/ports';
 import { problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { resumeUserToken, revokeUserToken, suspendUserToken, type ActionContext, type TokenActionResult } from '../shared/workflows/revokeToken';
+import { validate } from '../shared/validation';
 
 /** A user principal name or an HR employee id, as the route names the person. */
 export const isUserReference = (user: string): boolean => user.length >= 1 && user.length <= 256 && !/[\s/\\]/.test(user) && !hasControlCharacters(user);
@@ -44,9 +45,9 @@ export const revokeHandler = (getServices: () => AppServices) =>
   userTokenHandler(
     getServices,
     async (app, user, body, context) => {
-      const parsed = revokeSchema.safeParse(body);
-      if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-      return revokeUserToken(app, user, parsed.data.reason as (typeof REVOKE_REASONS)[number], parsed.data.note, context);
+      const parsed = validate(revokeSchema, body);
+      if (!parsed.ok) return problem(400, 'The request is not valid', { errors: parsed.errors });
+      return revokeUserToken(app, user, parsed.value.reason as (typeof REVOKE_REASONS)[number], parsed.value.note, context);
     },
     true,
   );

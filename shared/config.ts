@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActivationMode } from './domain/token';
+import { readableIssue } from './validation';
 
 /**
  * Every setting the app reads, in one schema. The names are the contract with infra/ and
@@ -101,7 +102,7 @@ export const settingsSchema = z.object({
       context.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"GVA":"it-gva@contoso.com"}' });
       return z.NEVER;
     }
-    const sites = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'site codes are 1-16 letters, digits, "_" or "-"'), z.string().regex(MAIL_ADDRESS, 'must be a mail address')).safeParse(parsed);
+    const sites = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'site codes are 1-16 letters, digits, "_" or "-"'), z.string().regex(MAIL_ADDRESS, 'must be a mail address')).safeParse(parsed, { error: readableIssue });
     if (!sites.success) {
       context.addIssue({ code: 'custom', message: `must map site codes to mail addresses (${sites.error.issues[0]?.message ?? 'invalid'})` });
       return z.NEVER;
@@ -357,7 +358,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Parses the settings in `env`. Throws ConfigError with one line naming the first bad setting. */
 function parseWith<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>): z.infer<S> {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(env, { error: readableIssue });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'settings');

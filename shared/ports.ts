@@ -322,6 +322,10 @@ export interface AuditQuery {
   employeeId?: string;
   /** ISO date-time: entries recorded at or after it. */
   since?: string;
+  /** ISO date-time: entries recorded before it. */
+  until?: string;
+  /** An action (`token.revoked.lost`) or a family of them (`token.revoked`: every `token.revoked.*`). */
+  action?: string;
 }
 
 /** The audit trail read back, oldest first, a page at a time. */

@@ -140,7 +140,7 @@ export interface SignInResult {
 }
 
 /**
- * Readings of Graph that the docs leave open, one per alternative (README, "Graph emulator variants").
+ * Readings of Graph that the docs leave open, one per alternative (docs/local-stack.md, "Graph emulator variants").
  * Each default is the likeliest reading; tests run the product against the others.
  */
 export interface GraphVariants {

@@ -76,6 +76,11 @@ export class UserChangeTracker {
     this.removed.set(userId.toLowerCase(), ++this.sequence);
   }
 
+  /** A store restored from a snapshot: later changes number after `sequence`, so no earlier token can read them. */
+  continueAfter(sequence: number): void {
+    this.sequence = Math.max(this.sequence, sequence);
+  }
+
   /** Every token issued so far stops working: the next request with one answers 410. */
   expireTokens(): void {
     this.validFrom = ++this.sequence;
@@ -119,6 +124,10 @@ export class GroupMemberships {
 
   set(groupId: string, userIds: string[]): void {
     this.members.set(groupId.toLowerCase(), new Set(userIds.map((id) => id.toLowerCase())));
+  }
+
+  entries(): [string, string[]][] {
+    return [...this.members].map(([group, users]) => [group, [...users]]);
   }
 
   /** Those of `groupIds` the user is a member of, as given. */

@@ -57,12 +57,24 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
         ...(appId ? { appId } : {}),
       };
       // Tokens roles cover the ones below them (PrivilegedAdmin > Admin > Read); Lifecycle.Tasks is a caller's role of its own, never implied.
-      const rank = (role: string) => ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'].indexOf(role);
+      const rank = (role: string) => ROLE_RANKS.indexOf(role);
       const allowed = required === 'Lifecycle.Tasks' ? roles.includes(required) : roles.some((role) => rank(role) >= 0 && rank(role) >= rank(required));
-      if (!allowed) return { ok: false, status: 403, reason: `The ${required} role is required`, principal };
+      if (!allowed) return { ok: false, status: 403, reason: roleRefusal(required, roles), principal };
       return { ok: true, principal };
     },
   };
+}
+
+const ROLE_RANKS = ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'];
+
+/** The 403 an administrator reads: the app role this needs, the ones that include it, and the ones the caller has. */
+function roleRefusal(required: AdminRole, roles: string[]): string {
+  const covering = required === 'Lifecycle.Tasks' ? [] : ROLE_RANKS.slice(ROLE_RANKS.indexOf(required) + 1);
+  const held = roles.filter((role) => ROLE_RANKS.includes(role) || role === 'Lifecycle.Tasks');
+  return (
+    `The ${required} role is required${covering.length > 0 ? ` (or ${covering.join(' or ')}, which ${covering.length > 1 ? 'include' : 'includes'} it)` : ''}; ` +
+    `your token has ${held.length > 0 ? held.join(', ') : 'no role of this app'}. An administrator of the app gives roles in Entra (Enterprise applications, Users and groups).`
+  );
 }
 
 /**
