@@ -25,6 +25,8 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
       provisionLeadDays: app.config.provisionLeadDays,
       maxChanges: app.config.reconcileMaxChanges,
       handoverMaxDays: app.config.handover.maxDays,
+      unusedTokenDays: app.config.unused.days,
+      notifyUnused: app.config.unused.notify,
     };
 
     if (message.kind === 'apply') {

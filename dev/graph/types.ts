@@ -29,7 +29,8 @@ export interface HardwareOathDevice {
   secretKey: null;
   timeIntervalInSeconds: 30 | 60;
   status: DeviceStatus;
-  lastUsedDateTime: string | null;
+  /** Absent under the lastUsed variant 'absent' (a tenant that does not show it). */
+  lastUsedDateTime?: string | null;
   hashFunction: HashFunction;
   assignedTo: { id: string; displayName: string } | null;
 }
@@ -156,6 +157,11 @@ export interface GraphVariants {
   activationAllowance: 'wide' | 'narrow';
   /** A wrong code in assignAndActivate changes nothing (all-or-nothing), or leaves the device assigned, failedActivation. */
   assignAndActivate: 'atomic' | 'leavesFailedActivation';
+  /**
+   * A device's lastUsedDateTime: set by a sign-in with its code (present; the docs' examples show it, null
+   * until used), always null, or left out of the answer (the resource page does not list it).
+   */
+  lastUsed: 'present' | 'absent' | 'null';
 }
 
 export const DEFAULT_VARIANTS: GraphVariants = {
@@ -166,4 +172,5 @@ export const DEFAULT_VARIANTS: GraphVariants = {
   filterLagSeconds: 0,
   activationAllowance: 'wide',
   assignAndActivate: 'atomic',
+  lastUsed: 'present',
 };

@@ -32,6 +32,7 @@ export function parseVariants(raw: unknown, current: GraphVariants = DEFAULT_VAR
   }
   if (body.activationAllowance !== undefined) next.activationAllowance = oneOf(body.activationAllowance, 'activationAllowance', ['wide', 'narrow']);
   if (body.assignAndActivate !== undefined) next.assignAndActivate = oneOf(body.assignAndActivate, 'assignAndActivate', ['atomic', 'leavesFailedActivation']);
+  if (body.lastUsed !== undefined) next.lastUsed = oneOf(body.lastUsed, 'lastUsed', ['present', 'absent', 'null']);
   return next;
 }
 

@@ -33,6 +33,7 @@ interface TokenEntity {
   handover?: string;
   driftSteps?: number;
   lastCodeStep?: number;
+  activatedAt?: string;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -60,6 +61,7 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.handover ? { handover: JSON.stringify(record.handover) } : {}),
     ...(record.driftSteps !== undefined ? { driftSteps: record.driftSteps } : {}),
     ...(record.lastCodeStep !== undefined ? { lastCodeStep: record.lastCodeStep } : {}),
+    ...(record.activatedAt ? { activatedAt: record.activatedAt } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,
@@ -88,6 +90,7 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(entity.handover ? { handover: JSON.parse(entity.handover) as Handover } : {}),
     ...(typeof entity.driftSteps === 'number' ? { driftSteps: entity.driftSteps } : {}),
     ...(typeof entity.lastCodeStep === 'number' ? { lastCodeStep: entity.lastCodeStep } : {}),
+    ...(entity.activatedAt ? { activatedAt: entity.activatedAt } : {}),
     createdAt: entity.createdAt,
     updatedAt: entity.updatedAt,
     lastChangeReason: entity.lastChangeReason,

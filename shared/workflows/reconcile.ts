@@ -8,6 +8,7 @@ import {
   classifyReservation,
   classifySecret,
   classifyToken,
+  classifyUsage,
   countsAsStock,
   emptyDriftCounts,
   entraUsersOf,
@@ -16,12 +17,14 @@ import {
   isDestructiveRepair,
   keepsSeed,
   lowStockOf,
+  mayBeUnused,
   reconcileMessageSchema,
   RECENT_CHANGE_MS,
   repairAllowed,
   repairMessageOf,
   serialOfSeedName,
   terminationPassed,
+  usageStale,
   type DeviceFacts,
   type DriftFinding,
   type ReconcileMessage,
@@ -64,6 +67,10 @@ export interface ReconcileSettings {
   handoverMaxDays: number;
   /** RECONCILE_MAX_CHANGES: more repairs than this in one run are held for an admin. */
   maxChanges: number;
+  /** UNUSED_TOKEN_DAYS: an active token nobody signed in with for this long is reported `unused`. */
+  unusedTokenDays: number;
+  /** UNUSED_TOKEN_NOTIFY: each unused token is also told to its holder's manager and its pool's desk. */
+  notifyUnused: boolean;
 }
 
 export interface ReconcileDeps {
@@ -112,8 +119,13 @@ const INVENTORY_PAGE_SIZE = 1000;
 export const DESTRUCTIVE_REPAIR_DELAY_SECONDS = 30;
 /** Devices held in Entra by a user the inventory does not tie to anyone, remembered for pass D; beyond this, counted only. */
 const MAX_UNTIED_HOLDERS = 10_000;
+/** Never-used tokens remembered until pass A has seen whether Entra shows any last use at all; beyond this, counted only. */
+const MAX_NEVER_USED_WAITING = 10_000;
 /** Held repairs written to the report store per append. */
 const HELD_BATCH = 500;
+
+/** A pool that is a site code is its desk's (NOTIFY_SITES). */
+const SITE_CODE = /^[A-Za-z0-9_-]{1,16}$/;
 
 /** Key=value text for a log line: no spaces or quotes that would split it. */
 const field = (value: string): string => value.replace(/[\s"]+/g, '_').slice(0, 200);
@@ -176,6 +188,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   const leftEmployees = bloom(5);
   const leftUsers = bloom(6);
   const consistentDevices = bloom(7);
+  const unusedCandidates = bloom(8);
 
   const drift = emptyDriftCounts();
   const items: ReportItem[] = [];
@@ -263,10 +276,33 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   for await (const tokens of inventoryPages(inventory)) {
     for (const token of tokens) {
       if (keepsSeed(token.status)) liveSeedNames.add(token.seedSecretName);
+      if (mayBeUnused(token, now(), settings.unusedTokenDays)) unusedCandidates.add(serialKey(token.serialNumber));
       if ((token.employeeId && leftEmployees.mightContain(token.employeeId)) || (token.entraUserId && leftUsers.mightContain(token.entraUserId))) continue;
       for (const fingerprint of consistentFingerprints(token, now(), recentChangeMs)) consistentDevices.add(fingerprint);
     }
   }
+
+  // A tenant may answer lastUsedDateTime null for every device (it does not record it): "never used"
+  // counts only once some device shows a use. Until then such findings wait here.
+  let lastUseShown = false;
+  const neverUsedWaiting: { finding: DriftFinding; token: TokenRecord; device: DeviceFacts }[] = [];
+  let neverUsedDropped = 0;
+  const noteUnused = async (finding: DriftFinding, token: TokenRecord, device: DeviceFacts): Promise<void> => {
+    await note(finding);
+    if (!settings.notifyUnused || !deps.notifications || !token.entraUserId) return;
+    const lastUsed = device.lastUsedDateTime ?? 'never';
+    await deps.notifications.send({
+      kind: 'token_unused',
+      key: notificationKeys.tokenUnused(token.serialNumber, lastUsed),
+      serialNumber: token.serialNumber,
+      entraUserId: token.entraUserId,
+      ...(token.userPrincipalName ? { userPrincipalName: token.userPrincipalName } : {}),
+      ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+      ...(SITE_CODE.test(token.pool) ? { site: token.pool } : {}),
+      lastUsed,
+      days: settings.unusedTokenDays,
+    });
+  };
 
   /** Entra holders the inventory does not tie to an employee, who may have left: settled in pass D. */
   const untiedHolders = new Map<string, { serialNumber: string; deviceStatus: string }[]>();
@@ -277,7 +313,11 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     for await (const page of deps.devices.devicePages()) {
       graphPages++;
       counts.devicesInEntra += page.length;
-      const unvouched = page.filter((device) => !consistentDevices.mightContain(deviceFingerprint(device)));
+      if (page.some((device) => typeof device.lastUsedDateTime === 'string')) lastUseShown = true;
+      // A device B1 vouched for is read anyway when it may be unused: their reads grow with unused tokens, not the fleet.
+      const unvouched = page.filter(
+        (device) => !consistentDevices.mightContain(deviceFingerprint(device)) || (usageStale(device, now(), settings.unusedTokenDays) && unusedCandidates.mightContain(serialKey(device.serialNumber))),
+      );
       const rows = await mapWithLimit(unvouched, POINT_READ_CONCURRENCY, (device) => inventory.get(device.serialNumber));
       for (const device of page) entraSerials.add(serialKey(device.serialNumber));
       for (const [index, device] of unvouched.entries()) {
@@ -301,6 +341,12 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         }
         if (findings.length > 0 && row) driftedInEntraPass.add(key);
         for (const finding of findings) await note(finding);
+        const unused = findings.length === 0 && row ? classifyUsage(device, row, now(), settings.unusedTokenDays) : undefined;
+        if (!unused || !row) continue;
+        driftedInEntraPass.add(key);
+        if (device.lastUsedDateTime !== null || lastUseShown) await noteUnused(unused, row, device);
+        else if (neverUsedWaiting.length < MAX_NEVER_USED_WAITING) neverUsedWaiting.push({ finding: unused, token: row, device });
+        else neverUsedDropped++;
       }
     }
   };
@@ -318,6 +364,13 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   };
   await Promise.all([passA(), passC()]);
+  if (lastUseShown) {
+    for (const waiting of neverUsedWaiting) await noteUnused(waiting.finding, waiting.token, waiting.device);
+    if (neverUsedDropped > 0) deps.warn(`ReconcileDrift never-used run=${run.runId} more never-used tokens than one run lists (${neverUsedDropped} not reported); run again after acting on these`);
+  } else if (neverUsedWaiting.length > 0) {
+    deps.warn(`ReconcileUsageUnknown run=${run.runId} Entra shows no last use for any device (lastUsedDateTime null or absent everywhere): ${neverUsedWaiting.length + neverUsedDropped} tokens never used by that account are not reported as unused`);
+  }
+  neverUsedWaiting.length = 0;
 
   // Pass B2: every token against what Entra and Key Vault hold; stock per pool.
   const stockByPool = new Map<string, number>();
@@ -418,6 +471,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     repairsHeld: held ? changes : 0,
     graphPages,
     webhookDeliveriesPurged,
+    lastUseShown,
   };
   await deps.reports.save(run.runId, report);
   return report;
