@@ -29,7 +29,7 @@ Commands:
                               list the inventory (first page, or every page with --all)
   show SERIAL                 one token
   revoke USER --reason R [--note TEXT]
-                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
+                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded, unused
   revoke --serial S --reason R [--note TEXT]
                               take token S, from whoever Entra says holds it (a user with several tokens needs this)
   replace USER --reason lost|stolen|damaged [--note TEXT] [--tap]
@@ -504,7 +504,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       const serial = command === 'revoke' ? values.serial : undefined;
       if (serial !== undefined && user) throw new UsageError('revoke takes a USER or --serial S, not both');
       if (!user && serial === undefined) throw new UsageError(`${command} needs a USER (user principal name or employee id)${command === 'revoke' ? ' or --serial S' : ''}`);
-      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned or offboarded)');
+      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned, offboarded or unused)');
       const body = command === 'revoke' ? { reason: values.reason, ...(values.note ? { note: values.note } : {}) } : undefined;
       const route = serial !== undefined ? `/api/tokens/${encodeURIComponent(serial)}/revoke` : `/api/users/${encodeURIComponent(user ?? '')}/token/${command}`;
       const result = await api.json<{ serialNumber: string; status: string; changed: boolean; detail?: string }>('POST', route, body);

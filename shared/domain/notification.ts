@@ -83,7 +83,7 @@ export function describeNotification(n: Notification): NotificationText {
         subject: `Hardware token ${n.serialNumber} of ${who} has not been used for more than ${n.days} days`,
         lines: [
           `${who}${n.employeeId ? ` (employee ${n.employeeId})` : ''} holds token ${n.serialNumber}${at(n.site)}, ${n.lastUsed === 'never' ? 'and has never signed in with it' : `last used ${n.lastUsed}`}.`,
-          `If it is not needed, collect it: an admin revokes it (oathctl revoke ${n.userPrincipalName ?? n.employeeId ?? n.serialNumber} --reason unused), and it goes back to stock once returned.`,
+          `If it is not needed, collect it: an admin revokes it (oathctl revoke --serial ${n.serialNumber} --reason unused), and it goes back to stock once returned (--reason returned).`,
         ],
       };
     case 'leaver_token_held':
