@@ -46,6 +46,7 @@ const startupChecks: (() => void)[] = [];
 let startupOutcome: { problem: ConfigError | undefined } | undefined;
 const notStarted: string[] = [];
 let servedByLocalHost = false;
+let httpStreamsOn = false;
 
 /** Called by the local host before it loads functions/, so nothing is handed to the real host's API. */
 export function useLocalHost(): void {
@@ -92,6 +93,11 @@ export function httpFunction(name: string, options: Omit<HttpFunction, 'kind' | 
   const handler = answeringKnownFailures(options.handler);
   remember({ kind: 'http', name, ...options, handler });
   if (!servedByLocalHost) {
+    if (!httpStreamsOn) {
+      // Answers stream (the CSV exports' pages go out one by one) instead of being held whole by the worker.
+      app.setup({ enableHttpStream: true });
+      httpStreamsOn = true;
+    }
     // Authorisation is done by the handlers themselves (signed webhooks, bearer JWTs), not function keys.
     app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler });
   }
