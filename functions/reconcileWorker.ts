@@ -27,6 +27,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
       handoverMaxDays: app.config.handover.maxDays,
       unusedTokenDays: app.config.unused.days,
       notifyUnused: app.config.unused.notify,
+      serviceLife: app.config.serviceLife,
     };
 
     if (message.kind === 'apply') {

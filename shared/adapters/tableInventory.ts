@@ -91,7 +91,8 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(typeof entity.driftSteps === 'number' ? { driftSteps: entity.driftSteps } : {}),
     ...(typeof entity.lastCodeStep === 'number' ? { lastCodeStep: entity.lastCodeStep } : {}),
     ...(entity.activatedAt ? { activatedAt: entity.activatedAt } : {}),
-    createdAt: entity.createdAt,
+    // A row written without createdAt (by hand, or another tool) arrived no later than the service's own Timestamp of it.
+    createdAt: entity.createdAt ?? entity.timestamp ?? entity.updatedAt,
     updatedAt: entity.updatedAt,
     lastChangeReason: entity.lastChangeReason,
     ...(entity.etag ? { etag: entity.etag } : {}),

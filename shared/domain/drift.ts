@@ -414,8 +414,11 @@ export function redriveMessage(record: RecordFacts & { eventIds: string[]; userP
 
 export interface LowStock {
   pool: string;
+  /** Free, registered and within its service life. */
   available: number;
   threshold: number;
+  /** Free and registered, but past its service life (not counted in available). */
+  pastLife?: number;
 }
 
 /** Pools whose free, registered tokens are below the threshold ('' is the shared pool). */

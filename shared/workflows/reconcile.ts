@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
+import { pastLife, type ServiceLife } from '../domain/ageing';
 import { createBloomFilter, type BloomFilter, type BloomSize } from '../domain/bloom';
 import {
   classifyDevice,
@@ -71,6 +72,8 @@ export interface ReconcileSettings {
   unusedTokenDays: number;
   /** UNUSED_TOKEN_NOTIFY: each unused token is also told to its holder's manager and its pool's desk. */
   notifyUnused: boolean;
+  /** TOKEN_SERVICE_LIFE_MONTHS(_BY_MODEL): stock past its life is not counted as stock. */
+  serviceLife: ServiceLife;
 }
 
 export interface ReconcileDeps {
@@ -374,12 +377,19 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
 
   // Pass B2: every token against what Entra and Key Vault hold; stock per pool.
   const stockByPool = new Map<string, number>();
+  const pastLifeByPool = new Map<string, number>();
   for await (const tokens of inventoryPages(inventory)) {
     for (const token of tokens) {
       counts.tokensInInventory++;
       const key = serialKey(token.serialNumber);
       const inEntra = entraSerials.mightContain(key);
-      if (keepsSeed(token.status)) stockByPool.set(token.pool, (stockByPool.get(token.pool) ?? 0) + (countsAsStock(token, inEntra) ? 1 : 0));
+      if (keepsSeed(token.status)) {
+        const stock = countsAsStock(token, inEntra);
+        // A token past its service life is as good as gone: the pool must be restocked before it runs out.
+        const expired = stock && pastLife(token, now(), settings.serviceLife);
+        if (expired) pastLifeByPool.set(token.pool, (pastLifeByPool.get(token.pool) ?? 0) + 1);
+        stockByPool.set(token.pool, (stockByPool.get(token.pool) ?? 0) + (stock && !expired ? 1 : 0));
+      }
       if (token.status === 'reserved' && now().getTime() - Date.parse(token.updatedAt) >= recentChangeMs) {
         // Reserved tokens are few (hires in flight): their hire's record is read to tell a leak.
         const joiner = token.employeeId ? await deps.provisioning.get(token.employeeId, 'joiner') : undefined;
@@ -437,10 +447,13 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   // A safe repair done inline; a report-only run changes nothing anywhere.
   const webhookDeliveriesPurged = run.mode === 'report' ? 0 : await deps.webhookRetention.purgeReceivedBefore(new Date(now().getTime() - DELIVERY_RETENTION_MS).toISOString());
 
-  const lowStock = lowStockOf(stockByPool, settings.lowStockThreshold);
+  const lowStock = lowStockOf(stockByPool, settings.lowStockThreshold).map((low) => {
+    const expired = pastLifeByPool.get(low.pool) ?? 0;
+    return expired > 0 ? { ...low, pastLife: expired } : low;
+  });
   drift.low_stock = lowStock.length;
   for (const low of lowStock) {
-    deps.warn(`LowStock pool=${low.pool === '' ? '(shared)' : field(low.pool)} available=${low.available} threshold=${low.threshold}`);
+    deps.warn(`LowStock pool=${low.pool === '' ? '(shared)' : field(low.pool)} available=${low.available} threshold=${low.threshold}${low.pastLife ? ` pastLife=${low.pastLife}` : ''}`);
     await deps.notifications?.send({ kind: 'low_stock', key: notificationKeys.lowStock(low.pool, now().toISOString().slice(0, 10)), pool: low.pool, available: low.available, threshold: low.threshold });
   }
   if (unrepaired > 0) {
