@@ -88,7 +88,7 @@ async function drain(url: string, headers: Record<string, string>): Promise<{ ro
   if (response.status !== 200 || !response.body) throw new Error(`GET ${url} answered ${response.status}`);
   let rows = 0;
   let bytes = 0;
-  for await (const chunk of response.body) {
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     bytes += chunk.byteLength;
     for (const byte of chunk) if (byte === 0x0a) rows++;
   }
