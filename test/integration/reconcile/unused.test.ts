@@ -1,7 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
 import type { GraphVariants } from '../../../dev/graph/types';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
-import { JOINER_HOST_JSON } from '../../support/hr';
+import { eventually, JOINER_HOST_JSON } from '../../support/hr';
 import { simulateTime, type SimulatedTime } from '../../support/simulatedTime';
 import { ageTokenRows, editTokenRow, graphCall, reconcile } from './helpers';
 
@@ -21,7 +21,18 @@ describe('unused tokens (UNUSED_TOKEN_DAYS=30)', () => {
   let sim: SimulatedTime;
 
   beforeAll(async () => {
-    app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON, settings: { LOW_STOCK_THRESHOLD: '0', UNUSED_TOKEN_DAYS: '30' } });
+    app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON, settings: {
+        LOW_STOCK_THRESHOLD: '0',
+        UNUSED_TOKEN_DAYS: '30',
+        UNUSED_TOKEN_NOTIFY: 'true',
+        NOTIFY_MAIL_FROM: 'it-notify@contoso.com',
+        NOTIFY_SITES: JSON.stringify({ GVA: 'it-gva@contoso.com' }),
+      },
+    });
+    await app.graph.seedUsers([
+      { displayName: 'IT notifications', userPrincipalName: 'it-notify@contoso.com' },
+      { displayName: 'Mona Manager', userPrincipalName: 'mona@contoso.com' },
+    ]);
     const runtime = await import('../../../shared/runtime');
     sim = simulateTime(runtime.services(), new Date());
   });
@@ -70,6 +81,31 @@ describe('unused tokens (UNUSED_TOKEN_DAYS=30)', () => {
     } finally {
       sim.jump(-31 * DAY_MS);
     }
+  });
+
+  // Runs after the variants above: their used token is what shows Entra records last use on this tenant.
+  it('UNUSED_TOKEN_NOTIFY: the holder\'s manager and the pool\'s desk are told once, however many runs find it', async () => {
+    await app.graph.clearVariants();
+    const users = await app.graph.seedUsers([{ displayName: 'Nia', userPrincipalName: 'nia@contoso.com', employeeId: 'UUN1' }]);
+    const mona = (await app.graph.state({ user: 'mona@contoso.com' })).matches?.user?.id ?? '';
+    await app.graph.setManager(users[0]!.id, mona);
+    const serial = 'UU-NOTE';
+    const csv = `${HEADER},pool\nnia@contoso.com,${serial},${new Secret({ size: 20 }).base32},30,Token2,C202,GVA\n`;
+    expect(await jsonOf(await app.call('POST', 'tokens/import', { body: csv, contentType: 'text/csv' }))).toMatchObject({ errors: [] });
+    await ageTokenRows(app);
+    await editTokenRow(app, serial, { activatedAt: new Date(sim.now().getTime() - 40 * DAY_MS).toISOString() });
+
+    const report = await reconcile(app, 'report');
+    expect(report.items.filter((item) => item.kind === 'unused').map((item) => item.serialNumber)).toContain(serial);
+    const mails = async () => (await app.graph.mail()).filter((mail) => mail.subject.includes(`token ${serial} `));
+    const [mail] = await eventually('the unused-token mail', async () => ((await mails()).length > 0 ? mails() : undefined));
+    expect(mail?.subject).toBe(`Hardware token ${serial} of nia@contoso.com has not been used for more than 30 days`);
+    expect(mail?.to.sort()).toEqual(['it-gva@contoso.com', 'mona@contoso.com']);
+    expect(mail?.content).toContain('never signed in with it');
+
+    await reconcile(app, 'report');
+    await eventually('the second run\'s notification to be handled', async () => app.logs.filter((line) => line.includes(`token_unused:${serial}:never`)).length >= 2 || undefined);
+    expect(await mails()).toHaveLength(1);
   });
 
   it('an admin revokes an unused token with the reason unused: Entra unassigns it, it waits revoked for its return, then goes back to stock', async () => {
