@@ -1,6 +1,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import { useEffect, useRef } from 'react';
 import type { Api } from '../api';
+import { UsageCharts } from '../components/UsageCharts';
 import { countBy, needsAttention, recentWork, stockByPool, type PoolStock, type RecordLike, type TokenLike } from '../lib/overview';
 import { ErrorNote, useLoad } from '../ui';
 
@@ -127,6 +128,7 @@ export function Overview({ api, threshold }: { api: Api; threshold: number }) {
           </tbody>
         </table>
       </section>
+      <UsageCharts api={api} tokens={data.tokens} report={data.report} />
       <div className="columns">
         <Counts caption="Tokens by status" rows={countBy(data.tokens, (t) => t.status)} />
         <Counts caption="Hires, last 30 days" rows={recent.hires} />
