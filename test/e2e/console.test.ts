@@ -124,6 +124,10 @@ describe('the admin console in headless Chromium', () => {
     // The stack's LOW_STOCK_THRESHOLD is 5: one token in stock in GVA is low.
     await page.getByText('Tokens in stock per pool (low below 5)').waitFor();
     await page.getByRole('row', { name: /GVA 1 2 low stock/ }).waitFor();
+    // The ageing forecast's chart, from GET /api/reports/ageing, and the unused tokens' section, each with its list.
+    await page.getByRole('img', { name: /^Tokens reaching their end per month/ }).waitFor();
+    await page.getByRole('heading', { name: /^Unused tokens/ }).waitFor();
+    await page.getByRole('link', { name: 'The unused tokens in the latest reconciliation report' }).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Tokens', exact: true }).click();
