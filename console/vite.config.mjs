@@ -12,8 +12,14 @@ export default defineConfig({
     // Nothing inlined: the Content-Security-Policy allows scripts, styles and images from the app only.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
-    // React, MSAL and Chart.js in one file, loaded once and cached for good (hashed name).
-    chunkSizeWarningLimit: 1024,
+    // React, Fluent UI, MSAL and Chart.js in one file, loaded once and cached for good (hashed name).
+    chunkSizeWarningLimit: 1536,
+    rolldownOptions: {
+      // Fluent UI marks its modules 'use client' for React Server Components; a browser bundle has no use for it.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
   },
   logLevel: 'warn',
 });

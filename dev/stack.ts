@@ -88,7 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       KEY_VAULT_URL: keyVault.url,
       GRAPH_BASE_URL: graph.url,
       GRAPH_API_VERSION: 'beta',
-      // The emulator throttles only when a test or bench asks it to; they set their own budget too.
+      // Far above what the emulator's documented limits let through locally; tests and benches that throttle set their own.
       GRAPH_REQUESTS_PER_SECOND: '500',
       HR_WEBHOOK_SECRETS: hrWebhookSecret,
       ADMIN_AUTH_ISSUER: identity.issuer,

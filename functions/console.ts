@@ -57,13 +57,20 @@ function readAssets(dir: string): Map<string, Asset> {
   return assets;
 }
 
+/**
+ * Fluent UI's styles (Griffel) are rules added to empty <style> elements through the CSSOM
+ * (insertRule), which the CSP does not govern; the empty element itself is allowed by the hash of
+ * the empty string. Any <style> with text in it, from anywhere, is still refused.
+ */
+export const EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='";
+
 /** Nothing loads from elsewhere except the sign-in authority, which MSAL calls (metadata, token) and may frame for silent renewal. */
 export function contentSecurityPolicy(authority: string): string {
   const origin = new URL(authority).origin;
   return [
     "default-src 'none'",
     "script-src 'self'",
-    "style-src 'self'",
+    `style-src 'self' ${EMPTY_STYLE_HASH}`,
     "img-src 'self' data:",
     "font-src 'self'",
     `connect-src 'self' ${origin}`,

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, authorize, correlationIdOf } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { httpFunction } from '../shared/hosting';
@@ -119,7 +119,8 @@ export function provisioningRetryHandler(getServices: () => Pick<AppServices, 'a
     if ('response' in auth) return auth.response;
     const employeeId = request.params.employeeId ?? '';
     if (!EMPLOYEE_ID_PATTERN.test(employeeId)) return problem(400, 'Not an employee id', { errors: [{ path: 'employeeId', message: EMPLOYEE_ID_RULE }] });
-    const result = await retryProvisioning(app, employeeId, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+    // The audit keeps the caller's name with the entry, as every other admin action does.
+    const result = await retryProvisioning({ ...app, audit: auditFor(app.audit, request, auth.principal) }, employeeId, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
     switch (result.outcome) {
       case 'queued':
         return json(202, { employeeId, kind: result.kind, status: 'queued', eventId: result.eventId }, { location: `/api/provisioning/${employeeId}` });

@@ -46,6 +46,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
         {
           inventory: app.inventory,
           devices: app.deviceCatalog,
+          departed: app.departedAccounts,
           seedCatalog: app.seedCatalog,
           provisioningScan: app.provisioningScan,
           provisioning: app.provisioning,
@@ -55,6 +56,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
           notifications: app.notifications,
           clock: app.clock,
           warn: (line) => context.warn(line),
+          privilegedSet: app.privilegedSet,
           settings,
         },
       );

@@ -9,7 +9,11 @@ import { ageingForecast } from '../shared/workflows/ageing';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** GET /api/reports/reconcile/latest and /api/reports/reconcile/{runId}: a reconciliation report. */
+/**
+ * GET /api/reports/reconcile/latest and /api/reports/reconcile/{runId}: a reconciliation report. No
+ * report (none has run yet, or the run has not finished) is 404 for scripts; with `?allowEmpty=true`
+ * it is 200 with `null`, so a page that waits for a run shows an empty state instead of an error.
+ */
 export function reconcileReportHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'reports'>) {
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const app = getServices();
@@ -19,6 +23,7 @@ export function reconcileReportHandler(getServices: () => Pick<AppServices, 'adm
     if (!RUN_ID.test(runId)) return problem(400, 'Not a run id', { errors: [{ path: 'runId', message: 'must be "latest" or a run id from POST /api/reconcile' }] });
     const report = runId === 'latest' ? await app.reports.latest() : await app.reports.get(runId);
     if (report === undefined) {
+      if (request.query.get('allowEmpty') === 'true') return json(200, null);
       return problem(404, runId === 'latest' ? 'No reconciliation has run yet' : `No report for run ${runId} (yet: a queued run writes it when it finishes)`);
     }
     return json(200, report);

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
-import { ImportFileError, type ParsedRow } from '../shared/domain/importFile';
+import { FileTooLargeError, MAX_IMPORT_BYTES, SEALED_FILE_REASON, SealedFileError, type ParsedRow } from '../shared/domain/importFile';
 import { PGP_MEDIA_TYPE } from '../shared/domain/pgpSeedFile';
 import { PSKC_MEDIA_TYPE } from '../shared/domain/pskc';
 import { parseSeedEncoding } from '../shared/domain/seedEncoding';
@@ -10,10 +10,12 @@ import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { directoryBusyFor } from '../shared/ports';
 import { importTokens } from '../shared/workflows/importTokens';
+import { guardedIntake, INTAKE_FAILURES_PER_HOUR } from '../shared/workflows/intakeLimit';
 import { openSeedFile, type SeedFileFormat } from '../shared/workflows/openSeedFile';
 
 /** Larger files are split by `oathctl import`, which sends them in parts with a line offset. */
-export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
+const tooLarge = (error: FileTooLargeError) =>
+  problem(413, `The file ${error.inflated ? 'decompresses to' : 'has'} more than ${error.limit / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
 
 const FORMATS: Record<string, SeedFileFormat> = {
   'text/csv': 'csv',
@@ -52,32 +54,54 @@ export function importHandler(getServices: () => AppServices) {
     if (!seedEncoding) return badQuery('seedEncoding', 'must be base32 or hex');
     const keyName = query.get('keyName') ?? undefined;
     if (keyName !== undefined && format !== 'pskc') return badQuery('keyName', `names a PSKC key; it goes with ${PSKC_MEDIA_TYPE} only`);
-    const body = await readBody(request, MAX_IMPORT_BYTES);
-    if (!body) return problem(413, `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB; split it, or use "oathctl import", which sends it in parts`);
-
+    const audit = auditFor(app.audit, request, auth.principal);
+    const actor = actorOf(auth.principal);
+    const correlationId = correlationIdOf(request, context.invocationId);
+    const intake = { callerId: auth.principal.id, actor, correlationId, what: `${format} file${keyName !== undefined ? ` for key "${keyName}"` : ''}` };
     try {
-      const rows = await openSeedFile(
-        {
-          format,
-          body,
-          seedEncoding,
-          ...(keyName !== undefined ? { keyName } : {}),
-          ...(query.get('manufacturer') ? { manufacturer: query.get('manufacturer') ?? '' } : {}),
-          ...(query.get('model') ? { model: query.get('model') ?? '' } : {}),
-          ...(query.get('pool') ? { pool: query.get('pool') ?? '' } : {}),
-        },
-        app,
-      );
-      const summary = await importTokens(withLineOffset(rows, Number(offsetText)), { ...app, audit: auditFor(app.audit, request, auth.principal), activationMode: app.config.activationMode }, {
-        actor: actorOf(auth.principal),
-        correlationId: correlationIdOf(request, context.invocationId),
-        seedOrigin: 'vendor',
-        privilegedAllowed: mayAssignPrivileged(auth.principal),
+      // The caller's budget is checked before the body is read: a caller over it sends nothing we read.
+      const result = await guardedIntake({ intakeFailures: app.intakeFailures, audit }, intake, async () => {
+        const body = await readBody(request, MAX_IMPORT_BYTES);
+        if (!body) throw new FileTooLargeError(MAX_IMPORT_BYTES, false);
+        const rows = await openSeedFile(
+          {
+            format,
+            body,
+            seedEncoding,
+            ...(keyName !== undefined ? { keyName } : {}),
+            ...(query.get('manufacturer') ? { manufacturer: query.get('manufacturer') ?? '' } : {}),
+            ...(query.get('model') ? { model: query.get('model') ?? '' } : {}),
+            ...(query.get('pool') ? { pool: query.get('pool') ?? '' } : {}),
+          },
+          app,
+        );
+        return importTokens(withLineOffset(rows, Number(offsetText)), { ...app, audit, activationMode: app.config.activationMode }, {
+          actor,
+          correlationId,
+          seedOrigin: 'vendor',
+          privilegedAllowed: mayAssignPrivileged(auth.principal),
+        });
       });
-      context.log(`import (${format}): ${summary.imported} imported, ${summary.unchanged} unchanged, ${summary.errors.length} rejected`);
-      return json(200, summary);
+      switch (result.outcome) {
+        case 'limited':
+          context.warn(`import: refused unread, the caller had ${INTAKE_FAILURES_PER_HOUR} files refused in the last hour`);
+          return problem(
+            429,
+            `${INTAKE_FAILURES_PER_HOUR} seed files you sent were refused in the last hour; the next is read in ${Math.ceil(result.retryAfterSeconds / 60)} min (Retry-After), and each refusal is in the audit`,
+            {},
+            { 'Retry-After': String(result.retryAfterSeconds) },
+          );
+        case 'refused':
+          context.log(`import (${format}): the file was refused`);
+          if (result.error instanceof FileTooLargeError) return tooLarge(result.error);
+          // One answer for every file that cannot be decrypted or authenticated: the same status, title and detail, byte for byte.
+          if (result.error instanceof SealedFileError) return problem(400, `The file cannot be imported: ${SEALED_FILE_REASON}`);
+          return problem(400, `The file cannot be imported: ${result.error.message}`);
+        case 'done':
+          context.log(`import (${format}): ${result.value.imported} imported, ${result.value.unchanged} unchanged, ${result.value.errors.length} rejected`);
+          return json(200, result.value);
+      }
     } catch (error) {
-      if (error instanceof ImportFileError) return problem(400, `The file cannot be imported: ${error.message}`);
       const retryAfter = directoryBusyFor(error);
       if (retryAfter !== undefined) {
         // Rows that did not reach Entra stay `importing`, never stock; sending the file again resumes them.

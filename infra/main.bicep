@@ -72,7 +72,7 @@ param activationMode string = 'auto'
 @maxValue(365)
 param provisionLeadDays int = 7
 
-@description('Graph requests per second one instance sends at most, shared by imports, hires and reconciliation (Graph allows about 20 identity writes per second per app and tenant).')
+@description('Graph requests per second the app sends at most, all instances together (they share one budget in the graphBudget table). Pacing finds Graph\'s real limit below this on its own; a value above the limit costs a few 429s, not speed.')
 @minValue(1)
 @maxValue(10000)
 param graphRequestsPerSecond int = 20
@@ -168,9 +168,10 @@ param hrWebhookSecrets string = ''
 var abbrs = loadJsonContent('abbreviations.json')
 
 // The hardware OATH API exists only in Microsoft Graph's global service (beta), so there is no
-// sovereign-cloud variant of either address.
+// sovereign-cloud variant of Graph's address. The Entra authority is the cloud's own
+// (https://login.microsoftonline.com/ in Azure's global cloud).
 var graphBaseUrl = 'https://graph.microsoft.com'
-var authorityHost = 'https://login.microsoftonline.com'
+var authorityHost = environment().authentication.loginEndpoint
 
 // Regions of the list above that have availability zones (learn.microsoft.com, "Azure regions with
 // availability zone support"); Standard_ZRS fails in the others, so they default to Standard_LRS.
@@ -201,7 +202,16 @@ var zoneRedundantRegions = [
   'westus2'
   'westus3'
 ]
-var effectiveStorageSku = !empty(storageSku) ? storageSku : (contains(zoneRedundantRegions, location) ? 'Standard_ZRS' : 'Standard_LRS')
+// The SKU each storageSku value stands for; '' picks by region. A lookup rather than a conditional keeps
+// the result typed as a SKU name, which the storage module's @allowed list requires.
+var storageSkuFor = {
+  '': contains(zoneRedundantRegions, location) ? 'Standard_ZRS' : 'Standard_LRS'
+  Standard_LRS: 'Standard_LRS'
+  Standard_ZRS: 'Standard_ZRS'
+  Standard_GRS: 'Standard_GRS'
+  Standard_GZRS: 'Standard_GZRS'
+}
+var effectiveStorageSku = storageSkuFor[storageSku]
 
 // Module deployment names from this deployment's name, so two deployments (azd and the pipeline, or two
 // runs at once) never overwrite each other's module deployments.
@@ -242,6 +252,8 @@ var storageLayout = {
     'provisioning'
     'directorySync'
     'notifications'
+    'intakeFailures'
+    'graphBudget'
   ]
   containers: [
     'reports'
@@ -370,8 +382,8 @@ module entra 'modules/entra.bicep' = if (deployEntraObjects) {
 }
 
 // v2.0 access tokens: this issuer, and the API's application (client) id as `aud` whatever scope the client asked for.
-var adminAuthIssuer = '${authorityHost}/${tenant().tenantId}/v2.0'
-var adminAuthAudience = deployEntraObjects ? entra.outputs.adminApiAppId : adminApiAppId
+var adminAuthIssuer = '${authorityHost}${tenant().tenantId}/v2.0'
+var adminAuthAudience = deployEntraObjects ? entra!.outputs.adminApiAppId : adminApiAppId
 
 module functionApp 'modules/function-app.bicep' = {
   name: '${deploymentPrefix}-function-app'
@@ -384,9 +396,8 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.plan
     location: location
-    tags: union(tags, {
-      'azd-service-name': serviceName
-    })
+    tags: tags
+    serviceName: serviceName
     identityName: identity.outputs.name
     storageAccountName: storage.outputs.name
     deploymentContainerName: storageLayout.deploymentContainer
@@ -403,7 +414,7 @@ module functionApp 'modules/function-app.bicep' = {
     reconcileSchedule: reconcileSchedule
     directorySyncSchedule: directorySyncSchedule
     directorySyncGroupId: directorySyncGroupId
-    lifecycleAllowedCallers: deployLifecycleWorkflows ? lifecycleIdentity.outputs.principalId : ''
+    lifecycleAllowedCallers: deployLifecycleWorkflows ? lifecycleIdentity!.outputs.principalId : ''
     lifecycleJoinerWorkflows: lifecycleJoinerWorkflows
     lifecycleLeaverWorkflows: lifecycleLeaverWorkflows
     enableTeamsNotifications: enableTeamsNotifications
@@ -418,7 +429,7 @@ module functionApp 'modules/function-app.bicep' = {
     notifyMailFrom: notifyMailFrom
     notifySites: notifySites
     maximumInstanceCount: maximumInstanceCount
-    virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -434,9 +445,9 @@ module graphPermissions 'modules/graph-permissions.bicep' = if (deployEntraObjec
   ]
   params: {
     identityPrincipalId: identity.outputs.principalId
-    lifecycleCallerPrincipalId: deployLifecycleWorkflows ? lifecycleIdentity.outputs.principalId : ''
-    adminApiPrincipalId: entra.outputs.adminApiPrincipalId
-    lifecycleTasksRoleId: entra.outputs.lifecycleTasksRoleId
+    lifecycleCallerPrincipalId: deployLifecycleWorkflows ? lifecycleIdentity!.outputs.principalId : ''
+    adminApiPrincipalId: entra!.outputs.adminApiPrincipalId
+    lifecycleTasksRoleId: entra!.outputs.lifecycleTasksRoleId
   }
 }
 
@@ -447,13 +458,11 @@ module lifecycleLogicApp 'modules/lifecycle-logic-app.bicep' = if (deployLifecyc
     name: lifecycleNames.logicApp
     location: location
     tags: tags
-    identityName: lifecycleNames.identity
+    // From the identity module's output, so the Logic App waits for its identity.
+    identityName: lifecycleIdentity!.outputs.name
     taskEndpoint: 'https://${functionApp.outputs.defaultHostName}/api/lifecycle/tasks'
     apiAudience: adminAuthAudience
   }
-  dependsOn: [
-    lifecycleIdentity
-  ]
 }
 
 module alerts 'modules/alerts.bicep' = {
@@ -479,7 +488,7 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output ADMIN_API_APP_ID string = adminAuthAudience
-output ADMIN_API_IDENTIFIER_URI string = deployEntraObjects ? entra.outputs.adminApiIdentifierUri : ''
+output ADMIN_API_IDENTIFIER_URI string = deployEntraObjects ? entra!.outputs.adminApiIdentifierUri : ''
 // Read by the postprovision hook in azure.yaml.
 output ADMIN_API_IDENTIFIER_URI_FORM string = adminApiIdentifierUriForm
 output ADMIN_AUTH_ISSUER string = adminAuthIssuer

@@ -52,12 +52,33 @@ export function auditFor(audit: AuditLog, request: HttpRequest, principal: Admin
   return { record: (entry) => audit.record({ ...entry, caller, ...(callerCorrelationId ? { callerCorrelationId } : {}) }) };
 }
 
-/** Reads a body of at most `limit` bytes; undefined when it is larger. */
+/**
+ * Reads a body of at most `limit` bytes; undefined when it is larger. The limit holds while the body is
+ * read: a declared Content-Length over it is refused unread, and a chunked body is read from the
+ * request's stream a chunk at a time and left unread from the chunk that crosses it (the host then
+ * closes the connection), so no body is ever held whole before it is judged. Every route reads its
+ * body here, never with request.arrayBuffer(), text() or json().
+ */
 export async function readBody(request: HttpRequest, limit: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) return undefined;
-  const body = Buffer.from(await request.arrayBuffer());
-  return body.length > limit ? undefined : body;
+  const stream = request.body;
+  if (!stream) return Buffer.alloc(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      if (done || !value) break;
+      size += value.byteLength;
+      if (size > limit) return undefined;
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** The media type of the request without parameters, lower-cased. */

@@ -4,6 +4,7 @@ import { appCredential, containerClient, graphClient, queueClient, secretClient,
 import { blobReports } from './adapters/blobReports';
 import { graphDirectory } from './adapters/graphDirectory';
 import { createGraphPacer, GRAPH_MAX_IN_FLIGHT } from './adapters/graphPacing';
+import { tableGraphBudget } from './adapters/tableGraphBudget';
 import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
 import { httpHrVendorApis, keyVaultVendorSecrets } from './adapters/hrVendorApis';
 import { graphDirectoryChanges } from './adapters/graphUsersDelta';
@@ -14,6 +15,7 @@ import { keyVaultIntakeKeys } from './adapters/keyVaultIntakeKeys';
 import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
 import { tableAuditLog } from './adapters/tableAudit';
 import { storageWorkQueue } from './adapters/storageWorkQueue';
+import { tableIntakeFailures } from './adapters/tableIntakeFailures';
 import { tableInventory } from './adapters/tableInventory';
 import { tableProvisioning } from './adapters/tableProvisioning';
 import { tableWebhookEvents } from './adapters/tableWebhookEvents';
@@ -34,9 +36,11 @@ import {
   type DependencyProbe,
   type DeviceCatalog,
   type DeviceListing,
+  type DepartedAccounts,
   type Directory,
   type DirectoryChanges,
   type DirectorySyncStore,
+  type IntakeFailureLimit,
   type IntakeKeyVault,
   type HrVendorApis,
   type Inventory,
@@ -51,10 +55,13 @@ import {
   type WebhookDeliveries,
   type WebhookRetention,
   type WorkQueue,
+  type PrivilegedSet,
+  type UserLookup,
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
-import { targetCheck, type TargetCheck } from './workflows/targetCheck';
+import { INTAKE_FAILURES_PER_HOUR } from './workflows/intakeLimit';
+import { cachedTargetCheck, targetCheck, type TargetCheck } from './workflows/targetCheck';
 import type { Notification } from './domain/notification';
 import { tableNotifications } from './adapters/tableNotifications';
 import { teamsWebhook } from './adapters/teamsWebhook';
@@ -75,6 +82,10 @@ export interface AppServices {
   accessPasses: AccessPasses;
   /** Who may receive a token: directory roles, protected and allowed groups, read from Entra. */
   targets: TargetCheck;
+  /** Accounts by UPN, many to a request (imports naming users). */
+  userLookup: UserLookup;
+  /** The privileged set read now, for reconciliation (the target check keeps its own copy). */
+  privilegedSet: () => Promise<PrivilegedSet>;
   audit: AuditLog;
   auditTrail: AuditTrail;
   provisioning: ProvisioningStore;
@@ -83,6 +94,8 @@ export interface AppServices {
   hrEvents: WorkQueue<HrQueueMessage>;
   /** Reconciliation: the tenant, the vault and the records read page by page, its queue and its reports. */
   deviceCatalog: DeviceCatalog;
+  /** Deleted and disabled accounts, whose tokens reconciliation takes back. */
+  departedAccounts: DepartedAccounts;
   seedCatalog: SeedCatalog;
   provisioningScan: ProvisioningScan;
   webhookRetention: WebhookRetention;
@@ -94,6 +107,8 @@ export interface AppServices {
   directorySyncWork: WorkQueue<DirectorySyncMessage>;
   /** The Key Vault secrets that open vendors' seed files (PSKC keys, the OpenPGP intake key). */
   intakeKeys: IntakeKeyVault;
+  /** At most INTAKE_FAILURES_PER_HOUR refused seed files per caller, counted across instances. */
+  intakeFailures: IntakeFailureLimit;
   /** Lifecycle Workflows' resume action, for tasks that wait on a joiner or leaver. */
   lifecycle: LifecycleCallbacks;
   /** HR vendors' APIs and the secrets their webhooks and APIs use. */
@@ -113,9 +128,13 @@ export const composeAdminAuth = (settings: Config['adminAuth']): AdminAuthentica
 export function composeServices(config: Config): AppServices {
   const credential = appCredential(config.credential);
   const secrets = secretClient(config, credential);
-  const graph = graphClient(config, credential, createGraphPacer({ requestsPerSecond: config.graph.requestsPerSecond, maxInFlight: GRAPH_MAX_IN_FLIGHT }));
+  // Graph counts its limits per app: every instance of this app paces from one shared row.
+  const budget = tableGraphBudget(tableClient(config.storage, TABLES.graphBudget), config.credential.clientId ?? 'app');
+  const pacer = createGraphPacer({ requestsPerSecond: config.graph.requestsPerSecond, maxInFlight: GRAPH_MAX_IN_FLIGHT }, { store: budget, warn: (line) => console.warn(`WARN ${line}`) });
+  const graph = graphClient(config, credential, pacer);
   const tokensTable = tableClient(config.storage, TABLES.tokens);
   const directory = graphDirectory(graph);
+  const principals = graphPrincipals(graph);
   // The one setup fault an adapter reports itself: the Functions host keeps console output in its logs.
   const seeds = keyVaultSeedVault(secrets, { warn: (line) => console.warn(`WARN ${line}`) });
   const provisioning = tableProvisioning(tableClient(config.storage, TABLES.provisioning));
@@ -132,7 +151,9 @@ export function composeServices(config: Config): AppServices {
     seeds,
     directory,
     accessPasses: directory,
-    targets: targetCheck(graphPrincipals(graph), config.targets),
+    privilegedSet: () => principals.readPrivilegedSet(config.targets),
+    userLookup: directory,
+    targets: cachedTargetCheck(targetCheck(principals, config.targets), principals, config.targets, { maxAgeMs: config.targets.privilegedSetMaxAgeSeconds * 1000 }),
     audit,
     auditTrail: audit,
     provisioning,
@@ -140,6 +161,7 @@ export function composeServices(config: Config): AppServices {
     webhookDeliveries,
     hrEvents: storageWorkQueue<HrQueueMessage>(queueClient(config.storage, QUEUES.hrEvents)),
     deviceCatalog: directory,
+    departedAccounts: directory,
     deviceListing: directory,
     seedCatalog: seeds,
     provisioningScan: provisioning,
@@ -150,6 +172,7 @@ export function composeServices(config: Config): AppServices {
     directorySyncStore: tableDirectorySync(tableClient(config.storage, TABLES.directorySync)),
     directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
     intakeKeys: keyVaultIntakeKeys(secrets),
+    intakeFailures: tableIntakeFailures(tableClient(config.storage, TABLES.intakeFailures), systemClock, INTAKE_FAILURES_PER_HOUR),
     lifecycle: graphLifecycleCallbacks(graph),
     hrVendorApis: httpHrVendorApis(config.hrVendors, vendorSecrets),
     vendorSecrets,

@@ -1,5 +1,7 @@
+import { format } from 'node:util';
 import { app, type HttpHandler, type HttpMethod, type InvocationContext, type Timer } from '@azure/functions';
 import { ConfigError } from './config';
+import { printableLogLine } from './domain/text';
 import { dependencyFailureFor } from './ports';
 import { problem } from './problem';
 
@@ -46,7 +48,6 @@ const startupChecks: (() => void)[] = [];
 let startupOutcome: { problem: ConfigError | undefined } | undefined;
 const notStarted: string[] = [];
 let servedByLocalHost = false;
-let httpStreamsOn = false;
 
 /** Called by the local host before it loads functions/, so nothing is handed to the real host's API. */
 export function useLocalHost(): void {
@@ -62,13 +63,36 @@ function remember(declaration: FunctionDeclaration): void {
   declarations.set(declaration.name, declaration);
 }
 
+const LOG_LEVELS = ['log', 'trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * The invocation's logger with every line made printable (printableLogLine): functions build log lines
+ * from outside input (event types, vendors' and SDKs' words), and one line must stay one line.
+ */
+export function withPrintableLogs(context: InvocationContext): InvocationContext {
+  for (const level of LOG_LEVELS) {
+    const write = context[level].bind(context);
+    context[level] = (...args: unknown[]) => write(printableLogLine(format(...args)));
+  }
+  return context;
+}
+
+/** Enables the worker's HTTP streams once, before the first registration, so bodies reach readBody as they arrive. */
+let streamsEnabled = false;
+function enableHttpStreams(): void {
+  if (streamsEnabled) return;
+  streamsEnabled = true;
+  app.setup({ enableHttpStream: true });
+}
+
 /**
  * A handler whose settings are broken answers 503 naming the setting (ConfigError messages never carry
  * a value); one stopped by Graph, Key Vault or Storage failing past the SDKs' retries answers 503 with
  * Retry-After: every admin action converges when sent again, so the caller is told to do just that.
  */
 function answeringKnownFailures(handler: HttpHandler): HttpHandler {
-  return async (request, context) => {
+  return async (request, invocation) => {
+    const context = withPrintableLogs(invocation);
     try {
       return await handler(request, context);
     } catch (error) {
@@ -93,11 +117,7 @@ export function httpFunction(name: string, options: Omit<HttpFunction, 'kind' | 
   const handler = answeringKnownFailures(options.handler);
   remember({ kind: 'http', name, ...options, handler });
   if (!servedByLocalHost) {
-    if (!httpStreamsOn) {
-      // Answers stream (the CSV exports' pages go out one by one) instead of being held whole by the worker.
-      app.setup({ enableHttpStream: true });
-      httpStreamsOn = true;
-    }
+    enableHttpStreams();
     // Authorisation is done by the handlers themselves (signed webhooks, bearer JWTs), not function keys.
     app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler });
   }
@@ -118,17 +138,19 @@ function startedDespiteConfig(name: string): boolean {
 
 export function queueFunction(name: string, options: Omit<QueueFunction, 'kind' | 'name'>): void {
   if (!startedDespiteConfig(name)) return;
-  remember({ kind: 'queue', name, ...options });
+  const handler: QueueHandler = (message, context) => options.handler(message, withPrintableLogs(context));
+  remember({ kind: 'queue', name, ...options, handler });
   if (!servedByLocalHost) {
-    app.storageQueue(name, { queueName: options.queueName, connection: STORAGE_CONNECTION, handler: options.handler });
+    app.storageQueue(name, { queueName: options.queueName, connection: STORAGE_CONNECTION, handler });
   }
 }
 
 export function timerFunction(name: string, options: Omit<TimerFunction, 'kind' | 'name'>): void {
   if (!startedDespiteConfig(name)) return;
-  remember({ kind: 'timer', name, ...options });
+  const handler: TimerHandler = (timer, context) => options.handler(timer, withPrintableLogs(context));
+  remember({ kind: 'timer', name, ...options, handler });
   if (!servedByLocalHost) {
-    app.timer(name, { schedule: options.schedule, handler: options.handler });
+    app.timer(name, { schedule: options.schedule, handler });
   }
 }
 

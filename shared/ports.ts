@@ -201,6 +201,38 @@ export interface Directory {
   activate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
   deactivate(userId: string, deviceId: string): Promise<void>;
   unassign(userId: string, deviceId: string): Promise<void>;
+  /**
+   * The hardware OATH devices Entra shows on the account (its hardwareOathMethods, each with its device),
+   * whatever the inventory says; 'no_account' when Entra has no such user (deleted).
+   */
+  methodDevicesOf(userId: string): Promise<EntraDevice[] | 'no_account'>;
+  /** The account by object id, with whether it is enabled; undefined when Entra has no such user (deleted). */
+  findUserById(userId: string): Promise<EntraAccount | undefined>;
+}
+
+/** An account as a leaver check reads it. */
+export interface EntraAccount extends EntraUser {
+  accountEnabled?: boolean;
+  /** employeeHireDate (ISO): a disabled account before it is a pre-hire, not a leaver. */
+  employeeHireDate?: string;
+}
+
+/** Why an account counts as gone: deleted (in the deleted items), or disabled past its hire date. */
+export interface DepartedAccount {
+  id: string;
+  why: 'deleted' | 'disabled';
+}
+
+/** The accounts that may still hold a token but must not (reconciliation reads them once per run). */
+export interface DepartedAccounts {
+  /** Deleted users (directory/deletedItems), then disabled ones (accountEnabled eq false) whose hire date is not after `now`, a Graph page at a time. */
+  departedPages(now: Date): AsyncIterable<DepartedAccount[]>;
+}
+
+/** Many accounts by UPN in few requests (an import naming users). */
+export interface UserLookup {
+  /** The accounts found, by UPN in lower case; a UPN Entra does not know is absent. */
+  findUsersByUpn(userPrincipalNames: readonly string[]): Promise<Map<string, EntraUser>>;
 }
 
 /** Temporary Access Passes through Graph (temporaryAccessPassMethods). */
@@ -229,6 +261,36 @@ export interface PrincipalDirectory {
   rolesOf(principalId: string): Promise<RoleHolding[]>;
   /** The groups the user is in, directly or through nested groups. */
   groupsOf(userId: string): Promise<GroupMembership[]>;
+}
+
+/**
+ * The failed-intake budget: each caller may have at most `limit` seed files refused per hour. An intake
+ * takes a slot before it reads the file; a refused file keeps it for the hour, anything else gives it back.
+ */
+export interface IntakeFailureLimit {
+  claim(callerId: string): Promise<{ ok: true; slot: IntakeSlot } | { ok: false; retryAfterSeconds: number }>;
+}
+
+export interface IntakeSlot {
+  /** The file was refused: the slot stays taken for an hour from now. */
+  failed(): Promise<void>;
+  /** Anything else: the slot is free again. */
+  release(): Promise<void>;
+}
+
+/**
+ * Who is outside the allowed targets, read from Entra in bulk rather than per account. Object ids in
+ * lower case; an id of a group or service principal may be among them, and never matches a user.
+ */
+export interface PrivilegedSet {
+  /** Holders of a directory role (active or eligible, directly or through a role-assignable group), and transitive members of the protected groups. */
+  privileged: ReadonlySet<string>;
+  /** Transitive members of the allowed group; undefined when no allowed group is set. */
+  allowed?: ReadonlySet<string>;
+}
+
+export interface PrivilegedDirectory {
+  readPrivilegedSet(policy: { protectedGroupIds: readonly string[]; allowedGroupId?: string }): Promise<PrivilegedSet>;
 }
 
 export interface AuditEntry {

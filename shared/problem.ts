@@ -30,18 +30,20 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problem(
-  status: number,
-  detail?: string,
-  extra: Partial<Omit<ProblemDetails, 'status'>> = {},
-  headers: Record<string, string> = {},
-): HttpResponseInit {
+/**
+ * Members a problem may carry beyond the standard ones. `status` is always the HTTP status (RFC 9457
+ * 3.1.3), so an extension can never name it, nor replace the type, title or detail: a state of
+ * something else goes in a member of its own (`tokenStatus`).
+ */
+export type ProblemExtensions = { [member: string]: unknown } & { type?: never; title?: never; status?: never; detail?: never };
+
+export function problem(status: number, detail?: string, extra: ProblemExtensions & { errors?: FieldError[] } = {}, headers: Record<string, string> = {}): HttpResponseInit {
   const body: ProblemDetails = {
+    ...extra,
     type: 'about:blank',
     title: TITLES[status] ?? 'Error',
     status,
     ...(detail === undefined ? {} : { detail }),
-    ...extra,
   };
   return {
     status,

@@ -20,6 +20,10 @@ export const TABLES = {
   directorySync: 'directorySync',
   /** One row per notification event: who is sending it and which channels are sent. */
   notifications: 'notifications',
+  /** Each admin's refused seed files of the last hour (the import's rate limit). */
+  intakeFailures: 'intakeFailures',
+  /** The app's Graph budget, one row every instance shares: its rate, pause and send schedule. */
+  graphBudget: 'graphBudget',
 } as const;
 
 export const CONTAINERS = {

@@ -32,7 +32,8 @@ export function answer(result: TokenActionResult): HttpResponseInit {
     case 'no_token':
       return problem(404, result.detail);
     case 'not_allowed':
-      return problem(409, result.detail, { serialNumber: result.serialNumber, status: result.status });
+      // The token's state has its own member: a problem's `status` is the HTTP status.
+      return problem(409, result.detail, { serialNumber: result.serialNumber, tokenStatus: result.status });
     case 'several':
       return problem(409, result.detail, { serialNumbers: result.serialNumbers });
   }

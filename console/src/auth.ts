@@ -1,4 +1,5 @@
 import { InteractionRequiredAuthError, PublicClientApplication, type AccountInfo } from '@azure/msal-browser';
+import { metadataUrl, unreachableAuthorityMessage } from './lib/signin';
 
 /** Sign-in with Entra (or the dev identity): MSAL Browser, authorization code with PKCE, by redirect. */
 
@@ -38,7 +39,15 @@ export async function startSession(config: ConsoleConfig): Promise<Session> {
   const scopes = [config.scope];
   return {
     account,
-    signIn: () => msal.loginRedirect({ scopes }),
+    async signIn() {
+      // MSAL's own failure here is a bare network error: look first, so the page can say what is wrong.
+      try {
+        await fetch(metadataUrl(config.authority), { cache: 'no-store' });
+      } catch {
+        throw new Error(unreachableAuthorityMessage(config.authority));
+      }
+      await msal.loginRedirect({ scopes });
+    },
     // Clears this browser's session only; the authority's own session (Entra's) is left as it is.
     signOut: () => msal.logoutRedirect({ account, onRedirectNavigate: () => false }).then(() => window.location.reload()),
     async token() {

@@ -1,12 +1,39 @@
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { type JSONWebKeySet, type JWTPayload, createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import { type JSONWebKeySet, type JWTPayload, createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 
 /** The audiences Graph accepts: its URI and its application id. */
 export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'];
 
-/** What a verified token grants: app roles, or everything when an injected verifier said yes. */
-export type TokenGrant = { roles: string[] | 'all' };
+/**
+ * What a verified token grants: app roles, or everything when an injected verifier said yes; and whose
+ * it is, as Graph's throttling counts it: the client (`appid`, or `azp` in v2 tokens) and the tenant (`tid`).
+ */
+export type TokenGrant = { roles: string[] | 'all'; appId: string; tenantId: string };
+
+/** Stands in for the app or tenant of a token that names none (an opaque test token). */
+export const UNNAMED_ID = '00000000-0000-0000-0000-000000000000';
+
+function claim(payload: JWTPayload, ...names: string[]): string {
+  for (const name of names) {
+    const value = payload[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return UNNAMED_ID;
+}
+
+function callerOf(payload: JWTPayload): { appId: string; tenantId: string } {
+  return { appId: claim(payload, 'appid', 'azp'), tenantId: claim(payload, 'tid') };
+}
+
+/** The claims of a token an injected verifier accepted (already checked there); none when it is no JWT. */
+function unverifiedClaims(token: string): JWTPayload {
+  try {
+    return decodeJwt(token);
+  } catch {
+    return {};
+  }
+}
 
 export type TokenVerifier = (token: string) => Promise<TokenGrant | undefined>;
 
@@ -31,7 +58,7 @@ function rolesOf(payload: JWTPayload): string[] {
 export function createTokenVerifier(options: AuthOptions): TokenVerifier {
   const { verifyToken } = options;
   if (verifyToken) {
-    return async (token) => ((await verifyToken(token).catch(() => false)) ? { roles: 'all' } : undefined);
+    return async (token) => ((await verifyToken(token).catch(() => false)) ? { roles: 'all', ...callerOf(unverifiedClaims(token)) } : undefined);
   }
   let keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
   if (options.jwks) keys = createLocalJWKSet(options.jwks);
@@ -47,7 +74,7 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
         audience: GRAPH_AUDIENCES,
         ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       });
-      return { roles: rolesOf(payload) };
+      return { roles: rolesOf(payload), ...callerOf(payload) };
     } catch {
       return undefined;
     }

@@ -9,6 +9,8 @@ export class GraphApiError extends Error {
     message: string,
     /** Seconds for a Retry-After header (429/503). */
     readonly retryAfterSeconds?: number,
+    /** Further answer headers (a throttled answer's x-ms-throttle-scope). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'GraphApiError';

@@ -21,6 +21,7 @@ import type { GraphStore, ListQuery, Page } from './store';
 import { directoryRoute, handleDirectoryControl } from './directoryRoutes';
 import type { HardwareOathDevice, SignInRequest } from './types';
 import { permissionsFor } from './permissions';
+import type { DocumentedThrottle } from './throttle';
 import { deviceItem, parseVariants } from './variants';
 import { readBodyText } from '../net';
 
@@ -31,6 +32,8 @@ const JSON_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streami
 export interface GraphHttpContext {
   store: GraphStore;
   faults: FaultInjector;
+  /** Graph's documented limits, as the `throttle` variant selects them. */
+  throttle: DocumentedThrottle;
   stats: RequestStats;
   verifyToken: TokenVerifier;
   /** When true, app tokens must carry a `roles` claim with a permission that covers the route. */
@@ -504,6 +507,19 @@ function findRoute(store: GraphStore, version: string, segments: string[], metho
     if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses' && route.kind !== 'manager' && route.kind !== 'sendMail') return unknownSegment('hardwareOathMethods');
     return route ?? unknownSegment(rest[rest.length - 1] ?? 'users');
   }
+  if (head === 'directory' && rest[0]?.toLowerCase() === 'deleteditems' && rest.length === 2) {
+    // The OData cast is required (directory-deleteditems-list.md); users are the only kind served here.
+    if (rest[1]?.toLowerCase() !== 'microsoft.graph.user') return unknownSegment(rest[1] ?? 'deletedItems');
+    if (method !== 'GET') return methodNotAllowed('deletedItems.users');
+    return {
+      kind: 'deletedItems.users',
+      permissions: READ_USERS,
+      handle: (request) => {
+        const query = listQuery(request.url, 'deletedUsers');
+        return collectionReply(request, 'users', 'deletedUsers', store.listDeletedUsers(query), query.select);
+      },
+    };
+  }
   if (head === 'directory' && rest[0]?.toLowerCase() === 'authenticationmethoddevices' && rest[1]?.toLowerCase() === 'hardwareoathdevices') {
     if (version !== 'beta') return unknownSegment('authenticationMethodDevices');
     return deviceRoutes(store, rest.slice(2), method) ?? unknownSegment(rest[rest.length - 1] ?? 'hardwareOathDevices');
@@ -528,8 +544,8 @@ function originOf(request: IncomingMessage): string {
   return `https://${request.headers.host ?? '127.0.0.1'}`;
 }
 
-/** The Graph API part: auth, faults, then the route. */
-async function handleApi(context: GraphHttpContext, request: IncomingMessage, url: URL, version: string, segments: string[]): Promise<Reply> {
+/** The Graph API part: auth, faults, Graph's limits, then the route; with the headers the limits add. */
+async function handleApi(context: GraphHttpContext, request: IncomingMessage, url: URL, version: string, segments: string[]): Promise<{ reply: Reply; headers: Record<string, string> }> {
   const method = request.method ?? 'GET';
   const route = findRoute(context.store, version, segments, method);
   context.stats.request(method, route.kind);
@@ -553,6 +569,20 @@ async function handleApi(context: GraphHttpContext, request: IncomingMessage, ur
     const message = failure.status === 429 ? 'Too many requests, retry after the time in Retry-After.' : 'The service is temporarily unavailable.';
     throw new GraphApiError(failure.status, codeForStatus(failure.status), message, failure.retryAfterSeconds);
   }
+  const { variants } = context.store;
+  const decision = context.throttle.admit({
+    method,
+    segments,
+    query: url.searchParams,
+    appId: grant.appId,
+    tenantId: grant.tenantId,
+    model: variants.throttle,
+    tenantSize: variants.tenantSize,
+    users: () => context.store.state().users,
+  });
+  if (!decision.admitted) {
+    throw new GraphApiError(429, codeForStatus(429), 'Too many requests, retry after the time in Retry-After.', decision.retryAfterSeconds, decision.headers);
+  }
   const prefer = request.headers.prefer;
   const reply = await route.handle({
     method,
@@ -568,7 +598,12 @@ async function handleApi(context: GraphHttpContext, request: IncomingMessage, ur
     // The savedThen5xx variant: the write is kept, but the caller sees a gateway timeout.
     throw new GraphApiError(504, codeForStatus(504), 'The gateway timed out.', 1);
   }
-  return reply;
+  // The configured bucket's share in use counts as one more limit: the percentage names the highest.
+  const headers = { ...decision.headers };
+  const bucketUsed = context.faults.limitUsed();
+  const documentedUsed = Number(headers['x-ms-throttle-limit-percentage'] ?? 0);
+  if (bucketUsed !== undefined && bucketUsed > documentedUsed) headers['x-ms-throttle-limit-percentage'] = bucketUsed.toFixed(2);
+  return { reply, headers };
 }
 
 /** The control API: seeding, state, faults, stats and the sign-in check. No bearer token. */
@@ -597,9 +632,11 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
       return { status: 200, body: store.variants };
     case 'POST variants':
       store.setVariants(parseVariants(await readJson(request), store.variants));
+      context.throttle.reset();
       return { status: 204 };
     case 'DELETE variants':
       store.setVariants(parseVariants({}));
+      context.throttle.reset();
       return { status: 204 };
     case 'POST groups': {
       // Groups with known ids (settings such as PROTECTED_GROUP_IDS name them before the test creates them).
@@ -619,6 +656,7 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
       store.reset();
       directoryRolesOf(store).reset();
       faults.clear();
+      context.throttle.reset();
       stats.reset();
       return { status: 204 };
     case 'GET faults':
@@ -680,18 +718,14 @@ export function createGraphRequestHandler(context: GraphHttpContext): (request: 
 
     const work = async (): Promise<{ reply: Reply; headers: Record<string, string> }> => {
       if (first === '_emulator') return { reply: await handleControl(context, request, url, segments), headers: {} };
-      if (isApi) {
-        const reply = await handleApi(context, request, url, first, segments.slice(1));
-        const used = context.faults.limitUsed();
-        return { reply, headers: used === undefined ? {} : { 'x-ms-throttle-limit-percentage': used.toFixed(2) } };
-      }
+      if (isApi) return handleApi(context, request, url, first, segments.slice(1));
       throw badRequest(`Invalid version: ${first ?? ''}`, 'BadRequest');
     };
 
     work()
       .catch((error: unknown) => {
         const known = error instanceof GraphApiError ? error : new GraphApiError(500, 'generalException', 'An unexpected error occurred.');
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { ...known.headers };
         if (known.retryAfterSeconds !== undefined) headers['Retry-After'] = String(known.retryAfterSeconds);
         if (known.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"';
         return { reply: { status: known.status, body: graphError(known.code, known.message, requestId) }, headers, retryAfterSeconds: known.retryAfterSeconds };

@@ -4,6 +4,7 @@ import { type DevCa, issueServerCertificate } from '../tls';
 import { createTokenVerifier } from './auth';
 import { FaultInjector, RequestStats } from './faults';
 import { createGraphRequestHandler } from './http';
+import { DocumentedThrottle } from './throttle';
 import { parseVariants } from './variants';
 import { GraphStore } from './store';
 import type { GraphVariants } from './types';
@@ -57,6 +58,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const handler = createGraphRequestHandler({
     store,
     faults: new FaultInjector(now, options.random),
+    throttle: new DocumentedThrottle(now),
     stats: new RequestStats(now),
     verifyToken,
     enforceRoles: options.enforceRoles ?? false,

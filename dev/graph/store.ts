@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest, conflict, notFound, unsupportedQuery } from './errors';
 import type { DeviceChanges, NewDevice, NewUser, UserChanges } from './inputs';
-import { type EqualityClause, valuesEqual } from './odata';
+import { type EqualityClause, clauseMatches } from './odata';
 import { SeqIndex } from './seq-index';
 import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
 import { LifecycleTasks } from './lifecycleTasks';
@@ -127,7 +127,7 @@ function predicateFor<R>(clauses: EqualityClause[], properties: Record<string, (
     if (clause.property === 'assignedto' && clause.value !== null) {
       throw unsupportedQuery("Only 'assignedTo eq null' is supported; use 'assignedTo/id eq ...'.");
     }
-    return (record: R) => valuesEqual(read(record), clause.value);
+    return (record: R) => clauseMatches(read(record), clause);
   });
   return (record) => tests.every((test) => test(record));
 }
@@ -155,6 +155,8 @@ export class GraphStore {
   private readonly usersById = new Map<string, UserRecord>();
   private readonly usersByUpn = new Map<string, UserRecord>();
   private readonly usersByEmployeeId = new Map<string, Set<UserRecord>>();
+  /** Deleted users (directory/deletedItems), by id: when each was deleted. */
+  private readonly deletedUsers = new Map<string, string>();
   private readonly devicesById = new Map<string, DeviceRecord>();
   private readonly devicesBySeq = new Map<number, DeviceRecord>();
   private readonly devicesByKey = new Map<string, DeviceRecord>();
@@ -197,6 +199,7 @@ export class GraphStore {
   reset(): void {
     this.users = [];
     for (const map of [this.usersById, this.usersByUpn, this.usersByEmployeeId, this.devicesById, this.devicesBySeq]) map.clear();
+    this.deletedUsers.clear();
     for (const map of [this.devicesByKey, this.devicesBySerial, this.devicesByUser]) map.clear();
     this.allDevices.clear();
     for (const index of this.devicesByStatus.values()) index.clear();
@@ -289,7 +292,17 @@ export class GraphStore {
     this.unindexEmployeeId(user);
     this.usersById.delete(lower(user.id));
     this.usersByUpn.delete(lower(user.userPrincipalName));
+    this.deletedUsers.set(lower(user.id), new Date(this.now()).toISOString());
     this.userChanges.deleted(user.id);
+  }
+
+  /** GET directory/deletedItems/microsoft.graph.user: deleted users with their deletedDateTime, in the order they were created. */
+  listDeletedUsers(query: ListQuery): Page<GraphUser & { deletedDateTime: string }> {
+    const matches = predicateFor(query.filter, USER_PROPERTIES);
+    const after = query.after ?? -1;
+    const deleted = this.users.filter((user) => user.position > after && this.deletedUsers.has(lower(user.id)) && this.usersById.get(lower(user.id)) !== user);
+    const page = takePage(deleted, matches, query.top, (user) => user.position);
+    return { items: page.items.map((user) => ({ ...this.userView(user), deletedDateTime: this.deletedUsers.get(lower(user.id)) ?? '' })), continueAfter: page.continueAfter };
   }
 
   /** Current users in insertion order (deleted ones skipped), for users/delta. */
@@ -315,11 +328,11 @@ export class GraphStore {
     const byKey = (records: Iterable<UserRecord>): UserRecord[] =>
       [...records].filter((user) => user.position > after).sort((a, b) => a.position - b.position);
     for (const clause of filter) {
-      if (typeof clause.value !== 'string') continue;
-      const value = lower(clause.value);
-      if (clause.property === 'id') return byKey(this.optional(this.usersById.get(value)));
-      if (clause.property === 'userprincipalname') return byKey(this.optional(this.usersByUpn.get(value)));
-      if (clause.property === 'employeeid') return byKey(this.usersByEmployeeId.get(value) ?? []);
+      const values = (clause.anyOf ?? [clause.value]).filter((value): value is string => typeof value === 'string').map(lower);
+      if (values.length === 0) continue;
+      if (clause.property === 'id') return byKey(values.flatMap((value) => this.optional(this.usersById.get(value))));
+      if (clause.property === 'userprincipalname') return byKey(values.flatMap((value) => this.optional(this.usersByUpn.get(value))));
+      if (clause.property === 'employeeid') return byKey(values.flatMap((value) => [...(this.usersByEmployeeId.get(value) ?? [])]));
     }
     return this.usersAfter(after);
   }
@@ -462,7 +475,8 @@ export class GraphStore {
       [...records].filter((device) => device.seq > after).sort((a, b) => a.seq - b.seq);
     let statusIndex: SeqIndex | undefined;
     for (const clause of filter) {
-      if (typeof clause.value !== 'string') continue;
+      // An `in` term is matched by the predicate over the whole listing, not looked up by index.
+      if (typeof clause.value !== 'string' || clause.anyOf) continue;
       const value = lower(clause.value);
       if (clause.property === 'id') return bySeq(this.optional(this.devicesById.get(value)));
       if (clause.property === 'serialnumber') return bySeq(this.devicesBySerial.get(value) ?? []);

@@ -1,4 +1,6 @@
 /** Wire shapes of the Graph emulator: what the API and the control API answer. */
+import type { TenantSize, ThrottleModel } from './throttle';
+
 
 export type DeviceStatus = 'available' | 'assigned' | 'activated' | 'failedActivation';
 export type HashFunction = 'hmacsha1' | 'hmacsha256';
@@ -158,6 +160,14 @@ export interface GraphVariants {
   /** A wrong code in assignAndActivate changes nothing (all-or-nothing), or leaves the device assigned, failedActivation. */
   assignAndActivate: 'atomic' | 'leavesFailedActivation';
   /**
+   * Which limits throttle (docs/graph-throttling.md): the documented identity limits on every request,
+   * hardware OATH under the global limit only (the rest under the identity limits), or only the single
+   * bucket set through /_emulator/faults. That bucket, when set, applies under every model.
+   */
+  throttle: ThrottleModel;
+  /** The tenant size that sets the identity resource-unit quota; by default from the users in the store. */
+  tenantSize: TenantSize;
+  /**
    * A device's lastUsedDateTime: set by a sign-in with its code (present; the docs' examples show it, null
    * until used), always null, or left out of the answer (the resource page does not list it).
    */
@@ -172,5 +182,7 @@ export const DEFAULT_VARIANTS: GraphVariants = {
   filterLagSeconds: 0,
   activationAllowance: 'wide',
   assignAndActivate: 'atomic',
+  throttle: 'identity',
+  tenantSize: 'fromUsers',
   lastUsed: 'present',
 };

@@ -87,6 +87,7 @@ const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  413: 'Content Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -101,10 +102,73 @@ function sendProblem(res: http.ServerResponse, status: number, detail: string, h
   res.end(body);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/** The admin endpoint's body ({"input": ...}) is small; a larger one is not read on. */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+function readAdminBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size <= MAX_ADMIN_BODY_BYTES) return;
+      // Stop reading without destroying the request, so the 413 can still be written.
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** After answering, what a caller still sends of a body left unread is discarded this long, and no more. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A body the function left unread (refused as too large, or not wanted) is not read on. Closing the
+ * socket at once would reset the connection under the answer (the caller's unread bytes make the close
+ * a TCP RST), so the caller gets a moment to read the answer and stop; past the time or the bytes above,
+ * the connection is closed whatever the caller does.
+ */
+function lingerThenClose(req: http.IncomingMessage): void {
+  if (req.complete) return;
+  let discarded = 0;
+  const close = () => req.socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  // Whoever stopped reading (the function's stream, or the admin endpoint) is done with it: discard from here.
+  req.removeAllListeners('readable');
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) {
+      clearTimeout(timer);
+      close();
+    }
+  });
+  req.on('end', () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
+ * The request as the worker builds it with HTTP streams on (createStreamRequest in @azure/functions):
+ * a fetch Request whose body is the incoming stream itself, so a function reads it as it arrives and
+ * nothing is buffered before the function has judged its size. GET and HEAD carry no body.
+ */
+function streamingRequest(req: http.IncomingMessage, method: string, url: URL, params: Record<string, string>): HttpRequest {
+  const withBody = method !== 'GET' && method !== 'HEAD';
+  const nativeRequest = new Request(url.href, {
+    method,
+    headers: headerRecord(req),
+    // The incoming stream as an async iterable, as the worker passes it: read only as the function pulls.
+    ...(withBody ? { body: req, duplex: 'half' } : {}),
+  });
+  // The worker's own constructor form for a streamed request; its public type lists only the buffered form.
+  return new HttpRequest({ nativeRequest, params } as unknown as ConstructorParameters<typeof HttpRequest>[0]);
 }
 
 /** Incoming headers as the worker sees them: one string per name, repeated values joined. */
@@ -162,7 +226,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sendProblem(res, 405, 'The admin endpoint takes POST.', { allow: 'POST' });
       return;
     }
-    const body = await readBody(req);
+    const body = await readAdminBody(req);
+    if (!body) {
+      sendProblem(res, 413, `The body is larger than ${MAX_ADMIN_BODY_BYTES / 1024} KB.`);
+      res.once('finish', () => lingerThenClose(req));
+      return;
+    }
     let input: unknown;
     if (body.length > 0) {
       try {
@@ -200,16 +269,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     const { declaration, params } = found;
-    const body = await readBody(req);
     let request: HttpRequest;
     try {
-      request = new HttpRequest({
-        method,
-        url: url.href,
-        headers: headerRecord(req),
-        params,
-        ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      });
+      request = streamingRequest(req, method, url, params);
     } catch (error) {
       log(`[${declaration.name}] WARN request refused before invocation: ${(error as Error).message}`);
       sendProblem(res, 400, 'The request could not be read.');
@@ -232,6 +294,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     try {
       await writeResponse(req, res, response);
+      lingerThenClose(req);
     } catch (error) {
       log(`[${declaration.name}] ERROR could not write the response: ${describeError(error)}`);
       sendProblem(res, 500, 'The function failed. The host log has the details.');

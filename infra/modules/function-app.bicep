@@ -7,6 +7,8 @@ param name string
 param planName string
 param location string
 param tags object
+@description('The azure.yaml service deployed to this app: azd finds the app by its azd-service-name tag, which only the site carries (azd refuses a service whose tag is on two resources).')
+param serviceName string
 param identityName string
 param storageAccountName string
 param deploymentContainerName string
@@ -88,7 +90,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -188,6 +192,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // ALLOWED_GROUP_ID set, only its members get tokens (empty: no such limit).
     PROTECTED_GROUP_IDS: protectedGroupIds
     ALLOWED_GROUP_ID: allowedGroupId
+    // A first hire or an import row is judged by the privileged set read in bulk, at most this many seconds old;
+    // reconciliation takes back what that window let through (docs/privileged-set.md).
+    PRIVILEGED_SET_MAX_AGE: '60'
     // Vendors' seed files: PSKC keys are the secrets pskc-key-<keyName>; the OpenPGP intake key and its passphrase are
     // seed-file-pgp-key(-passphrase). SEED_FILE_PGP_SIGNER_KEYS (vendor public keys) is added when signatures are required.
     PSKC_KEY_SECRET_PREFIX: 'pskc-key-'
@@ -213,8 +220,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'scm'
-  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
-  // Azure Verified Modules (avm/res/web/site) set it too.
+  // Missing from the type (BCP187), but the resource provider refuses the policy without it ("The parameter
+  // location has an invalid value"): Azure/bicep#7396, the open report of that type inaccuracy. Azure
+  // Verified Modules (avm/res/web/site) set it too.
+  #disable-next-line BCP187
   location: location
   properties: {
     allow: false
@@ -224,8 +233,10 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'ftp'
-  // Not in the type's reference, but validation is reported to fail without it ("Value is required");
-  // Azure Verified Modules (avm/res/web/site) set it too.
+  // Missing from the type (BCP187), but the resource provider refuses the policy without it ("The parameter
+  // location has an invalid value"): Azure/bicep#7396, the open report of that type inaccuracy. Azure
+  // Verified Modules (avm/res/web/site) set it too.
+  #disable-next-line BCP187
   location: location
   properties: {
     allow: false

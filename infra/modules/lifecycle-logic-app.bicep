@@ -20,6 +20,10 @@ param apiAudience string
 // Lifecycle Workflows' own application id, the same in every tenant (entra-docs, authorization policy tables).
 var lifecycleWorkflowsAppId = 'ce79fdc4-cd1d-4ea5-8139-e74d7dbe0bb7'
 
+// Lifecycle Workflows signs its callout for Azure Resource Manager: management.azure.com in Azure's
+// global cloud, taken from the cloud the template is deployed to.
+var resourceManagerHost = split(environment().resourceManager, '/')[2]
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
@@ -38,6 +42,10 @@ resource logicApp 'Microsoft.Logic/workflows@2019-05-01' = {
     state: 'Enabled'
     accessControl: {
       triggers: {
+        // Missing from the 2019-05-01 type (BCP037), but Logic Apps honours it for Consumption workflows: a
+        // call with the trigger's SAS signature is then refused ("SAS authentication scheme while it is
+        // disabled under your access control policy"), so the Entra-authenticated call is the only way in.
+        #disable-next-line BCP037
         sasAuthenticationPolicy: {
           state: 'Disabled'
         }
@@ -52,7 +60,7 @@ resource logicApp 'Microsoft.Logic/workflows@2019-05-01' = {
                 }
                 {
                   name: 'aud'
-                  value: 'https://management.azure.com'
+                  value: 'https://${resourceManagerHost}'
                 }
                 {
                   name: 'appid'
@@ -64,7 +72,7 @@ resource logicApp 'Microsoft.Logic/workflows@2019-05-01' = {
                 }
                 {
                   name: 'u'
-                  value: 'management.azure.com'
+                  value: resourceManagerHost
                 }
                 {
                   name: 'p'

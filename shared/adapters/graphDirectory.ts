@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DeviceCatalog, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
+import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DepartedAccount, type DepartedAccounts, type DeviceCatalog, type EntraAccount, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass, type UserLookup } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -94,6 +94,15 @@ function toUser(raw: Json): EntraUser {
 }
 
 const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
+/** What a leaver check reads of an account. */
+const ACCOUNT_FIELDS = `${USER_FIELDS},accountEnabled,employeeHireDate`;
+/** Deleted users, as directory/deletedItems casts them (directory-deleteditems-list.md). */
+const DELETED_USERS = '/directory/deletedItems/microsoft.graph.user';
+/** Graph's known issues: an `in` filter is limited to 15 expressions by default. */
+export const UPNS_PER_LOOKUP = 15;
+export const EMPLOYEE_IDS_PER_LOOKUP = 15;
+/** How long a lookup by employeeId waits for others (concurrent hires) to share its request. */
+const EMPLOYEE_ID_GATHER_MS = 5;
 
 /** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
 export const DEVICE_PAGE_SIZE = 100;
@@ -107,7 +116,7 @@ interface UserMethod {
 
 type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & AccessPasses & Mailer & Managers {
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & DepartedAccounts & AccessPasses & Mailer & Managers & UserLookup {
   const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
@@ -182,13 +191,52 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     return { devices: devicesIn(page), ...(typeof next === 'string' && next !== '' ? { nextLink: next } : {}) };
   };
 
-  /** Two results are enough to know the answer is not one account. */
-  const findUser = async (filter: string): Promise<EntraUser | 'ambiguous' | undefined> => {
-    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).top(2).get())) as { value?: Json[] };
-    const [first, second] = page.value ?? [];
-    if (second) return 'ambiguous';
-    return first ? toUser(first) : undefined;
+  /**
+   * Lookups by employeeId asked at about the same time (hires worked on side by side) share one
+   * `employeeId in (...)` request, up to 15 ids; each gets its own answer: the one account that carries
+   * the id, 'ambiguous' when two do, undefined when none does.
+   */
+  type EmployeeLookup = { employeeId: string; resolve: (user: EntraUser | 'ambiguous' | undefined) => void; reject: (error: unknown) => void };
+  let gathering: EmployeeLookup[] = [];
+  let gatherTimer: ReturnType<typeof setTimeout> | undefined;
+  const lookUpEmployees = async (batch: EmployeeLookup[]): Promise<void> => {
+    try {
+      const ids = [...new Set(batch.map((lookup) => lookup.employeeId.toLowerCase()))];
+      const byId = new Map<string, EntraUser[]>();
+      const values = ids.map((id) => encodeURIComponent(quote(id))).join(',');
+      let page = (await call(() => graph.api('/users').filter(`employeeId in (${values})`).select(USER_FIELDS).top(999).get())) as Json;
+      for (;;) {
+        for (const raw of Array.isArray(page.value) ? (page.value as unknown[]) : []) {
+          if (!isJson(raw)) continue;
+          const user = toUser(raw);
+          const key = user.employeeId?.toLowerCase();
+          if (key !== undefined) byId.set(key, [...(byId.get(key) ?? []), user]);
+        }
+        const next = page['@odata.nextLink'];
+        if (typeof next !== 'string' || next === '') break;
+        page = (await call(() => graph.api(next).get())) as Json;
+      }
+      for (const lookup of batch) {
+        const users = byId.get(lookup.employeeId.toLowerCase()) ?? [];
+        lookup.resolve(users.length > 1 ? 'ambiguous' : users[0]);
+      }
+    } catch (error) {
+      for (const lookup of batch) lookup.reject(error);
+    }
   };
+  const sendGathered = (): void => {
+    if (gatherTimer) clearTimeout(gatherTimer);
+    gatherTimer = undefined;
+    const batch = gathering;
+    gathering = [];
+    if (batch.length > 0) void lookUpEmployees(batch);
+  };
+  const findUserByEmployeeId = (employeeId: string): Promise<EntraUser | 'ambiguous' | undefined> =>
+    new Promise((resolve, reject) => {
+      gathering.push({ employeeId, resolve, reject });
+      if (gathering.length >= EMPLOYEE_IDS_PER_LOOKUP) sendGathered();
+      else gatherTimer ??= setTimeout(sendGathered, EMPLOYEE_ID_GATHER_MS);
+    });
 
   const userMethods = async (userId: string): Promise<UserMethod[]> => {
     let page: unknown;
@@ -228,6 +276,33 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     const method = await methodOf(userId, deviceId);
     if (!method?.methodId || method.methodId === guess) return 'not-assigned';
     return call(() => work(path(method.methodId)));
+  };
+
+  /** Every page of a collection: `first`, then its @odata.nextLink until there is none. */
+  async function* pagesOf(first: () => Promise<unknown>): AsyncGenerator<Json[]> {
+    let link: string | undefined;
+    do {
+      const current = link;
+      const page: unknown = await call<unknown>(() => (current ? (graph.api(current).get() as Promise<unknown>) : first()));
+      yield isJson(page) && Array.isArray(page.value) ? (page.value as unknown[]).filter(isJson) : [];
+      const next = isJson(page) ? page['@odata.nextLink'] : undefined;
+      link = typeof next === 'string' && next !== '' ? next : undefined;
+    } while (link);
+  }
+
+  /** A method's device: nested under `device` as the docs show; read by id when the answer left it out. */
+  const deviceOfMethod = async (item: Json): Promise<EntraDevice | undefined> => {
+    const nested = deviceJson(item);
+    if (nested) return toDevice(nested);
+    const id = isJson(item.device) ? text(item.device.id, text(item.id)) : text(item.id);
+    if (!id) return undefined;
+    try {
+      const device = deviceJson(await call(() => graph.api(`${DEVICES}/${encodeURIComponent(id)}`).get() as Promise<unknown>));
+      return device ? toDevice(device) : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   };
 
   const notAssigned = (deviceId: string) => new DirectoryRefusal(404, 'Request_ResourceNotFound', `the user holds no method for device ${deviceId}`);
@@ -271,7 +346,24 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       }
     },
 
-    findUserByEmployeeId: (employeeId) => findUser(`employeeId eq ${quote(employeeId)}`),
+    findUserByEmployeeId,
+
+    /** `userPrincipalName in (...)`, 15 at a time (user resource: userPrincipalName supports `in`). */
+    async findUsersByUpn(userPrincipalNames) {
+      const wanted = [...new Set(userPrincipalNames.map((upn) => upn.toLowerCase()))];
+      const found = new Map<string, EntraUser>();
+      for (let start = 0; start < wanted.length; start += UPNS_PER_LOOKUP) {
+        const chunk = wanted.slice(start, start + UPNS_PER_LOOKUP);
+        // The SDK puts $filter in the URL as it is: a UPN's '#' (a guest's #EXT#) or '+' must be escaped here.
+        const values = chunk.map((upn) => encodeURIComponent(quote(upn))).join(',');
+        const page = (await call(() => graph.api('/users').filter(`userPrincipalName in (${values})`).select(USER_FIELDS).top(UPNS_PER_LOOKUP).get())) as { value?: Json[] };
+        for (const raw of page.value ?? []) {
+          const user = toUser(raw);
+          if (chunk.includes(user.userPrincipalName.toLowerCase())) found.set(user.userPrincipalName.toLowerCase(), user);
+        }
+      }
+      return found;
+    },
 
     async assign(userId, deviceId) {
       try {
@@ -317,6 +409,47 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
         if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))) throw error;
       }
       methodIds.delete(methodKey(userId, deviceId));
+    },
+
+    async methodDevicesOf(userId) {
+      const devices: EntraDevice[] = [];
+      try {
+        for await (const items of pagesOf(() => graph.api(methodsOf(userId)).get() as Promise<unknown>)) {
+          for (const item of items) {
+            const device = await deviceOfMethod(item);
+            if (device) devices.push(device);
+          }
+        }
+      } catch (error) {
+        if (isNotFound(error)) return 'no_account';
+        throw error;
+      }
+      return devices;
+    },
+
+    async findUserById(userId) {
+      try {
+        const raw = (await call(() => graph.api(`/users/${encodeURIComponent(userId)}`).select(ACCOUNT_FIELDS).get())) as Json;
+        const account: EntraAccount = toUser(raw);
+        if (typeof raw.accountEnabled === 'boolean') account.accountEnabled = raw.accountEnabled;
+        if (typeof raw.employeeHireDate === 'string') account.employeeHireDate = raw.employeeHireDate;
+        return account;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async *departedPages(now) {
+      for await (const items of pagesOf(() => graph.api(DELETED_USERS).select('id').top(DEVICE_PAGE_SIZE).get() as Promise<unknown>)) {
+        yield items.filter((item) => typeof item.id === 'string').map((item): DepartedAccount => ({ id: text(item.id), why: 'deleted' }));
+      }
+      const disabled = () => graph.api('/users').filter('accountEnabled eq false').select('id,employeeHireDate').top(DEVICE_PAGE_SIZE).get() as Promise<unknown>;
+      for await (const items of pagesOf(disabled)) {
+        // An account disabled before its hire date waits for its first day (provisioned ahead), it has not left.
+        const hiredBy = (item: Json) => typeof item.employeeHireDate !== 'string' || Date.parse(item.employeeHireDate) <= now.getTime();
+        yield items.filter((item) => typeof item.id === 'string' && hiredBy(item)).map((item): DepartedAccount => ({ id: text(item.id), why: 'disabled' }));
+      }
     },
 
     async send(from, to, subject, content) {

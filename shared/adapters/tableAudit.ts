@@ -13,6 +13,10 @@ interface AuditEntity {
   employeeId?: string;
   correlationId?: string;
   detail?: string;
+  callerOid?: string;
+  callerTenantId?: string;
+  callerAppId?: string;
+  callerName?: string;
 }
 
 function fromEntity(entity: TableEntityResult<AuditEntity>): AuditRecord {
@@ -25,6 +29,10 @@ function fromEntity(entity: TableEntityResult<AuditEntity>): AuditRecord {
     ...(entity.employeeId ? { employeeId: entity.employeeId } : {}),
     ...(entity.correlationId ? { correlationId: entity.correlationId } : {}),
     ...(entity.detail ? { detail: entity.detail } : {}),
+    // The admin's name kept with the entry, so the audit shows a person and keeps the id beside it.
+    ...(entity.callerOid
+      ? { caller: { oid: entity.callerOid, ...(entity.callerTenantId ? { tenantId: entity.callerTenantId } : {}), ...(entity.callerAppId ? { appId: entity.callerAppId } : {}), ...(entity.callerName ? { name: entity.callerName } : {}) } }
+      : {}),
   };
 }
 

@@ -68,7 +68,7 @@ export function signalsFor(user: KnownUser, now: Date, settings: SignalSettings)
   const leaveAt = instant(user.leaveDateTime);
   if (leaveAt !== undefined && user.leaveDateTime) {
     if (leaveAt <= nowMs) {
-      result.leave = { ...who, eventId: `entra-leave:${user.userId}:${stamp(user.leaveDateTime)}`, type: 'employee.terminated', terminationDate: stamp(user.leaveDateTime), disabled: false };
+      result.leave = { ...who, entraUserId: user.userId, eventId: `entra-leave:${user.userId}:${stamp(user.leaveDateTime)}`, type: 'employee.terminated', terminationDate: stamp(user.leaveDateTime), disabled: false };
     } else result.pending = true;
   }
 
@@ -79,7 +79,7 @@ export function signalsFor(user: KnownUser, now: Date, settings: SignalSettings)
     if (dueAt <= nowMs) {
       if (!user.disabledNotified) {
         const due = new Date(dueAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-        result.leave = { ...who, eventId: `entra-disabled:${user.userId}:${stamp(user.disabledSince)}`, type: 'employee.terminated', terminationDate: due, disabled: true };
+        result.leave = { ...who, entraUserId: user.userId, eventId: `entra-disabled:${user.userId}:${stamp(user.disabledSince)}`, type: 'employee.terminated', terminationDate: due, disabled: true };
       }
     }
     // Watched while disabled, so re-enabling and disabling again is told apart from staying disabled.

@@ -12,6 +12,8 @@ export type HrEventType = (typeof HR_EVENT_TYPES)[number];
 /** Employee ids are a Table partition key and part of log lines, so they keep to a safe alphabet. */
 export const EMPLOYEE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const EMPLOYEE_ID_RULE = 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
+/** Entra object ids are GUIDs; kept to that alphabet, since they go into Graph paths and Table filters. */
+export const ENTRA_OBJECT_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 /** Standard Webhooks ids (msg_...) or UUIDs; also the dedupe table's partition key. */
 export const WEBHOOK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -76,6 +78,8 @@ export const hrQueueMessageSchema = z.object({
   type: z.enum(HR_EVENT_TYPES),
   employeeId: z.string().regex(EMPLOYEE_ID_PATTERN),
   userPrincipalName: z.string().optional(),
+  /** The Entra object id of the person, where the source names one (directory sync, Lifecycle Workflows): a leaver starts from it. */
+  entraUserId: z.string().regex(ENTRA_OBJECT_ID_PATTERN).optional(),
   displayName: z.string().optional(),
   hireDate: z.string().optional(),
   location: z.string().optional(),

@@ -43,6 +43,35 @@ export class ImportFileError extends Error {
   }
 }
 
+/** The largest file the import takes in one request, and the most an encrypted one may decompress to. */
+export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The one answer to a file that cannot be decrypted or authenticated, whatever the cause (a wrong key,
+ * bad padding, a MAC or signature that does not verify, a file encrypted to another key): any difference
+ * between two such answers would let the sender of altered copies learn the plaintext a little at a time.
+ */
+export const SEALED_FILE_REASON =
+  'the file cannot be decrypted or authenticated: it was encrypted to another key than the one named or the intake key, altered after it was made, or not signed by a vendor key this app trusts; nothing was imported';
+
+export class SealedFileError extends ImportFileError {
+  constructor() {
+    super(SEALED_FILE_REASON);
+    this.name = 'SealedFileError';
+  }
+}
+
+/** A file larger than `limit` as sent, or (`inflated`) an encrypted one whose content grows past it when decompressed. */
+export class FileTooLargeError extends ImportFileError {
+  constructor(
+    readonly limit: number,
+    readonly inflated: boolean,
+  ) {
+    super(`the file ${inflated ? 'decompresses to' : 'has'} more than ${limit / 1024 / 1024} MB`);
+    this.name = 'FileTooLargeError';
+  }
+}
+
 type Field = 'upn' | 'serial' | 'seed' | 'interval' | 'manufacturer' | 'model' | 'hash' | 'pool' | 'encoding';
 
 /** What a whole file declares; a row's own `seed encoding` wins over it. */

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import { ImportFileError } from './importFile';
+import { FileTooLargeError, ImportFileError, SealedFileError } from './importFile';
 
 /**
  * OpenPGP-encrypted seed files, as Token2 sends them: decrypted in memory with the intake private key
  * (kept in Key Vault), optionally only when signed by a vendor key. OpenPGP.js does the cryptography;
- * nothing here shells out or writes a file, and no error carries the plaintext.
+ * nothing here shells out or writes a file, and no error carries the plaintext. A file that cannot be
+ * decrypted, authenticated or verified gets the one SealedFileError, whatever the cause; one that
+ * inflates past the limit the caller gives is a FileTooLargeError, caught while it inflates.
  */
 
 export const PGP_MEDIA_TYPE = 'application/pgp-encrypted';
@@ -47,35 +49,41 @@ export async function readSignerKeys(armored: string): Promise<openpgp.Key[]> {
   }
 }
 
-/** The file's plaintext (CSV or JSON), or an ImportFileError saying why it cannot be opened. */
-export async function decryptSeedFile(body: Buffer, key: PgpIntakeKey, signers?: openpgp.Key[]): Promise<Buffer> {
+/** OpenPGP.js's words when a compressed packet inflates past maxDecompressedMessageSize (it has no error class for it). */
+const TOO_LARGE = /Maximum decompressed message size exceeded/;
+
+/** The file's plaintext (CSV or JSON), at most `maxPlaintextBytes` of it, or an ImportFileError saying why it cannot be opened. */
+export async function decryptSeedFile(body: Buffer, key: PgpIntakeKey, options: { signers?: openpgp.Key[]; maxPlaintextBytes: number }): Promise<Buffer> {
+  // A compressed packet is inflated wherever it is read (an unencrypted message's too), so every call carries the cap.
+  // Constant-time PKCS #1 keeps an RSA intake key from answering a Bleichenbacher-style probe by its timing.
+  const config = { maxDecompressedMessageSize: options.maxPlaintextBytes, constantTimePKCS1Decryption: true };
+  const tooLarge = (error: unknown): boolean => error instanceof Error && TOO_LARGE.test(error.message);
   let message: openpgp.Message<Uint8Array>;
   try {
     const text = body.subarray(0, 64).toString('latin1').trimStart();
     message = text.startsWith(ARMOUR)
-      ? await openpgp.readMessage({ armoredMessage: body.toString('utf8') })
-      : await openpgp.readMessage({ binaryMessage: new Uint8Array(body) });
-  } catch {
+      ? await openpgp.readMessage({ armoredMessage: body.toString('utf8'), config })
+      : await openpgp.readMessage({ binaryMessage: new Uint8Array(body), config });
+  } catch (error) {
+    if (tooLarge(error)) throw new FileTooLargeError(options.maxPlaintextBytes, true);
     throw new ImportFileError('not an OpenPGP message (binary or ASCII-armoured)');
   }
   const decryptionKey = await unlocked(key);
   const recipients = message.getEncryptionKeyIDs().map((id) => id.toHex());
   const ours = decryptionKey.getKeys().map((k) => k.getKeyID().toHex());
-  if (!recipients.some((id) => ours.includes(id))) {
-    throw new ImportFileError(`the file is not encrypted to the intake key (${decryptionKey.getFingerprint().toUpperCase()}); ask the vendor to encrypt to the key "oathctl keys" shows`);
-  }
-  const decrypt = () => openpgp.decrypt({ message, decryptionKeys: decryptionKey, format: 'binary', ...(signers ? { verificationKeys: signers } : {}) });
+  if (!recipients.some((id) => ours.includes(id))) throw new SealedFileError();
+  const { signers } = options;
+  const decrypt = () => openpgp.decrypt({ message, decryptionKeys: decryptionKey, format: 'binary', config, ...(signers ? { verificationKeys: signers } : {}) });
   let decrypted: Awaited<ReturnType<typeof decrypt>>;
   try {
     decrypted = await decrypt();
-  } catch {
-    throw new ImportFileError('the file cannot be decrypted with the intake key');
+  } catch (error) {
+    if (tooLarge(error)) throw new FileTooLargeError(options.maxPlaintextBytes, true);
+    throw new SealedFileError();
   }
   if (signers) {
     const verdicts = await Promise.all(decrypted.signatures.map((signature) => signature.verified.then(() => true, () => false)));
-    if (!verdicts.includes(true)) {
-      throw new ImportFileError('the file does not carry a valid signature from a vendor key in SEED_FILE_PGP_SIGNER_KEYS');
-    }
+    if (!verdicts.includes(true)) throw new SealedFileError();
   }
   return Buffer.from(decrypted.data);
 }

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { checkRow, ImportFileError, type ImportRow, type ParsedRow } from './importFile';
+import { checkRow, ImportFileError, SealedFileError, type ImportRow, type ParsedRow } from './importFile';
 import { base32FromBytes, bytesFromBase32 } from './seedEncoding';
 import type { HashFunction } from './seed';
 
@@ -13,6 +13,10 @@ import type { HashFunction } from './seed';
  * Every MAC in the file is checked before any secret is decrypted, and one that does not verify refuses
  * the whole file. Decrypted secrets live only in the rows handed to the import; reasons name the
  * KeyPackage (its position, 1 = first, is the row's `line`) and never carry a value.
+ *
+ * What can be read without a key (the XML, the algorithms named, the base64) is refused in its own words;
+ * everything that involves the key (the key's size, the MAC key, a MAC, a secret's padding) fails with the
+ * one SealedFileError, so altered copies of a vendor's file teach their sender nothing (a padding oracle).
  */
 
 export const PSKC_MEDIA_TYPE = 'application/pskc+xml';
@@ -44,6 +48,9 @@ const PBKDF2_ALGORITHMS = new Set(['http://www.rsasecurity.com/rsalabs/pkcs/sche
 const MAX_PBKDF2_ITERATIONS = 2_000_000;
 
 const pbkdf2Async = promisify(pbkdf2);
+
+/** RFC 6030's examples use 20-byte MAC keys; fewer than 16 bytes is not a key a vendor makes. */
+const MIN_MAC_KEY_BYTES = 16;
 
 /** The Key Vault secret the request named: a hex AES key for a pre-shared-key file, the passphrase for a PBKDF2 one. */
 export interface PskcKey {
@@ -121,14 +128,31 @@ function encryptedOf(element: Element, where: string): Encrypted {
   return { cipher, value };
 }
 
-function decrypt(encrypted: Encrypted, key: Buffer, where: string): Buffer {
-  if (key.length !== encrypted.cipher.keyLength) throw new ImportFileError(`${where}: the key is ${key.length * 8} bits, ${encrypted.cipher.name} needs ${encrypted.cipher.keyLength * 8}`);
-  try {
-    const decipher = createDecipheriv(encrypted.cipher.name, key, encrypted.value.subarray(0, 16));
-    return Buffer.concat([decipher.update(encrypted.value.subarray(16)), decipher.final()]);
-  } catch {
-    throw new ImportFileError(`${where} cannot be decrypted: the key is not the one the file was encrypted with`);
+/** AES-CBC without the padding check: what the key and IV give, padding included. */
+function decryptRaw(encrypted: Encrypted, key: Buffer): Buffer {
+  if (key.length !== encrypted.cipher.keyLength) throw new SealedFileError();
+  const decipher = createDecipheriv(encrypted.cipher.name, key, encrypted.value.subarray(0, 16));
+  decipher.setAutoPadding(false);
+  return Buffer.concat([decipher.update(encrypted.value.subarray(16)), decipher.final()]);
+}
+
+/** The length of the PKCS #7-padded plaintext without its padding, or undefined when the padding is not valid; every byte is looked at either way. */
+function unpaddedLength(plain: Buffer): number | undefined {
+  const pad = plain[plain.length - 1] ?? 0;
+  let bad = pad === 0 || pad > 16 ? 1 : 0;
+  for (let i = 1; i <= 16; i++) bad |= (i <= pad ? 1 : 0) & ((plain[plain.length - i] ?? 0) !== pad ? 1 : 0);
+  return bad === 0 ? plain.length - pad : undefined;
+}
+
+/** A secret whose MAC has verified: its padding can only be wrong if its sender made it so, and still says nothing new. */
+function decrypt(encrypted: Encrypted, key: Buffer): Buffer {
+  const plain = decryptRaw(encrypted, key);
+  const length = unpaddedLength(plain);
+  if (length === undefined) {
+    plain.fill(0);
+    throw new SealedFileError();
   }
+  return plain.subarray(0, length);
 }
 
 async function encryptionKeyOf(root: Element, key: PskcKey | undefined): Promise<Buffer | undefined> {
@@ -157,11 +181,9 @@ async function encryptionKeyOf(root: Element, key: PskcKey | undefined): Promise
     return pbkdf2Async(Buffer.from(needKey().secret, 'utf8'), base64(salt, 'PBKDF2 Salt'), iterations, length, prf);
   }
   if (child(encryptionKey, NS.ds, 'KeyName')) {
-    const { keyName, secret } = needKey();
-    const hex = secret.trim();
-    if (!/^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$/.test(hex)) {
-      throw new ImportFileError(`the Key Vault secret for key "${keyName}" is not a pre-shared AES key (32, 48 or 64 hex digits)`);
-    }
+    const hex = needKey().secret.trim();
+    // Which key the secret is (its size, its form) is not told either: the file names the cipher it wants.
+    if (!/^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$/.test(hex)) throw new SealedFileError();
     return Buffer.from(hex, 'hex');
   }
   throw new ImportFileError('EncryptionKey is not supported: only a pre-shared key (ds:KeyName) or a PBKDF2-derived key (xenc11:DerivedKey)');
@@ -181,7 +203,15 @@ function macKeyOf(root: Element, encryptionKey: Buffer | undefined): MacKey | un
   const macKey = child(method, NS.pskc, 'MACKey');
   if (!macKey) throw new ImportFileError('MACMethod has no MACKey (a MACKeyReference to a key agreed elsewhere is not supported)');
   if (!encryptionKey) throw new ImportFileError('MACMethod has an encrypted MACKey but the file has no EncryptionKey');
-  return { hash, key: decrypt(encryptedOf(macKey, 'the MACKey'), encryptionKey, 'the MACKey') };
+  // RFC 6030 (6.1.1) encrypts the MAC key with the file's key and puts no MAC over it, so it must be
+  // decrypted first. Its padding is never judged aloud: a MAC key whose padding is not valid is replaced
+  // by a random one, and the file then fails its MACs exactly as with a wrong key. So is one shorter than
+  // a block, which a sender could otherwise guess and MAC with.
+  const plain = decryptRaw(encryptedOf(macKey, 'the MACKey'), encryptionKey);
+  const length = unpaddedLength(plain);
+  const key = length === undefined || length < MIN_MAC_KEY_BYTES ? randomBytes(32) : Buffer.from(plain.subarray(0, length));
+  plain.fill(0);
+  return { hash, key };
 }
 
 interface Package {
@@ -212,14 +242,16 @@ export async function parsePskc(xml: string, options: PskcOptions): Promise<Pars
   const macKey = anyEncrypted ? macKeyOf(root, encryptionKey) : undefined;
   if (anyEncrypted && !macKey) throw new ImportFileError('the file has encrypted secrets but no MACMethod; unauthenticated secrets are not accepted');
 
-  // All MACs first: a file with one bad MAC is refused whole, before a single secret is decrypted.
+  // All MACs first (over the IV and ciphertext, RFC 6030 6.1.1): a file with one bad MAC is refused
+  // whole, before a single secret is decrypted, and the answer does not say which one.
+  let verified = true;
   for (const p of packages) {
     if (!p.encrypted || !macKey) continue;
     const expected = createHmac(macKey.hash, macKey.key).update(p.encrypted.value.value).digest();
-    if (expected.length !== p.encrypted.mac.length || !timingSafeEqual(expected, p.encrypted.mac)) {
-      throw new ImportFileError(`KeyPackage ${p.index}: the MAC of its secret does not verify (a wrong key, or the file was changed); nothing was imported`);
-    }
+    if (expected.length !== p.encrypted.mac.length || !timingSafeEqual(expected, p.encrypted.mac)) verified = false;
   }
+  macKey?.key.fill(0);
+  if (!verified) throw new SealedFileError();
 
   const seen = new Map<string, number>();
   return packages.map((p) => packageRow(p, encryptionKey, seen, options));
@@ -262,7 +294,7 @@ function packageRow(p: Package, encryptionKey: Buffer | undefined, seen: Map<str
   const secretElement = child(data, NS.pskc, 'Secret');
   let secret: Buffer;
   if (p.encrypted && encryptionKey) {
-    secret = decrypt(p.encrypted.value, encryptionKey, `KeyPackage ${p.index}: the secret`);
+    secret = decrypt(p.encrypted.value, encryptionKey);
   } else {
     const plain = textOf(child(secretElement, NS.pskc, 'PlainValue'));
     if (!plain) return fail('has no Secret (PlainValue or EncryptedValue)');

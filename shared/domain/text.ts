@@ -13,6 +13,17 @@ const UNSAFE_IN_NOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u
  */
 export const hasUnsafeNoteCharacters = (value: string): boolean => UNSAFE_IN_NOTES.test(value);
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this drops
+const UNPRINTABLE_IN_LOGS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
+/**
+ * A log line as it may be written when parts of it came from outside (an event type, a vendor's words,
+ * an SDK's message): control characters (line breaks, escapes, NUL, C1), line and paragraph separators
+ * and bidirectional overrides are dropped, each run left as one space, so no input can start a line of
+ * its own, colour a terminal or reorder what a reader sees.
+ */
+export const printableLogLine = (line: string): string => line.replace(UNPRINTABLE_IN_LOGS, ' ');
+
 /** Entra's longest user principal name: 64 characters, '@', 48 of domain. */
 export const MAX_UPN_LENGTH = 113;
 /** name@domain.tld; each part's class excludes its separator, so matching never backtracks. */

@@ -72,6 +72,7 @@ export async function acceptLifecycleTask(payload: LifecycleTaskPayload, deps: A
     type,
     employeeId,
     userPrincipalName: user.userPrincipalName,
+    entraUserId: user.id,
     // The workflow runs on the day it is due: the work is due now.
     ...(work === 'joiner' ? { hireDate: now } : { terminationDate: now }),
     lifecycleTask: task,

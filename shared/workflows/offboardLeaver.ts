@@ -1,14 +1,16 @@
 import { deferralSeconds, instantOf, leaverRetrySeconds, type HrQueueMessage } from '../domain/hrEvent';
-import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
+import type { TokenRecord } from '../domain/token';
 import type { ProvisioningRecord } from '../ports';
 import type { Delivery, HrEventOutcome, JoinerDeps } from './provisionJoiner';
 import { describeFailure, recordTermination, writeRecord } from './provisionJoiner';
-import { revokeToken, tokensOf } from './revokeToken';
+import { confirmAccountsClear, resolveLeaverAccounts, rowsOfLeaver, sweepLeaver } from './leaverAccounts';
+import { tokensOf } from './revokeToken';
 
 /**
- * The leaver path: an `employee.terminated` event revokes the person's token with reason
- * "offboarded" on the termination date (at once when it is past), through the same revocation code
- * as an admin's. A hire of the same person still running is let finish first, then undone here; a
+ * The leaver path: an `employee.terminated` event revokes, with reason "offboarded", every token this
+ * system manages that Entra shows on the person's accounts (found by object id, employeeId and UPN, see
+ * leaverAccounts.ts), whatever the rows say, on the termination date (at once when it is past),
+ * through the same revocation code as an admin's. A hire of the same person still running is let finish first, then undone here; a
  * hire not yet started is cancelled, so whatever order the two events arrive in, no token stays active.
  *
  * Leavers fail closed: a revocation that fails (Graph down, a refusal, storage) is never settled as
@@ -23,14 +25,6 @@ const HIRE_SETTLE_MS = 10 * 60_000;
 const HIRE_RECHECK_SECONDS = 5;
 
 export type OffboardDeps = Omit<JoinerDeps, 'settings' | 'random' | 'afterStep' | 'targets'>;
-
-/** A reserved token was never handed out: it goes back to stock, after undoing an assignment a crashed hire left in Entra. */
-async function releaseReserved(deps: OffboardDeps, token: TokenRecord, employeeId: string, now: string): Promise<void> {
-  const device = await deps.directory.findDeviceBySerial(token.serialNumber);
-  if (device?.assignedTo) await deps.directory.unassign(device.assignedTo.id, device.id);
-  const written = await deps.inventory.replace({ ...withoutHolder(token), status: 'in_stock', updatedAt: now, lastChangeReason: `released: ${employeeId} left before the hire finished` });
-  if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while it was being released; retry`);
-}
 
 /** Entra has the last word: the device must not be on the leaver's account any more, else it is taken off again. */
 async function confirmRemoved(deps: OffboardDeps, token: TokenRecord): Promise<void> {
@@ -73,29 +67,32 @@ export async function offboardLeaver(message: HrQueueMessage, deps: OffboardDeps
   }
 
   const context = { actor: 'hr', correlationId: eventId };
+  const terminated = message.terminationDate ?? now.toISOString().slice(0, 10);
+  let primary: { entraUserId?: string; userPrincipalName?: string } = {};
   try {
-    const tokens = (await tokensOf(deps.inventory, employeeId)).filter((t) => t.employeeId === employeeId);
-    const revoked: string[] = [];
-    const toConfirm: TokenRecord[] = tokens.filter((t) => t.status === 'revoked' && t.revocationReason === 'offboarded');
-    for (const token of tokens.filter((t) => isHeld(t.status))) {
-      if (token.status === 'reserved') {
-        await releaseReserved(deps, token, employeeId, now.toISOString());
-      } else {
-        await revokeToken(deps, token, 'offboarded', `terminated on ${message.terminationDate ?? now.toISOString().slice(0, 10)}`, context);
-        revoked.push(token.serialNumber);
-        toConfirm.push(token);
-      }
-    }
+    // A person is their Entra object id: every account the leaver is, then every managed device Entra shows on them.
+    const records = await deps.provisioning.list(employeeId);
+    const byEmployeeId = (await tokensOf(deps.inventory, employeeId)).filter((t) => t.employeeId === employeeId);
+    const accounts = await resolveLeaverAccounts(deps.directory, { employeeId, ...(message.userPrincipalName ? { userPrincipalName: message.userPrincipalName } : {}), ...(message.entraUserId ? { entraUserId: message.entraUserId } : {}) }, { records, rows: byEmployeeId });
+    const first = accounts.ids[0];
+    primary = first ? { entraUserId: first, ...(accounts.upns.get(first.toLowerCase()) ? { userPrincipalName: accounts.upns.get(first.toLowerCase()) } : {}) } : {};
+    const rows = await rowsOfLeaver(deps.inventory, employeeId, accounts.ids);
+    const swept = await sweepLeaver(deps, { employeeId }, accounts, rows, `terminated on ${terminated}`, context);
+    const toConfirm: TokenRecord[] = [...swept.revoked, ...rows.filter((t) => t.status === 'revoked' && t.revocationReason === 'offboarded')];
     for (const token of toConfirm) await confirmRemoved(deps, token);
-    const serials = toConfirm.map((t) => t.serialNumber);
-    const reason = serials.length > 0 ? `offboarded: token ${serials.join(', ')} revoked, awaiting its return` : 'offboarded: held no token';
+    await confirmAccountsClear(deps, accounts.ids);
+    const serials = [...new Set([...toConfirm.map((t) => t.serialNumber), ...swept.unassigned])];
+    const held = serials.length > 0 ? `offboarded: token ${serials.join(', ')} revoked, awaiting its return` : 'offboarded: held no token';
+    const reason = `${held}${accounts.notes.length > 0 ? `; ${accounts.notes.join('; ')}` : ''}`;
+    const looked = accounts.ids.length > 0 ? `Entra accounts looked at: ${accounts.ids.join(', ')}` : 'no Entra account found';
+    const changed = swept.revoked.length + swept.unassigned.length > 0;
     // A repeat delivery after completion changes nothing.
     const { wrote } = await writeRecord(deps.provisioning, employeeId, 'leaver', await deps.provisioning.get(employeeId, 'leaver'), (current): ProvisioningRecord | undefined =>
-      current && (current.status !== 'completed' || revoked.length > 0)
-        ? { ...current, status: 'completed', reason, ...(serials[0] ? { serialNumber: serials[0] } : {}), updatedAt: now.toISOString() }
+      current && (current.status !== 'completed' || changed || (primary.entraUserId !== undefined && current.entraUserId === undefined))
+        ? { ...current, ...primary, status: 'completed', reason, ...(serials[0] ? { serialNumber: serials[0] } : {}), updatedAt: now.toISOString() }
         : undefined,
     );
-    if (wrote && revoked.length === 0) await deps.audit.record({ actor: 'hr', action: 'token.offboarded', employeeId, correlationId: eventId, outcome: 'succeeded', detail: reason });
+    if (wrote && swept.revoked.length === 0) await deps.audit.record({ actor: 'hr', action: 'token.offboarded', employeeId, correlationId: eventId, outcome: 'succeeded', detail: `${reason} (${looked})` });
     return { kind: 'recorded', status: 'completed' };
   } catch (error) {
     // Not the host's quick retries: those end in the poison queue while the person keeps access.
@@ -105,7 +102,7 @@ export async function offboardLeaver(message: HrQueueMessage, deps: OffboardDeps
     const next = new Date(now.getTime() + delaySeconds * 1000).toISOString();
     await writeRecord(deps.provisioning, employeeId, 'leaver', await deps.provisioning.get(employeeId, 'leaver'), (current) =>
       current && current.status !== 'completed'
-        ? { ...current, status: 'retrying', attempts: current.attempts + 1, reason: `revocation try ${failedTries} failed, next try at ${next}: ${reason}`, updatedAt: now.toISOString() }
+        ? { ...current, ...primary, status: 'retrying', attempts: current.attempts + 1, reason: `revocation try ${failedTries} failed, next try at ${next}: ${reason}`, updatedAt: now.toISOString() }
         : undefined,
     );
     await deps.queue.send({ ...message, attempt: failedTries }, { delaySeconds });

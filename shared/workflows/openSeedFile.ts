@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Config } from '../config';
-import { ImportFileError, parseToken2Json, parseTokenCsv, type ParsedRow } from '../domain/importFile';
+import { ImportFileError, MAX_IMPORT_BYTES, parseToken2Json, parseTokenCsv, type ParsedRow } from '../domain/importFile';
 import { decryptSeedFile, readSignerKeys, type PgpIntakeKey } from '../domain/pgpSeedFile';
 import { parsePskc } from '../domain/pskc';
 import type { SeedEncoding } from '../domain/seedEncoding';
@@ -72,7 +72,7 @@ export async function openSeedFile(file: SeedFile, deps: SeedFileDeps): Promise<
       const key = await readIntakeKey(deps);
       if (!key) throw new ImportFileError(`no OpenPGP intake key in Key Vault (secret ${deps.config.intake.pgpKeySecret}); make one with "oathctl keys generate"`);
       const signers = deps.config.intake.pgpSignerKeys ? await readSignerKeys(deps.config.intake.pgpSignerKeys) : undefined;
-      const plaintext = await decryptSeedFile(file.body, key, signers);
+      const plaintext = await decryptSeedFile(file.body, key, { ...(signers ? { signers } : {}), maxPlaintextBytes: MAX_IMPORT_BYTES });
       // What was inside: Token2 JSON starts with { or [, anything else is read as the portal CSV.
       const json = /^\s*[[{]/.test(plaintext.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
       return plainRows(json ? 'json' : 'csv', plaintext, file.seedEncoding);

@@ -395,6 +395,14 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     throw new Error(`token ${token.serialNumber} stopped being held for ${employeeId} while it was being provisioned`);
   };
 
+  /** Who approved a token for this account although it is privileged (a Tokens.PrivilegedAdmin), if anyone. */
+  const approvalFor = (entraUser: EntraUser): string | undefined =>
+    record?.approvedFor === entraUser.id && record.approvedBy
+      ? record.approvedBy
+      : message.privilegedApproval?.entraUserId === entraUser.id
+        ? message.privilegedApproval.approvedBy
+        : undefined;
+
   /** The token row says the hire is done: active (or assigned), with its holder. */
   const markToken = async (token: TokenRecord, entraUser: EntraUser): Promise<void> => {
     let current: TokenRecord | undefined = token;
@@ -402,8 +410,10 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       if (!current || !heldBy(current, employeeId)) return undoTakenOver(token, entraUser);
       if (current.status === targetStatus && current.entraUserId === entraUser.id) return;
       if (conflicts > MAX_WRITE_CONFLICTS) throw new Error(`token ${token.serialNumber} kept changing while it was being marked ${targetStatus}`);
+      const approvedBy = approvalFor(entraUser);
       const written = await inventory.replace({
         ...current,
+        ...(approvedBy ? { privilegedApprovedBy: approvedBy } : {}),
         status: targetStatus,
         employeeId,
         entraUserId: entraUser.id,
@@ -498,9 +508,11 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       }
       user = target.user;
       // HR alone never gives a privileged account a token: only a Tokens.PrivilegedAdmin's approval of this account does.
-      const approval =
-        record?.approvedFor === user.id && record.approvedBy ? record.approvedBy : message.privilegedApproval?.entraUserId === user.id ? message.privilegedApproval.approvedBy : undefined;
-      const verdict = await deps.targets.check(user, { privilegedAllowed: approval !== undefined });
+      const approval = approvalFor(user);
+      // A first hire may be judged by the shared privileged set; a person this record knew from another
+      // event (a replacement, a rehire, HR sending the hire again) is asked about now: the account has
+      // had time to become privileged.
+      const verdict = await deps.targets.check(user, { privilegedAllowed: approval !== undefined, fresh: record !== undefined && record.eventIds.some((id) => id !== eventId) });
       if (!verdict.ok) throw new PermanentFailure(verdict.detail, { code: verdict.refusal, user });
       if (verdict.privileged) {
         await deps.audit.record({ actor: approval ?? 'hr', action: 'token.target.privileged', employeeId, correlationId: eventId, outcome: 'succeeded', detail: verdict.detail ?? 'approved' });
@@ -609,6 +621,7 @@ export async function recordTermination(message: HrQueueMessage, deps: Pick<Join
     eventIds: withEventId(current?.eventIds ?? [], eventId),
     ...(message.terminationDate ? { terminationDate: message.terminationDate } : {}),
     ...(message.userPrincipalName ? { userPrincipalName: message.userPrincipalName } : {}),
+    ...(message.entraUserId ? { entraUserId: message.entraUserId } : {}),
     updatedAt: stamp,
   }));
 

@@ -5,6 +5,7 @@ import { createBloomFilter, type BloomFilter, type BloomSize } from '../domain/b
 import {
   classifyDevice,
   classifyHandover,
+  classifyHolderTarget,
   classifyRecord,
   classifyReservation,
   classifySecret,
@@ -14,6 +15,7 @@ import {
   emptyDriftCounts,
   entraUsersOf,
   heldAfterTermination,
+  heldByDeparted,
   inFlight,
   isDestructiveRepair,
   keepsSeed,
@@ -35,9 +37,9 @@ import {
   type ReportItem,
 } from '../domain/drift';
 import { notificationKeys, type Notification } from '../domain/notification';
-import { serialKey, type TokenRecord } from '../domain/token';
+import { isHeld, serialKey, type TokenRecord } from '../domain/token';
 import { DELIVERY_RETENTION_MS } from '../domain/vendorWebhooks';
-import type { AuditLog, Clock, DeviceCatalog, Inventory, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
+import type { AuditLog, Clock, DepartedAccount, DepartedAccounts, DeviceCatalog, Inventory, PrivilegedSet, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
 
 /**
  * One reconciliation run: Entra's devices, the inventory, the seeds in Key Vault and the provisioning
@@ -46,7 +48,7 @@ import type { AuditLog, Clock, DeviceCatalog, Inventory, ProvisioningRecord, Pro
  * but old webhook delivery rows). Memory stays flat in the number of tokens: what one pass must
  * remember for a later one is kept in fixed-size Bloom filters, salted per run.
  *
- * Passes: P the provisioning records, for who has left; B1 the inventory, for the seed names tokens
+ * Passes: P the provisioning records, for who has left, and Entra's deleted and disabled accounts; B1 the inventory, for the seed names tokens
  * still need and a fingerprint of the Entra state each row implies; A Entra devices, beside C Key
  * Vault's secret names; B2 the inventory again, against what A and C saw; D the provisioning records
  * again, for stuck sagas and leavers holding tokens the inventory does not tie to them.
@@ -79,6 +81,8 @@ export interface ReconcileSettings {
 export interface ReconcileDeps {
   inventory: Inventory;
   devices: DeviceCatalog;
+  /** Deleted and disabled Entra accounts: a token they hold is taken back by object id. */
+  departed: DepartedAccounts;
   seedCatalog: SeedCatalog;
   provisioningScan: ProvisioningScan;
   /** Point reads that confirm what a Bloom filter only suggests (a leaver), and a reservation's hire. */
@@ -91,6 +95,12 @@ export interface ReconcileDeps {
   notifications?: WorkQueue<Notification>;
   /** One warning line (context.warn): what alert rules read. */
   warn: (line: string) => void;
+  /**
+   * Who is outside the allowed targets (the target check's privileged set): each held device is checked
+   * against it, so a token the target check's window let through, or whose holder became privileged
+   * later, is found and taken back. Without it, holders are not checked.
+   */
+  privilegedSet?: () => Promise<PrivilegedSet>;
   settings: ReconcileSettings;
   /** Tests: a fixed salt, smaller filters, or no grace for recent changes. */
   salt?: number;
@@ -122,6 +132,8 @@ const INVENTORY_PAGE_SIZE = 1000;
 export const DESTRUCTIVE_REPAIR_DELAY_SECONDS = 30;
 /** Devices held in Entra by a user the inventory does not tie to anyone, remembered for pass D; beyond this, counted only. */
 const MAX_UNTIED_HOLDERS = 10_000;
+/** Deleted or disabled accounts one run remembers; beyond this, counted only (the next run, after repairs, sees the rest). */
+const MAX_DEPARTED_ACCOUNTS = 200_000;
 /** Never-used tokens remembered until pass A has seen whether Entra shows any last use at all; beyond this, counted only. */
 const MAX_NEVER_USED_WAITING = 10_000;
 /** Held repairs written to the report store per append. */
@@ -233,9 +245,9 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         repair = 'report_only';
       }
     }
-    // A leaver still holding a token is always a warning line (the alert's), repaired or not; a queued
+    // A leaver (or a gone account) still holding a token is always a warning line, repaired or not; a queued
     // repair's line waits for the end of the run, which may still hold every repair.
-    if (repair !== 'queued' || finding.kind === 'held_after_termination') {
+    if (repair !== 'queued' || finding.kind === 'held_after_termination' || finding.kind === 'held_by_departed') {
       if (repair !== 'queued') unrepaired++;
       if (warnings < MAX_DRIFT_WARNINGS) {
         warnings++;
@@ -274,13 +286,24 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     for (const userId of entraUsersOf(records)) leftUsers.add(userId);
   }
 
+  // Pass P, on: the accounts that are gone (deleted, or disabled past their hire date), by object id.
+  const departed = new Map<string, DepartedAccount['why']>();
+  let departedDropped = 0;
+  for await (const accounts of deps.departed.departedPages(now())) {
+    for (const account of accounts) {
+      if (departed.size < MAX_DEPARTED_ACCOUNTS) departed.set(account.id.toLowerCase(), account.why);
+      else departedDropped++;
+    }
+  }
+  const departedWhy = (userId: string | undefined) => (userId ? departed.get(userId.toLowerCase()) : undefined);
+
   // Pass B1: the seed names tokens still need, for pass C to tell an orphan; and for pass A, each
   // Entra state a row would call consistent, unless its holder may have left (that needs a closer look).
   for await (const tokens of inventoryPages(inventory)) {
     for (const token of tokens) {
       if (keepsSeed(token.status)) liveSeedNames.add(token.seedSecretName);
       if (mayBeUnused(token, now(), settings.unusedTokenDays)) unusedCandidates.add(serialKey(token.serialNumber));
-      if ((token.employeeId && leftEmployees.mightContain(token.employeeId)) || (token.entraUserId && leftUsers.mightContain(token.entraUserId))) continue;
+      if ((token.employeeId && leftEmployees.mightContain(token.employeeId)) || (token.entraUserId && leftUsers.mightContain(token.entraUserId)) || departedWhy(token.entraUserId)) continue;
       for (const fingerprint of consistentFingerprints(token, now(), recentChangeMs)) consistentDevices.add(fingerprint);
     }
   }
@@ -313,6 +336,11 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
 
   // Pass A: Entra, one Graph page at a time; a device B1 vouched for is consistent, the others' rows are point-read.
   const passA = async (): Promise<void> => {
+    const targets = await deps.privilegedSet?.();
+    const standingOf = (holder: string) => {
+      const id = holder.toLowerCase();
+      return { privileged: targets?.privileged.has(id) ?? false, outsideAllowedGroup: targets?.allowed !== undefined && !targets.allowed.has(id) };
+    };
     for await (const page of deps.devices.devicePages()) {
       graphPages++;
       counts.devicesInEntra += page.length;
@@ -329,7 +357,17 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         let findings = classifyDevice(device, row, now(), recentChangeMs);
         if (findings === 'in_flight') continue;
         const holder = device.assignedTo?.id;
-        if (holder) {
+        const serial = row?.serialNumber ?? device.serialNumber;
+        const rowHolder = !holder && row && isHeld(row.status) && row.status !== 'reserved' ? row.entraUserId : undefined;
+        const holderGone = departedWhy(holder);
+        const rowHolderGone = departedWhy(rowHolder);
+        // Only devices this system manages (in the inventory): a device uploaded by hand stays unknown_in_entra.
+        if (row && holder && holderGone) {
+          findings = [heldByDeparted(serial, holder, holderGone, `Entra has it ${device.status} for user ${holder}`, row)];
+        } else if (rowHolder && rowHolderGone) {
+          // Entra dropped the method with the account; the row still says held.
+          findings = [heldByDeparted(serial, rowHolder, rowHolderGone, `inventory says ${row?.status ?? '?'}, Entra has the device ${device.status}`, row)];
+        } else if (holder) {
           const tiedTo = row?.employeeId && row.entraUserId === holder ? row.employeeId : undefined;
           // The filter may be wrong about "yes": the person's own records settle it.
           const terminated = tiedTo && leftEmployees.mightContain(tiedTo) ? terminationPassed(await deps.provisioning.list(tiedTo), now()) : undefined;
@@ -350,6 +388,19 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         if (device.lastUsedDateTime !== null || lastUseShown) await noteUnused(unused, row, device);
         else if (neverUsedWaiting.length < MAX_NEVER_USED_WAITING) neverUsedWaiting.push({ finding: unused, token: row, device });
         else neverUsedDropped++;
+      }
+      // Holders outside the allowed targets are few: only their rows are read, vouched for or not.
+      for (const device of page) {
+        const holder = device.assignedTo?.id;
+        if (!holder || !targets) continue;
+        const standing = standingOf(holder);
+        if (!standing.privileged && !standing.outsideAllowedGroup) continue;
+        const unvouchedAt = unvouched.indexOf(device);
+        const row = unvouchedAt >= 0 ? rows[unvouchedAt] : await inventory.get(device.serialNumber);
+        const finding = classifyHolderTarget(device, row, standing, now(), recentChangeMs);
+        if (!finding) continue;
+        if (row) driftedInEntraPass.add(serialKey(device.serialNumber));
+        await note(finding);
       }
     }
   };
@@ -428,6 +479,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
       for (const device of untiedHolders.get(userId) ?? []) await note(heldAfterTermination(device.serialNumber, records[0]?.employeeId ?? '', userId, terminated, device.deviceStatus));
     }
   }
+  if (departedDropped > 0) deps.warn(`ReconcileDrift departed-accounts run=${run.runId} more deleted or disabled accounts than one run follows (${departedDropped} not checked); run again after repairs`);
   if (untiedDropped > 0) deps.warn(`ReconcileDrift untied-holders run=${run.runId} more devices held by possible leavers than one run follows (${untiedDropped} not checked); run again after repairs`);
 
   // Queue the repairs, or hold them all when there are too many for one run to be trusted.

@@ -103,7 +103,7 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const userId = device.assignedTo.id;
       // Activating gives a sign-in factor: reconciliation never does it for an account the target check refuses.
       const holder = await deps.directory.findUserByUpn(userId);
-      const verdict = holder ? await deps.targets.check(holder, { privilegedAllowed: false }) : undefined;
+      const verdict = holder ? await deps.targets.check(holder, { privilegedAllowed: false, fresh: true }) : undefined;
       if (!verdict?.ok) {
         const detail = `not activated: ${verdict ? `${verdict.refusal}: ${verdict.detail}` : `the holder ${userId} is not in Entra`}`;
         await audit('retry_activation', detail, { serialNumber: token.serialNumber }, 'failed');
@@ -202,6 +202,38 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       return { outcome: 'repaired', detail };
     }
 
+    case 'revoke_departed': {
+      // Entra is asked again: an account restored or enabled since the run keeps its token.
+      const userId = message.entraUserId;
+      const account = await deps.directory.findUserById(userId);
+      const notHiredYet = account?.employeeHireDate !== undefined && Date.parse(account.employeeHireDate) > now.getTime();
+      const gone = !account ? 'deleted' : account.accountEnabled === false && !notHiredYet ? 'disabled' : undefined;
+      if (!gone) return skipped(`user ${userId} is ${notHiredYet ? 'not hired yet' : 'enabled'} in Entra now`);
+      const same = (id: string | undefined) => id !== undefined && id.toLowerCase() === userId.toLowerCase();
+      const device = await deps.directory.findDeviceBySerial(message.serialNumber);
+      const token = await deps.inventory.get(message.serialNumber);
+      if (!token) return skipped(`token ${message.serialNumber} is not in the inventory: a device this system does not manage is left alone`);
+      const onAccount = same(device?.assignedTo?.id);
+      const rowHeld = isHeld(token.status) && token.status !== 'reserved';
+      if (!onAccount && !(rowHeld && same(token.entraUserId))) return skipped(`token ${message.serialNumber} is neither on user ${userId} in Entra nor held there by the inventory any more`);
+      const subject = { serialNumber: message.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) };
+      const note = `user ${userId} is ${gone} in Entra, found by reconciliation (run ${message.runId})`;
+      if (rowHeld) {
+        const why = await busy(token);
+        if (why) return skipped(why);
+        // Entra says whose it is: the row is settled as that account's.
+        await revokeToken(deps, onAccount ? { ...token, entraUserId: device?.assignedTo?.id ?? userId } : token, 'offboarded', note, { actor: ACTOR, correlationId: message.runId });
+      } else if (device && onAccount) {
+        await deps.directory.unassign(userId, device.id);
+      }
+      if (same((await deps.directory.findDeviceBySerial(message.serialNumber))?.assignedTo?.id)) {
+        throw new Error(`Entra still shows ${message.serialNumber} on user ${userId} after it was removed; retry`);
+      }
+      const detail = `took ${message.serialNumber} from user ${userId}: ${note}`;
+      await audit('revoke_departed', detail, subject);
+      return { outcome: 'repaired', detail };
+    }
+
     case 'release_reservation': {
       const token = await deps.inventory.get(message.serialNumber);
       if (!token) return skipped(`token ${message.serialNumber} is no longer in the inventory`);
@@ -224,6 +256,32 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const written = await deps.inventory.replace({ ...withoutHolder(token), status: 'in_stock', updatedAt: now.toISOString(), lastChangeReason: reason });
       if (written === 'conflict') return skipped(`token ${token.serialNumber} changed meanwhile`);
       await audit('release_reservation', reason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
+      return { outcome: 'repaired', detail: reason };
+    }
+
+    case 'take_back': {
+      const token = await freeToken(message.serialNumber);
+      if (typeof token === 'string') return skipped(token);
+      const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+      const holder = device?.assignedTo?.id;
+      if (!device || holder?.toLowerCase() !== message.entraUserId.toLowerCase()) return skipped(`Entra no longer has ${token.serialNumber} on user ${message.entraUserId}`);
+      // The privileged set may be up to PRIVILEGED_SET_MAX_AGE old: the account is asked about again, now.
+      const account = await deps.directory.findUserByUpn(holder);
+      if (!account) return skipped(`user ${holder} is not in Entra any more`);
+      const approved = !!token.privilegedApprovedBy && token.entraUserId?.toLowerCase() === holder.toLowerCase();
+      const verdict = await deps.targets.check(account, { privilegedAllowed: approved, fresh: true });
+      if (verdict.ok) return skipped(`${account.userPrincipalName} may hold a token now`);
+      await deps.directory.unassign(holder, device.id);
+      if ((await deps.directory.findDeviceBySerial(token.serialNumber))?.assignedTo?.id === holder) {
+        throw new Error(`Entra still shows ${token.serialNumber} on user ${holder} after it was removed; retry`);
+      }
+      // Quarantined, not stock: the token is still in the holder's hands, and an admin decides what comes next.
+      const reason = `taken back by reconciliation (run ${message.runId}) from ${account.userPrincipalName}, outside the allowed targets: ${verdict.refusal}: ${verdict.detail}`.slice(0, 500);
+      if (isHeld(token.status) && token.entraUserId?.toLowerCase() === holder.toLowerCase()) {
+        const written = await deps.inventory.replace({ ...token, status: 'quarantined', updatedAt: now.toISOString(), lastChangeReason: reason });
+        if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while it was being taken back; retry`);
+      }
+      await audit('take_back', reason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
       return { outcome: 'repaired', detail: reason };
     }
 

@@ -1,6 +1,7 @@
 import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import { activateWithCurrentCode } from './activation';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
+import { heldOnAccounts, resolveLeaverAccounts } from './leaverAccounts';
 import { writeRecord } from './provisionJoiner';
 
 /**
@@ -98,9 +99,22 @@ function holderNote(token: TokenRecord, device: EntraDevice | undefined): { entr
   };
 }
 
+/**
+ * An offboarding is a leaver: the person's Entra accounts (the user named as UPN, employeeId or object
+ * id, and the accounts the rows tie to them) are read, and a managed token Entra shows there counts as
+ * held, whatever the rows say.
+ */
+async function heldByPerson(deps: RevokeDeps, user: string, tokens: TokenRecord[]): Promise<TokenRecord[]> {
+  const who = user.includes('@') ? { userPrincipalName: user } : { employeeId: user, ...(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(user) ? { entraUserId: user } : {}) };
+  const accounts = await resolveLeaverAccounts(deps.directory, who, { records: [], rows: tokens.filter((t) => isHeld(t.status)) });
+  const held = new Map(tokens.filter((t) => isHeld(t.status)).map((t) => [t.serialNumber.toUpperCase(), t]));
+  for (const token of await heldOnAccounts(deps, accounts)) if (!held.has(token.serialNumber.toUpperCase())) held.set(token.serialNumber.toUpperCase(), token);
+  return [...held.values()];
+}
+
 export async function revokeUserToken(deps: RevokeDeps, user: string, reason: RevokeReason, note: string | undefined, context: ActionContext): Promise<TokenActionResult> {
   const tokens = await tokensOf(deps.inventory, user);
-  const held = tokens.filter((t) => isHeld(t.status));
+  const held = reason === 'offboarded' ? await heldByPerson(deps, user, tokens) : tokens.filter((t) => isHeld(t.status));
   if (held.length > 1) return several(user, held);
   const token = held[0] ?? tokens[0];
   if (!token) return { outcome: 'no_token', detail: `${user} holds no token` };

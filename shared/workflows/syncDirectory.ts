@@ -1,5 +1,5 @@
-import { hireWindowOpen, signalsFor, type KnownUser, type SignalSettings } from '../domain/directorySignals';
-import type { HrQueueMessage } from '../domain/hrEvent';
+import { employeeKeyOf, hireWindowOpen, signalsFor, type KnownUser, type SignalSettings } from '../domain/directorySignals';
+import { EMPLOYEE_ID_PATTERN, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld } from '../domain/token';
 import type { Clock, DirectoryChanges, DirectorySyncStore, DirectoryUserChange, Inventory, WatchedUser, WebhookDeliveries, WorkQueue } from '../ports';
 
@@ -76,12 +76,19 @@ export async function syncDirectory(deps: DirectorySyncDeps): Promise<DirectoryS
     else if (!keep && previous) await deps.store.unwatch(previous);
   };
 
-  /** A deleted account: whoever held a token through it is a leaver now. */
+  /**
+   * A deleted account that holds a token (by object id, whatever employeeId the row carries) is a
+   * leaver now: under the employeeId the row or the watch knew, else under the object id itself.
+   */
   const removed = async (userId: string, previous: WatchedUser | undefined): Promise<void> => {
     if (previous) await deps.store.unwatch(previous);
     const tokens = (await deps.inventory.list({ user: userId }, { pageSize: 100 })).tokens.filter((t) => isHeld(t.status) && t.entraUserId?.toLowerCase() === userId.toLowerCase());
-    for (const employeeId of new Set(tokens.map((t) => t.employeeId).filter((id): id is string => id !== undefined))) {
-      if (await emit({ eventId: `entra-removed:${userId}`, type: 'employee.terminated', employeeId, terminationDate: nowIso })) summary.leavers++;
+    if (tokens.length === 0) return;
+    const known = new Set(tokens.map((t) => t.employeeId).filter((id): id is string => id !== undefined && EMPLOYEE_ID_PATTERN.test(id)));
+    const keys = known.size > 0 ? known : new Set([employeeKeyOf({ userId, ...(previous?.employeeId ? { employeeId: previous.employeeId } : {}) }) ?? userId]);
+    for (const employeeId of keys) {
+      const message = { eventId: `entra-removed:${userId}`, type: 'employee.terminated' as const, employeeId, entraUserId: userId, terminationDate: nowIso };
+      if (await emit(message)) summary.leavers++;
     }
   };
 

@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { z } from 'zod';
-import { REPO_ROOT } from '../../dev/paths';
 import { parseConfig, settingsSchema, SETTING_NAMES } from '../../shared/config';
-import { declaration, parseBicep, property, stringLiteral } from './bicep-text';
-import { appSettingExpressions, appSettingValues, resourceNames, SAMPLE } from './sample-deployment';
+import { isObject, type JsonObject } from './arm-template';
+import { appSettingValues, identityIds, mainDeployment, resourceNames, SAMPLE } from './sample-deployment';
 
 /** Settings the schema cannot do without: parsing `undefined` fails (no .optional(), no .default()). */
 function requiredSettings(): string[] {
@@ -49,9 +46,13 @@ const FORBIDDEN_SETTINGS = [
 const SAMPLE_WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 describe('function app settings', () => {
-  const expressions = appSettingExpressions();
-  const values = appSettingValues();
-  const names = resourceNames();
+  const deployment = mainDeployment();
+  const values = appSettingValues(deployment);
+  const names = resourceNames(deployment);
+  const identity = identityIds(names.identity!);
+  const app = deployment.module('function-app');
+  const site = app.resource((r) => r.type === 'Microsoft.Web/sites', 'the site');
+  const siteProperties = site.get('properties') as JsonObject;
 
   it('finds the required settings in the schema', () => {
     // Guards the detection itself: these four have neither a default nor .optional().
@@ -62,31 +63,31 @@ describe('function app settings', () => {
   });
 
   it('sets every setting the config schema requires', () => {
-    const missing = requiredSettings().filter((name) => !(name in expressions));
+    const missing = requiredSettings().filter((name) => !(name in values));
     expect(missing).toEqual([]);
   });
 
   it('sets every setting DESIGN section 6 lists', () => {
-    expect(DESIGN_SETTINGS.filter((name) => !(name in expressions))).toEqual([]);
+    expect(DESIGN_SETTINGS.filter((name) => !(name in values))).toEqual([]);
   });
 
   it('sets only settings the app or the Functions host reads', () => {
     const known = new Set<string>([...SETTING_NAMES, ...HOST_SETTINGS]);
-    expect(Object.keys(expressions).filter((name) => !known.has(name))).toEqual([]);
+    expect(Object.keys(values).filter((name) => !known.has(name))).toEqual([]);
   });
 
   it('sets none of the settings Flex Consumption deprecates, and no secret-bearing setting', () => {
-    expect(Object.keys(expressions).filter((name) => FORBIDDEN_SETTINGS.includes(name))).toEqual([]);
+    expect(Object.keys(values).filter((name) => FORBIDDEN_SETTINGS.includes(name))).toEqual([]);
   });
 
   it('connects storage with the managed identity: all three service URIs, credential and client id', () => {
     expect(values).toMatchObject({
       AzureWebJobsStorage__credential: 'managedidentity',
-      AzureWebJobsStorage__clientId: SAMPLE.identityClientId,
+      AzureWebJobsStorage__clientId: identity.clientId,
       AzureWebJobsStorage__blobServiceUri: `https://${names.storage}.blob.core.windows.net/`,
       AzureWebJobsStorage__queueServiceUri: `https://${names.storage}.queue.core.windows.net/`,
       AzureWebJobsStorage__tableServiceUri: `https://${names.storage}.table.core.windows.net/`,
-      AZURE_CLIENT_ID: SAMPLE.identityClientId,
+      AZURE_CLIENT_ID: identity.clientId,
     });
   });
 
@@ -99,18 +100,27 @@ describe('function app settings', () => {
 
   it('leaves Teams off by default, and takes its webhook URL from a Key Vault reference to our vault when enabled', () => {
     expect(values.NOTIFY_TEAMS_WEBHOOK_URL).toBe('');
-    const expression = expressions.NOTIFY_TEAMS_WEBHOOK_URL ?? '';
-    const [condition, whenOn] = expression.split(/\s+\?\s+/);
-    expect(condition).toBe('enableTeamsNotifications');
-    expect(whenOn).toMatch(/^'@Microsoft\.KeyVault\(SecretUri=\$\{vault\.properties\.vaultUri\}secrets\/notify-teams-webhook-url\/\)' : ''$/);
-    expect(readFileSync(path.join(REPO_ROOT, 'infra/main.bicep'), 'utf8')).toMatch(/^param enableTeamsNotifications bool = false$/m);
+    const on = appSettingValues(mainDeployment({ enableTeamsNotifications: true }));
+    expect(on.NOTIFY_TEAMS_WEBHOOK_URL).toBe(`@Microsoft.KeyVault(SecretUri=https://${names.keyVault!}.vault.azure.net/secrets/notify-teams-webhook-url/)`);
+  });
+
+  it('names the HR vendors\' secrets only for the vendors turned on, never their values', () => {
+    for (const name of ['HIBOB_WEBHOOK_SECRET_NAME', 'HIBOB_API_TOKEN_SECRET_NAME', 'BAMBOOHR_WEBHOOK_SECRET_NAME', 'BAMBOOHR_API_KEY_SECRET_NAME', 'PERSONIO_WEBHOOK_TOKEN_SECRET_NAME', 'PERSONIO_CLIENT_SECRET_NAME']) expect(values[name]).toBe('');
+    const on = appSettingValues(mainDeployment({ enableHiBob: true, enableBambooHr: true, enablePersonio: true }));
+    expect(on).toMatchObject({
+      HIBOB_WEBHOOK_SECRET_NAME: 'hibob-webhook-secret',
+      HIBOB_API_TOKEN_SECRET_NAME: 'hibob-api-token',
+      BAMBOOHR_WEBHOOK_SECRET_NAME: 'bamboohr-webhook-secret',
+      BAMBOOHR_API_KEY_SECRET_NAME: 'bamboohr-api-key',
+      PERSONIO_WEBHOOK_TOKEN_SECRET_NAME: 'personio-webhook-token',
+      PERSONIO_CLIENT_SECRET_NAME: 'personio-client-secret',
+    });
   });
 
   it('resolves Key Vault references with the user-assigned identity', () => {
-    const site = declaration(parseBicep('infra/modules/function-app.bicep'), 'resource', 'site').body ?? '';
-    expect(property(site, 'properties', 'keyVaultReferenceIdentity')).toBe('identity.id');
-    expect(property(site, 'identity', 'type')).toBe("'UserAssigned'");
-    expect(property(site, 'identity', 'userAssignedIdentities')).toContain("'${identity.id}'");
+    const identityId = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${names.identity!}`;
+    expect(siteProperties.keyVaultReferenceIdentity).toBe(identityId);
+    expect(site.get('identity')).toEqual({ type: 'UserAssigned', userAssignedIdentities: { [identityId]: {} } });
   });
 
   it('gives values the app accepts at start-up, once the platform has resolved the Key Vault reference', () => {
@@ -120,9 +130,9 @@ describe('function app settings', () => {
       blobUrl: `https://${names.storage}.blob.core.windows.net`,
       queueUrl: `https://${names.storage}.queue.core.windows.net`,
       tableUrl: `https://${names.storage}.table.core.windows.net`,
-      clientId: SAMPLE.identityClientId,
+      clientId: identity.clientId,
     });
-    expect(config.credential).toEqual({ kind: 'managedIdentity', clientId: SAMPLE.identityClientId });
+    expect(config.credential).toEqual({ kind: 'managedIdentity', clientId: identity.clientId });
     expect(config.keyVaultUrl).toBe(`https://${names.keyVault}.vault.azure.net`);
     expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta', requestsPerSecond: 20 });
     expect(config.adminAuth).toEqual({
@@ -154,16 +164,22 @@ describe('function app settings', () => {
   });
 
   it('runs on Flex Consumption with Node.js 22 and the package container reached by the identity', () => {
-    const file = parseBicep('infra/modules/function-app.bicep');
-    const plan = declaration(file, 'resource', 'plan').body ?? '';
-    expect(stringLiteral(property(plan, 'sku', 'name'))).toBe('FC1');
-    expect(stringLiteral(property(plan, 'sku', 'tier'))).toBe('FlexConsumption');
-    const config = property(declaration(file, 'resource', 'site').body ?? '', 'properties', 'functionAppConfig');
-    expect(stringLiteral(property(config, 'runtime', 'name'))).toBe('node');
-    expect(stringLiteral(property(config, 'runtime', 'version'))).toBe('22');
-    expect(stringLiteral(property(config, 'deployment', 'storage', 'type'))).toBe('blobContainer');
-    expect(stringLiteral(property(config, 'deployment', 'storage', 'authentication', 'type'))).toBe('UserAssignedIdentity');
-    expect(property(config, 'deployment', 'storage', 'authentication', 'userAssignedIdentityResourceId')).toBe('identity.id');
-    expect(property(config, 'scaleAndConcurrency', 'maximumInstanceCount')).toBe('maximumInstanceCount');
+    const plan = app.resource((r) => r.type === 'Microsoft.Web/serverfarms', 'the plan');
+    expect(plan.get('sku')).toEqual({ tier: 'FlexConsumption', name: 'FC1' });
+    expect(plan.get('properties')).toEqual({ reserved: true });
+    expect(site.get('kind')).toBe('functionapp,linux');
+    expect(siteProperties.serverFarmId).toBe(`/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.Web/serverfarms/${names.plan!}`);
+    expect(siteProperties.httpsOnly).toBe(true);
+    const config = siteProperties.functionAppConfig;
+    if (!isObject(config)) throw new Error('no functionAppConfig');
+    expect(config.runtime).toEqual({ name: 'node', version: '22' });
+    expect(config.deployment).toEqual({
+      storage: {
+        type: 'blobContainer',
+        value: `https://${names.storage!}.blob.core.windows.net/app-package`,
+        authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: siteProperties.keyVaultReferenceIdentity },
+      },
+    });
+    expect(config.scaleAndConcurrency).toEqual({ maximumInstanceCount: 40, instanceMemoryMB: 2048 });
   });
 });

@@ -1,6 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, declaration, declarationsOf, parseBicep, readRepoFile, stringLiteral } from './bicep-text';
+import { REPO_ROOT } from '../../dev/paths';
+import { asString, isObject, type Json, type JsonObject } from './arm-template';
+import { appSettingValues, compiledTemplate, mainDeployment, readRepoFile, resourceNames } from './sample-deployment';
+
+/** The parameters the compiled template declares: name -> declaration (type, defaultValue, allowedValues...). */
+const declaredParameters = compiledTemplate().parameters as Record<string, JsonObject>;
 
 /** The lines of the YAML block under `key:` at `indent` spaces (the key line excluded). */
 function yamlBlock(text: string, key: string, indent: number): string[] {
@@ -30,11 +35,37 @@ function yamlScalars(block: string[], indent: number): Record<string, string> {
 describe('azure.yaml', () => {
   const azureYaml = readRepoFile('azure.yaml');
 
-  it('names one function service in TypeScript/JavaScript, deployed from the repository root', () => {
+  // What azd reads (Azure/azure-dev schemas/v1.0/azure.yaml.json): name pattern, each service's host and language, project, remoteBuild.
+  it('names one function service in TypeScript, deployed from the repository root with a remote build', () => {
+    expect(/^name: (\S+)$/m.exec(azureYaml)?.[1]).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     const services = yamlBlock(azureYaml, 'services', 0);
     const names = services.filter((line) => /^ {2}[\w-]+:\s*$/.test(line)).map((line) => line.trim().slice(0, -1));
     expect(names).toEqual(['api']);
-    expect(yamlScalars(yamlBlock(azureYaml, 'api', 2), 2)).toEqual({ project: '.', language: 'ts', host: 'function', remoteBuild: 'true' });
+    const api = yamlScalars(yamlBlock(azureYaml, 'api', 2), 2);
+    expect(api).toEqual({ project: '.', language: 'ts', host: 'function', remoteBuild: 'true' });
+    // One of the schema's hosts and languages; remoteBuild a YAML boolean (unquoted), which azd honours for function apps.
+    expect(['appservice', 'containerapp', 'function', 'springapp', 'staticwebapp', 'aks']).toContain(api.host);
+    expect(['dotnet', 'csharp', 'fsharp', 'py', 'python', 'js', 'ts', 'java', 'go', 'golang', 'docker']).toContain(api.language);
+    expect(yamlBlock(azureYaml, 'api', 2)).toContain('    remoteBuild: true');
+    // A Node.js project: the directory holds the package.json whose scripts Oryx runs.
+    const project = path.join(REPO_ROOT, api.project!);
+    expect(statSync(project).isDirectory()).toBe(true);
+    expect(existsSync(path.join(project, 'package.json'))).toBe(true);
+    expect(existsSync(path.join(project, 'host.json'))).toBe(true);
+  });
+
+  it('deploys the api service to the function app, found by its azd-service-name tag', () => {
+    const deployment = mainDeployment();
+    const site = deployment.module('function-app').resource((r) => r.type === 'Microsoft.Web/sites', 'the site');
+    expect(site.get('tags')).toEqual({ 'azd-env-name': 'prod', 'azd-service-name': 'api' });
+    expect(site.name).toBe(resourceNames(deployment).functionApp);
+    // Nothing else carries the tag, or azd would not know where to deploy.
+    const tagged = deployment
+      .resources()
+      .filter((r) => r.type === 'Microsoft.Resources/deployments')
+      .flatMap((m) => deployment.nested(m).resources())
+      .filter((r) => isObject(r.get('tags')) && (r.get('tags') as JsonObject)['azd-service-name'] !== undefined);
+    expect(tagged.map((r) => r.name)).toEqual([site.name]);
   });
 
   // azd compiles with its own pinned Bicep; 0.36.1 (needed by the Graph extension types v1.0:1.0.0) is pinned from azd 1.17.0 (Azure/azure-dev#5244).
@@ -91,47 +122,91 @@ describe('.funcignore and the remote build', () => {
 describe('azure.yaml and main.bicep', () => {
   const azureYaml = readRepoFile('azure.yaml');
 
-
-  it('points azd at infra/main.bicep', () => {
-    expect(yamlScalars(yamlBlock(azureYaml, 'infra', 0), 0)).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
-  });
-
-  it('matches the azd-service-name tag on the function app', () => {
-    const main = parseBicep('infra/main.bicep');
-    expect(stringLiteral(declaration(main, 'var', 'serviceName').value ?? '')).toBe('api');
-    expect(declaration(main, 'module', 'functionApp').body).toContain("'azd-service-name': serviceName");
+  it('points azd at infra/main.bicep and its parameters file', () => {
+    const infra = yamlScalars(yamlBlock(azureYaml, 'infra', 0), 0);
+    expect(infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
+    // azd reads <path>/<module>.bicep and <path>/<module>.parameters.json.
+    expect(existsSync(path.join(REPO_ROOT, infra.path!, `${infra.module!}.bicep`))).toBe(true);
+    expect(existsSync(path.join(REPO_ROOT, infra.path!, `${infra.module!}.parameters.json`))).toBe(true);
+    expect(compiledTemplate().$schema).toBe('https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#');
   });
 });
 
-describe('main.parameters.json', () => {
-  const parameters = (JSON.parse(readRepoFile('infra/main.parameters.json')) as { parameters: Record<string, { value: unknown }> }).parameters;
-  const params = declarationsOf(parseBicep('infra/main.bicep'), 'param');
+/**
+ * What azd does with main.parameters.json: substitutes ${NAME} and ${NAME=default} from the azd environment
+ * (empty when unset and no default), then hands the values to the template, converted to each parameter's type.
+ */
+function azdParameters(parameters: Record<string, { value: Json }>, environment: Record<string, string>): JsonObject {
+  return Object.fromEntries(
+    Object.entries(parameters).map(([name, { value }]) => {
+      const substituted = typeof value === 'string' ? value.replace(/\$\{([A-Z_][A-Z0-9_]*)(?:=([^}]*))?\}/g, (_, variable: string, fallback: string | undefined) => environment[variable] ?? fallback ?? '') : value;
+      const type = asString(declaredParameters[name]?.type, `${name} type`).toLowerCase();
+      if (type === 'bool' && typeof substituted === 'string') {
+        if (substituted !== 'true' && substituted !== 'false') throw new Error(`${name}: ${substituted} is not a bool`);
+        return [name, substituted === 'true'];
+      }
+      return [name, substituted];
+    }),
+  );
+}
 
-  it('gives only parameters main.bicep declares', () => {
-    const declared = params.map((p) => p.name);
-    expect(Object.keys(parameters).filter((name) => !declared.includes(name))).toEqual([]);
+describe('main.parameters.json', () => {
+  const parameters = (JSON.parse(readRepoFile('infra/main.parameters.json')) as { parameters: Record<string, { value: Json }> }).parameters;
+  const variablesOf = (value: Json) => [...asString(value).matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
+
+  it('gives only parameters the template declares', () => {
+    expect(Object.keys(parameters).filter((name) => !(name in declaredParameters))).toEqual([]);
   });
 
-  it('gives every parameter that has no default, from the azd environment', () => {
-    const required = params.filter((p) => p.value === undefined).map((p) => p.name);
+  it('gives every parameter without a default a value, from the azd environment', () => {
+    const required = Object.entries(declaredParameters)
+      .filter(([, declaration]) => !('defaultValue' in declaration))
+      .map(([name]) => name);
     expect(required.sort()).toEqual(['environmentName', 'location']);
+    for (const name of required) expect(name in parameters).toBe(true);
     expect(parameters.environmentName?.value).toBe('${AZURE_ENV_NAME}');
     expect(parameters.location?.value).toBe('${AZURE_LOCATION}');
   });
 
   // azd substitutes text and converts it to the parameter's type; its todo-* templates map bools this way ("${USE_APIM=false}").
-  it('maps only string and bool parameters, each from an azd value, defaults matching the Bicep', () => {
+  it('maps only string and bool parameters, each from one azd value, with defaults equal to the template\'s', () => {
     for (const [name, { value }] of Object.entries(parameters)) {
-      const param = params.find((p) => p.name === name);
-      expect({ name, type: ['string', 'bool'].includes(param?.type ?? '') }).toEqual({ name, type: true });
-      if (param?.type === 'bool') {
-        expect({ name, value }).toEqual({ name, value: `\${${/^\$\{([A-Z_]+)/.exec(String(value))?.[1] ?? ''}=${param.value ?? ''}}` });
-        continue;
-      }
-      const match = /^\$\{([A-Z_]+)(?:=(.*))?\}$/.exec(String(value));
-      expect(match).not.toBeNull();
-      if (match?.[2] !== undefined && param?.value !== undefined) expect({ name, value: match[2] }).toEqual({ name, value: stringLiteral(param.value) });
+      const declaration = declaredParameters[name]!;
+      expect({ name, type: ['string', 'securestring', 'bool'].includes(asString(declaration.type).toLowerCase()) }).toEqual({ name, type: true });
+      const match = /^\$\{([A-Z_][A-Z0-9_]*)(?:=(.*))?\}$/.exec(asString(value, name));
+      expect({ name, match: match !== null }).toEqual({ name, match: true });
+      if (match?.[2] !== undefined) expect({ name, default: match[2] }).toEqual({ name, default: typeof declaration.defaultValue === 'boolean' ? String(declaration.defaultValue) : declaration.defaultValue });
     }
+  });
+
+  it('deploys as azd passes it, with only the required azd values set and with every optional one set', () => {
+    const minimal = mainDeployment(azdParameters(parameters, { AZURE_ENV_NAME: 'prod', AZURE_LOCATION: 'swedencentral' }));
+    expect(minimal.outputs().AZURE_RESOURCE_GROUP).toBe('rg-prod');
+    expect(appSettingValues(minimal).ACTIVATION_MODE).toBe('auto');
+    const full = mainDeployment(
+      azdParameters(parameters, {
+        AZURE_ENV_NAME: 'prod',
+        AZURE_LOCATION: 'ukwest',
+        ACTIVATION_MODE: 'handover',
+        RECONCILE_SCHEDULE: '0 30 3 * * *',
+        DIRECTORY_SYNC_SCHEDULE: '0 */15 * * * *',
+        DIRECTORY_SYNC_GROUP_ID: '6f1e3c5a-7b9d-4e1f-8a3c-5e7a9c1e3b5d',
+        AZURE_STORAGE_SKU: 'Standard_GRS',
+        PRIVATE_NETWORKING: 'true',
+        ADMIN_API_IDENTIFIER_URI_FORM: 'appId',
+        ALERT_EMAIL: 'it@contoso.com',
+      }),
+    );
+    expect(appSettingValues(full)).toMatchObject({ ACTIVATION_MODE: 'handover', RECONCILE_SCHEDULE: '0 30 3 * * *', DIRECTORY_SYNC_SCHEDULE: '0 */15 * * * *' });
+    expect((full.module('storage').resource((r) => r.type === 'Microsoft.Storage/storageAccounts', 'account').get('sku') as JsonObject).name).toBe('Standard_GRS');
+    expect(full.resources().some((r) => r.name.endsWith('-network'))).toBe(true);
+  });
+
+  it('names only azd values that docs/deploy.md documents', () => {
+    const docs = readRepoFile('docs/deploy.md');
+    const named = Object.values(parameters).flatMap(({ value }) => variablesOf(value));
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((variable) => !docs.includes(`\`${variable}\``))).toEqual([]);
   });
 });
 
@@ -197,7 +272,7 @@ describe('GitHub workflow', () => {
   });
 
   it('passes only parameters main.bicep declares, leaving the Entra objects to an admin', () => {
-    const declared = declarationsOf(parseBicep('infra/main.bicep'), 'param').map((p) => p.name);
+    const declared = Object.keys(declaredParameters);
     const script = readRepoFile('.github/scripts/deployment-parameters.sh');
     for (const job of [deployJob, yamlBlock(workflow, 'plan', 2).join('\n')]) expect(job).toContain('run: .github/scripts/deployment-parameters.sh');
     const jqObject = /\{(\$\w+(?:, \$\w+)*)\}/.exec(script)?.[1] ?? '';
@@ -231,12 +306,24 @@ describe('docs/deploy.md', () => {
   });
 
   it('documents the texts the alerts match, so the code can keep to them', () => {
-    const alerts = parseBicep('infra/modules/alerts.bicep');
-    for (const query of ['lowStockQuery', 'poisonMessageQuery']) {
-      const text = stringLiteral(declaration(alerts, 'var', query).value ?? '');
-      expect(docs.replace(/\\\|/g, '|')).toContain(text);
-    }
+    const rules = mainDeployment()
+      .module('alerts')
+      .resources()
+      .filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+    const queries = rules.map((r) => asString((((r.get('properties') as JsonObject).criteria as JsonObject).allOf as JsonObject[])[0]!.query, 'query'));
+    expect(queries.length).toBe(6);
+    for (const text of queries) expect(docs.replace(/\\\|/g, '|')).toContain(text);
     expect(docs).toContain('starts with `LowStock`');
+  });
+
+  it('shows the command that compiles and lints the templates before azd up', () => {
+    const section = docs.slice(docs.indexOf('### Compile the templates'), docs.indexOf('### Register the resource providers'));
+    expect(section).toContain('npm run build:infra');
+    expect(docs.indexOf('### Compile the templates')).toBeLessThan(docs.indexOf('## First deployment'));
+    const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['build:infra']).toBe('tsx dev/build-infra.ts');
+    // npm test compiles before jest runs, so these tests read the current template.
+    expect(scripts.test).toMatch(/npm run build:infra && npm run test:jest$/);
   });
 
   it('registers Microsoft.App beside Microsoft.Web, and tells what private networking costs and changes', () => {

@@ -1,14 +1,6 @@
-import {
-  arrayItems,
-  declaration,
-  evaluate,
-  objectEntry,
-  parseBicep,
-  property,
-  stringLiteral,
-} from './bicep-text';
 import { CONTAINERS, poisonQueueOf, QUEUES, TABLES } from '../../shared/storageNames';
-import { mainFile, moduleScope, resourceNames, SAMPLE } from './sample-deployment';
+import { asString, type JsonObject } from './arm-template';
+import { compiledTemplate, mainDeployment, mainVariable, resourceNames, SAMPLE } from './sample-deployment';
 
 /** Azure's naming rules for what main.bicep names (learn.microsoft.com, "Naming rules and restrictions"). */
 const RULES: Record<string, { pattern: RegExp; max: number; min: number }> = {
@@ -30,17 +22,23 @@ const RULES: Record<string, { pattern: RegExp; max: number; min: number }> = {
 const CONTAINER_OR_QUEUE = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 const TABLE = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 
+const parameters = compiledTemplate().parameters as JsonObject;
+
 function maxLengthOf(paramName: string): number {
-  const decorator = declaration(mainFile(), 'param', paramName).decorators.find((d) => d.startsWith('@maxLength('));
-  const length = Number(/^@maxLength\((\d+)\)$/.exec(decorator ?? '')?.[1]);
-  if (!Number.isInteger(length)) throw new Error(`${paramName} has no @maxLength`);
+  const length = (parameters[paramName] as JsonObject).maxLength;
+  if (typeof length !== 'number') throw new Error(`${paramName} has no maxLength`);
   return length;
 }
 
+const alertRules = (deployment = mainDeployment()) => deployment.module('alerts').resources().filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+
+function props(resource: { get(key: string): unknown }): JsonObject {
+  return resource.get('properties') as JsonObject;
+}
+
 describe('resource names from the default parameters', () => {
-  it('come from a resource token made by uniqueString(), which the sample stands in for', () => {
-    expect(declaration(mainFile(), 'var', 'resourceToken').value).toBe('toLower(uniqueString(subscription().id, environmentName, location))');
-    expect(SAMPLE.resourceToken).toMatch(/^[a-z2-7]{13}$/);
+  it('come from a resource token made by uniqueString() over the subscription, environment and region', () => {
+    expect((compiledTemplate().variables as JsonObject).resourceToken).toBe("[toLower(uniqueString(subscription().id, parameters('environmentName'), parameters('location')))]");
   });
 
   const environmentNames = {
@@ -52,7 +50,7 @@ describe('resource names from the default parameters', () => {
 
   for (const [label, environmentName] of Object.entries(environmentNames)) {
     it(`follow Azure's length and character rules (${label} environment name)`, () => {
-      const names = resourceNames({ environmentName });
+      const names = resourceNames(mainDeployment({ environmentName }));
       expect(Object.keys(names).sort()).toEqual(Object.keys(RULES).sort());
       for (const [key, name] of Object.entries(names)) {
         const rule = RULES[key]!;
@@ -62,84 +60,103 @@ describe('resource names from the default parameters', () => {
   }
 
   it('differ between environments for every globally unique name', () => {
-    const first = resourceNames({ resourceToken: 'aaaaaaaaaaaaa' });
-    const second = resourceNames({ resourceToken: 'bbbbbbbbbbbbb' });
+    const first = resourceNames(mainDeployment({ environmentName: 'prod' }));
+    const second = resourceNames(mainDeployment({ environmentName: 'test' }));
     for (const key of ['storage', 'keyVault', 'functionApp', 'adminApi']) expect(first[key]).not.toBe(second[key]);
   });
 
+  it('are the names the resources are created with', () => {
+    const deployment = mainDeployment({ privateNetworking: true, alertEmail: 'it@contoso.com' });
+    const names = resourceNames(deployment);
+    const created = (module: string, type: string) => deployment.module(module).resource((r) => r.type === type && !r.existing, type).name;
+    expect(deployment.resource((r) => r.type === 'Microsoft.Resources/resourceGroups', 'the group').name).toBe(names.resourceGroup);
+    expect(created('identity', 'Microsoft.ManagedIdentity/userAssignedIdentities')).toBe(names.identity);
+    expect(created('function-app', 'Microsoft.Web/serverfarms')).toBe(names.plan);
+    expect(created('function-app', 'Microsoft.Web/sites')).toBe(names.functionApp);
+    expect(created('storage', 'Microsoft.Storage/storageAccounts')).toBe(names.storage);
+    expect(created('keyvault', 'Microsoft.KeyVault/vaults')).toBe(names.keyVault);
+    expect(created('monitoring', 'Microsoft.OperationalInsights/workspaces')).toBe(names.logAnalytics);
+    expect(created('monitoring', 'Microsoft.Insights/components')).toBe(names.appInsights);
+    expect(created('alerts', 'Microsoft.Insights/actionGroups')).toBe(names.actionGroup);
+    expect(created('network', 'Microsoft.Network/virtualNetworks')).toBe(names.virtualNetwork);
+    expect(props(deployment.module('entra').resource((r) => r.symbol === 'adminApi', 'the admin API')).uniqueName).toBe(names.adminApi);
+  });
+
   it('give alert rules names within the rules once the suffix is added', () => {
-    const scope = moduleScope('alerts', {});
     const prefix = resourceNames().alertPrefix ?? '';
     expect(prefix).not.toBe('');
-    for (const symbol of ['lowStockAlert', 'poisonMessageAlert']) {
-      const name = evaluate(objectEntry(declaration(scope.file, 'resource', symbol).body ?? '', 'name'), scope);
-      expect(name.length).toBeLessThanOrEqual(260);
-      expect(name).toMatch(/^[^<>*%{}&:\\?+/#|]+$/);
-      expect(name.startsWith(`${prefix}-`)).toBe(true);
+    const rules = alertRules();
+    expect(rules.length).toBe(6);
+    for (const rule of rules) {
+      expect(rule.name.length).toBeLessThanOrEqual(260);
+      expect(rule.name).toMatch(/^[^<>*%{}&:\\?+/#|]+$/);
+      expect(rule.name.startsWith(`${prefix}-`)).toBe(true);
     }
   });
 
   it('give the action group a short name of at most 12 characters', () => {
-    const body = declaration(parseBicep('infra/modules/alerts.bicep'), 'resource', 'actionGroup').body ?? '';
-    expect(stringLiteral(property(body, 'properties', 'groupShortName')).length).toBeLessThanOrEqual(12);
+    const group = mainDeployment({ alertEmail: 'it@contoso.com' }).module('alerts').resource((r) => r.type === 'Microsoft.Insights/actionGroups', 'the action group');
+    expect(asString(props(group).groupShortName).length).toBeLessThanOrEqual(12);
   });
 });
 
 describe('storage layout', () => {
-  const layout = declaration(mainFile(), 'var', 'storageLayout').value ?? '';
-  const list = (key: string) => arrayItems(objectEntry(layout, key)).map(stringLiteral);
+  const deployment = mainDeployment();
+  const storage = deployment.module('storage');
+  const names = resourceNames(deployment);
+  const created = (type: string) => storage.resources().filter((r) => r.type === type).map((r) => r.name.split('/').pop()!);
 
-  it('holds exactly the queues, tables and containers the code declares in shared/storageNames.ts', () => {
-    expect(list('workQueues').sort()).toEqual(Object.values(QUEUES).sort());
-    expect(list('tables').sort()).toEqual(Object.values(TABLES).sort());
-    expect(list('containers').sort()).toEqual(Object.values(CONTAINERS).sort());
-    expect(list('workQueues')).toEqual(expect.arrayContaining(['hr-events', 'reconcile-work']));
-    expect(stringLiteral(objectEntry(layout, 'deploymentContainer'))).toMatch(CONTAINER_OR_QUEUE);
-  });
-
-  it('creates every work queue with its poison queue', () => {
-    const storage = parseBicep('infra/modules/storage.bicep');
-    expect(declaration(storage, 'var', 'queues').value?.replace(/\s+/g, ' ')).toBe("flatten(map(workQueues, queue => [ queue '${queue}-poison' ]))");
-    expect(declaration(storage, 'resource', 'queueResources').prefix).toBe('[for queue in queues:');
-    const call = declaration(mainFile(), 'module', 'storage').body ?? '';
-    expect(property(call, 'params', 'workQueues')).toBe('storageLayout.workQueues');
+  it('holds exactly the queues, tables and containers the code declares in shared/storageNames.ts, with a poison queue per work queue', () => {
+    const workQueues = Object.values(QUEUES);
+    expect(created('Microsoft.Storage/storageAccounts/queueServices/queues').sort()).toEqual(workQueues.flatMap((q) => [q, poisonQueueOf(q)]).sort());
+    expect(created('Microsoft.Storage/storageAccounts/tableServices/tables').sort()).toEqual(Object.values(TABLES).sort());
+    const deploymentContainer = (mainVariable(deployment, 'storageLayout') as JsonObject).deploymentContainer as string;
+    expect(created('Microsoft.Storage/storageAccounts/blobServices/containers').sort()).toEqual([...Object.values(CONTAINERS), deploymentContainer].sort());
+    expect(workQueues).toEqual(expect.arrayContaining(['hr-events', 'reconcile-work']));
     // The same rule the code (and the Functions host) uses for poison queue names.
-    for (const queue of list('workQueues')) expect(poisonQueueOf(queue)).toBe(`${queue}-poison`);
-    for (const queue of list('workQueues').flatMap((q) => [q, poisonQueueOf(q)])) expect(queue).toMatch(CONTAINER_OR_QUEUE);
+    for (const queue of workQueues) expect(poisonQueueOf(queue)).toBe(`${queue}-poison`);
   });
 
-  it('creates the tables and containers, the Flex Consumption package container included', () => {
-    const storage = parseBicep('infra/modules/storage.bicep');
-    expect(declaration(storage, 'resource', 'tableResources').prefix).toBe('[for table in tables:');
-    expect(declaration(storage, 'resource', 'blobContainers').prefix).toBe('[for container in containers:');
-    const call = declaration(mainFile(), 'module', 'storage').body ?? '';
-    expect(property(call, 'params', 'tables')).toBe('storageLayout.tables');
-    expect(property(call, 'params', 'containers')).toBe('concat(storageLayout.containers, [storageLayout.deploymentContainer])');
-    for (const table of list('tables')) expect(table).toMatch(TABLE);
-    for (const container of list('containers')) expect(container).toMatch(CONTAINER_OR_QUEUE);
-    const functionApp = declaration(mainFile(), 'module', 'functionApp').body ?? '';
-    expect(property(functionApp, 'params', 'deploymentContainerName')).toBe('storageLayout.deploymentContainer');
+  it('follows the naming rules for queues, tables and containers, and keeps containers private', () => {
+    for (const queue of created('Microsoft.Storage/storageAccounts/queueServices/queues')) expect(queue).toMatch(CONTAINER_OR_QUEUE);
+    for (const table of created('Microsoft.Storage/storageAccounts/tableServices/tables')) expect(table).toMatch(TABLE);
+    for (const container of storage.resources().filter((r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices/containers')) {
+      expect(container.name.split('/').pop()).toMatch(CONTAINER_OR_QUEUE);
+      expect(props(container)).toEqual({ publicAccess: 'None' });
+    }
+  });
+
+  it('gives the Flex Consumption package container to the function app', () => {
+    const deploymentContainer = (mainVariable(deployment, 'storageLayout') as JsonObject).deploymentContainer as string;
+    const site = props(deployment.module('function-app').resource((r) => r.type === 'Microsoft.Web/sites', 'site'));
+    const storageConfig = ((site.functionAppConfig as JsonObject).deployment as JsonObject).storage as JsonObject;
+    expect(storageConfig.value).toBe(`https://${names.storage!}.blob.core.windows.net/${deploymentContainer}`);
+  });
+
+  it('keeps deleted blobs and containers for 14 days', () => {
+    const blobService = props(storage.resource((r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices', 'blob service'));
+    expect(blobService).toEqual({ deleteRetentionPolicy: { enabled: true, days: 14 }, containerDeleteRetentionPolicy: { enabled: true, days: 14 } });
   });
 });
 
 describe('alerts', () => {
-  const alerts = parseBicep('infra/modules/alerts.bicep');
-
-  it('watch Application Insights for the LowStock log line and for messages moved to a poison queue', () => {
-    expect(stringLiteral(declaration(alerts, 'var', 'lowStockQuery').value ?? '')).toBe('traces | where message startswith "LowStock"');
-    expect(stringLiteral(declaration(alerts, 'var', 'poisonMessageQuery').value ?? '')).toContain(
-      'message startswith "Message has reached MaxDequeueCount"',
-    );
-    for (const [symbol, query] of [
-      ['lowStockAlert', 'lowStockQuery'],
-      ['poisonMessageAlert', 'poisonMessageQuery'],
-    ] as const) {
-      const body = declaration(alerts, 'resource', symbol).body ?? '';
-      expect(arrayItems(property(body, 'properties', 'scopes'))).toEqual(['appInsights.id']);
-      const criterion = arrayItems(property(body, 'properties', 'criteria', 'allOf'))[0] ?? '';
-      expect(objectEntry(criterion, 'query')).toBe(query);
-      expect(stringLiteral(objectEntry(criterion, 'operator'))).toBe('GreaterThan');
-      expect(objectEntry(criterion, 'threshold')).toBe('0');
+  it('watch Application Insights for the LowStock log line and for messages moved to a poison queue, and mail the address given', () => {
+    const deployment = mainDeployment({ alertEmail: 'it@contoso.com' });
+    const names = resourceNames(deployment);
+    const appInsightsId = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.Insights/components/${names.appInsights!}`;
+    const actionGroupId = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.Insights/actionGroups/${names.actionGroup!}`;
+    const byName = Object.fromEntries(alertRules(deployment).map((r) => [r.name.slice(names.alertPrefix!.length + 1), props(r)]));
+    expect(Object.keys(byName).sort()).toEqual(['held-after-termination', 'held-by-departed', 'leaver-revocation-failing', 'low-stock', 'poison-messages', 'reconcile-held']);
+    expect(((byName['low-stock']!.criteria as JsonObject).allOf as JsonObject[])[0]!.query).toBe('traces | where message startswith "LowStock"');
+    expect(((byName['poison-messages']!.criteria as JsonObject).allOf as JsonObject[])[0]!.query).toContain('message startswith "Message has reached MaxDequeueCount"');
+    for (const rule of Object.values(byName)) {
+      expect(rule.scopes).toEqual([appInsightsId]);
+      expect((rule.criteria as JsonObject).allOf).toEqual([expect.objectContaining({ operator: 'GreaterThan', threshold: 0 })]);
+      expect((rule.actions as JsonObject).actionGroups).toEqual([actionGroupId]);
     }
+    const receivers = props(deployment.module('alerts').resource((r) => r.type === 'Microsoft.Insights/actionGroups', 'the action group')).emailReceivers as JsonObject[];
+    expect(receivers.map((r) => r.emailAddress)).toEqual(['it@contoso.com']);
+    // Without an address the alerts fire in the portal only.
+    for (const rule of alertRules()) expect(((props(rule).actions as JsonObject).actionGroups)).toEqual([]);
   });
 });

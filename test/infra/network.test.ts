@@ -1,17 +1,16 @@
-import { arrayItems, declaration, declarationsOf, evaluate, objectEntry, parseBicep, property, stringLiteral } from './bicep-text';
-import { mainFile, mainScope } from './sample-deployment';
+import { isObject, type JsonObject } from './arm-template';
+import { appSettingValues, compiledTemplate, mainDeployment, mainVariable, readRepoFile, resourceNames, SAMPLE } from './sample-deployment';
 
-/**
- * Regions, redundancy, module names, publishing credentials and the privateNetworking option, as far
- * as the template text shows them (no Bicep compiler here; the shapes follow the resource references
- * named in each module's header).
- */
+/** Regions, redundancy, module names, publishing credentials and the privateNetworking option, read from the compiled template. */
 
-const main = mainFile();
-const allowedRegions = (() => {
-  const decorator = declaration(main, 'param', 'location').decorators.find((d) => d.startsWith('@allowed('));
-  return arrayItems(decorator?.slice('@allowed('.length, -1) ?? '').map(stringLiteral);
-})();
+const parameters = compiledTemplate().parameters as JsonObject;
+const allowedRegions = ((parameters.location as JsonObject).allowedValues ?? []) as string[];
+
+function props(resource: { get(key: string): unknown }): JsonObject {
+  const p = resource.get('properties');
+  if (!isObject(p as never)) throw new Error('no properties');
+  return p as JsonObject;
+}
 
 describe('regions and storage redundancy', () => {
   it('accepts only regions that offer Flex Consumption', () => {
@@ -19,121 +18,136 @@ describe('regions and storage redundancy', () => {
     for (const region of ['swedencentral', 'westeurope', 'eastus', 'ukwest']) expect(allowedRegions).toContain(region);
     // A canary region and one without Flex Consumption.
     for (const region of ['eastus2euap', 'francesouth']) expect(allowedRegions).not.toContain(region);
+    expect(() => mainDeployment({ location: 'francesouth' })).toThrow(/not allowed/);
   });
 
   it('lists zone-redundant regions only among the allowed ones', () => {
-    const zoned = arrayItems(declaration(main, 'var', 'zoneRedundantRegions').value ?? '').map(stringLiteral);
+    const zoned = mainVariable(mainDeployment(), 'zoneRedundantRegions') as string[];
     expect(zoned.filter((region) => !allowedRegions.includes(region))).toEqual([]);
     for (const region of ['westus', 'ukwest', 'northcentralus', 'westcentralus', 'australiasoutheast', 'southindia']) expect(zoned).not.toContain(region);
   });
 
   const skuFor = (location: string, storageSku = '') => {
-    const scope = mainScope();
-    return evaluate(declaration(main, 'var', 'effectiveStorageSku').value ?? '', { ...scope, known: { ...scope.known, location, storageSku } });
+    const account = mainDeployment({ location, storageSku }).module('storage').resource((r) => r.type === 'Microsoft.Storage/storageAccounts', 'the account');
+    return (account.get('sku') as JsonObject).name;
   };
 
   it('defaults to Standard_ZRS where zones exist and Standard_LRS where they do not, unless a SKU is given', () => {
-    expect(stringLiteral(declaration(main, 'param', 'storageSku').value ?? '')).toBe('');
+    expect((parameters.storageSku as JsonObject).defaultValue).toBe('');
     expect(skuFor('swedencentral')).toBe('Standard_ZRS');
     expect(skuFor('ukwest')).toBe('Standard_LRS');
     expect(skuFor('westus')).toBe('Standard_LRS');
     expect(skuFor('ukwest', 'Standard_GRS')).toBe('Standard_GRS');
-    expect(property(declaration(main, 'module', 'storage').body ?? '', 'params', 'skuName')).toBe('effectiveStorageSku');
+    expect(skuFor('swedencentral', 'Standard_LRS')).toBe('Standard_LRS');
+    expect(() => skuFor('swedencentral', 'Premium_LRS')).toThrow(/not allowed/);
   });
 });
 
 describe('deployments and the function app', () => {
   it('names every module deployment after this deployment, so two runs never collide', () => {
-    expect(declaration(main, 'var', 'deploymentPrefix').value).toBe('uniqueString(deployment().name, location)');
-    for (const module of declarationsOf(main, 'module')) {
-      expect({ module: module.name, name: objectEntry(module.body ?? '', 'name') }).toEqual({ module: module.name, name: expect.stringMatching(/^'\$\{deploymentPrefix\}-[a-z-]+'$/) });
-    }
-    const names = declarationsOf(main, 'module').map((m) => objectEntry(m.body ?? '', 'name'));
+    const first = mainDeployment().resources().filter((r) => r.type === 'Microsoft.Resources/deployments');
+    const names = first.map((r) => r.name);
+    expect(names.length).toBeGreaterThan(5);
+    for (const module of first) expect(module.raw.name).toMatch(/^\[format\('\{0\}-[a-z-]+', variables\('deploymentPrefix'\)\)\]$/);
+    expect((compiledTemplate().variables as JsonObject).deploymentPrefix).toBe("[uniqueString(deployment().name, parameters('location'))]");
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('gives the publishing credential policies a location (validation is reported to need it)', () => {
-    const app = parseBicep('infra/modules/function-app.bicep');
-    const policies = declarationsOf(app, 'resource').filter((r) => r.resourceType === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
-    expect(policies.map((p) => stringLiteral(objectEntry(p.body ?? '', 'name'))).sort()).toEqual(['ftp', 'scm']);
+  it('gives the publishing credential policies a location (the resource provider refuses them without it), and turns basic auth off', () => {
+    const app = mainDeployment().module('function-app');
+    const policies = app.resources().filter((r) => r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    const site = resourceNames().functionApp!;
+    expect(policies.map((p) => p.name).sort()).toEqual([`${site}/ftp`, `${site}/scm`]);
     for (const policy of policies) {
-      expect(objectEntry(policy.body ?? '', 'location')).toBe('location');
-      expect(property(policy.body ?? '', 'properties', 'allow')).toBe('false');
+      expect(policy.get('location')).toBe(SAMPLE.location);
+      expect(props(policy)).toEqual({ allow: false });
     }
   });
 
-  it('has no sovereign-cloud parameters: the hardware OATH API is in the global Graph service only', () => {
-    const params = declarationsOf(main, 'param').map((p) => p.name);
-    expect(params).not.toContain('graphBaseUrl');
-    expect(params).not.toContain('authorityHost');
-    expect(stringLiteral(declaration(main, 'var', 'graphBaseUrl').value ?? '')).toBe('https://graph.microsoft.com');
-    expect(stringLiteral(declaration(main, 'var', 'authorityHost').value ?? '')).toBe('https://login.microsoftonline.com');
+  // The compiler's type data lacks `location` there (Azure/bicep#7396) and the Logic App's SAS policy; those
+  // type inaccuracies are the only findings suppressed, each on its own line.
+  it('suppresses no compiler finding but the known type inaccuracies', () => {
+    const files = ['main.bicep', ...['alerts', 'entra', 'function-app', 'graph-permissions', 'identity', 'keyvault', 'lifecycle-logic-app', 'monitoring', 'network', 'rbac', 'storage'].map((m) => `modules/${m}.bicep`)];
+    const suppressions = files.flatMap((file) => {
+      const lines = readRepoFile(`infra/${file}`).split('\n');
+      return lines.flatMap((line, k) => (/#disable/.test(line) ? [{ file, line: line.trim(), next: (lines[k + 1] ?? '').trim() }] : []));
+    });
+    expect(suppressions).toEqual([
+      { file: 'modules/function-app.bicep', line: '#disable-next-line BCP187', next: 'location: location' },
+      { file: 'modules/function-app.bicep', line: '#disable-next-line BCP187', next: 'location: location' },
+      { file: 'modules/lifecycle-logic-app.bicep', line: '#disable-next-line BCP037', next: 'sasAuthenticationPolicy: {' },
+    ]);
+  });
+
+  it('has no sovereign-cloud Graph: the hardware OATH API is in the global Graph service only; the Entra authority is the cloud\'s', () => {
+    const declared = Object.keys(parameters);
+    expect(declared).not.toContain('graphBaseUrl');
+    expect(declared).not.toContain('authorityHost');
+    expect(appSettingValues().GRAPH_BASE_URL).toBe('https://graph.microsoft.com');
+    expect(appSettingValues().ADMIN_AUTH_ISSUER).toBe(`https://login.microsoftonline.com/${SAMPLE.tenantId}/v2.0`);
+    const otherCloud = mainDeployment({}, { environment: { name: 'Other', resourceManager: 'https://management.example/', authentication: { loginEndpoint: 'https://login.example/' }, suffixes: { storage: 'core.example' } } });
+    expect(appSettingValues(otherCloud).ADMIN_AUTH_ISSUER).toBe(`https://login.example/${SAMPLE.tenantId}/v2.0`);
+    expect(appSettingValues(otherCloud).GRAPH_BASE_URL).toBe('https://graph.microsoft.com');
   });
 });
 
 describe('privateNetworking', () => {
-  const network = parseBicep('infra/modules/network.bicep');
-
-  it('is off by default and turns public network access off on storage and Key Vault when on', () => {
-    expect(declaration(main, 'param', 'privateNetworking').value).toBe('false');
-    expect(property(declaration(main, 'module', 'storage').body ?? '', 'params', 'publicNetworkAccess')).toBe('!privateNetworking');
-    expect(property(declaration(main, 'module', 'keyVault').body ?? '', 'params', 'publicNetworkAccess')).toBe('!privateNetworking');
-    for (const [file, resource] of [
-      ['infra/modules/storage.bicep', 'account'],
-      ['infra/modules/keyvault.bicep', 'vault'],
-    ] as const) {
-      const body = declaration(parseBicep(file), 'resource', resource).body ?? '';
-      expect(property(body, 'properties', 'publicNetworkAccess')).toBe("publicNetworkAccess ? 'Enabled' : 'Disabled'");
-      expect(property(body, 'properties', 'networkAcls', 'defaultAction')).toBe("publicNetworkAccess ? 'Allow' : 'Deny'");
-    }
+  it('is off by default, leaving storage and Key Vault public and the app outside any network', () => {
+    expect((parameters.privateNetworking as JsonObject).defaultValue).toBe(false);
+    const deployment = mainDeployment();
+    expect(deployment.resources().filter((r) => r.name.endsWith('-network'))).toEqual([]);
+    expect(props(deployment.module('storage').resource((r) => r.type === 'Microsoft.Storage/storageAccounts', 'account'))).toMatchObject({ publicNetworkAccess: 'Enabled', networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' } });
+    expect(props(deployment.module('keyvault').resource((r) => r.type === 'Microsoft.KeyVault/vaults', 'vault'))).toMatchObject({ publicNetworkAccess: 'Enabled', networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' } });
+    expect(props(deployment.module('function-app').resource((r) => r.type === 'Microsoft.Web/sites', 'site')).virtualNetworkSubnetId).toBeNull();
   });
 
-  it('deploys the network only with the option, and integrates the function app with its app subnet', () => {
-    const call = declaration(main, 'module', 'network');
-    expect(call.resourceType).toBe('modules/network.bicep');
-    expect(call.prefix).toBe('if (privateNetworking)');
-    expect(property(declaration(main, 'module', 'functionApp').body ?? '', 'params', 'virtualNetworkSubnetId')).toBe("privateNetworking ? network.outputs.appSubnetId : ''");
-    const site = declaration(parseBicep('infra/modules/function-app.bicep'), 'resource', 'site').body ?? '';
-    expect(property(site, 'properties', 'virtualNetworkSubnetId')).toBe('empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId');
+  const deployment = mainDeployment({ privateNetworking: true });
+  const names = resourceNames(deployment);
+  const network = deployment.module('network');
+  const groupId = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}`;
+  const vnetId = `${groupId}/providers/Microsoft.Network/virtualNetworks/${names.virtualNetwork!}`;
+
+  it('turns public network access off on storage and Key Vault when on', () => {
+    expect(props(deployment.module('storage').resource((r) => r.type === 'Microsoft.Storage/storageAccounts', 'account'))).toMatchObject({ publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Deny' } });
+    expect(props(deployment.module('keyvault').resource((r) => r.type === 'Microsoft.KeyVault/vaults', 'vault'))).toMatchObject({ publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Deny' } });
   });
 
-  it('delegates the app subnet to Microsoft.App/environments, as Flex Consumption needs', () => {
-    const subnets = arrayItems(property(declaration(network, 'resource', 'vnet').body ?? '', 'properties', 'subnets'));
-    const app = subnets.find((s) => stringLiteral(objectEntry(s, 'name')) === 'app') ?? '';
-    const delegations = arrayItems(property(app, 'properties', 'delegations'));
-    expect(delegations.map((d) => stringLiteral(property(d, 'properties', 'serviceName')))).toEqual(['Microsoft.App/environments']);
-    const endpoints = subnets.find((s) => stringLiteral(objectEntry(s, 'name')) === 'private-endpoints') ?? '';
-    expect(stringLiteral(property(endpoints, 'properties', 'privateEndpointNetworkPolicies'))).toBe('Disabled');
+  it('integrates the function app with the app subnet, delegated to Microsoft.App/environments as Flex Consumption needs', () => {
+    expect(props(deployment.module('function-app').resource((r) => r.type === 'Microsoft.Web/sites', 'site')).virtualNetworkSubnetId).toBe(`${vnetId}/subnets/app`);
+    const subnets = props(network.resource((r) => r.type === 'Microsoft.Network/virtualNetworks', 'vnet')).subnets as JsonObject[];
+    const app = subnets.find((s) => s.name === 'app');
+    expect(((app?.properties as JsonObject).delegations as JsonObject[]).map((d) => (d.properties as JsonObject).serviceName)).toEqual(['Microsoft.App/environments']);
+    const endpoints = subnets.find((s) => s.name === 'private-endpoints');
+    expect((endpoints?.properties as JsonObject).privateEndpointNetworkPolicies).toBe('Disabled');
   });
 
   it('gives blob, queue, table and vault a private endpoint, each published in its privatelink zone linked to the network', () => {
-    const endpoints = arrayItems(declaration(network, 'var', 'endpoints').value ?? '');
-    const services = endpoints.map((e) => stringLiteral(objectEntry(e, 'service')));
-    expect(services).toEqual(['blob', 'queue', 'table', 'vault']);
-    const zones = endpoints.map((e) => objectEntry(e, 'zone'));
-    expect(zones).toEqual([
-      "'privatelink.blob.${environment().suffixes.storage}'",
-      "'privatelink.queue.${environment().suffixes.storage}'",
-      "'privatelink.table.${environment().suffixes.storage}'",
-      "'privatelink.vaultcore.azure.net'",
+    const storageId = `${groupId}/providers/Microsoft.Storage/storageAccounts/${names.storage!}`;
+    const vaultId = `${groupId}/providers/Microsoft.KeyVault/vaults/${names.keyVault!}`;
+    const endpoints = network.resources().filter((r) => r.type === 'Microsoft.Network/privateEndpoints');
+    const seen = endpoints.map((endpoint) => {
+      const p = props(endpoint);
+      expect(p.subnet).toEqual({ id: `${vnetId}/subnets/private-endpoints` });
+      const connection = (p.privateLinkServiceConnections as JsonObject[])[0]!.properties as JsonObject;
+      return { groupIds: connection.groupIds, target: connection.privateLinkServiceId };
+    });
+    expect(seen).toEqual([
+      { groupIds: ['blob'], target: storageId },
+      { groupIds: ['queue'], target: storageId },
+      { groupIds: ['table'], target: storageId },
+      { groupIds: ['vault'], target: vaultId },
     ]);
-    const privateEndpoints = declaration(network, 'resource', 'privateEndpoints');
-    expect(privateEndpoints.resourceType).toBe('Microsoft.Network/privateEndpoints');
-    expect(privateEndpoints.prefix).toBe('[for endpoint in endpoints:');
-    const connection = arrayItems(property(privateEndpoints.body ?? '', 'properties', 'privateLinkServiceConnections'))[0] ?? '';
-    expect(property(connection, 'properties', 'groupIds').replace(/\s+/g, ' ')).toBe('[ endpoint.service ]');
-    expect(property(connection, 'properties', 'privateLinkServiceId')).toBe('endpoint.resourceId');
-
-    const zoneResource = declaration(network, 'resource', 'zones');
-    expect(zoneResource.resourceType).toBe('Microsoft.Network/privateDnsZones');
-    expect(stringLiteral(objectEntry(zoneResource.body ?? '', 'location'))).toBe('global');
-    const links = declaration(network, 'resource', 'zoneLinks');
-    expect(links.resourceType).toBe('Microsoft.Network/privateDnsZones/virtualNetworkLinks');
-    expect(property(links.body ?? '', 'properties', 'virtualNetwork', 'id')).toBe('vnet.id');
-    expect(property(links.body ?? '', 'properties', 'registrationEnabled')).toBe('false');
-    const groups = declaration(network, 'resource', 'zoneGroups');
-    expect(groups.resourceType).toBe('Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
-    expect(objectEntry(groups.body ?? '', 'parent')).toBe('privateEndpoints[i]');
-    expect(property(arrayItems(property(groups.body ?? '', 'properties', 'privateDnsZoneConfigs'))[0] ?? '', 'properties', 'privateDnsZoneId')).toBe('zones[i].id');
+    const zones = network.resources().filter((r) => r.type === 'Microsoft.Network/privateDnsZones');
+    expect(zones.map((z) => z.name)).toEqual(['privatelink.blob.core.windows.net', 'privatelink.queue.core.windows.net', 'privatelink.table.core.windows.net', 'privatelink.vaultcore.azure.net']);
+    for (const zone of zones) expect(zone.get('location')).toBe('global');
+    const links = network.resources().filter((r) => r.type === 'Microsoft.Network/privateDnsZones/virtualNetworkLinks');
+    expect(links.map((l) => l.name.split('/')[0])).toEqual(zones.map((z) => z.name));
+    for (const link of links) expect(props(link)).toMatchObject({ virtualNetwork: { id: vnetId }, registrationEnabled: false });
+    const groups = network.resources().filter((r) => r.type === 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
+    expect(groups.map((g) => g.name.split('/')[0])).toEqual(endpoints.map((e) => e.name));
+    groups.forEach((group, k) => {
+      const config = ((props(group).privateDnsZoneConfigs as JsonObject[])[0]!.properties as JsonObject).privateDnsZoneId;
+      expect(config).toBe(`${groupId}/providers/Microsoft.Network/privateDnsZones/${zones[k]!.name}`);
+    });
   });
 });

@@ -1,43 +1,20 @@
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
+import { asString, callArguments, isObject, type Json, type JsonObject } from './arm-template';
 import {
-  INFRA_DIR,
-  arrayItems,
-  declaration,
-  declarationsOf,
-  objectEntries,
-  objectEntry,
-  parseBicep,
-  property,
+  allResources,
+  appSettingExpressions,
+  appSettingValues,
+  compiledTemplate,
+  GRAPH_APP_ID,
+  graphAppRoleId,
+  identityIds,
+  mainDeployment,
   readRepoFile,
-  stringLiteral,
-  type BicepFile,
-  type Declaration,
-} from './bicep-text';
-import { appSettingExpressions, appSettingValues, SAMPLE } from './sample-deployment';
+  resourceNames,
+  resourcesOfType,
+  SAMPLE,
+} from './sample-deployment';
 
-const BICEP_FILES: BicepFile[] = [
-  'main.bicep',
-  ...readdirSync(path.join(INFRA_DIR, 'modules'))
-    .filter((name) => name.endsWith('.bicep'))
-    .map((name) => `modules/${name}`),
-].map((name) => parseBicep(`infra/${name}`));
-
-function bicepFile(relativePath: string): BicepFile {
-  const found = BICEP_FILES.find((file) => file.path === relativePath);
-  if (!found) throw new Error(`no ${relativePath}`);
-  return found;
-}
-
-function resourcesOfType(type: string): { file: BicepFile; resource: Declaration }[] {
-  return BICEP_FILES.flatMap((file) =>
-    declarationsOf(file, 'resource')
-      .filter((resource) => resource.resourceType === type)
-      .map((resource) => ({ file, resource })),
-  );
-}
-
-/** The built-in roles the app's operations need, by role definition id. */
+/** The built-in roles the app's operations need, by role definition id, and the resource type each is scoped to. */
 const EXPECTED_ROLES: Record<string, { role: string; scopeType: string }> = {
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': { role: 'Storage Blob Data Owner', scopeType: 'Microsoft.Storage/storageAccounts' },
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88': { role: 'Storage Queue Data Contributor', scopeType: 'Microsoft.Storage/storageAccounts' },
@@ -57,67 +34,73 @@ const BROAD_ROLES = [
   '81a9662b-bebf-436f-a333-f67b29880f12', // Storage Account Key Operator Service Role
 ];
 
-/** Resolves `roles.x` in a role definition id to the GUID in the file's `roles` variable. */
-function roleDefinitionGuid(file: BicepFile, roleDefinitionId: string): string {
-  const match = /^subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions',\s*roles\.(\w+)\)$/.exec(roleDefinitionId);
-  if (!match) throw new Error(`role definition id is not subscriptionResourceId(..., roles.x): ${roleDefinitionId}`);
-  return stringLiteral(objectEntry(declaration(file, 'var', 'roles').value ?? '', match[1]!));
+const deployment = mainDeployment({ deployLifecycleWorkflows: true });
+const names = resourceNames(deployment);
+const identity = identityIds(names.identity!);
+
+function props(resource: { get(key: string): unknown }): JsonObject {
+  const p = resource.get('properties');
+  if (!isObject(p as never)) throw new Error('no properties');
+  return p as JsonObject;
 }
 
 describe('role assignments', () => {
-  const assignments = resourcesOfType('Microsoft.Authorization/roleAssignments');
+  const assignments = resourcesOfType(deployment, 'Microsoft.Authorization/roleAssignments');
 
-  it('assign exactly the roles the code needs, each once, on the resource it concerns', () => {
-    const granted = assignments.map(({ file, resource }) => {
-      const guid = roleDefinitionGuid(file, property(resource.body ?? '', 'properties', 'roleDefinitionId'));
-      const scopeSymbol = objectEntry(resource.body ?? '', 'scope');
-      const scope = declaration(file, 'resource', scopeSymbol);
-      return { guid, scopeType: scope.resourceType };
+  it('assign exactly the roles the code needs, each once, to the app identity, on the resource it concerns', () => {
+    const granted = assignments.map((assignment) => {
+      const p = props(assignment);
+      const roleId = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/([0-9a-f-]{36})$/.exec(asString(p.roleDefinitionId))?.[1];
+      return { roleId, scope: assignment.get('scope'), principalId: p.principalId, principalType: p.principalType };
     });
-    expect(granted.map((g) => g.guid).sort()).toEqual(Object.keys(EXPECTED_ROLES).sort());
-    for (const { guid, scopeType } of granted) expect(scopeType).toBe(EXPECTED_ROLES[guid]?.scopeType);
+    expect(granted.map((g) => g.roleId).sort()).toEqual(Object.keys(EXPECTED_ROLES).sort());
+    const scopeName: Record<string, string> = {
+      'Microsoft.Storage/storageAccounts': names.storage!,
+      'Microsoft.KeyVault/vaults': names.keyVault!,
+      'Microsoft.Insights/components': names.appInsights!,
+    };
+    for (const g of granted) {
+      const expected = EXPECTED_ROLES[g.roleId ?? '']!;
+      const scope = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/${expected.scopeType}/${scopeName[expected.scopeType]!}`;
+      expect(g).toEqual({ roleId: g.roleId, scope, principalId: identity.principalId, principalType: 'ServicePrincipal' });
+    }
   });
 
-  it('have deterministic guid() names over scope, principal and role, and an explicit principalType', () => {
+  it('have deterministic guid() names over the scope resource, the principal and the role', () => {
     expect(assignments.length).toBeGreaterThan(0);
-    for (const { resource } of assignments) {
-      const body = resource.body ?? '';
-      expect(objectEntry(body, 'name')).toMatch(/^guid\(\w+\.id, principalId, roles\.\w+\)$/);
-      expect(stringLiteral(property(body, 'properties', 'principalType'))).toBe('ServicePrincipal');
-      expect(property(body, 'properties', 'principalId')).toBe('principalId');
-      // Includes the role used in the role definition id, so two roles never share a name.
-      const role = /roles\.(\w+)\)$/.exec(property(body, 'properties', 'roleDefinitionId'))?.[1];
-      expect(objectEntry(body, 'name')).toContain(`roles.${role})`);
+    for (const assignment of assignments) {
+      const { name, values } = callArguments(asString(assignment.raw.name), assignment.scope);
+      const p = props(assignment);
+      const scope = asString(assignment.get('scope'));
+      const roleId = asString(p.roleDefinitionId).split('/').pop();
+      expect(name).toBe('guid');
+      expect(values).toEqual([scope, identity.principalId, roleId]);
     }
+    expect(new Set(assignments.map((a) => a.name)).size).toBe(assignments.length);
   });
 
-  it('go to the managed identity of the app', () => {
-    const call = declaration(bicepFile('infra/main.bicep'), 'module', 'rbac');
-    expect(property(call.body ?? '', 'params', 'principalId')).toBe('identity.outputs.principalId');
-  });
-
-  it('never name a broader role anywhere in infra/', () => {
-    for (const file of BICEP_FILES) {
-      for (const role of BROAD_ROLES) expect(file.text).not.toContain(role);
-    }
+  it('never name a broader role anywhere in the compiled template', () => {
+    const text = JSON.stringify(compiledTemplate());
+    for (const role of BROAD_ROLES) expect(text).not.toContain(role);
   });
 });
 
 describe('secrets', () => {
-  const forbidden = [/listKeys\s*\(/i, /listConnectionStrings/i, /listAccountSas/i, /listServiceSas/i, /AccountKey/i, /SharedAccessSignature/i, /InstrumentationKey\s*=/i];
+  const template = JSON.stringify(compiledTemplate());
 
-  it('are never read from a resource: no listKeys, SAS or account key in any template', () => {
-    for (const file of BICEP_FILES) {
-      for (const pattern of forbidden) expect({ file: file.path, match: pattern.exec(file.text)?.[0] }).toEqual({ file: file.path, match: undefined });
+  it('are never read from a resource: no listKeys, SAS or account key in the compiled template', () => {
+    for (const pattern of [/listKeys\s*\(/i, /listConnectionStrings/i, /listAccountSas/i, /listServiceSas/i, /AccountKey/i, /SharedAccessSignature/i, /InstrumentationKey\s*=/i]) {
+      expect({ pattern: String(pattern), match: pattern.exec(template)?.[0] }).toEqual({ pattern: String(pattern), match: undefined });
     }
   });
 
-  it('never appear in outputs', () => {
-    for (const file of BICEP_FILES) {
-      for (const output of declarationsOf(file, 'output')) {
-        expect(output.name).not.toMatch(/secret|password|connection|instrumentation|accountkey/i);
-        expect(output.value).not.toMatch(/ConnectionString|InstrumentationKey|listKeys|hrWebhookSecrets|secureString/i);
-        expect(output.decorators.join(' ')).not.toContain('@secure');
+  it('never appear in outputs, of the template or of any module', () => {
+    const templates: JsonObject[] = [compiledTemplate(), ...allResources(deployment).filter(({ resource }) => resource.type === 'Microsoft.Resources/deployments').map(({ resource }) => (resource.raw.properties as JsonObject).template as JsonObject)];
+    for (const t of templates) {
+      for (const [name, output] of Object.entries((t.outputs ?? {}) as JsonObject)) {
+        expect(name).not.toMatch(/secret|password|connection|instrumentation|accountkey/i);
+        expect((output as JsonObject).type).not.toMatch(/^secure/i);
+        expect(JSON.stringify(output)).not.toMatch(/ConnectionString|InstrumentationKey|listKeys|hrWebhookSecrets/i);
       }
     }
   });
@@ -127,80 +110,106 @@ describe('secrets', () => {
     for (const [name, expression] of Object.entries(expressions)) {
       expect({ name, listKeys: /listKeys|AccountKey|SharedAccessSignature|InstrumentationKey\s*=/i.test(expression) }).toEqual({ name, listKeys: false });
     }
-    // The decision (docs/deploy.md): only APPLICATIONINSIGHTS_CONNECTION_STRING carries a connection string...
     const withConnectionString = Object.entries(expressions)
       .filter(([, expression]) => /connectionstring/i.test(expression))
       .map(([name]) => name);
     expect(withConnectionString).toEqual(['APPLICATIONINSIGHTS_CONNECTION_STRING']);
     // ...because local auth is off, so its instrumentation key cannot ingest anything,
-    const monitoring = bicepFile('infra/modules/monitoring.bicep');
-    expect(property(declaration(monitoring, 'resource', 'appInsights').body ?? '', 'properties', 'DisableLocalAuth')).toBe('true');
-    expect(property(declaration(monitoring, 'resource', 'workspace').body ?? '', 'properties', 'features', 'disableLocalAuth')).toBe('true');
+    const monitoring = deployment.module('monitoring');
+    expect(props(monitoring.resource((r) => r.type === 'Microsoft.Insights/components', 'app insights')).DisableLocalAuth).toBe(true);
+    expect((props(monitoring.resource((r) => r.type === 'Microsoft.OperationalInsights/workspaces', 'workspace')).features as JsonObject).disableLocalAuth).toBe(true);
     // ...and telemetry is sent with the managed identity instead.
-    expect(appSettingValues().APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(`ClientId=${SAMPLE.identityClientId};Authorization=AAD`);
+    expect(appSettingValues(deployment).APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(`ClientId=${identity.clientId};Authorization=AAD`);
   });
 
-  it('pass only through @secure() parameters into the Key Vault secret', () => {
-    const main = bicepFile('infra/main.bicep');
-    const keyVault = bicepFile('infra/modules/keyvault.bicep');
-    expect(declaration(main, 'param', 'hrWebhookSecrets').decorators).toContain('@secure()');
-    expect(declaration(keyVault, 'param', 'hrWebhookSecrets').decorators).toContain('@secure()');
-    // Used once in main (handed to the vault module) and once in the module (the secret value).
-    expect(main.text.match(/\bhrWebhookSecrets\b/g)?.length).toBe(3);
-    expect(property(declaration(main, 'module', 'keyVault').body ?? '', 'params', 'hrWebhookSecrets')).toBe('hrWebhookSecrets');
-    const secret = declaration(keyVault, 'resource', 'hrWebhookSecret');
-    expect(property(secret.body ?? '', 'properties', 'value')).toBe('hrWebhookSecrets');
-    // An empty parameter must leave a rotated secret alone.
-    expect(secret.prefix).toBe('if (!empty(hrWebhookSecrets))');
+  it('pass only through secure parameters into the Key Vault secret, which an empty value leaves alone', () => {
+    const parameters = compiledTemplate().parameters as JsonObject;
+    expect((parameters.hrWebhookSecrets as JsonObject).type).toBe('securestring');
+    const initial = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const withSecret = mainDeployment({ hrWebhookSecrets: initial }).module('keyvault');
+    expect(((withSecret.template.parameters as JsonObject).hrWebhookSecrets as JsonObject).type).toBe('securestring');
+    const secret = withSecret.resource((r) => r.type === 'Microsoft.KeyVault/vaults/secrets', 'the secret');
+    expect(secret.name).toBe(`${names.keyVault!}/hr-webhook-secrets`);
+    expect(props(secret).value).toBe(initial);
+    // An empty parameter must leave a rotated secret alone: no secret resource at all.
+    expect(deployment.module('keyvault').resources().filter((r) => r.type === 'Microsoft.KeyVault/vaults/secrets')).toEqual([]);
+    // The value goes nowhere else: main hands it to the vault module only, which reads it for the condition and the value.
+    const uses = (value: Json, at: string): string[] =>
+      typeof value === 'string'
+        ? value.includes("parameters('hrWebhookSecrets')") ? [at] : []
+        : Array.isArray(value)
+          ? value.flatMap((v, k) => uses(v, `${at}/${k}`))
+          : isObject(value)
+            ? Object.entries(value).flatMap(([k, v]) => (k === 'template' ? [] : uses(v, `${at}/${k}`)))
+            : [];
+    const vaultModule = deployment.resources().findIndex((r) => r.name.endsWith('-keyvault'));
+    expect(uses(compiledTemplate(), '')).toEqual([`/resources/${vaultModule}/properties/parameters/hrWebhookSecrets/value`]);
+    const vaultResources = Object.keys(withSecret.template.resources as JsonObject[]);
+    const secretAt = vaultResources.findIndex((k) => ((withSecret.template.resources as JsonObject[])[Number(k)]!.type as string) === 'Microsoft.KeyVault/vaults/secrets');
+    expect(uses(withSecret.template, '')).toEqual([`/resources/${secretAt}/condition`, `/resources/${secretAt}/properties/value`]);
   });
 
   it('are guarded by the Bicep linter at error level', () => {
     const config = JSON.parse(readRepoFile('infra/bicepconfig.json')) as { analyzers: { core: { rules: Record<string, { level: string }> } } };
-    expect(config.analyzers.core.rules['outputs-should-not-contain-secrets']?.level).toBe('error');
+    for (const rule of ['outputs-should-not-contain-secrets', 'secure-parameter-default', 'use-secure-value-for-secure-inputs']) expect(config.analyzers.core.rules[rule]?.level).toBe('error');
   });
 });
 
 describe('storage account', () => {
-  const body = declaration(bicepFile('infra/modules/storage.bicep'), 'resource', 'account').body ?? '';
-
-  it('accepts Entra ID only: shared keys off, no public blobs, TLS 1.2', () => {
-    expect(property(body, 'properties', 'allowSharedKeyAccess')).toBe('false');
-    expect(property(body, 'properties', 'defaultToOAuthAuthentication')).toBe('true');
-    expect(property(body, 'properties', 'allowBlobPublicAccess')).toBe('false');
-    expect(stringLiteral(property(body, 'properties', 'minimumTlsVersion'))).toBe('TLS1_2');
+  it('accepts Entra ID only: shared keys off, no public blobs, TLS 1.2, HTTPS only', () => {
+    const account = props(deployment.module('storage').resource((r) => r.type === 'Microsoft.Storage/storageAccounts', 'the account'));
+    expect(account).toMatchObject({
+      allowSharedKeyAccess: false,
+      defaultToOAuthAuthentication: true,
+      allowBlobPublicAccess: false,
+      minimumTlsVersion: 'TLS1_2',
+      supportsHttpsTrafficOnly: true,
+    });
   });
 });
 
 describe('key vault', () => {
-  const body = declaration(bicepFile('infra/modules/keyvault.bicep'), 'resource', 'vault').body ?? '';
-
   it('uses RBAC, soft delete and purge protection, with no access policies', () => {
-    expect(property(body, 'properties', 'enableRbacAuthorization')).toBe('true');
-    expect(property(body, 'properties', 'enableSoftDelete')).toBe('true');
-    expect(property(body, 'properties', 'enablePurgeProtection')).toBe('true');
-    expect(Number(property(body, 'properties', 'softDeleteRetentionInDays'))).toBeGreaterThanOrEqual(7);
-    expect(objectEntries(property(body, 'properties')).map(([key]) => key)).not.toContain('accessPolicies');
+    const vault = props(deployment.module('keyvault').resource((r) => r.type === 'Microsoft.KeyVault/vaults', 'the vault'));
+    expect(vault).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, enablePurgeProtection: true, tenantId: SAMPLE.tenantId });
+    expect(Number(vault.softDeleteRetentionInDays)).toBeGreaterThanOrEqual(7);
+    expect(Object.keys(vault)).not.toContain('accessPolicies');
+  });
+
+  it('sends its audit log to the Log Analytics workspace', () => {
+    const settings = deployment.module('keyvault').resource((r) => r.type === 'Microsoft.Insights/diagnosticSettings', 'diagnostic settings');
+    expect(settings.get('scope')).toBe(`/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.KeyVault/vaults/${names.keyVault!}`);
+    expect(props(settings).workspaceId).toBe(`/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.OperationalInsights/workspaces/${names.logAnalytics!}`);
+    expect(props(settings).logs).toEqual([{ categoryGroup: 'audit', enabled: true }]);
   });
 });
 
 describe('Microsoft Graph', () => {
-  const entra = bicepFile('infra/modules/entra.bicep');
+  const entra = deployment.module('entra');
+  const permissions = deployment.module('graph-permissions');
 
-  it('uses the Microsoft Graph Bicep extension, v1.0 types from the Microsoft registry', () => {
-    expect(declarationsOf(entra, 'extension').map((d) => d.name)).toEqual(['microsoftGraphV1']);
-    const config = JSON.parse(readRepoFile('infra/bicepconfig.json')) as { extensions: Record<string, string> };
-    expect(config.extensions.microsoftGraphV1).toMatch(/^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/);
-    expect(declarationsOf(bicepFile('infra/modules/graph-permissions.bicep'), 'extension').map((d) => d.name)).toEqual(['microsoftGraphV1']);
-    for (const resource of [...declarationsOf(entra, 'resource'), ...declarationsOf(bicepFile('infra/modules/graph-permissions.bicep'), 'resource')]) {
-      expect(resource.apiVersion).toBe('v1.0');
+  it('is deployed with the Microsoft Graph extension the registry reference names, v1.0 types', () => {
+    const reference = (JSON.parse(readRepoFile('infra/bicepconfig.json')) as { extensions: Record<string, string> }).extensions.microsoftGraphV1 ?? '';
+    const tag = /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:(\d+\.\d+\.\d+)$/.exec(reference)?.[1];
+    expect(tag).toBeDefined();
+    for (const module of [entra, permissions]) {
+      expect(module.template.languageVersion).toBe('2.0');
+      // The name and version of the package the compiler loaded: the registry's, whether it came from there or from the local copy.
+      expect(module.template.imports).toEqual({ microsoftGraphV1: { provider: 'MicrosoftGraph', version: tag } });
+      for (const resource of module.resources()) {
+        expect(resource.type.startsWith('Microsoft.Graph/')).toBe(true);
+        expect(resource.apiVersion).toBe('v1.0');
+        expect(resource.raw.import).toBe('microsoftGraphV1');
+      }
     }
   });
 
-  const permissionsModule = bicepFile('infra/modules/graph-permissions.bicep');
-
-  it('grants the managed identity exactly the application permissions the code uses', () => {
-    const permissions = arrayItems(declaration(permissionsModule, 'var', 'graphPermissions').value ?? '').map(stringLiteral);
-    expect(permissions.sort()).toEqual([
+  it('grants the managed identity exactly the application permissions the code uses, on Microsoft Graph', () => {
+    const graph = permissions.resource((r) => r.existing, 'the Graph service principal');
+    expect(graph.type).toBe('Microsoft.Graph/servicePrincipals');
+    expect(props(graph).appId).toBe(GRAPH_APP_ID);
+    const grants = permissions.resources().filter((r) => r.symbol === 'graphPermissionGrants');
+    const expected = [
       'GroupMember.Read.All',
       'LifecycleWorkflows.ReadWrite.All',
       'Mail.Send',
@@ -209,49 +218,50 @@ describe('Microsoft Graph', () => {
       'User-LifeCycleInfo.Read.All',
       'User.Read.All',
       'UserAuthenticationMethod.ReadWrite.All',
-    ]);
-    const graph = declaration(permissionsModule, 'resource', 'graph');
-    expect(graph.existing).toBe(true);
-    expect(stringLiteral(declaration(permissionsModule, 'var', 'graphAppId').value ?? '')).toBe('00000003-0000-0000-c000-000000000000');
-    expect(objectEntry(graph.body ?? '', 'appId')).toBe('graphAppId');
-    const grants = declaration(permissionsModule, 'resource', 'graphPermissionGrants');
-    expect(grants.resourceType).toBe('Microsoft.Graph/appRoleAssignedTo');
-    expect(grants.prefix).toBe('[for permission in graphPermissions:');
-    expect(objectEntry(grants.body ?? '', 'principalId')).toBe('identityPrincipalId');
-    expect(objectEntry(grants.body ?? '', 'resourceId')).toBe('graph.id');
-    expect(objectEntry(grants.body ?? '', 'appRoleId')).toBe('filter(graph.appRoles, role => role.value == permission)[0].id');
-    // The only other app role assignment: the Lifecycle Workflows relay's role on the admin API, not on Graph.
-    expect(resourcesOfType('Microsoft.Graph/appRoleAssignedTo')).toHaveLength(2);
-    const relay = declaration(permissionsModule, 'resource', 'lifecycleCallerRole');
-    expect(relay.prefix).toBe('if (!empty(lifecycleCallerPrincipalId))');
-    expect(objectEntry(relay.body ?? '', 'resourceId')).toBe('adminApiPrincipalId');
-    expect(objectEntry(relay.body ?? '', 'principalId')).toBe('lifecycleCallerPrincipalId');
-    expect(objectEntry(relay.body ?? '', 'appRoleId')).toBe('lifecycleTasksRoleId');
-    const main = bicepFile('infra/main.bicep');
-    expect(property(declaration(main, 'module', 'graphPermissions').body ?? '', 'params', 'identityPrincipalId')).toBe('identity.outputs.principalId');
+    ];
+    expect(grants.map((g) => props(g).appRoleId).sort()).toEqual(expected.map(graphAppRoleId).sort());
+    for (const grant of grants) {
+      expect(grant.type).toBe('Microsoft.Graph/appRoleAssignedTo');
+      expect(props(grant)).toMatchObject({ principalId: identity.principalId, resourceId: SAMPLE.graphPrincipalId });
+    }
+  });
+
+  it('gives the Lifecycle Workflows relay the Lifecycle.Tasks role on the admin API, and nothing when the relay is off', () => {
+    const relay = permissions.resource((r) => r.symbol === 'lifecycleCallerRole', 'the relay role');
+    const relayIdentity = identityIds(`id-lcw-${names.identity!.slice('id-'.length)}`);
+    const lifecycleTasks = (props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API')).appRoles as JsonObject[]).find((role) => role.value === 'Lifecycle.Tasks');
+    expect(props(relay)).toEqual({ principalId: relayIdentity.principalId, resourceId: SAMPLE.adminApiPrincipalId, appRoleId: lifecycleTasks?.id });
+    // All the app role assignments there are: the Graph grants and the relay's.
+    expect(resourcesOfType(deployment, 'Microsoft.Graph/appRoleAssignedTo')).toHaveLength(9);
+    const without = mainDeployment().module('graph-permissions');
+    expect(without.resources().filter((r) => r.symbol === 'lifecycleCallerRole')).toEqual([]);
   });
 
   // msgraph-bicep-types issue 193: appRoleAssignedTo on a just-created managed identity fails until Entra replicates it.
   it('grants the permissions in a module of its own that waits for the identity module and then the function app', () => {
-    const main = bicepFile('infra/main.bicep');
-    const call = declaration(main, 'module', 'graphPermissions');
-    expect(call.prefix).toBe('if (deployEntraObjects)');
-    expect(arrayItems(objectEntry(call.body ?? '', 'dependsOn'))).toEqual(['functionApp']);
-    // The identity comes from its own module, which completes before anything that reads its outputs starts.
-    expect(declaration(main, 'module', 'identity').resourceType).toBe('modules/identity.bicep');
-    expect(declarationsOf(bicepFile('infra/modules/entra.bicep'), 'param').map((p) => p.name)).not.toContain('identityPrincipalId');
+    const call = deployment.resource((r) => r.name.endsWith('-graph-permissions'), 'the module');
+    expect(call.raw.condition).toBe("[parameters('deployEntraObjects')]");
+    expect(call.raw.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining("'{0}-function-app'"), expect.stringContaining("'{0}-identity'")]));
+    expect(mainDeployment({ deployEntraObjects: false, adminApiAppId: SAMPLE.adminApiAppId }).resources().filter((r) => /-(graph-permissions|entra)$/.test(r.name))).toEqual([]);
+    // The registration module never grants anything to the identity itself.
+    expect(Object.keys(entra.template.parameters as JsonObject)).not.toContain('identityPrincipalId');
   });
 
   it('makes the deployer an owner of the admin API registration', () => {
-    const app = declaration(entra, 'resource', 'adminApi').body ?? '';
-    expect(arrayItems(property(app, 'owners', 'relationships'))).toEqual(['deployer().objectId']);
+    const app = props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API'));
+    expect(app.owners).toEqual({ relationships: [SAMPLE.deployerObjectId] });
   });
 
   // learn.microsoft.com/graph/api/resources/identifieruriconfiguration: nonDefaultUriAddition allows only api://{appId} and api://{tenantId}/{appId}.
   it('offers the api://<appId> identifier URI for tenants that refuse api://<tenant>/<name>, set after the app exists', () => {
-    const app = declaration(entra, 'resource', 'adminApi').body ?? '';
-    expect(objectEntry(app, 'identifierUris').replace(/\s+/g, ' ')).toBe("identifierUriForm == 'tenant' ? [ tenantIdentifierUri ] : null");
-    expect(declaration(entra, 'output', 'adminApiIdentifierUri').value).toBe("identifierUriForm == 'tenant' ? tenantIdentifierUri : 'api://${adminApi.appId}'");
+    const tenantForm = props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API'));
+    expect(tenantForm.identifierUris).toEqual([`api://${SAMPLE.tenantId}/${names.adminApi!}`]);
+    expect(deployment.outputs().ADMIN_API_IDENTIFIER_URI).toBe(`api://${SAMPLE.tenantId}/${names.adminApi!}`);
+    const appIdForm = mainDeployment({ adminApiIdentifierUriForm: 'appId' });
+    // null leaves identifierUris out of the request, so the value the hook set survives a redeploy.
+    expect(props(appIdForm.module('entra').resource((r) => r.symbol === 'adminApi', 'the admin API')).identifierUris).toBeNull();
+    expect(appIdForm.outputs().ADMIN_API_IDENTIFIER_URI).toBe(`api://${SAMPLE.adminApiAppId}`);
+    expect(appIdForm.outputs().ADMIN_API_IDENTIFIER_URI_FORM).toBe('appId');
     expect(readRepoFile('infra/modules/entra.bicep')).not.toMatch(/every tenant/i);
     const hook = readRepoFile('infra/hooks/postprovision.sh');
     expect(hook).toContain('az ad app update --id "$ADMIN_API_APP_ID" --identifier-uris "api://$ADMIN_API_APP_ID"');
@@ -259,22 +269,28 @@ describe('Microsoft Graph', () => {
   });
 
   it('registers the admin API with the roles Tokens.PrivilegedAdmin, Tokens.Admin, Tokens.Read and Lifecycle.Tasks and v2.0 tokens', () => {
-    const roles = arrayItems(declaration(entra, 'var', 'adminApiRoles').value ?? '').map((role) => stringLiteral(objectEntry(role, 'value')));
-    expect(roles.sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
-    const app = declaration(entra, 'resource', 'adminApi').body ?? '';
-    expect(property(app, 'api', 'requestedAccessTokenVersion')).toBe('2');
-    expect(stringLiteral(objectEntry(app, 'signInAudience'))).toBe('AzureADMyOrg');
-    expect(objectEntry(app, 'appRoles')).toContain('id: guid(adminApiUniqueName, role.value)');
-    const principal = declaration(entra, 'resource', 'adminApiPrincipal').body ?? '';
-    expect(objectEntry(principal, 'appId')).toBe('adminApi.appId');
-    expect(objectEntry(principal, 'appRoleAssignmentRequired')).toBe('true');
+    const app = props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API'));
+    const roles = app.appRoles as JsonObject[];
+    expect(roles.map((role) => role.value).sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
+    for (const role of roles) {
+      expect(role).toMatchObject({ allowedMemberTypes: ['User', 'Application'], isEnabled: true });
+      expect(role.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    // Stable ids: guid(adminApiUniqueName, role value), so a redeploy never orphans an assignment.
+    expect(JSON.stringify((entra.template.resources as JsonObject).adminApi)).toContain("guid(parameters('adminApiUniqueName'), variables('adminApiRoles')[copyIndex('appRoles')].value)");
+    expect(new Set(roles.map((role) => role.id)).size).toBe(roles.length);
+    expect(app).toMatchObject({ signInAudience: 'AzureADMyOrg', api: { requestedAccessTokenVersion: 2 }, uniqueName: names.adminApi });
+    expect((app.spa as JsonObject).redirectUris).toEqual([`https://${names.functionApp!}.azurewebsites.net/api/console/`]);
+    const principal = props(entra.resource((r) => r.symbol === 'adminApiPrincipal', 'the admin API principal'));
+    expect(principal).toEqual({ appId: SAMPLE.adminApiAppId, appRoleAssignmentRequired: true });
   });
 
-  it('feeds the admin API app id to ADMIN_AUTH_AUDIENCE, the aud of v2.0 tokens', () => {
-    expect(declaration(entra, 'output', 'adminApiAppId').value).toBe('adminApi.appId');
-    const main = bicepFile('infra/main.bicep');
-    expect(declaration(main, 'var', 'adminAuthAudience').value).toBe('deployEntraObjects ? entra.outputs.adminApiAppId : adminApiAppId');
-    expect(property(declaration(main, 'module', 'functionApp').body ?? '', 'params', 'adminAuthAudience')).toBe('adminAuthAudience');
-    expect(appSettingExpressions().ADMIN_AUTH_AUDIENCE).toBe('adminAuthAudience');
+  it('feeds the admin API app id to ADMIN_AUTH_AUDIENCE, the aud of v2.0 tokens, or the one given when Entra objects are left to an admin', () => {
+    expect(appSettingValues(deployment).ADMIN_AUTH_AUDIENCE).toBe(SAMPLE.adminApiAppId);
+    expect(deployment.outputs().ADMIN_API_APP_ID).toBe(SAMPLE.adminApiAppId);
+    const given = '0d2f4b6c-8e0a-4c2e-9f4b-6d8f0a2c4e6b';
+    const pipeline = mainDeployment({ deployEntraObjects: false, adminApiAppId: given });
+    expect(appSettingValues(pipeline).ADMIN_AUTH_AUDIENCE).toBe(given);
+    expect(pipeline.outputs().ADMIN_API_IDENTIFIER_URI).toBe('');
   });
 });

@@ -16,10 +16,10 @@ export interface TestApp {
   api: string;
   graph: GraphEmulatorControl;
   keyVault: KeyVaultControl;
-  /** A signed admin API token with these roles. */
-  adminToken(roles?: string[]): Promise<string>;
-  /** fetch against the admin API with a bearer token of these roles. */
-  call(method: string, route: string, options?: { roles?: string[]; body?: string | Buffer; contentType?: string; headers?: Record<string, string> }): Promise<Response>;
+  /** A signed admin API token with these roles (for `subject`, default admin-oid-1). */
+  adminToken(roles?: string[], subject?: string): Promise<string>;
+  /** fetch against the admin API with a bearer token of these roles (and that caller oid). */
+  call(method: string, route: string, options?: { roles?: string[]; subject?: string; body?: string | Buffer; contentType?: string; headers?: Record<string, string> }): Promise<Response>;
   /** Every line the functions logged, to check that no seed reached a log. */
   logs: string[];
   close(): Promise<void>;
@@ -42,8 +42,8 @@ export async function startTestApp(options: StackOptions & { settings?: Record<s
     await stack.stop();
     throw error;
   }
-  const adminToken = (roles: string[] = ['Tokens.Admin']) =>
-    stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles, subject: 'admin-oid-1', name: 'admin@contoso.com' });
+  const adminToken = (roles: string[] = ['Tokens.Admin'], subject = 'admin-oid-1') =>
+    stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles, subject, name: 'admin@contoso.com' });
   return {
     stack,
     host,
@@ -52,7 +52,7 @@ export async function startTestApp(options: StackOptions & { settings?: Record<s
     keyVault: createKeyVaultControl(stack.keyVault.url, { ca: stack.ca.certPem }),
     adminToken,
     async call(method, route, callOptions = {}) {
-      const token = await adminToken(callOptions.roles);
+      const token = await adminToken(callOptions.roles, callOptions.subject);
       return fetch(`${host.url}/api/${route.replace(/^\/+/, '')}`, {
         method,
         headers: {

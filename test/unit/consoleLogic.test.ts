@@ -1,17 +1,120 @@
+import { handoversPath, nextShipment, pickListCsv } from '../../console/src/lib/desk';
 import { importContentType, importOutcomeOf, serialsFrom } from '../../console/src/lib/imports';
+import { actorLabel, formatTime, isDestructiveReason, personLabel, REVOKE_REASONS, shippingLabel, tokenStatusLabel, workStatusLabel } from '../../console/src/lib/labels';
 import { needsAttention, recentWork, stockByPool } from '../../console/src/lib/overview';
+import { pageOf } from '../../console/src/lib/paging';
 import { describeProblem } from '../../console/src/lib/problem';
 import { auditPath, holderOf, provisioningPath, tokenSearchPath } from '../../console/src/lib/query';
-import { abilitiesOf, rolesOf } from '../../console/src/lib/roles';
+import { reportSummary, requesterLabel } from '../../console/src/lib/reconcile';
+import { abilitiesOf, landingPage, pagesFor, refusedPage, rolesOf } from '../../console/src/lib/roles';
+import { metadataUrl, unreachableAuthorityMessage } from '../../console/src/lib/signin';
 
 describe('the console page logic', () => {
   it('lets Tokens.Read see and Tokens.Admin act, from the roles claim only', () => {
-    expect(abilitiesOf(rolesOf({ roles: ['Tokens.Read'] }))).toEqual({ read: true, act: false, approve: false });
-    expect(abilitiesOf(rolesOf({ roles: ['Tokens.Admin'] }))).toEqual({ read: true, act: true, approve: false });
-    expect(abilitiesOf(rolesOf({ roles: ['Tokens.PrivilegedAdmin'] }))).toEqual({ read: true, act: true, approve: true });
-    expect(abilitiesOf(rolesOf({ roles: ['Other', 42] }))).toEqual({ read: false, act: false, approve: false });
+    expect(abilitiesOf(rolesOf({ roles: ['Tokens.Read'] }))).toEqual({ read: true, act: false, approve: false, desk: false });
+    expect(abilitiesOf(rolesOf({ roles: ['Tokens.Admin'] }))).toEqual({ read: true, act: true, approve: false, desk: true });
+    expect(abilitiesOf(rolesOf({ roles: ['Tokens.PrivilegedAdmin'] }))).toEqual({ read: true, act: true, approve: true, desk: true });
+    expect(abilitiesOf(rolesOf({ roles: ['Tokens.Desk'] }))).toEqual({ read: false, act: false, approve: false, desk: true });
+    expect(abilitiesOf(rolesOf({ roles: ['Other', 42] }))).toEqual({ read: false, act: false, approve: false, desk: false });
     expect(rolesOf({ roles: 'Tokens.Admin' })).toEqual([]);
     expect(rolesOf(undefined)).toEqual([]);
+  });
+
+  it('shows a desk-only person the Desk alone, a reader every page but Imports, an admin all; a page out of reach lands on the first allowed', () => {
+    const paths = (roles: string[]) => pagesFor(abilitiesOf(roles)).map((p) => p.label);
+    expect(paths(['Tokens.Desk'])).toEqual(['Desk']);
+    expect(paths(['Tokens.Read'])).toEqual(['Overview', 'Tokens', 'People', 'Desk', 'Reconciliation']);
+    expect(paths(['Tokens.Admin'])).toEqual(['Overview', 'Tokens', 'People', 'Desk', 'Imports', 'Reconciliation']);
+    expect(paths(['Tokens.Read', 'Tokens.Desk'])).toEqual(['Overview', 'Tokens', 'People', 'Desk', 'Reconciliation']);
+    expect(paths([])).toEqual([]);
+    expect(landingPage(abilitiesOf(['Tokens.Desk']), '')).toBe('desk');
+    expect(landingPage(abilitiesOf(['Tokens.Desk']), 'tokens')).toBe('desk');
+    expect(landingPage(abilitiesOf(['Tokens.Read']), 'imports')).toBe('');
+    expect(landingPage(abilitiesOf(['Tokens.Admin']), 'imports')).toBe('imports');
+    expect(landingPage(abilitiesOf([]), '')).toBeUndefined();
+    expect(refusedPage(abilitiesOf(['Tokens.Read']), 'imports')).toBe('The Imports page needs the Tokens.Admin role, which your account does not have.');
+    expect(refusedPage(abilitiesOf(['Tokens.Desk']), 'tokens')).toBe('The Tokens page needs the Tokens.Read role, which your account does not have.');
+    expect(refusedPage(abilitiesOf(['Tokens.Admin']), 'imports')).toBeUndefined();
+    expect(refusedPage(abilitiesOf(['Tokens.Read']), 'nowhere')).toBeUndefined();
+  });
+
+  it('speaks words, not codes: statuses, people, the audit actor, one date format in the browser locale', () => {
+    expect(tokenStatusLabel('in_stock')).toBe('In stock');
+    expect(tokenStatusLabel('awaiting_handover')).toBe('Waiting for hand-over');
+    expect(workStatusLabel('waiting_for_user')).toBe('Waiting for the person');
+    expect(shippingLabel('pending')).toBe('Not shipped');
+    // A code the console does not know yet is still readable, never hidden.
+    expect(tokenStatusLabel('on_loan')).toBe('On loan');
+    expect(tokenStatusLabel(null)).toBe('');
+    expect(personLabel({ userPrincipalName: 'ada@contoso.com', employeeId: 'E1001' })).toBe('ada@contoso.com (employee E1001)');
+    expect(personLabel({ displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: null })).toBe('Ada Lovelace');
+    expect(personLabel({ userPrincipalName: null, employeeId: 'E1001' })).toBe('employee E1001');
+    expect(personLabel({ userPrincipalName: null, employeeId: null })).toBe('nobody');
+    expect(actorLabel({ actor: 'admin 00000000-0000-4000-8000-0000000a0001', caller: { oid: '00000000-0000-4000-8000-0000000a0001', name: 'Alex Admin' } })).toBe('Alex Admin');
+    expect(actorLabel({ actor: 'admin 00000000-0000-4000-8000-0000000a0001', caller: { oid: '00000000-0000-4000-8000-0000000a0001' } })).toBe('admin 00000000-0000-4000-8000-0000000a0001');
+    expect(actorLabel({ actor: 'hr' })).toBe('HR system');
+    expect(formatTime('2026-12-07T09:05:00Z', 'en-GB', 'UTC')).toBe('7 Dec 2026, 09:05');
+    expect(formatTime('2026-12-07T09:05:00Z', 'en-US', 'UTC')).toMatch(/^Dec 7, 2026, 9:05\sAM$/);
+    expect(formatTime(null)).toBe('');
+    expect(formatTime('not a date')).toBe('not a date');
+  });
+
+  it('offers revocation reasons with no default to fall into, each saying what it does, the destructive ones marked', () => {
+    expect(REVOKE_REASONS.map((r) => r.reason).sort()).toEqual(['damaged', 'lost', 'offboarded', 'returned', 'stolen']);
+    for (const r of REVOKE_REASONS) expect(r.effect).toMatch(/^[A-Z].{20,200}\.$/);
+    // The first in the list destroys nothing.
+    expect(isDestructiveReason(REVOKE_REASONS[0]?.reason ?? 'lost')).toBe(false);
+    expect(REVOKE_REASONS.filter((r) => isDestructiveReason(r.reason)).map((r) => r.reason)).toEqual(['damaged', 'lost', 'stolen']);
+    for (const r of REVOKE_REASONS.filter((x) => isDestructiveReason(x.reason))) expect(r.effect).toMatch(/seed destroyed/);
+  });
+
+  it('tells a browser that cannot reach the dev identity what to open and which CA to trust', () => {
+    expect(metadataUrl('https://127.0.0.1:8445/dev-tenant/')).toBe('https://127.0.0.1:8445/dev-tenant/v2.0/.well-known/openid-configuration');
+    const local = unreachableAuthorityMessage('https://127.0.0.1:8445/dev-tenant');
+    expect(local).toContain('dev identity at https://127.0.0.1:8445');
+    expect(local).toContain('open https://127.0.0.1:8445/dev-tenant/v2.0/.well-known/openid-configuration in this browser');
+    expect(local).toContain('.local/dev-ca/ca.pem');
+    const entra = unreachableAuthorityMessage('https://login.microsoftonline.com/contoso.onmicrosoft.com');
+    expect(entra).toContain('https://login.microsoftonline.com');
+    expect(entra).not.toContain('dev CA');
+  });
+
+  it('says what a reconciliation counted: in flight is neither consistent nor drift', () => {
+    expect(reportSummary({ counts: { tokensInInventory: 12, devicesInEntra: 10, seedsInVault: 12, consistent: 0, inFlight: 12 }, drift: { low_stock: 1, status_mismatch: 0 }, repairsQueued: 0 })).toEqual([
+      '12 tokens in the inventory: 0 consistent with Entra and Key Vault, 12 in flight (reserved by a hire or changed in the last minutes; the next run checks them).',
+      '10 hardware token devices in Entra, 12 seeds in Key Vault.',
+      'No drift found.',
+      '1 pool below LOW_STOCK_THRESHOLD.',
+      '0 repairs queued.',
+    ]);
+    const held = reportSummary({ counts: { tokensInInventory: 5, devicesInEntra: 1, seedsInVault: 5, consistent: 2, inFlight: 1 }, drift: { seed_missing: 2, orphan_seed: 1 }, status: 'held', repairsHeld: 60 });
+    expect(held[0]).toBe('5 tokens in the inventory: 2 consistent with Entra and Key Vault, 1 in flight (reserved by a hire or changed in the last minutes; the next run checks them), 2 with drift.');
+    expect(held[1]).toBe('1 hardware token device in Entra, 5 seeds in Key Vault.');
+    expect(held[2]).toBe('3 findings of drift: 2 seed missing, 1 orphan seed.');
+    expect(held[3]).toMatch(/^60 repairs held: more than RECONCILE_MAX_CHANGES/);
+    expect(requesterLabel('schedule', {})).toBe('the schedule (RECONCILE_SCHEDULE)');
+    expect(requesterLabel('admin oid-1', { oid: 'oid-1', name: 'Alex Admin' })).toBe('you (Alex Admin)');
+    expect(requesterLabel('admin oid-2', { oid: 'oid-1', name: 'Alex Admin' })).toBe('admin oid-2');
+  });
+
+  it('builds the pick list query, its CSV for label printers (no formula cells) and the next shipping step', () => {
+    expect(handoversPath({})).toBe('handovers');
+    expect(handoversPath({ location: ' GVA ', status: 'shipped' })).toBe('handovers?location=GVA&status=shipped');
+    const csv = pickListCsv([{ serialNumber: 'HO-1', manufacturer: 'Token2', model: 'C302', employeeId: 'E1', userPrincipalName: '=cmd@contoso.com', site: 'GVA', since: '2026-12-01T00:00:00Z', shipping: 'shipped', tracking: 'CH, 1' }]);
+    expect(csv.split('\n')).toEqual(['site,serial number,holder,employee id,since,shipping,tracking,model', "GVA,HO-1,'=cmd@contoso.com,E1,2026-12-01T00:00:00Z,shipped,\"CH, 1\",Token2 C302"]);
+    expect(nextShipment('pending')).toBe('shipped');
+    expect(nextShipment('shipped')).toBe('delivered');
+    expect(nextShipment('delivered')).toBeUndefined();
+  });
+
+  it('pages a list for the one table: clamped to the pages there are, one empty page for nothing', () => {
+    const items = Array.from({ length: 53 }, (_, i) => i);
+    expect(pageOf(items, 0, 25)).toEqual({ shown: items.slice(0, 25), current: 0, pages: 3 });
+    expect(pageOf(items, 2, 25)).toEqual({ shown: [50, 51, 52], current: 2, pages: 3 });
+    // A list that shrank (a row handed over) keeps the last page there is.
+    expect(pageOf(items.slice(0, 30), 2, 25)).toEqual({ shown: items.slice(25, 30), current: 1, pages: 2 });
+    expect(pageOf([], 4, 25)).toEqual({ shown: [], current: 0, pages: 1 });
+    expect(pageOf(items, -1, 25).current).toBe(0);
   });
 
   it('builds token searches: a serial is one token, a person, status and pool filter the list with paging', () => {
@@ -69,9 +172,34 @@ describe('the console page logic', () => {
       { employeeId: 'E3', kind: 'joiner', status: 'completed', reason: null, createdAt: '2026-09-01T00:00:00Z', updatedAt: '2026-09-01T00:00:00Z' },
     ];
     expect(recentWork(records, now)).toEqual({ hires: [['failed', 1]], leavers: [['retrying', 1]] });
-    const attention = needsAttention(records, { runId: 'r1', status: 'held', items: [{ kind: 'held_after_termination', serialNumber: 'TK-9', detail: 'E7 left' }, { kind: 'status_mismatch', serialNumber: 'TK-8' }, { kind: 'import_incomplete', serialNumber: 'TK-7', detail: 'send the same file again' }] });
-    expect(attention.map((a) => a.what)).toEqual(['Hire of E1 failed', 'Leaver E2 still holds access (retrying)', 'Reconciliation run r1 is held', 'held after termination: TK-9', 'import incomplete: TK-7']);
+    const report = { runId: 'r1', status: 'held', items: [{ kind: 'held_after_termination', serialNumber: 'TK-9', detail: 'E7 left' }, { kind: 'status_mismatch', serialNumber: 'TK-8' }, { kind: 'import_incomplete', serialNumber: 'TK-7', detail: 'send the same file again' }] };
+    const attention = needsAttention({ records, report, tokens: [], stock: [] });
+    expect(attention.map((a) => a.what)).toEqual(['Hire of employee E1 failed', 'Leaver employee E2 still holds access (retrying)', 'Reconciliation run r1 is held', 'held after termination: TK-9', 'import incomplete: TK-7']);
     expect(attention[3]?.link).toBe('#/tokens/TK-9');
+  });
+
+  it('lists pools out of or low on stock, tokens waiting for hand-over or their import, each once', () => {
+    const tokens = [
+      { serialNumber: 'HO-1', pool: 'GVA', status: 'awaiting_handover', userPrincipalName: 'ada@contoso.com', employeeId: 'E1' },
+      { serialNumber: 'HO-2', pool: 'GVA', status: 'in_stock', registeredInEntra: true },
+      { serialNumber: 'IM-1', pool: 'ZRH', status: 'importing', registeredInEntra: false },
+      { serialNumber: 'IM-2', pool: 'ZRH', status: 'importing', registeredInEntra: false },
+      { serialNumber: 'S-1', pool: '', status: 'in_stock', registeredInEntra: true },
+      { serialNumber: 'S-2', pool: '', status: 'in_stock', registeredInEntra: true },
+    ];
+    const stock = stockByPool(tokens, 2);
+    const records = [{ employeeId: 'E5', userPrincipalName: 'grace@contoso.com', kind: 'joiner', status: 'failed', reason: 'no stock in ZRH', createdAt: '2026-11-20T00:00:00Z', updatedAt: '2026-11-20T00:00:00Z' }];
+    // The report repeats the hand-over and the import: listed from the inventory only.
+    const report = { runId: 'r2', status: 'completed', items: [{ kind: 'handover_overdue', serialNumber: 'HO-1', detail: 'waiting 20 days' }, { kind: 'import_incomplete', serialNumber: 'IM-1', detail: 'send again' }] };
+    const attention = needsAttention({ records, report, tokens, stock });
+    expect(attention.map((a) => a.what)).toEqual([
+      'Low stock in pool GVA: 1 left',
+      'No token in stock in pool ZRH',
+      'Token HO-1 waits for its hand-over to ada@contoso.com',
+      '2 tokens still importing',
+      'Hire of grace@contoso.com failed',
+    ]);
+    expect(attention.map((a) => a.link)).toEqual(['#/imports', '#/imports', '#/desk', '#/tokens', '#/people']);
   });
 
   it('says what the API refused in one sentence', () => {

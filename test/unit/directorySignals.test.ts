@@ -27,7 +27,7 @@ describe('signalsFor: what one user\'s Entra attributes say is due', () => {
 
   it('a leave date reached is a termination at that date, and no hire; one ahead is watched', () => {
     const signals = signalsFor({ ...user, hireDate: '2026-11-30T00:00:00Z', leaveDateTime: '2026-12-01T08:00:00Z' }, NOW, settings);
-    expect(signals.leave).toEqual({ eventId: 'entra-leave:u1:2026-12-01T08:00:00Z', type: 'employee.terminated', employeeId: 'E1', userPrincipalName: 'ada@contoso.com', terminationDate: '2026-12-01T08:00:00Z', disabled: false });
+    expect(signals.leave).toEqual({ eventId: 'entra-leave:u1:2026-12-01T08:00:00Z', type: 'employee.terminated', employeeId: 'E1', userPrincipalName: 'ada@contoso.com', entraUserId: 'u1', terminationDate: '2026-12-01T08:00:00Z', disabled: false });
     expect(signals.hire).toBeUndefined();
     expect(signalsFor({ ...user, leaveDateTime: '2026-12-31T00:00:00Z' }, NOW, settings)).toEqual({ pending: true });
   });

@@ -14,7 +14,7 @@ import {
 } from '../../shared/domain/drift';
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
 import { seedSecretName, type TokenRecord } from '../../shared/domain/token';
-import type { AuditEntry, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
+import type { AuditEntry, DepartedAccount, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
 import { runReconciliation, type ReconcileDeps } from '../../shared/workflows/reconcile';
 import { runRepair, type RepairDeps } from '../../shared/workflows/reconcileRepairs';
 
@@ -251,8 +251,14 @@ function world() {
   const heldRepairs: object[] = [];
   const records: ProvisioningRecord[] = [{ employeeId: 'E9', kind: 'joiner', status: 'in_progress', attempts: 1, eventIds: ['msg_9'], createdAt: LONG_AGO, updatedAt: LONG_AGO }];
   let devicePagesRead = 0;
+  const departed: DepartedAccount[] = [];
   const deps: ReconcileDeps = {
     inventory,
+    departed: {
+      async *departedPages() {
+        yield departed;
+      },
+    },
     devices: {
       async *devicePages() {
         for (let i = 0; i < devices.length; i += 3) {
@@ -309,7 +315,7 @@ function world() {
     salt: 1,
     bloomSize: { bits: 4096, hashes: 4 },
   };
-  return { deps, inventory, sent, warnings, saved, records, heldRepairs, pagesRead: () => devicePagesRead };
+  return { deps, inventory, sent, warnings, saved, records, departed, heldRepairs, pagesRead: () => devicePagesRead };
 }
 
 describe('a reconciliation run', () => {
@@ -471,6 +477,33 @@ describe('leavers and reservations in a run', () => {
     expect(warnings.some((w) => w.startsWith('ReconcileDrift kind=held_after_termination serial=HELD1 employeeId=E1 repair=queued'))).toBe(true);
   });
 
+  it('names a token held by a deleted or disabled account by object id, whatever employeeId the row carries, and revokes it in safe mode', async () => {
+    const { deps, sent, departed, inventory } = world();
+    // HELD1's account is disabled; a row imported by UPN (no employeeId) whose account was deleted and Entra dropped its method.
+    inventory.rows.set('UPN1', token('UPN1', { status: 'active', entraUserId: 'user-3', userPrincipalName: 'cy@contoso.com', entraDeviceId: 'dev-UPN1' }));
+    deps.devices.devicePages = async function* () {
+      yield [device('HELD1', 'activated', 'user-1'), device('UPN1', 'available')];
+    };
+    departed.push({ id: 'USER-1', why: 'disabled' }, { id: 'user-3', why: 'deleted' });
+    const report = await runReconciliation({ runId: 'run-d', requestedBy: 'test', mode: 'safe' }, deps);
+    expect(report.drift.held_by_departed).toBe(2);
+    expect(report.items.filter((i) => i.kind === 'held_by_departed').map((i) => i.detail)).toEqual([
+      expect.stringContaining('user user-1 (ada@contoso.com) is disabled'),
+      expect.stringContaining('user user-3 (cy@contoso.com) is deleted'),
+    ]);
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        { kind: 'revoke_departed', runId: 'run-d', serialNumber: 'HELD1', entraUserId: 'user-1' },
+        { kind: 'revoke_departed', runId: 'run-d', serialNumber: 'UPN1', entraUserId: 'user-3' },
+      ]),
+    );
+    const reportOnly = world();
+    reportOnly.departed.push({ id: 'user-1', why: 'deleted' });
+    const quiet = await runReconciliation({ runId: 'run-dr', requestedBy: 'test', mode: 'report' }, reportOnly.deps);
+    expect(quiet.drift.held_by_departed).toBe(1);
+    expect(reportOnly.sent).toEqual([]);
+  });
+
   it('says repair=held on a leaver’s line when the run ends up holding its repairs', async () => {
     const { deps, sent, warnings, records } = world();
     deps.settings = { ...deps.settings, maxChanges: 1 };
@@ -521,6 +554,8 @@ describe('a repair', () => {
         deleteDevice: async () => undefined,
         findUserByUpn: async () => undefined,
         findUserByEmployeeId: async () => undefined,
+        methodDevicesOf: async (userId) => entra.filter((d) => d.assignedTo?.id === userId),
+        findUserById: async () => undefined,
         assign: async () => undefined,
         assignAndActivate: async () => undefined,
         activate: async () => undefined,
@@ -567,6 +602,33 @@ describe('a repair', () => {
     const gone = repairDeps([held('HELD1', 'active')], [device('HELD1', 'activated', 'user-1')]);
     expect(await runRepair({ kind: 'quarantine', runId: 'r', serialNumber: 'HELD1', reason: 'unassigned_in_entra' }, gone.deps)).toMatchObject({ outcome: 'skipped' });
     expect(gone.inventory.writes).toBe(0);
+  });
+
+  it('takes a token from a departed account only while Entra still says the account is gone', async () => {
+    const entra = [device('HELD1', 'activated', 'user-1')];
+    const { deps, inventory, audit } = repairDeps([held('HELD1', 'active')], entra);
+    const unassigned: string[] = [];
+    deps.directory.unassign = async (userId, deviceId) => {
+      unassigned.push(`${userId}/${deviceId}`);
+      const found = entra.find((d) => d.id === deviceId);
+      if (found) Object.assign(found, { assignedTo: undefined, status: 'available' });
+    };
+    const message = { kind: 'revoke_departed', runId: 'r', serialNumber: 'HELD1', entraUserId: 'user-1' } as const;
+
+    // Enabled again, or disabled before the hire date: nothing is taken.
+    deps.directory.findUserById = async (id) => ({ id, userPrincipalName: 'ada@contoso.com', accountEnabled: true });
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'skipped' });
+    deps.directory.findUserById = async (id) => ({ id, userPrincipalName: 'ada@contoso.com', accountEnabled: false, employeeHireDate: new Date(NOW.getTime() + 86_400_000).toISOString() });
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'skipped' });
+    expect(unassigned).toEqual([]);
+    expect(inventory.writes).toBe(0);
+
+    // Deleted: taken off the account in Entra, the row revoked as offboarded.
+    deps.directory.findUserById = async () => undefined;
+    expect(await runRepair(message, deps)).toMatchObject({ outcome: 'repaired' });
+    expect(unassigned).toEqual(['user-1/dev-HELD1']);
+    expect(inventory.rows.get('HELD1')).toMatchObject({ status: 'revoked', revocationReason: 'offboarded', entraUserId: 'user-1' });
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['token.revoked.offboarded', 'reconcile.revoke_departed']));
   });
 
   it('quarantines a token whose drift is still there', async () => {

@@ -29,8 +29,8 @@ describe('targetCheck', () => {
   });
 
   it.each([
-    ['an active role', principals({ 'u-ada': ['active'] }, {}), /holds active role 62e90394/],
-    ['an eligible-only role', principals({ 'u-ada': ['eligible'] }, {}), /holds eligible role 62e90394/],
+    ['an active role', principals({ 'u-ada': ['active'] }, {}), /holds active role Global Administrator \(62e90394/],
+    ['an eligible-only role', principals({ 'u-ada': ['eligible'] }, {}), /holds eligible role Global Administrator \(62e90394/],
     ['a role given to a role-assignable group it is in', principals({ [ROLE_GROUP]: ['active'] }, { 'u-ada': [{ id: ROLE_GROUP, isAssignableToRole: true }] }), /holds active role/],
     ['membership of a protected group', principals({}, { 'u-ada': [{ id: PROTECTED.toUpperCase(), displayName: 'Break glass', isAssignableToRole: false }] }), /protected group Break glass/],
   ])('refuses %s as privileged_account, unless the caller is a privileged admin', async (_what, tenant, detail) => {

@@ -1,14 +1,25 @@
-import { useEffect, useState } from 'react';
+import { Button, Field, Input, Label, ProgressBar, Select, Text, Textarea, makeStyles, tokens } from '@fluentui/react-components';
+import { useEffect, useId, useState } from 'react';
 import type { Api } from '../api';
-import { importContentType, importOutcomeOf, serialsFrom, type ImportOutcome } from '../lib/imports';
-import { ErrorNote, field } from '../ui';
+import { importContentType, importOutcomeOf, serialsFrom, type ImportOutcome, type ImportRowError } from '../lib/imports';
+import { DataTable, ErrorNote, field, Notice } from '../ui';
+import { PageTitle, Section } from './common';
+
+const useStyles = makeStyles({
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '40rem', alignItems: 'flex-start' },
+  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(14rem, 1fr))', gap: tokens.spacingVerticalM, alignItems: 'end', maxWidth: '60rem' },
+  dropzone: { border: `2px dashed ${tokens.colorNeutralStroke1}`, borderRadius: tokens.borderRadiusMedium, padding: tokens.spacingHorizontalL, alignSelf: 'stretch' },
+  dragging: { border: `2px dashed ${tokens.colorBrandStroke1}`, backgroundColor: tokens.colorNeutralBackground2 },
+});
 
 function SeedFileImport({ api }: { api: Api }) {
+  const styles = useStyles();
   const [file, setFile] = useState<File>();
   const [progress, setProgress] = useState<number>();
   const [outcome, setOutcome] = useState<ImportOutcome>();
   const [error, setError] = useState<unknown>();
   const [dragging, setDragging] = useState(false);
+  const fileId = useId();
   const upload = async (seedEncoding: string) => {
     if (!file) return;
     setOutcome(undefined);
@@ -22,17 +33,17 @@ function SeedFileImport({ api }: { api: Api }) {
     }
   };
   return (
-    <section aria-labelledby="import">
-      <h2 id="import">Import a seed file</h2>
-      <p>The Entra portal CSV (upn, serial number, secret key, time interval, manufacturer, model; optional hash function, pool, seed encoding) or Token2's JSON seed file, up to 5 MB.</p>
+    <Section title="Import a seed file" id="import">
+      <Text block>The Entra portal CSV (upn, serial number, secret key, time interval, manufacturer, model; optional hash function, pool, seed encoding) or Token2's JSON seed file, up to 5 MB.</Text>
       <form
+        className={styles.form}
         onSubmit={(event) => {
           event.preventDefault();
           void upload(field(new FormData(event.currentTarget), 'seedEncoding'));
         }}
       >
         <div
-          className={dragging ? 'dropzone dragging' : 'dropzone'}
+          className={dragging ? `${styles.dropzone} ${styles.dragging}` : styles.dropzone}
           onDragOver={(event) => {
             event.preventDefault();
             setDragging(true);
@@ -45,74 +56,61 @@ function SeedFileImport({ api }: { api: Api }) {
             if (dropped) setFile(dropped);
           }}
         >
-          <label>
+          <Label htmlFor={fileId} weight="semibold">
             Seed file (drop it here or choose it)
-            <input type="file" name="file" accept=".csv,.json,text/csv,application/json" onChange={(event) => setFile(event.currentTarget.files?.[0])} />
-          </label>
-          {file ? <p>Chosen: {file.name} ({file.size} bytes)</p> : null}
+          </Label>{' '}
+          <input id={fileId} type="file" name="file" accept=".csv,.json,text/csv,application/json" onChange={(event) => setFile(event.currentTarget.files?.[0])} />
+          {file ? <Text block>Chosen: {file.name} ({file.size} bytes)</Text> : null}
         </div>
-        <label>
-          Seeds in the file are
-          <select name="seedEncoding" defaultValue="base32">
+        <Field label="Seeds in the file are">
+          <Select name="seedEncoding" defaultValue="base32">
             <option value="base32">Base32 (unless a row's seed encoding column says otherwise)</option>
             <option value="hex">hex</option>
-          </select>
-        </label>
-        <button type="submit" className="primary" disabled={!file}>
+          </Select>
+        </Field>
+        <Button type="submit" appearance="primary" disabled={!file}>
           Import
-        </button>
+        </Button>
       </form>
       {progress !== undefined ? (
-        <label className="progress">
-          Upload
-          <progress max={1} value={progress}>
-            {Math.round(progress * 100)}%
-          </progress>
-        </label>
+        <Field label="Upload" validationMessage={`${Math.round(progress * 100)}%`} validationState="none">
+          <ProgressBar value={progress} max={1} />
+        </Field>
       ) : null}
       <ErrorNote error={error} />
       {outcome ? (
-        <div role="status">
-          <p>
+        <>
+          <Notice intent={outcome.errors.length > 0 ? 'warning' : 'success'}>
             Imported {outcome.imported}, unchanged {outcome.unchanged}, rejected {outcome.errors.length}.
-          </p>
+          </Notice>
           {outcome.errors.length > 0 ? (
-            <table>
-              <caption>Rejected rows</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Line</th>
-                  <th scope="col">Serial</th>
-                  <th scope="col">Reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {outcome.errors.map((e, i) => (
-                  <tr key={i}>
-                    <td>{e.line ?? ''}</td>
-                    <td>{e.serial ?? ''}</td>
-                    <td>{e.reason}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              caption="Rejected rows"
+              columns={[
+                { key: 'line', label: 'Line', render: (e: ImportRowError) => e.line ?? '' },
+                { key: 'serial', label: 'Serial', render: (e) => e.serial ?? '' },
+                { key: 'reason', label: 'Reason', render: (e) => e.reason },
+              ]}
+              items={outcome.errors}
+              rowKey={(_e, i) => String(i)}
+            />
           ) : null}
-        </div>
+        </>
       ) : null}
-    </section>
+    </Section>
   );
 }
 
 /** Seeds are shown once: the CSV lives in memory for one download, then the link is gone. */
 function GenerateSeeds({ api }: { api: Api }) {
+  const styles = useStyles();
   const [download, setDownload] = useState<{ url: string; name: string }>();
   const [error, setError] = useState<unknown>();
   useEffect(() => () => (download ? URL.revokeObjectURL(download.url) : undefined), [download]);
   return (
-    <section aria-labelledby="seeds">
-      <h2 id="seeds">Generate seeds for programmable tokens</h2>
+    <Section title="Generate seeds for programmable tokens" id="seeds">
       <form
-        className="grid"
+        className={styles.grid}
         onSubmit={(event) => {
           event.preventDefault();
           const form = new FormData(event.currentTarget);
@@ -120,66 +118,60 @@ function GenerateSeeds({ api }: { api: Api }) {
           api
             .postText('tokens/seeds', {
               serials: serialsFrom(field(form, 'serials')),
-              manufacturer: form.get('manufacturer'),
-              model: form.get('model'),
-              timeIntervalInSeconds: Number(form.get('interval')),
-              hashFunction: form.get('hash'),
-              pool: form.get('pool'),
+              manufacturer: field(form, 'manufacturer'),
+              model: field(form, 'model'),
+              timeIntervalInSeconds: Number(field(form, 'interval')),
+              hashFunction: field(form, 'hash'),
+              pool: field(form, 'pool'),
             })
             .then((csv) => setDownload({ url: URL.createObjectURL(new Blob([csv], { type: 'text/csv' })), name: `seeds-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv` }), setError);
         }}
       >
-        <label>
-          Serial numbers (one per line)
-          <textarea name="serials" rows={4} required />
-        </label>
-        <label>
-          Manufacturer
-          <input name="manufacturer" defaultValue="Token2" required />
-        </label>
-        <label>
-          Model
-          <input name="model" defaultValue="miniOTP-3" required />
-        </label>
-        <label>
-          Time interval
-          <select name="interval" defaultValue="30">
+        <Field label="Serial numbers (one per line)" required>
+          <Textarea name="serials" rows={4} required />
+        </Field>
+        <Field label="Manufacturer" required>
+          <Input name="manufacturer" defaultValue="Token2" required />
+        </Field>
+        <Field label="Model" required>
+          <Input name="model" defaultValue="miniOTP-3" required />
+        </Field>
+        <Field label="Time interval">
+          <Select name="interval" defaultValue="30">
             <option value="30">30 seconds</option>
             <option value="60">60 seconds</option>
-          </select>
-        </label>
-        <label>
-          Hash function
-          <select name="hash" defaultValue="hmacsha1">
+          </Select>
+        </Field>
+        <Field label="Hash function">
+          <Select name="hash" defaultValue="hmacsha1">
             <option value="hmacsha1">HMAC-SHA1</option>
             <option value="hmacsha256">HMAC-SHA256</option>
-          </select>
-        </label>
-        <label>
-          Pool
-          <input name="pool" />
-        </label>
-        <button type="submit" className="primary">
+          </Select>
+        </Field>
+        <Field label="Pool">
+          <Input name="pool" />
+        </Field>
+        <Button type="submit" appearance="primary">
           Generate
-        </button>
+        </Button>
       </form>
       <ErrorNote error={error} />
       {download ? (
-        <p role="status">
+        <Notice intent="warning">
           The seeds are ready. They are shown this once:{' '}
           <a href={download.url} download={download.name} onClick={() => setTimeout(() => setDownload(undefined), 0)}>
             download {download.name}
           </a>
-        </p>
+        </Notice>
       ) : null}
-    </section>
+    </Section>
   );
 }
 
 export function Imports({ api }: { api: Api }) {
   return (
     <>
-      <h1>Imports</h1>
+      <PageTitle>Imports</PageTitle>
       <SeedFileImport api={api} />
       <GenerateSeeds api={api} />
     </>

@@ -1,24 +1,43 @@
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import { Link, Text } from '@fluentui/react-components';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type Plugin } from 'chart.js';
 import { useEffect, useRef } from 'react';
 import type { Api } from '../api';
 import { UsageCharts } from '../components/UsageCharts';
+import { tokenStatusLabel, workStatusLabel } from '../lib/labels';
 import { countBy, needsAttention, recentWork, stockByPool, type PoolStock, type RecordLike, type TokenLike } from '../lib/overview';
-import { ErrorNote, useLoad } from '../ui';
+import { DataTable, ErrorNote, Loading, useLoad } from '../ui';
+import { allPages, PageTitle, Section, useLayout } from './common';
 
-Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Legend, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
-/** Reads every page of a listing, up to a bound, so the counts cover the inventory. */
-async function allPages<T>(api: Api, first: string, field: string, maxPages = 20): Promise<T[]> {
-  const items: T[] = [];
-  let path: string | undefined = first;
-  for (let page = 0; path && page < maxPages; page++) {
-    const body: Record<string, unknown> = await api.get(path);
-    items.push(...((body[field] as T[] | undefined) ?? []));
-    const next = body.continuationToken;
-    path = typeof next === 'string' && next !== '' ? `${first}&continuationToken=${encodeURIComponent(next)}` : undefined;
-  }
-  return items;
-}
+const THRESHOLD_COLOUR = '#a4262c';
+
+/**
+ * The threshold as a dashed line across the whole chart: a line dataset with one point per pool
+ * draws nothing when there is one pool, so the line is drawn on the chart area itself.
+ */
+const thresholdLine = (threshold: number): Plugin<'bar'> => ({
+  id: 'threshold',
+  afterDatasetsDraw(chart) {
+    const y = chart.scales.y?.getPixelForValue(threshold);
+    if (y === undefined) return;
+    const { ctx, chartArea } = chart;
+    ctx.save();
+    ctx.strokeStyle = THRESHOLD_COLOUR;
+    ctx.lineWidth = 2;
+    ctx.setLineDash([6, 4]);
+    ctx.beginPath();
+    ctx.moveTo(chartArea.left, y);
+    ctx.lineTo(chartArea.right, y);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = THRESHOLD_COLOUR;
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textAlign = 'right';
+    ctx.fillText(`low stock below ${threshold}`, chartArea.right - 4, y - 6);
+    ctx.restore();
+  },
+});
 
 function StockChart({ stock, threshold }: { stock: PoolStock[]; threshold: number }) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -28,111 +47,88 @@ function StockChart({ stock, threshold }: { stock: PoolStock[]; threshold: numbe
       type: 'bar',
       data: {
         labels: stock.map((p) => p.pool || '(shared)'),
-        datasets: [
-          { type: 'bar', label: 'In stock', data: stock.map((p) => p.inStock), backgroundColor: stock.map((p) => (p.low ? '#b42318' : '#1d5fa8')) },
-          { type: 'line', label: `LOW_STOCK_THRESHOLD (${threshold})`, data: stock.map(() => threshold), borderColor: '#1f2328', borderDash: [6, 4], pointRadius: 0 },
-        ],
+        datasets: [{ label: 'In stock', data: stock.map((p) => p.inStock), backgroundColor: stock.map((p) => (p.low ? THRESHOLD_COLOUR : '#0f6cbd')), maxBarThickness: 80 }],
       },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: false } },
+        scales: { y: { beginAtZero: true, suggestedMax: threshold + 1, ticks: { precision: 0 } } },
+      },
+      plugins: [thresholdLine(threshold)],
     });
     return () => chart.destroy();
   }, [stock, threshold]);
   return (
     <div className="chart">
-      <canvas ref={canvas} role="img" aria-label={`Tokens in stock per pool against the threshold of ${threshold}: ${stock.map((p) => `${p.pool || 'shared'} ${p.inStock}`).join(', ')}`} />
+      <canvas ref={canvas} role="img" aria-label={`Tokens in stock per pool against the low-stock line at ${threshold}: ${stock.map((p) => `${p.pool || 'shared'} ${p.inStock}${p.low ? ' (low)' : ''}`).join(', ')}`} />
     </div>
   );
 }
 
-function Counts({ caption, rows }: { caption: string; rows: [string, number][] }) {
-  return (
-    <table>
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Status</th>
-          <th scope="col">Count</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.length === 0 ? (
-          <tr>
-            <td colSpan={2}>None</td>
-          </tr>
-        ) : (
-          rows.map(([status, n]) => (
-            <tr key={status}>
-              <td>{status}</td>
-              <td>{n}</td>
-            </tr>
-          ))
-        )}
-      </tbody>
-    </table>
-  );
-}
-
 export function Overview({ api, threshold }: { api: Api; threshold: number }) {
+  const layout = useLayout();
   const { data, error, loading } = useLoad(async () => {
     const [tokens, records, report] = await Promise.all([
-      allPages<TokenLike>(api, 'tokens?pageSize=1000', 'tokens'),
-      allPages<RecordLike>(api, 'provisioning?pageSize=1000', 'records').catch(() => [] as RecordLike[]),
-      api.find<unknown>('reports/reconcile/latest'),
+      allPages<TokenLike & { userPrincipalName: string | null; employeeId: string | null }>(api, 'tokens?pageSize=1000', 'tokens'),
+      allPages<RecordLike>(api, 'provisioning?pageSize=1000', 'records'),
+      api.get<unknown>('reports/reconcile/latest?allowEmpty=true'),
     ]);
     return { tokens, records, report };
   }, 'overview');
-  if (loading) return <p>Loading...</p>;
+  if (loading) return <Loading />;
   if (error || !data) return <ErrorNote error={error} />;
   const stock = stockByPool(data.tokens, threshold);
   const recent = recentWork(data.records, new Date());
-  const attention = needsAttention(data.records, data.report);
+  const attention = needsAttention({ records: data.records, report: data.report, tokens: data.tokens, stock });
+  const counts = (rows: [string, number][], label: (code: string) => string) => rows.map(([code, n]) => ({ code, label: label(code), n }));
+  const countColumns = [
+    { key: 'status', label: 'Status', render: (r: { label: string }) => r.label },
+    { key: 'n', label: 'Count', render: (r: { n: number }) => r.n },
+  ];
   return (
     <>
-      <h1>Overview</h1>
-      <section aria-labelledby="attention">
-        <h2 id="attention">Needs a person ({attention.length})</h2>
+      <PageTitle>Overview</PageTitle>
+      <Section title={`Needs a person (${attention.length})`} id="attention">
         {attention.length === 0 ? (
-          <p>Nothing needs a person right now.</p>
+          <Text>Nothing needs a person right now.</Text>
         ) : (
           <ul className="attention">
             {attention.map((a, i) => (
               <li key={i}>
-                <a href={a.link}>{a.what}</a> <span className="muted">{a.detail}</span>
+                <Link href={a.link}>{a.what}</Link> <Text size={200}>{a.detail}</Text>
               </li>
             ))}
           </ul>
         )}
-      </section>
-      <section aria-labelledby="stock">
-        <h2 id="stock">Stock per pool</h2>
+      </Section>
+      <Section title="Stock per pool" id="stock">
         <StockChart stock={stock} threshold={threshold} />
-        <table>
-          <caption>Tokens in stock per pool (low below {threshold})</caption>
-          <thead>
-            <tr>
-              <th scope="col">Pool</th>
-              <th scope="col">In stock</th>
-              <th scope="col">All tokens</th>
-              <th scope="col">Low</th>
-            </tr>
-          </thead>
-          <tbody>
-            {stock.map((p) => (
-              <tr key={p.pool}>
-                <td>{p.pool || '(shared)'}</td>
-                <td>{p.inStock}</td>
-                <td>{p.total}</td>
-                <td>{p.low ? 'low stock' : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+        <DataTable
+          caption={`Tokens in stock per pool (low below ${threshold})`}
+          columns={[
+            { key: 'pool', label: 'Pool', render: (p: PoolStock) => p.pool || '(shared)' },
+            { key: 'in', label: 'In stock', render: (p) => p.inStock },
+            { key: 'all', label: 'All tokens', render: (p) => p.total },
+            { key: 'low', label: 'Low', render: (p) => (p.inStock === 0 ? 'none left' : p.low ? 'low stock' : '') },
+          ]}
+          items={stock}
+          rowKey={(p) => p.pool}
+          empty="No tokens imported yet"
+        />
+      </Section>
       <UsageCharts api={api} tokens={data.tokens} report={data.report} />
-      <div className="columns">
-        <Counts caption="Tokens by status" rows={countBy(data.tokens, (t) => t.status)} />
-        <Counts caption="Hires, last 30 days" rows={recent.hires} />
-        <Counts caption="Leavers, last 30 days" rows={recent.leavers} />
+      <div className={layout.columns}>
+        <div className={layout.column}>
+          <DataTable caption="Tokens by status" columns={countColumns} items={counts(countBy(data.tokens, (t) => t.status), tokenStatusLabel)} rowKey={(r) => r.code} />
+        </div>
+        <div className={layout.column}>
+          <DataTable caption="Hires, last 30 days" columns={countColumns} items={counts(recent.hires, workStatusLabel)} rowKey={(r) => r.code} />
+        </div>
+        <div className={layout.column}>
+          <DataTable caption="Leavers, last 30 days" columns={countColumns} items={counts(recent.leavers, workStatusLabel)} rowKey={(r) => r.code} />
+        </div>
       </div>
     </>
   );

@@ -1,8 +1,11 @@
+import { Button, Checkbox, Field, Input, Link, Radio, RadioGroup, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { Api } from '../api';
-import type { Abilities } from '../lib/roles';
+import { actorLabel, formatTime, isDestructiveReason, personLabel, REVOKE_REASONS, TOKEN_STATUS_CODES, tokenStatusLabel } from '../lib/labels';
 import { auditPath, holderOf, tokenSearchPath, type SearchField, type TokenSearch } from '../lib/query';
-import { ConfirmButton, ErrorNote, field, formatTime, useLoad } from '../ui';
+import type { Abilities } from '../lib/roles';
+import { ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, StatusBadge, useLoad, WithIds } from '../ui';
+import { PageTitle, Section, useLayout } from './common';
 
 export interface Token {
   serialNumber: string;
@@ -12,21 +15,46 @@ export interface Token {
   status: string;
   employeeId: string | null;
   userPrincipalName: string | null;
+  entraUserId?: string | null;
+  entraDeviceId?: string | null;
   revocationReason: string | null;
   registeredInEntra: boolean;
   updatedAt: string;
   lastChangeReason: string;
 }
 
-const STATUSES = ['importing', 'in_stock', 'reserved', 'assigned', 'awaiting_handover', 'active', 'suspended', 'revoked', 'lost', 'retired', 'quarantined'];
-const REASONS = ['lost', 'stolen', 'damaged', 'returned', 'offboarded'];
 const HELD = ['reserved', 'assigned', 'awaiting_handover', 'active', 'suspended'];
 
+const useStyles = makeStyles({
+  facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalL}`, alignItems: 'center', marginBlockEnd: tokens.spacingVerticalL },
+  dt: { fontWeight: tokens.fontWeightSemibold },
+  dd: { margin: 0 },
+  actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS },
+  secret: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase500 },
+});
+
+/** The holder as a person, ids one click away. */
+export function Holder({ token }: { token: { userPrincipalName: string | null; employeeId: string | null; entraUserId?: string | null } }) {
+  if (!token.userPrincipalName && !token.employeeId) return <>nobody</>;
+  return (
+    <WithIds
+      label={personLabel(token)}
+      ids={[
+        { name: 'UPN', value: token.userPrincipalName },
+        { name: 'Employee id', value: token.employeeId },
+        { name: 'Entra object id', value: token.entraUserId },
+      ]}
+    />
+  );
+}
+
 export function Tokens({ api }: { api: Api }) {
-  const [search, setSearch] = useState<TokenSearch>({ field: 'user', text: '', status: '', pool: '', pageSize: 25 });
-  // Tokens of earlier pages, to go back.
-  const [previous, setPrevious] = useState<(string | undefined)[]>([]);
+  const layout = useLayout();
+  const [search, setSearch] = useState<TokenSearch>({ field: 'user', text: '', status: '', pool: '', pageSize: 100 });
   const request = tokenSearchPath(search);
+  const [extra, setExtra] = useState<{ key: string; tokens: Token[]; next: string | undefined }>();
+  const [moreError, setMoreError] = useState<unknown>();
+  const [loadingMore, setLoadingMore] = useState(false);
   const { data, error, loading } = useLoad(async () => {
     if (request.kind === 'one') {
       const token = await api.find<Token>(request.path);
@@ -35,103 +63,83 @@ export function Tokens({ api }: { api: Api }) {
     const page = await api.get<{ tokens: Token[]; continuationToken: string | null }>(request.path);
     return { tokens: page.tokens, next: page.continuationToken ?? undefined };
   }, request.path);
+  const more = extra?.key === request.path ? extra : undefined;
+  const items = [...(data?.tokens ?? []), ...(more?.tokens ?? [])];
+  const next = more ? more.next : data?.next;
+  const loadMore = () => {
+    if (!next) return;
+    setLoadingMore(true);
+    setMoreError(undefined);
+    const path = tokenSearchPath({ ...search, continuationToken: next }).path;
+    api.get<{ tokens: Token[]; continuationToken: string | null }>(path).then(
+      (page) => {
+        setExtra({ key: request.path, tokens: [...(more?.tokens ?? []), ...page.tokens], next: page.continuationToken ?? undefined });
+        setLoadingMore(false);
+      },
+      (e: unknown) => {
+        setMoreError(e);
+        setLoadingMore(false);
+      },
+    );
+  };
 
   return (
     <>
-      <h1>Tokens</h1>
+      <PageTitle>Tokens</PageTitle>
       <form
-        className="filters"
+        className={layout.row}
         role="search"
         onSubmit={(event) => {
           event.preventDefault();
           const form = new FormData(event.currentTarget);
-          setPrevious([]);
-          setSearch({
-            field: form.get('field') as SearchField,
-            text: field(form, 'text'),
-            status: field(form, 'status'),
-            pool: field(form, 'pool'),
-            pageSize: search.pageSize,
-          });
+          setSearch({ field: form.get('field') as SearchField, text: field(form, 'text'), status: field(form, 'status'), pool: field(form, 'pool'), pageSize: search.pageSize });
         }}
       >
-        <label>
-          Search by
-          <select name="field" defaultValue={search.field}>
+        <Field label="Search by">
+          <Select name="field" defaultValue={search.field}>
             <option value="user">UPN or employee id</option>
             <option value="serial">Serial number</option>
-          </select>
-        </label>
-        <label>
-          Search text
-          <input name="text" type="search" defaultValue={search.text} />
-        </label>
-        <label>
-          Status
-          <select name="status" defaultValue={search.status}>
+          </Select>
+        </Field>
+        <Field label="Search text">
+          <Input name="text" type="search" defaultValue={search.text} />
+        </Field>
+        <Field label="Status">
+          <Select name="status" defaultValue={search.status}>
             <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s}>{s}</option>
+            {TOKEN_STATUS_CODES.map((s) => (
+              <option key={s} value={s}>
+                {tokenStatusLabel(s)}
+              </option>
             ))}
-          </select>
-        </label>
-        <label>
-          Pool
-          <input name="pool" defaultValue={search.pool} />
-        </label>
-        <button type="submit" className="primary">
+          </Select>
+        </Field>
+        <Field label="Pool">
+          <Input name="pool" defaultValue={search.pool} />
+        </Field>
+        <Button type="submit" appearance="primary">
           Search
-        </button>
+        </Button>
       </form>
       <ErrorNote error={error} />
-      {loading ? <p>Loading...</p> : null}
+      <ErrorNote error={moreError} />
+      {loading ? <Loading /> : null}
       {data ? (
-        <>
-          <table>
-            <caption>Tokens found ({data.tokens.length} on this page)</caption>
-            <thead>
-              <tr>
-                <th scope="col">Serial</th>
-                <th scope="col">Status</th>
-                <th scope="col">Pool</th>
-                <th scope="col">Holder</th>
-                <th scope="col">Model</th>
-                <th scope="col">Changed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.tokens.map((t) => (
-                <tr key={t.serialNumber}>
-                  <td>
-                    <a href={`#/tokens/${encodeURIComponent(t.serialNumber)}`}>{t.serialNumber}</a>
-                  </td>
-                  <td>{t.status}</td>
-                  <td>{t.pool || '(shared)'}</td>
-                  <td>{t.userPrincipalName ?? t.employeeId ?? ''}</td>
-                  <td>
-                    {t.manufacturer} {t.model}
-                  </td>
-                  <td>{formatTime(t.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <nav className="paging" aria-label="Pages">
-            <button type="button" disabled={previous.length === 0} onClick={() => {
-              const back = previous.slice(0, -1);
-              setSearch({ ...search, ...(previous[previous.length - 1] ? { continuationToken: previous[previous.length - 1] } : { continuationToken: undefined }) });
-              setPrevious(back);
-            }}>
-              Previous page
-            </button>
-            <button type="button" disabled={!data.next} onClick={() => {
-              setPrevious([...previous, search.continuationToken]);
-              setSearch({ ...search, continuationToken: data.next });
-            }}>
-              Next page
-            </button>
-          </nav>
-        </>
+        <DataTable
+          caption={`Tokens found (${items.length}${next ? ' so far' : ''})`}
+          columns={[
+            { key: 'serial', label: 'Serial', render: (t: Token) => <Link href={`#/tokens/${encodeURIComponent(t.serialNumber)}`}>{t.serialNumber}</Link> },
+            { key: 'status', label: 'Status', render: (t) => <StatusBadge code={t.status} label={tokenStatusLabel(t.status)} /> },
+            { key: 'pool', label: 'Pool', render: (t) => t.pool || '(shared)' },
+            { key: 'holder', label: 'Holder', render: (t) => <Holder token={t} /> },
+            { key: 'model', label: 'Model', render: (t) => `${t.manufacturer} ${t.model}` },
+            { key: 'changed', label: 'Changed', render: (t) => formatTime(t.updatedAt) },
+          ]}
+          items={items}
+          rowKey={(t) => t.serialNumber}
+          empty="No token matches"
+          {...(next ? { more: { load: loadMore, loading: loadingMore } } : {})}
+        />
       ) : null}
     </>
   );
@@ -143,6 +151,8 @@ interface AuditEntry {
   action: string;
   outcome: string;
   detail?: string;
+  correlationId?: string;
+  caller?: { oid: string; name?: string };
 }
 
 /** `version` (the token's updatedAt) loads the history again after an action. */
@@ -150,10 +160,8 @@ function History({ api, serial, version }: { api: Api; serial: string; version: 
   const [pages, setPages] = useState<string[]>([]);
   const { data, error, loading } = useLoad(async () => {
     const entries: AuditEntry[] = [];
-    let continuationToken: string | undefined;
     let next: string | null = null;
-    for (const token of [undefined, ...pages]) {
-      continuationToken = token;
+    for (const continuationToken of [undefined, ...pages]) {
       const page: { entries: AuditEntry[]; continuationToken: string | null } = await api.get(auditPath({ serial, ...(continuationToken ? { continuationToken } : {}) }));
       entries.push(...page.entries);
       next = page.continuationToken;
@@ -161,182 +169,203 @@ function History({ api, serial, version }: { api: Api; serial: string; version: 
     return { entries, next };
   }, `${serial}:${pages.length}:${version}`);
   return (
-    <section aria-labelledby="history">
-      <h2 id="history">History</h2>
+    <Section title="History" id="history">
       <ErrorNote error={error} />
-      {loading && !data ? <p>Loading...</p> : null}
+      {loading && !data ? <Loading /> : null}
       {data ? (
-        <>
-          <table>
-            <caption>What happened to {serial}, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.entries.map((e, i) => (
-                <tr key={i}>
-                  <td>{formatTime(e.at)}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.action}</td>
-                  <td>{e.outcome}</td>
-                  <td>{e.detail ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {data.next ? (
-            <button type="button" onClick={() => setPages([...pages, data.next ?? ''])}>
-              Older entries
-            </button>
-          ) : null}
-        </>
+        <DataTable
+          caption={`What happened to ${serial}, oldest first`}
+          columns={[
+            { key: 'at', label: 'When', render: (e: AuditEntry) => formatTime(e.at) },
+            { key: 'who', label: 'Who', render: (e) => <WithIds label={actorLabel(e)} ids={[{ name: 'Object id', value: e.caller?.oid }]} /> },
+            { key: 'what', label: 'What', render: (e) => e.action },
+            { key: 'outcome', label: 'Outcome', render: (e) => e.outcome },
+            { key: 'detail', label: 'Detail', render: (e) => e.detail ?? '' },
+          ]}
+          items={data.entries}
+          rowKey={(_e, i) => String(i)}
+          empty="Nothing recorded yet"
+          {...(data.next ? { more: { load: () => setPages([...pages, data.next ?? '']), loading } } : {})}
+        />
       ) : null}
-    </section>
+    </Section>
+  );
+}
+
+/** The revocation's reason, none chosen at first: each says in one line what it does. */
+function RevokeReasons({ reasons, value, onChange }: { reasons: typeof REVOKE_REASONS; value: string; onChange: (reason: string) => void }) {
+  return (
+    <Field label="Reason" required>
+      <RadioGroup name="reason" value={value} onChange={(_e, data) => onChange(data.value)}>
+        {reasons.map((r) => (
+          <Radio key={r.reason} value={r.reason} label={`${r.label}: ${r.effect}`} />
+        ))}
+      </RadioGroup>
+    </Field>
   );
 }
 
 export function TokenPage({ api, serial, can }: { api: Api; serial: string; can: Abilities }) {
+  const styles = useStyles();
   const { data, error, loading, reload } = useLoad(() => api.get<Token>(`tokens/${encodeURIComponent(serial)}`), serial);
   const [done, setDone] = useState('');
+  const [reason, setReason] = useState('');
+  const [confirmed, setConfirmed] = useState(false);
   // A Temporary Access Pass is shown once, here, and never kept beyond this page.
   const [pass, setPass] = useState<{ temporaryAccessPass: string; lifetimeInMinutes?: number }>();
   // Actions address the person holding the token; a lost or retired token keeps its last holder for the record only.
   const held = data ? HELD.includes(data.status) : false;
   const holder = data && (held || data.status === 'revoked') ? holderOf(data) : undefined;
+  const who = data ? personLabel(data) : '';
   const act = async (path: string, body?: unknown) => {
     const result = await api.post<{ serialNumber: string; status: string; changed: boolean }>(path, body);
-    setDone(`${result.serialNumber} is now ${result.status}${result.changed ? '' : ' (it already was)'}`);
-    reload();
+    return () => {
+      setDone(`${result.serialNumber} is now ${tokenStatusLabel(result.status).toLowerCase()}${result.changed ? '' : ' (it already was)'}`);
+      reload();
+    };
+  };
+  const resetDialog = (open: boolean) => {
+    if (!open) {
+      setReason('');
+      setConfirmed(false);
+    }
   };
   return (
     <>
-      <p>
-        <a href="#/tokens">Back to tokens</a>
-      </p>
-      <h1>Token {serial}</h1>
+      <Link href="#/tokens">Back to tokens</Link>
+      <PageTitle>Token {serial}</PageTitle>
       <ErrorNote error={error} />
-      {loading && !data ? <p>Loading...</p> : null}
+      {loading && !data ? <Loading /> : null}
       {data ? (
         <>
-          <dl className="facts">
-            <dt>Status</dt>
-            <dd data-testid="token-status">{data.status}</dd>
-            <dt>{held ? 'Holder' : 'Last holder'}</dt>
-            <dd>{data.userPrincipalName ?? data.employeeId ?? 'nobody'}</dd>
-            <dt>Pool</dt>
-            <dd>{data.pool || '(shared)'}</dd>
-            <dt>Model</dt>
-            <dd>
+          <dl className={styles.facts}>
+            <dt className={styles.dt}>Status</dt>
+            <dd className={styles.dd} data-testid="token-status" data-status={data.status}>
+              <StatusBadge code={data.status} label={tokenStatusLabel(data.status)} />
+            </dd>
+            <dt className={styles.dt}>{held ? 'Holder' : 'Last holder'}</dt>
+            <dd className={styles.dd}>
+              <Holder token={data} />
+            </dd>
+            <dt className={styles.dt}>Pool</dt>
+            <dd className={styles.dd}>{data.pool || '(shared)'}</dd>
+            <dt className={styles.dt}>Model</dt>
+            <dd className={styles.dd}>
               {data.manufacturer} {data.model}
             </dd>
-            <dt>Registered in Entra</dt>
-            <dd>{data.registeredInEntra ? 'yes' : 'not yet'}</dd>
-            <dt>Last change</dt>
-            <dd>
+            <dt className={styles.dt}>Registered in Entra</dt>
+            <dd className={styles.dd}>{data.registeredInEntra ? <WithIds label="yes" ids={[{ name: 'Entra device id', value: data.entraDeviceId }]} /> : 'not yet'}</dd>
+            <dt className={styles.dt}>Last change</dt>
+            <dd className={styles.dd}>
               {data.lastChangeReason} ({formatTime(data.updatedAt)})
             </dd>
             {data.revocationReason ? (
               <>
-                <dt>Revocation reason</dt>
-                <dd>{data.revocationReason}</dd>
+                <dt className={styles.dt}>Revocation reason</dt>
+                <dd className={styles.dd}>{REVOKE_REASONS.find((r) => r.reason === data.revocationReason)?.label ?? data.revocationReason}</dd>
               </>
             ) : null}
           </dl>
-          {done ? <p role="status">{done}</p> : null}
+          {done ? <Notice>{done}</Notice> : null}
           {pass ? (
-            <p role="status" className="secret">
-              Temporary Access Pass for {holder}, shown this once{pass.lifetimeInMinutes ? ` (valid ${pass.lifetimeInMinutes} minutes)` : ''}: <code>{pass.temporaryAccessPass}</code>
-            </p>
+            <Notice intent="warning">
+              Temporary Access Pass for {who}, shown this once{pass.lifetimeInMinutes ? ` (valid ${pass.lifetimeInMinutes} minutes)` : ''}: <code className={styles.secret}>{pass.temporaryAccessPass}</code>
+            </Notice>
           ) : null}
           {can.act && holder ? (
-            <section aria-labelledby="actions" className="actions">
-              <h2 id="actions">Actions</h2>
-              <ConfirmButton label="Revoke" title={`Revoke ${serial} from ${holder}`} confirmLabel="Revoke the token" danger onConfirm={(form) => act(`users/${encodeURIComponent(holder)}/token/revoke`, { reason: form.get('reason'), ...(form.get('note') ? { note: form.get('note') } : {}) })}>
-                <label>
-                  Reason
-                  <select name="reason" defaultValue="lost">
-                    {REASONS.map((r) => (
-                      <option key={r}>{r}</option>
-                    ))}
-                  </select>
-                </label>
-                <label>
-                  Note (optional)
-                  <input name="note" maxLength={500} />
-                </label>
-              </ConfirmButton>
-              {data.status === 'active' || data.status === 'assigned' ? (
-                <ConfirmButton label="Suspend" title={`Suspend ${serial} (leave of absence)`} confirmLabel="Suspend" onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/suspend`)}>
-                  <p>The token is deactivated in Entra; {holder} keeps it.</p>
-                </ConfirmButton>
-              ) : null}
-              {held ? (
+            <Section title="Actions" id="actions">
+              <div className={styles.actions}>
                 <ConfirmButton
-                  label="Replace"
-                  title={`Replace ${serial} for ${holder}`}
-                  confirmLabel="Revoke and replace"
+                  label="Revoke"
+                  title={`Revoke the token of ${who}`}
+                  confirmLabel={`Revoke ${data.userPrincipalName ?? who}'s token`}
                   danger
-                  onConfirm={async (form) => {
-                    const answer = await api.post<{ revoked: { serialNumber: string; status: string }; temporaryAccessPass?: { temporaryAccessPass: string; lifetimeInMinutes?: number } }>(`users/${encodeURIComponent(holder)}/token/replace`, {
-                      reason: field(form, 'reason'),
-                      ...(field(form, 'note') ? { note: field(form, 'note') } : {}),
-                      ...(form.get('tap') ? { temporaryAccessPass: true } : {}),
-                    });
-                    setPass(answer.temporaryAccessPass);
-                    setDone(`${answer.revoked.serialNumber} is now ${answer.revoked.status}; a replacement is queued for ${holder}`);
-                    reload();
-                  }}
+                  ready={reason !== '' && (!isDestructiveReason(reason) || confirmed)}
+                  onOpenChange={resetDialog}
+                  onConfirm={(form) => act(`users/${encodeURIComponent(holder)}/token/revoke`, { reason, ...(field(form, 'note') ? { note: field(form, 'note') } : {}) })}
                 >
-                  <label>
-                    Reason
-                    <select name="reason" defaultValue="lost">
-                      {['lost', 'stolen', 'damaged'].map((r) => (
-                        <option key={r}>{r}</option>
-                      ))}
-                    </select>
-                  </label>
-                  <label>
-                    Note (optional)
-                    <input name="note" maxLength={500} />
-                  </label>
-                  <label className="inline">
-                    <input type="checkbox" name="tap" value="yes" /> Issue a Temporary Access Pass to sign in meanwhile
-                  </label>
+                  <Text>
+                    {who} loses sign-in with token {serial} at once. Choose why:
+                  </Text>
+                  <RevokeReasons reasons={REVOKE_REASONS} value={reason} onChange={setReason} />
+                  {isDestructiveReason(reason) ? <Checkbox checked={confirmed} onChange={(_e, d) => setConfirmed(d.checked === true)} label={`I understand: token ${serial} can never be used again, by ${who} or anyone else.`} /> : null}
+                  <Field label="Note (optional)">
+                    <Input name="note" maxLength={500} />
+                  </Field>
                 </ConfirmButton>
-              ) : null}
-              {data.status === 'awaiting_handover' ? (
-                <ConfirmButton
-                  label="Hand over"
-                  title={`Hand ${serial} over to ${holder}`}
-                  confirmLabel="Activate"
-                  onConfirm={async (form) => {
-                    const answer = await api.post<{ serialNumber: string; status: string; driftSteps: number }>(`tokens/${encodeURIComponent(serial)}/handover`, { code: field(form, 'code') });
-                    setDone(`${answer.serialNumber} is now ${answer.status} (drift ${answer.driftSteps} steps)`);
-                    reload();
-                  }}
-                >
-                  <label>
-                    The code the token shows now
-                    <input name="code" inputMode="numeric" pattern="[0-9]{6}" autoComplete="off" required />
-                  </label>
-                </ConfirmButton>
-              ) : null}
-              {data.status === 'suspended' ? (
-                <ConfirmButton label="Resume" title={`Resume ${serial}`} confirmLabel="Resume" onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/resume`)}>
-                  <p>The token is activated again with a fresh code.</p>
-                </ConfirmButton>
-              ) : null}
-            </section>
+                {data.status === 'active' || data.status === 'assigned' ? (
+                  <ConfirmButton label="Suspend" title={`Suspend the token of ${who}`} confirmLabel={`Suspend ${data.userPrincipalName ?? who}'s token`} onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/suspend`)}>
+                    <Text>
+                      Token {serial} is deactivated in Entra for a leave of absence; {who} keeps it and it is activated again on resume.
+                    </Text>
+                  </ConfirmButton>
+                ) : null}
+                {held ? (
+                  <ConfirmButton
+                    label="Replace"
+                    title={`Replace the token of ${who}`}
+                    confirmLabel={`Revoke and replace ${data.userPrincipalName ?? who}'s token`}
+                    danger
+                    ready={reason !== '' && confirmed}
+                    onOpenChange={resetDialog}
+                    onConfirm={async (form) => {
+                      const answer = await api.post<{ revoked: { serialNumber: string; status: string }; temporaryAccessPass?: { temporaryAccessPass: string; lifetimeInMinutes?: number } }>(`users/${encodeURIComponent(holder)}/token/replace`, {
+                        reason,
+                        ...(field(form, 'note') ? { note: field(form, 'note') } : {}),
+                        ...(form.get('tap') ? { temporaryAccessPass: true } : {}),
+                      });
+                      return () => {
+                        setPass(answer.temporaryAccessPass);
+                        setDone(`${answer.revoked.serialNumber} is now ${tokenStatusLabel(answer.revoked.status).toLowerCase()}; a replacement is queued for ${who}`);
+                        reload();
+                      };
+                    }}
+                  >
+                    <Text>Token {serial} is revoked and its seed destroyed; a new token from the same pool is provisioned for {who}.</Text>
+                    <RevokeReasons reasons={REVOKE_REASONS.filter((r) => isDestructiveReason(r.reason))} value={reason} onChange={setReason} />
+                    <Checkbox checked={confirmed} onChange={(_e, d) => setConfirmed(d.checked === true)} label={`I understand: token ${serial} can never be used again.`} />
+                    <Field label="Note (optional)">
+                      <Input name="note" maxLength={500} />
+                    </Field>
+                    <Checkbox name="tap" value="yes" label={`Issue ${who} a Temporary Access Pass to sign in meanwhile`} />
+                  </ConfirmButton>
+                ) : null}
+                {data.status === 'suspended' ? (
+                  <ConfirmButton label="Resume" title={`Resume the token of ${who}`} confirmLabel="Resume" onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/resume`)}>
+                    <Text>Token {serial} is activated again with a fresh code.</Text>
+                  </ConfirmButton>
+                ) : null}
+              </div>
+            </Section>
+          ) : null}
+          {(can.desk || can.act) && data.status === 'awaiting_handover' ? (
+            <Section title="Hand-over" id="handover">
+              <HandoverButton api={api} serial={serial} who={who} onDone={(text) => { setDone(text); reload(); }} />
+            </Section>
           ) : null}
           <History api={api} serial={data.serialNumber} version={data.updatedAt} />
         </>
       ) : null}
     </>
+  );
+}
+
+/** The desk reads the code the token shows, in front of its new holder; the API checks it and activates. */
+export function HandoverButton({ api, serial, who, onDone }: { api: Api; serial: string; who: string; onDone: (text: string) => void }) {
+  return (
+    <ConfirmButton
+      label={`Hand over ${serial}`}
+      title={`Hand token ${serial} over to ${who}`}
+      confirmLabel="Check the code and activate"
+      onConfirm={async (form) => {
+        const answer = await api.post<{ serialNumber: string; status: string; driftSteps: number }>(`tokens/${encodeURIComponent(serial)}/handover`, { code: field(form, 'code') });
+        return () => onDone(`${answer.serialNumber} is handed over to ${who} and active (clock drift ${answer.driftSteps} steps)`);
+      }}
+    >
+      <Text>Check that the person in front of you is {who}, press the token's button and type the 6 digits it shows.</Text>
+      <Field label="The code the token shows now" required>
+        <Input name="code" inputMode="numeric" pattern="[0-9]{6}" autoComplete="off" required />
+      </Field>
+    </ConfirmButton>
   );
 }

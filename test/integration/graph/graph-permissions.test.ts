@@ -2,18 +2,15 @@ import { ClientSecretCredential } from '@azure/identity';
 import { GRAPH_CALL_PERMISSIONS } from '../../../dev/graph/permissions';
 import { DEV_GRAPH_APP_ROLES } from '../../../dev/identity/server';
 import { DEV_APP_CLIENT_ID, startStack, type LocalStack } from '../../../dev/stack';
-import { arrayItems, declaration, parseBicep, stringLiteral } from '../../infra/bicep-text';
+import { grantedGraphPermissions } from '../../infra/sample-deployment';
 
 /**
  * Permissions as in Azure: the Graph emulator of the local stack checks the app roles of each token
  * against the documented permission of each call, and the dev app holds exactly what infra/ grants.
  */
 
-const granted = () =>
-  arrayItems(declaration(parseBicep('infra/modules/graph-permissions.bicep'), 'var', 'graphPermissions').value ?? '')
-    .map((item) => item.trim())
-    .filter((item) => item !== '')
-    .map(stringLiteral);
+/** What the compiled infra/ grants the app's identity (npm run build:infra). */
+const granted = () => grantedGraphPermissions();
 
 describe('Graph permissions', () => {
   it('the dev app holds exactly the Graph permissions infra/ grants the app', () => {

@@ -83,4 +83,34 @@ describe('directory sync: hires and leavers read from Entra by users/delta, no w
     await eventually('the deleted account to be offboarded', async () => ((await provisioningOf(app, 'D1003'))?.leaver?.status === 'completed' ? true : undefined));
     expect(await tokenOf('D1003')).toMatchObject({ status: 'revoked' });
   });
+
+  it('an account without employeeId whose leave date passed loses the token imported for it by UPN', async () => {
+    const [val] = await app.graph.seedUsers([{ displayName: 'Val Upn', userPrincipalName: 'val@contoso.com' }]);
+    const imported = await jsonOf(await app.call('POST', 'tokens/import', { body: `upn,serial number,secret key,time interval,manufacturer,model\nval@contoso.com,DS-VAL,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ,30,Token2,C302\n`, contentType: 'text/csv' }));
+    expect(imported).toMatchObject({ imported: 1, errors: [] });
+    await runSync();
+    await app.graph.updateUser(val!.id, { employeeLeaveDateTime: isoDay(-1) });
+    await runSync();
+    await eventually('the leaver to complete', async () => ((await provisioningOf(app, val!.id))?.leaver?.status === 'completed' ? true : undefined));
+    expect(await tokenOf(val!.id)).toMatchObject({ serialNumber: 'DS-VAL', status: 'revoked' });
+    expect((await app.graph.state({ serial: 'DS-VAL' })).matches?.devices[0]).toMatchObject({ status: 'available', assignedTo: null });
+  });
+
+  it('a deleted account holding a token imported by UPN (no employeeId anywhere) is a leaver under its object id', async () => {
+    const [una] = await app.graph.seedUsers([{ displayName: 'Una Upn', userPrincipalName: 'una@contoso.com' }]);
+    const seed = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    const imported = await jsonOf(await app.call('POST', 'tokens/import', { body: `upn,serial number,secret key,time interval,manufacturer,model\nuna@contoso.com,DS-UPN,${seed},30,Token2,C302\n`, contentType: 'text/csv' }));
+    expect(imported).toMatchObject({ imported: 1, errors: [] });
+    expect(await tokenOf(una!.id)).toMatchObject({ serialNumber: 'DS-UPN', status: 'active' });
+    await runSync();
+    await app.graph.deleteUser(una!.id);
+    await runSync();
+    const leaver = await eventually('the deleted account to be offboarded', async () => {
+      const record = (await provisioningOf(app, una!.id))?.leaver as { status: string; entraUserId?: string } | undefined;
+      return record?.status === 'completed' ? record : undefined;
+    });
+    expect(leaver).toMatchObject({ entraUserId: una!.id });
+    expect(await tokenOf(una!.id)).toMatchObject({ serialNumber: 'DS-UPN', status: 'revoked' });
+    expect((await app.graph.state({ serial: 'DS-UPN' })).matches?.devices[0]).toMatchObject({ assignedTo: null });
+  });
 });

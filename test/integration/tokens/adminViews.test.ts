@@ -45,6 +45,8 @@ describe('provisioning listing, retry and the audit trail', () => {
     expect(byPerson.entries.map((e: { action: string }) => e.action)).toContain('retry');
     const retryEntry = byPerson.entries.find((e: { action: string }) => e.action === 'retry');
     expect(retryEntry).toMatchObject({ actor: expect.stringContaining('admin-oid-1'), outcome: 'succeeded', employeeId: 'E2001' });
+    // The caller's name kept with the entry comes back with it, the id beside it.
+    expect(retryEntry.caller).toMatchObject({ oid: 'admin-oid-1', name: 'admin@contoso.com' });
     const bySerial = await jsonOf(await app.call('GET', `audit?serial=${completed.serialNumber}`, { roles: ['Tokens.Read'] }));
     expect(bySerial.entries.length).toBeGreaterThan(0);
     expect(bySerial.entries.every((e: { serialNumber?: string }) => e.serialNumber === completed.serialNumber)).toBe(true);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { Secret } from 'otpauth';
+import { SEALED_FILE_REASON } from '../../../shared/domain/importFile';
 import { totpCode } from '../../../shared/domain/seed';
 import { startTestApp, type TestApp } from '../../support/app';
 
@@ -118,12 +119,13 @@ describe('seed file intake through the admin API', () => {
       const tampered = asTotp(FIGURE6, '987654323').replace('Su+NvtQfmvfJzF6bmQiJqoLRExc=', 'Tu+NvtQfmvfJzF6bmQiJqoLRExc=');
       const mac = await importPskc(tampered, 'keyName=rfc6030&model=RFC6030');
       expect(mac.status).toBe(400);
-      expect(mac.body.detail).toMatch(/KeyPackage 1: the MAC of its secret does not verify/);
+      expect(mac.body.detail).toBe(`The file cannot be imported: ${SEALED_FILE_REASON}`);
       const wrongKey = await importPskc(asTotp(FIGURE6, '987654324'), 'keyName=someone-else&model=RFC6030');
       expect(wrongKey.status).toBe(400);
-      expect(wrongKey.body.detail).toMatch(/MAC|not the one the file was encrypted with/);
+      expect(wrongKey.text).toBe(mac.text);
       const wrongPassphrase = await importPskc(asTotp(FIGURE7, '987654325'), 'keyName=rfc6030&model=RFC6030');
       expect(wrongPassphrase.status).toBe(400);
+      expect(wrongPassphrase.text).toBe(mac.text);
       const unknown = await importPskc(asTotp(FIGURE6, '987654326'), 'keyName=nobody&model=RFC6030');
       expect(unknown.status).toBe(400);
       expect(unknown.body.detail).toMatch(/no PSKC key named "nobody"/);
@@ -185,7 +187,7 @@ describe('seed file intake through the admin API', () => {
       const toStranger = await encrypt(`${HEADER}\n,PGP-04,${newSeed()},30,Token2,C202\n`, strangerPublicKey, true);
       const refused = await post('tokens/import', toStranger, 'application/pgp-encrypted');
       expect(refused.status).toBe(400);
-      expect(refused.body.detail).toMatch(/not encrypted to the intake key \([0-9A-F]{40}\)/);
+      expect(refused.body.detail).toBe(`The file cannot be imported: ${SEALED_FILE_REASON}`);
       const garbage = await post('tokens/import', `${HEADER}\n,PGP-05,${newSeed()},30,Token2,C202\n`, 'application/pgp-encrypted');
       expect(garbage.status).toBe(400);
       expect(garbage.body.detail).toMatch(/not an OpenPGP message/);
