@@ -17,7 +17,11 @@ const encoder = new TextEncoder();
 
 /** The chunks as a byte stream that reads the next page only when the client has taken the last one. */
 async function csvAnswer(chunks: AsyncGenerator<string>, name: string, now: Date): Promise<HttpResponseInit> {
-  const first = [await chunks.next(), await chunks.next()].filter((r) => !r.done).map((r) => r.value as string);
+  const first: string[] = [];
+  for (let read = 0; read < 2; read++) {
+    const next = await chunks.next();
+    if (!next.done) first.push(next.value);
+  }
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {

@@ -54,8 +54,8 @@ function finalStatus(reason: RevokeReason, token: TokenRecord): TokenStatus {
       return 'lost';
     case 'damaged':
       return 'retired';
+    // unused: taken from a holder who never signs in with it, revoked until it is back on the shelf (then 'returned').
     case 'offboarded':
-    // Taken from a holder who never signs in with it: revoked until it is back on the shelf (then 'returned').
     case 'unused':
       return 'revoked';
     case 'returned':
