@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ApiError, apiClient, type ApiClient } from './api';
 import { csvParts, jsonParts, type ImportPart } from './importParts';
@@ -28,8 +30,11 @@ Commands:
   list [--status S] [--pool P] [--user U] [--all]
                               list the inventory (first page, or every page with --all)
   show SERIAL                 one token
+  export tokens [--status S] [--pool P] [--user U] [--out FILE]
+  export audit [--serial S] [--user EMPLOYEEID] [--since DATE] [--out FILE]
+                              the inventory or the audit trail as CSV (no seeds), streamed to FILE or standard output
   revoke USER --reason R [--note TEXT]
-                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
+                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded, unused
   revoke --serial S --reason R [--note TEXT]
                               take token S, from whoever Entra says holds it (a user with several tokens needs this)
   replace USER --reason lost|stolen|damaged [--note TEXT] [--tap]
@@ -577,6 +582,25 @@ async function run(argv: string[], out: Out): Promise<number> {
       out.print(out.json ? JSON.stringify(tokens, null, 2) : tokens.length === 0 ? 'No tokens.' : table(TOKEN_HEADER, tokenRows(tokens)));
       return 0;
     }
+    case 'export': {
+      const what = args[0];
+      if (what !== 'tokens' && what !== 'audit') throw new UsageError('export needs tokens or audit');
+      const query = new URLSearchParams();
+      const filters = what === 'tokens' ? { status: values.status, pool: values.pool, user: values.user } : { serial: values.serial, user: values.user, since: values.since };
+      for (const [name, value] of Object.entries(filters)) if (value !== undefined) query.set(name, value);
+      const other = what === 'tokens' ? ['serial', 'since'] : ['status', 'pool'];
+      const misplaced = other.find((name) => values[name as 'serial' | 'since' | 'status' | 'pool'] !== undefined);
+      if (misplaced) throw new UsageError(`--${misplaced} does not filter the ${what} export`);
+      const response = await api.request('GET', `/api/${what}/export${query.size > 0 ? `?${query.toString()}` : ''}`, { accept: 'text/csv' });
+      if (!response.body) throw new ApiError(response.status, `${response.status}: the export came without a body`);
+      if (values.out) {
+        await pipeline(Readable.fromWeb(response.body), createWriteStream(values.out));
+        out.print(out.json ? JSON.stringify({ file: values.out }) : `The ${what} export was written to ${values.out}.`);
+      } else {
+        await pipeline(Readable.fromWeb(response.body), process.stdout, { end: false });
+      }
+      return 0;
+    }
     case 'show': {
       const serial = args[0];
       if (!serial) throw new UsageError('show needs a SERIAL');
@@ -591,7 +615,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       const serial = command === 'revoke' ? values.serial : undefined;
       if (serial !== undefined && user) throw new UsageError('revoke takes a USER or --serial S, not both');
       if (!user && serial === undefined) throw new UsageError(`${command} needs a USER (user principal name or employee id)${command === 'revoke' ? ' or --serial S' : ''}`);
-      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned or offboarded)');
+      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned, offboarded or unused)');
       const body = command === 'revoke' ? { reason: values.reason, ...(values.note ? { note: values.note } : {}) } : undefined;
       const route = serial !== undefined ? `/api/tokens/${encodeURIComponent(serial)}/revoke` : `/api/users/${encodeURIComponent(user ?? '')}/token/${command}`;
       const result = await api.json<{ serialNumber: string; status: string; changed: boolean; detail?: string }>('POST', route, body);

@@ -2,9 +2,9 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { authorize } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
-import { hasControlCharacters } from '../shared/domain/text';
-import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
+import { checkSerial } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
+import { tokenFilterOf, type QueryErrors } from '../shared/listQueries';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
@@ -12,15 +12,7 @@ import { InvalidContinuationToken, type ProvisioningRecord } from '../shared/por
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-/** Longer than any user principal name (113), Entra object id or employee id (64). */
-const MAX_USER_LENGTH = 256;
-/** Pools are import text fields, at most 64 characters. */
-const MAX_POOL_LENGTH = 64;
 const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
-
-/** A free-text filter value: bounded, no control characters (it becomes part of a Table query). */
-const filterProblem = (value: string, max: number): string | undefined =>
-  value.length > max ? `must be at most ${max} characters` : hasControlCharacters(value) ? 'must not hold control characters' : undefined;
 
 /** GET /api/tokens?status=&pool=&user=&pageSize=&continuationToken=: the inventory, a page at a time. */
 export function listTokensHandler(getServices: () => AppServices) {
@@ -29,9 +21,8 @@ export function listTokensHandler(getServices: () => AppServices) {
     const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
     if ('response' in auth) return auth.response;
 
-    const errors: { path: string; message: string }[] = [];
-    const status = request.query.get('status') ?? undefined;
-    if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
+    const errors: QueryErrors = [];
+    const filter = tokenFilterOf(request.query, errors);
     const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
     const pageSize = Number(pageSizeText);
     if (pageSizeText.length > 4 || !/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
@@ -39,24 +30,16 @@ export function listTokensHandler(getServices: () => AppServices) {
     if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
       errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
     }
-    const pool = request.query.get('pool') ?? undefined;
-    const poolProblem = pool === undefined ? undefined : filterProblem(pool, MAX_POOL_LENGTH);
-    if (poolProblem) errors.push({ path: 'pool', message: poolProblem });
-    const user = request.query.get('user') ?? undefined;
-    const userProblem = user === undefined ? undefined : filterProblem(user, MAX_USER_LENGTH);
-    if (userProblem) errors.push({ path: 'user', message: userProblem });
     if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
 
     let page;
     try {
-      page = await app.inventory.list(
-        { ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) },
-        { pageSize, ...(continuationToken ? { continuationToken } : {}) },
-      );
+      page = await app.inventory.list(filter, { pageSize, ...(continuationToken ? { continuationToken } : {}) });
     } catch (error) {
       if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
       throw error;
     }
+    const user = filter.user;
     if (!user) return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });
     return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null, provisioning: await joinerStatus(app, user, page.tokens) });
   };

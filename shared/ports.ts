@@ -107,6 +107,8 @@ export interface EntraDevice {
   timeIntervalInSeconds: number;
   hashFunction: string;
   assignedTo?: { id: string; displayName?: string };
+  /** When a code from it last signed in: null when never, absent when the tenant's answer does not carry it. */
+  lastUsedDateTime?: string | null;
 }
 
 export interface NewEntraDevice {

@@ -588,7 +588,7 @@ export class GraphStore {
       secretKey: null,
       timeIntervalInSeconds: device.timeIntervalInSeconds,
       status: device.status,
-      lastUsedDateTime: device.lastUsedDateTime,
+      ...(this.variants.lastUsed === 'absent' ? {} : { lastUsedDateTime: this.variants.lastUsed === 'null' ? null : device.lastUsedDateTime }),
       hashFunction: device.hashFunction,
       assignedTo: assignee ? { id: assignee.id, displayName: assignee.displayName } : null,
     };

@@ -74,6 +74,7 @@ function toDevice(raw: Json): EntraDevice {
     timeIntervalInSeconds: Number(raw.timeIntervalInSeconds),
     hashFunction: text(raw.hashFunction, 'hmacsha1'),
     ...(assignedTo?.id ? { assignedTo: { id: assignedTo.id, ...(assignedTo.displayName ? { displayName: assignedTo.displayName } : {}) } } : {}),
+    ...('lastUsedDateTime' in raw ? { lastUsedDateTime: typeof raw.lastUsedDateTime === 'string' && raw.lastUsedDateTime !== '' ? raw.lastUsedDateTime : null } : {}),
   };
 }
 

@@ -420,6 +420,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
         userPrincipalName: entraUser.userPrincipalName,
         // Hand-over mode: the token waits at the holder's site (the pool it came from when HR names none).
         ...(targetStatus === 'awaiting_handover' ? { handover: { site: message.location ?? current.pool, since: stamp() } } : {}),
+        ...(targetStatus === 'active' ? { activatedAt: stamp() } : {}),
         updatedAt: stamp(),
         lastChangeReason: `${targetStatus === 'active' ? 'activated' : targetStatus === 'assigned' ? 'assigned' : 'assigned, awaiting hand-over'} for ${entraUser.userPrincipalName} (hire of ${employeeId}, event ${eventId})`,
       });

@@ -54,7 +54,9 @@ function finalStatus(reason: RevokeReason, token: TokenRecord): TokenStatus {
       return 'lost';
     case 'damaged':
       return 'retired';
+    // unused: taken from a holder who never signs in with it, revoked until it is back on the shelf (then 'returned').
     case 'offboarded':
+    case 'unused':
       return 'revoked';
     case 'returned':
       // A vendor seed was never shown to anyone here; a generated one left once, in the programming CSV.
@@ -305,7 +307,7 @@ export async function resumeUserToken(deps: RevokeDeps, user: string, context: A
   if (outcome === 'code_refused') {
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra refused the codes computed from the seed of ${token.serialNumber}; revoke it and hand out another token` };
   }
-  const written = await deps.inventory.replace({ ...token, status: 'active', updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
+  const written = await deps.inventory.replace({ ...token, status: 'active', activatedAt: now.toISOString(), updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while resuming; retry`);
   await deps.audit.record({ actor: context.actor, action: 'token.resumed', serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}), correlationId: context.correlationId, outcome: 'succeeded' });
   return { outcome: 'done', serialNumber: token.serialNumber, status: 'active', changed: true };
