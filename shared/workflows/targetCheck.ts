@@ -1,4 +1,5 @@
-import type { Directory, EntraUser, PrincipalDirectory, RoleHolding } from '../ports';
+import { instantOf } from '../domain/hrEvent';
+import type { Clock, Directory, EntraUser, PrincipalDirectory, ProvisioningStore, RoleHolding } from '../ports';
 
 /**
  * Who may receive a token. The app's Graph permission can give any member account a sign-in method,
@@ -86,4 +87,40 @@ export async function findHireTarget(directory: Pick<Directory, 'findUserByUpn' 
     };
   }
   return { kind: 'found', user };
+}
+
+export interface ActivationCheckDeps {
+  directory: Pick<Directory, 'findUserByUpn'>;
+  targets: TargetCheck;
+  provisioning: ProvisioningStore;
+  clock: Clock;
+}
+
+export type ActivationRefusal = TargetRefusal | 'account_missing' | 'leaver';
+
+/**
+ * Asked right before a token already assigned is activated for its holder (a hand-over at the desk, a
+ * resume after leave), because time has passed since the hire checked: the holder's Entra account (by
+ * object id) must still pass the target check, and must not be a leaver (a termination recorded, its
+ * revocation pending or still retrying, or its date passed without a later rehire). Undefined: go ahead.
+ */
+export async function refusalBeforeActivation(
+  deps: ActivationCheckDeps,
+  holder: { entraUserId: string; employeeId?: string },
+  options: { privilegedAllowed: boolean },
+): Promise<{ refusal: ActivationRefusal; detail: string } | undefined> {
+  if (holder.employeeId) {
+    const records = await deps.provisioning.list(holder.employeeId);
+    const leaver = records.find((r) => r.kind === 'leaver');
+    const joiner = records.find((r) => r.kind === 'joiner');
+    const rehired = Boolean(leaver?.terminationDate && joiner?.hireDate && instantOf(joiner.hireDate) > instantOf(leaver.terminationDate));
+    const terminated = Boolean(leaver?.terminationDate && instantOf(leaver.terminationDate) <= deps.clock.now());
+    if (leaver && !rehired && (leaver.status === 'pending_revocation' || leaver.status === 'retrying' || terminated)) {
+      return { refusal: 'leaver', detail: `employee ${holder.employeeId} is a leaver (${leaver.status}${leaver.terminationDate ? `, terminated on ${leaver.terminationDate}` : ''}); the token is not activated` };
+    }
+  }
+  const account = await deps.directory.findUserByUpn(holder.entraUserId);
+  if (!account) return { refusal: 'account_missing', detail: `Entra has no account ${holder.entraUserId} any more; the token is not activated` };
+  const verdict = await deps.targets.check(account, options);
+  return verdict.ok ? undefined : { refusal: verdict.refusal, detail: verdict.detail };
 }
