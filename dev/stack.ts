@@ -94,6 +94,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       ADMIN_AUTH_ISSUER: identity.issuer,
       ADMIN_AUTH_AUDIENCE: DEV_ADMIN_AUDIENCE,
       ACTIVATION_MODE: 'auto',
+      // The dev app holds UserAuthenticationMethod.ReadWrite.All (DEV_GRAPH_APP_ROLES), so passes are on.
+      TEMPORARY_ACCESS_PASS: 'on',
       PROVISION_LEAD_DAYS: '7',
       LOW_STOCK_THRESHOLD: '5',
       RECONCILE_SCHEDULE: '0 0 2 * * *',

@@ -204,10 +204,21 @@ export interface Directory {
   unassign(userId: string, deviceId: string): Promise<void>;
 }
 
+/** A Temporary Access Pass as Graph lists it: never the pass itself. */
+export interface TemporaryAccessPassInfo {
+  id: string;
+  startDateTime: string;
+  lifetimeInMinutes: number;
+  /** methodUsabilityReason: EnabledByPolicy, NotYetValid, Expired, OneTimeUsed, ... */
+  usabilityReason?: string;
+}
+
 /** Temporary Access Passes through Graph (temporaryAccessPassMethods). */
 export interface AccessPasses {
   /** A one-time pass for the user; it replaces one the user already has. */
   issueTemporaryAccessPass(userId: string, lifetimeInMinutes: number): Promise<TemporaryAccessPass>;
+  /** The user's passes as Entra lists them (at most one). */
+  temporaryAccessPassesOf(userId: string): Promise<TemporaryAccessPassInfo[]>;
 }
 
 /** A directory role a principal holds (active) or may activate through PIM (eligible). */

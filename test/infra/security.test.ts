@@ -15,6 +15,7 @@ import {
   type Declaration,
 } from './bicep-text';
 import { appSettingExpressions, appSettingValues, SAMPLE } from './sample-deployment';
+import { graphGrants } from './graph-grants';
 
 const BICEP_FILES: BicepFile[] = [
   'main.bicep',
@@ -198,18 +199,31 @@ describe('Microsoft Graph', () => {
 
   const permissionsModule = bicepFile('infra/modules/graph-permissions.bicep');
 
-  it('grants the managed identity exactly the application permissions the code uses', () => {
-    const permissions = arrayItems(declaration(permissionsModule, 'var', 'graphPermissions').value ?? '').map(stringLiteral);
-    expect(permissions.sort()).toEqual([
+  it('grants the managed identity exactly the application permissions the code uses, each feature\'s only while it is on', () => {
+    const off = { temporaryAccessPass: false, lifecycleWorkflows: false, mail: false };
+    const always = [
       'GroupMember.Read.All',
-      'LifecycleWorkflows.ReadWrite.All',
-      'Mail.Send',
       'Policy.ReadWrite.AuthenticationMethod',
       'RoleManagement.Read.Directory',
       'User-LifeCycleInfo.Read.All',
       'User.Read.All',
-      'UserAuthenticationMethod.ReadWrite.All',
-    ]);
+      'UserAuthMethod-HardwareOATH.ReadWrite.All',
+    ];
+    expect(graphGrants(off).sort()).toEqual(always);
+    // The broad per-user methods permission only for the Temporary Access Pass, Lifecycle Workflows and mail only when on.
+    expect(graphGrants({ ...off, temporaryAccessPass: true }).sort()).toEqual([...always, 'UserAuthenticationMethod.ReadWrite.All'].sort());
+    expect(graphGrants({ ...off, lifecycleWorkflows: true }).sort()).toEqual([...always, 'LifecycleWorkflows.ReadWrite.All'].sort());
+    expect(graphGrants({ ...off, mail: true }).sort()).toEqual([...always, 'Mail.Send'].sort());
+    expect(graphGrants({ temporaryAccessPass: true, lifecycleWorkflows: true, mail: true })).toHaveLength(always.length + 3);
+    const main = bicepFile('infra/main.bicep');
+    const call = declaration(main, 'module', 'graphPermissions').body ?? '';
+    expect(property(call, 'params', 'temporaryAccessPass')).toBe('enableTemporaryAccessPass');
+    expect(property(call, 'params', 'lifecycleWorkflows')).toBe('deployLifecycleWorkflows');
+    expect(property(call, 'params', 'mail')).toBe('!empty(notifyMailFrom)');
+    expect(readRepoFile('infra/main.bicep')).toMatch(/^param enableTemporaryAccessPass bool = false$/m);
+    // The app issues passes only when the grant is there.
+    expect(property(declaration(main, 'module', 'functionApp').body ?? '', 'params', 'enableTemporaryAccessPass')).toBe('enableTemporaryAccessPass');
+    expect(readRepoFile('infra/modules/function-app.bicep')).toMatch(/^ {4}TEMPORARY_ACCESS_PASS: enableTemporaryAccessPass \? 'on' : 'off'$/m);
     const graph = declaration(permissionsModule, 'resource', 'graph');
     expect(graph.existing).toBe(true);
     expect(stringLiteral(declaration(permissionsModule, 'var', 'graphAppId').value ?? '')).toBe('00000003-0000-0000-c000-000000000000');
@@ -227,8 +241,7 @@ describe('Microsoft Graph', () => {
     expect(objectEntry(relay.body ?? '', 'resourceId')).toBe('adminApiPrincipalId');
     expect(objectEntry(relay.body ?? '', 'principalId')).toBe('lifecycleCallerPrincipalId');
     expect(objectEntry(relay.body ?? '', 'appRoleId')).toBe('lifecycleTasksRoleId');
-    const main = bicepFile('infra/main.bicep');
-    expect(property(declaration(main, 'module', 'graphPermissions').body ?? '', 'params', 'identityPrincipalId')).toBe('identity.outputs.principalId');
+    expect(property(call, 'params', 'identityPrincipalId')).toBe('identity.outputs.principalId');
   });
 
   // msgraph-bicep-types issue 193: appRoleAssignedTo on a just-created managed identity fails until Entra replicates it.
@@ -258,9 +271,9 @@ describe('Microsoft Graph', () => {
     expect(hook).toMatch(/if \[ "\$\{ADMIN_API_IDENTIFIER_URI_FORM:-tenant\}" = appId \]/);
   });
 
-  it('registers the admin API with the roles Tokens.PrivilegedAdmin, Tokens.Admin, Tokens.Read and Lifecycle.Tasks and v2.0 tokens', () => {
+  it('registers the admin API with the roles Tokens.PrivilegedAdmin, Tokens.Admin, Tokens.Read, Tokens.Desk and Lifecycle.Tasks and v2.0 tokens', () => {
     const roles = arrayItems(declaration(entra, 'var', 'adminApiRoles').value ?? '').map((role) => stringLiteral(objectEntry(role, 'value')));
-    expect(roles.sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
+    expect(roles.sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.Desk', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
     const app = declaration(entra, 'resource', 'adminApi').body ?? '';
     expect(property(app, 'api', 'requestedAccessTokenVersion')).toBe('2');
     expect(stringLiteral(objectEntry(app, 'signInAudience'))).toBe('AzureADMyOrg');
