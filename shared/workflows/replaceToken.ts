@@ -61,9 +61,13 @@ export async function replaceUserToken(
   if (!target) return { outcome: 'no_token', detail: `${user} holds no token to replace` };
 
   // Everything that could refuse the replacement is checked before the old token is touched.
-  const entraUser =
-    target.userPrincipalName && (!target.employeeId || !target.entraUserId) ? await deps.directory.findUserByUpn(target.userPrincipalName) : undefined;
-  const employeeId = target.employeeId ?? entraUser?.employeeId;
+  // The holder's account: by the object id on the row when it has one (a UPN may have moved to another account since).
+  const holderAccount = target.entraUserId
+    ? await deps.directory.findUserByUpn(target.entraUserId)
+    : target.userPrincipalName
+      ? await deps.directory.findUserByUpn(target.userPrincipalName)
+      : undefined;
+  const employeeId = target.employeeId ?? holderAccount?.employeeId;
   if (!employeeId) {
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${target.serialNumber} was not handed out through an HR hire and its holder has no employeeId in Entra; revoke it and send a hire event instead` };
   }
@@ -76,9 +80,8 @@ export async function replaceUserToken(
   if (request.temporaryAccessPass && !request.tapEnabled) {
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: 'Temporary Access Passes are off here (TEMPORARY_ACCESS_PASS); replace without one, or have them turned on' };
   }
-  const userId = target.entraUserId ?? entraUser?.id ?? joiner?.entraUserId;
-  // The account is read by object id when one is known, so the target check and the pass are about the same account.
-  const account = userId && userId !== entraUser?.id ? await deps.directory.findUserByUpn(userId) : entraUser;
+  // The target check and the pass are about this one account.
+  const account = holderAccount ?? (!target.entraUserId && joiner?.entraUserId ? await deps.directory.findUserByUpn(joiner.entraUserId) : undefined);
   if (request.temporaryAccessPass && !account) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
   // A replacement gives a sign-in factor (and maybe a pass): the same target check as any assignment.
   let privilegedApproval: { entraUserId: string; approvedBy: string } | undefined;
