@@ -1,6 +1,6 @@
 import { totpCode } from '../../../shared/domain/seed';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
-import { importTokens, JOINER_HOST_JSON, joinerReaches, sendHire } from '../../support/hr';
+import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, sendEvent, sendHire } from '../../support/hr';
 import { makeGlobalAdmin } from '../targets/helpers';
 
 /**
@@ -34,13 +34,14 @@ describe('Tokens.Desk and the checks right before a hand-over', () => {
     for (const user of await app.graph.seedUsers([
       { displayName: 'Dora Desk-Handover', userPrincipalName: 'dora@contoso.com', employeeId: 'E4001' },
       { displayName: 'Pat Promoted', userPrincipalName: 'pat@contoso.com', employeeId: 'E4002' },
+      { displayName: 'Lee Leaver', userPrincipalName: 'lee@contoso.com', employeeId: 'E4003' },
     ])) {
       userIds.set(user.userPrincipalName, user.id);
     }
-    const tokens = [{ serial: 'LP-GVA-1', pool: 'GVA' }, { serial: 'LP-GVA-2', pool: 'GVA' }];
+    const tokens = [{ serial: 'LP-GVA-1', pool: 'GVA' }, { serial: 'LP-GVA-2', pool: 'GVA' }, { serial: 'LP-GVA-3', pool: 'GVA' }];
     const seeds = await importTokens(app, tokens);
     tokens.forEach((t, i) => seedOf.set(t.serial, seeds[i]!));
-    for (const [employeeId, upn] of [['E4001', 'dora@contoso.com'], ['E4002', 'pat@contoso.com']] as const) {
+    for (const [employeeId, upn] of [['E4001', 'dora@contoso.com'], ['E4002', 'pat@contoso.com'], ['E4003', 'lee@contoso.com']] as const) {
       await sendHire(app, { employeeId, userPrincipalName: upn, location: 'GVA' });
       const joiner = await joinerReaches(app, employeeId, ['completed', 'failed']);
       expect(joiner.status).toBe('completed');
@@ -56,6 +57,8 @@ describe('Tokens.Desk and the checks right before a hand-over', () => {
     const list = await app.call('GET', 'handovers?location=GVA', { roles: DESK });
     expect(list.status).toBe(200);
     expect((await jsonOf(list)).handovers.map((h: { serialNumber: string }) => h.serialNumber).sort()).toEqual([...serialOf.values()].sort());
+    // The desk's other readers see nothing more than the pick list.
+    expect((await app.call('GET', `tokens/${serial}`, { roles: DESK })).status).toBe(403);
     const shipped = await app.call('POST', `tokens/${serial}/shipment`, { roles: DESK, ...json({ status: 'shipped', tracking: 'CH-1' }) });
     expect(shipped.status).toBe(200);
     expect(await jsonOf(shipped)).toMatchObject({ serialNumber: serial, shipping: 'shipped', changed: true });
@@ -115,6 +118,40 @@ describe('Tokens.Desk and the checks right before a hand-over', () => {
     expect((await app.call('POST', `tokens/${serial}/handover`, { roles: ['Tokens.Admin'], ...json({ code }) })).status).toBe(409);
     const allowed = await app.call('POST', `tokens/${serial}/handover`, { roles: ['Tokens.PrivilegedAdmin'], ...json({ code }) });
     expect(allowed.status).toBe(200);
+    expect(await device(serial)).toMatchObject({ status: 'activated' });
+  });
+
+  it('a leaver whose revocation is still retrying gets nothing at the desk', async () => {
+    const serial = serialOf.get('lee@contoso.com')!;
+    // Entra refuses to remove the method for now: the leaver's revocation fails and waits to be tried again.
+    await app.graph.setFaults({ failNext: { status: 500, count: 1_000, route: 'DELETE method' } });
+    try {
+      expect((await sendEvent(app, 'employee.terminated', { employeeId: 'E4003', terminationDate: new Date().toISOString().slice(0, 10) })).status).toBe(202);
+      await eventually('the leaver to be retrying', async () => (await provisioningOf(app, 'E4003'))?.leaver?.status === 'retrying');
+      expect(await device(serial)).toMatchObject({ status: 'assigned', assignedTo: { id: userIds.get('lee@contoso.com') } });
+      const activated = await activations();
+      await awayFromStepEnd();
+      const refused = await app.call('POST', `tokens/${serial}/handover`, { roles: ['Tokens.PrivilegedAdmin'], ...json({ code: codeOf(serial) }) });
+      expect(refused.status).toBe(409);
+      expect(await jsonOf(refused)).toMatchObject({ reason: 'holder_refused', detail: expect.stringMatching(/^leaver: employee E4003 is a leaver/) });
+      expect(await activations()).toBe(activated);
+      expect(await device(serial)).toMatchObject({ status: 'assigned' });
+    } finally {
+      await app.graph.clearFaults();
+    }
+  });
+
+  it('resume after leave checks the holder again: a holder made Global Administrator meanwhile is not activated again', async () => {
+    const serial = serialOf.get('dora@contoso.com')!;
+    expect((await app.call('POST', 'users/dora@contoso.com/token/suspend', { roles: ['Tokens.Admin'] })).status).toBe(200);
+    expect(await device(serial)).toMatchObject({ status: 'assigned' });
+    await makeGlobalAdmin(app, userIds.get('dora@contoso.com')!);
+    const refused = await app.call('POST', 'users/dora@contoso.com/token/resume', { roles: ['Tokens.Admin'] });
+    expect(refused.status).toBe(409);
+    expect((await jsonOf(refused)).detail).toMatch(/^privileged_account: /);
+    expect(await device(serial)).toMatchObject({ status: 'assigned' });
+    expect(await token(serial)).toMatchObject({ status: 'suspended' });
+    expect((await app.call('POST', 'users/dora@contoso.com/token/resume', { roles: ['Tokens.PrivilegedAdmin'] })).status).toBe(200);
     expect(await device(serial)).toMatchObject({ status: 'activated' });
   });
 });
