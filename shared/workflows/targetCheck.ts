@@ -101,8 +101,8 @@ export type ActivationRefusal = TargetRefusal | 'account_missing' | 'leaver';
 /**
  * Asked right before a token already assigned is activated for its holder (a hand-over at the desk, a
  * resume after leave), because time has passed since the hire checked: the holder's Entra account (by
- * object id) must still pass the target check, and must not be a leaver (a termination recorded, its
- * revocation pending or still retrying, or its date passed without a later rehire). Undefined: go ahead.
+ * object id) must still pass the target check, and must not be a leaver (its termination date passed
+ * without a later rehire, or its revocation still retrying). Undefined: go ahead.
  */
 export async function refusalBeforeActivation(
   deps: ActivationCheckDeps,
@@ -115,7 +115,8 @@ export async function refusalBeforeActivation(
     const joiner = records.find((r) => r.kind === 'joiner');
     const rehired = Boolean(leaver?.terminationDate && joiner?.hireDate && instantOf(joiner.hireDate) > instantOf(leaver.terminationDate));
     const terminated = Boolean(leaver?.terminationDate && instantOf(leaver.terminationDate) <= deps.clock.now());
-    if (leaver && !rehired && (leaver.status === 'pending_revocation' || leaver.status === 'retrying' || terminated)) {
+    // A termination dated ahead is not a leaver yet; one without a date is taken as at once, as the leaver work takes it.
+    if (leaver && !rehired && (terminated || leaver.status === 'retrying' || (leaver.status === 'pending_revocation' && !leaver.terminationDate))) {
       return { refusal: 'leaver', detail: `employee ${holder.employeeId} is a leaver (${leaver.status}${leaver.terminationDate ? `, terminated on ${leaver.terminationDate}` : ''}); the token is not activated` };
     }
   }

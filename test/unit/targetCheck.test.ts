@@ -118,10 +118,16 @@ describe('refusalBeforeActivation: the holder is asked again right before a hand
 
   it.each([
     ['a revocation still retrying', record('leaver', { status: 'retrying', terminationDate: '2026-12-06' })],
-    ['a revocation pending', record('leaver', { status: 'pending_revocation', terminationDate: '2026-12-07' })],
+    ['a revocation pending since today', record('leaver', { status: 'pending_revocation', terminationDate: '2026-12-07' })],
+    ['a revocation pending with no date (at once)', record('leaver', { status: 'pending_revocation' })],
     ['a termination date passed', record('leaver', { status: 'completed', terminationDate: '2026-12-01' })],
   ])('refuses a leaver: %s', async (_what, leaver) => {
     expect(await refusalBeforeActivation(deps([record('joiner', { hireDate: '2026-01-01' }), leaver]), holder, { privilegedAllowed: true })).toEqual({ refusal: 'leaver', detail: expect.stringContaining('E1 is a leaver') });
+  });
+
+  it('lets a holder through whose termination is dated ahead: not a leaver yet', async () => {
+    const records = [record('joiner', { hireDate: '2026-01-01' }), record('leaver', { status: 'pending_revocation', terminationDate: '2027-03-31' })];
+    expect(await refusalBeforeActivation(deps(records), holder, { privilegedAllowed: false })).toBeUndefined();
   });
 
   it('lets a rehire after the termination through', async () => {
