@@ -62,6 +62,12 @@ describe('Graph permissions', () => {
       expect(refusedPass.status).toBe(403);
       expect((await call(deployedWithoutPasses, 'GET', passes)).status).toBe(403);
       expect((await call(deployedWithoutPasses, 'POST', `/users/${user!.id}/sendMail`, { message: { subject: 's', body: { content: 'c' }, toRecipients: [{ emailAddress: { address: 'a@contoso.com' } }] } })).status).toBe(403);
+      const resume = await fetch(`${stack.graph.url}/v1.0/identityGovernance/lifecycleWorkflows/workflows/w-1/tasks/t-1/taskProcessingResults/r-1/resume`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${deployedWithoutPasses}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { operationStatus: 'Completed' }, source: 's', type: 't' }),
+      });
+      expect(resume.status).toBe(403);
       // The narrow permission does not reach the pass even when every other grant is there.
       const narrowOnly = await mint(DEV_GRAPH_APP_ROLES.filter((role) => role !== 'UserAuthenticationMethod.ReadWrite.All'));
       expect((await call(narrowOnly, 'POST', passes, { lifetimeInMinutes: 60, isUsableOnce: true })).status).toBe(403);
