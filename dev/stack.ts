@@ -49,6 +49,8 @@ export interface StackOptions {
   dataDir?: string;
   /** The dev identity's port when `ports` is not given: its issuer (which names the port) then stays that of an earlier run. */
   identityPort?: number;
+  /** The Graph application permissions the dev app holds; DEV_GRAPH_APP_ROLES (every feature on) unless given. */
+  graphRoles?: readonly string[];
 }
 
 export interface LocalStack {
@@ -77,7 +79,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   try {
     const azurite = await startAzurite(ports?.storage, '127.0.0.1', kept?.azuriteDir ?? options.storageLocation);
     started.push(azurite);
-    const identity = await startDevIdentity({ ca, port: ports?.identity ?? options.identityPort ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }],
+    const identity = await startDevIdentity({ ca, port: ports?.identity ?? options.identityPort ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret, ...(options.graphRoles ? { roles: { 'https://graph.microsoft.com': options.graphRoles } } : {}) }],
       spaClients: [{ clientId: DEV_CONSOLE_CLIENT_ID, redirectUris: options.consoleRedirectUris ?? [] }],
       ...(kept ? { signingKeyFile: kept.signingKeyFile } : {}),
     });
@@ -110,6 +112,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       ADMIN_AUTH_ISSUER: identity.issuer,
       ADMIN_AUTH_AUDIENCE: DEV_ADMIN_AUDIENCE,
       ACTIVATION_MODE: 'auto',
+      // The dev app holds UserAuthenticationMethod.ReadWrite.All (DEV_GRAPH_APP_ROLES), so passes are on.
+      TEMPORARY_ACCESS_PASS: 'on',
       PROVISION_LEAD_DAYS: '7',
       LOW_STOCK_THRESHOLD: '5',
       RECONCILE_SCHEDULE: '0 0 2 * * *',

@@ -7,11 +7,11 @@ import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { listHandovers, SHIPPING_STATES, type ShippingState } from '../shared/workflows/handover';
 
-/** GET /api/handovers?location=&status=: the pick list of tokens awaiting hand-over, per site and shipping state. */
+/** GET /api/handovers?location=&status=: the pick list of tokens awaiting hand-over, per site and shipping state (Tokens.Read or Tokens.Desk). */
 export function listHandoversHandler(getServices: () => AppServices) {
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const app = getServices();
-    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
+    const auth = await authorize(request, app.adminAuth, ['Tokens.Read', 'Tokens.Desk']);
     if ('response' in auth) return auth.response;
     const errors: { path: string; message: string }[] = [];
     const location = request.query.get('location') ?? undefined;

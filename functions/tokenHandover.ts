@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { CODE_PATTERN, TRACKING_PATTERN } from '../shared/domain/handover';
 import { checkSerial, SHIPMENT_STATUSES, type ShipmentStatus } from '../shared/domain/token';
@@ -19,11 +19,15 @@ const shipmentSchema = z
   })
   .strict();
 
-/** The shared front of both actions: Tokens.Admin, a valid serial, a valid JSON body. */
-function tokenActionHandler<T>(getServices: () => AppServices, schema: z.ZodType<T>, action: (app: AppServices, serial: string, body: T, context: ActionContext, log: InvocationContext) => Promise<HttpResponseInit>) {
+/** The shared front of both actions: Tokens.Desk (or Tokens.Admin), a valid serial, a valid JSON body. */
+function tokenActionHandler<T>(
+  getServices: () => AppServices,
+  schema: z.ZodType<T>,
+  action: (app: AppServices, serial: string, body: T, context: ActionContext & { privilegedAllowed: boolean }, log: InvocationContext) => Promise<HttpResponseInit>,
+) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const app = getServices();
-    const auth = await authorize(request, app.adminAuth, 'Tokens.Admin');
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Desk');
     if ('response' in auth) return auth.response;
     const serial = request.params.serial ?? '';
     const invalid = checkSerial(serial);
@@ -32,7 +36,7 @@ function tokenActionHandler<T>(getServices: () => AppServices, schema: z.ZodType
     const parsed = await readJsonBody(request, schema, { limit: 4 * 1024 });
     if ('response' in parsed) return parsed.response;
     try {
-      return await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, parsed.value, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) }, context);
+      return await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, serial, parsed.value, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId), privilegedAllowed: mayAssignPrivileged(auth.principal) }, context);
     } catch (error) {
       if (error instanceof DirectoryRefusal) return problem(502, `Entra refused the change (${error.code}): ${error.message}`);
       throw error;

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, readJsonBody } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { hasControlCharacters } from '../shared/domain/text';
 import { REVOKE_REASONS } from '../shared/domain/token';
@@ -15,7 +15,7 @@ import { validate } from '../shared/validation';
 /** A user principal name or an HR employee id, as the route names the person. */
 export const isUserReference = (user: string): boolean => user.length >= 1 && user.length <= 256 && !/[\s/\\]/.test(user) && !hasControlCharacters(user);
 
-type Action = (app: AppServices, user: string, body: unknown, context: ActionContext) => Promise<TokenActionResult | HttpResponseInit>;
+type Action = (app: AppServices, user: string, body: unknown, context: ActionContext & { privilegedAllowed: boolean }) => Promise<TokenActionResult | HttpResponseInit>;
 
 /** The shared shape of the three user-token actions: admin only, the user from the route, one workflow. */
 function userTokenHandler(getServices: () => AppServices, action: Action, needsBody: boolean) {
@@ -32,7 +32,7 @@ function userTokenHandler(getServices: () => AppServices, action: Action, needsB
       body = read.value;
     }
     try {
-      const result = await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, user, body, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+      const result = await action({ ...app, audit: auditFor(app.audit, request, auth.principal) }, user, body, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId), privilegedAllowed: mayAssignPrivileged(auth.principal) });
       return 'outcome' in result ? answer(result) : result;
     } catch (error) {
       if (error instanceof DirectoryRefusal) return problem(502, `Entra refused the change (${error.code}): ${error.message}`);

@@ -41,6 +41,7 @@ export function replaceHandler(getServices: () => AppServices) {
           reason: parsed.reason,
           ...(parsed.note ? { note: parsed.note } : {}),
           temporaryAccessPass: parsed.temporaryAccessPass ?? false,
+          tapEnabled: app.config.tapEnabled,
           tapLifetimeMinutes: app.config.tapLifetimeMinutes,
           privilegedAllowed: mayAssignPrivileged(auth.principal),
         },
@@ -68,6 +69,8 @@ export function replaceHandler(getServices: () => AppServices) {
         return problem(404, result.detail);
       case 'not_allowed':
         return problem(409, result.detail, result.serialNumber ? { serialNumber: result.serialNumber } : {});
+      case 'pass_live':
+        return problem(409, result.detail, { serialNumber: result.serialNumber, temporaryAccessPassExpiresAt: result.expiresAt }, NO_STORE);
     }
   };
 }

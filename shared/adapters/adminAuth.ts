@@ -8,6 +8,19 @@ import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuthResult } from '
  */
 const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
 
+/**
+ * The roles that satisfy each required role. PrivilegedAdmin covers Admin, which covers Read and the
+ * desk's work; Tokens.Desk covers its own work only (not Read: the desk sees the pick list, not the
+ * inventory); Lifecycle.Tasks is a caller's role of its own, never implied.
+ */
+const ROLES_COVERING: Record<AdminRole, readonly string[]> = {
+  'Tokens.PrivilegedAdmin': ['Tokens.PrivilegedAdmin'],
+  'Tokens.Admin': ['Tokens.Admin', 'Tokens.PrivilegedAdmin'],
+  'Tokens.Read': ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'],
+  'Tokens.Desk': ['Tokens.Desk', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'],
+  'Lifecycle.Tasks': ['Lifecycle.Tasks'],
+};
+
 export function jwtAdminAuthenticator(options: { issuer: string; audience: string }): AdminAuthenticator {
   let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
 
@@ -56,23 +69,23 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
         ...(tenantId ? { tenantId } : {}),
         ...(appId ? { appId } : {}),
       };
-      // Tokens roles cover the ones below them (PrivilegedAdmin > Admin > Read); Lifecycle.Tasks is a caller's role of its own, never implied.
-      const rank = (role: string) => ROLE_RANKS.indexOf(role);
-      const allowed = required === 'Lifecycle.Tasks' ? roles.includes(required) : roles.some((role) => rank(role) >= 0 && rank(role) >= rank(required));
-      if (!allowed) return { ok: false, status: 403, reason: roleRefusal(required, roles), principal };
+      const wanted: readonly AdminRole[] = typeof required === 'string' ? [required] : required;
+      if (!wanted.some((role) => roles.some((held) => ROLES_COVERING[role].includes(held)))) {
+        return { ok: false, status: 403, reason: roleRefusal(wanted, roles), principal };
+      }
       return { ok: true, principal };
     },
   };
 }
 
-const ROLE_RANKS = ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'];
+const APP_ROLES = Object.keys(ROLES_COVERING);
 
-/** The 403 an administrator reads: the app role this needs, the ones that include it, and the ones the caller has. */
-function roleRefusal(required: AdminRole, roles: string[]): string {
-  const covering = required === 'Lifecycle.Tasks' ? [] : ROLE_RANKS.slice(ROLE_RANKS.indexOf(required) + 1);
-  const held = roles.filter((role) => ROLE_RANKS.includes(role) || role === 'Lifecycle.Tasks');
+/** The 403 an administrator reads: the app roles this needs, the ones that include them, and the ones the caller has. */
+function roleRefusal(wanted: readonly AdminRole[], roles: string[]): string {
+  const covering = [...new Set(wanted.flatMap((role) => ROLES_COVERING[role]))].filter((role) => !wanted.includes(role as AdminRole));
+  const held = roles.filter((role) => APP_ROLES.includes(role));
   return (
-    `The ${required} role is required${covering.length > 0 ? ` (or ${covering.join(' or ')}, which ${covering.length > 1 ? 'include' : 'includes'} it)` : ''}; ` +
+    `The ${wanted.join(' or ')} role is required${covering.length > 0 ? ` (or ${covering.join(' or ')}, which ${covering.length > 1 ? 'include' : 'includes'} it)` : ''}; ` +
     `your token has ${held.length > 0 ? held.join(', ') : 'no role of this app'}. An administrator of the app gives roles in Entra (Enterprise applications, Users and groups).`
   );
 }

@@ -2,6 +2,8 @@ import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type Hr
 import { redactSeeds } from '../domain/seed';
 import { heldStatusFor, isHeld, withoutHolder, type ActivationMode, type TokenRecord, type TokenStatus } from '../domain/token';
 import {
+  UNSETTLED_HIRE,
+  withoutApproval,
   type AuditLog,
   type Clock,
   type Directory,
@@ -248,7 +250,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
     const held = (await inventory.list({ user: employeeId }, { pageSize: 100 })).tokens.filter((t) => heldBy(t, employeeId) && t.status === 'reserved');
     for (const token of held) await release(token, `released: the hire of ${employeeId} failed (${reason})`, true);
     await save((current) => ({
-      ...withoutFields(current, 'serialNumber', 'refusal'),
+      ...withoutFields(current, 'serialNumber', 'refusal', 'approvedFor', 'approvedBy'),
       status: 'failed',
       reason,
       // The refused account is remembered, so an approval names exactly that account.
@@ -396,8 +398,9 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
   };
 
   /** Who approved a token for this account although it is privileged (a Tokens.PrivilegedAdmin), if anyone. */
+  // An approval counts only for the hire it was given to, while that hire runs: one that completed, failed or was cancelled is spent.
   const approvalFor = (entraUser: EntraUser): string | undefined =>
-    record?.approvedFor === entraUser.id && record.approvedBy
+    record !== undefined && UNSETTLED_HIRE.includes(record.status) && record.approvedFor === entraUser.id && record.approvedBy
       ? record.approvedBy
       : message.privilegedApproval?.entraUserId === entraUser.id
         ? message.privilegedApproval.approvedBy
@@ -469,7 +472,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       if (held.every((t) => t.status === 'reserved')) {
         for (const token of held) await release(token, `released: ${employeeId} was terminated before the hire finished`, true);
         const reason = `employee terminated on ${leaver.terminationDate}; the hire is not provisioned`;
-        await save((current) => ({ ...withoutFields(current, 'serialNumber'), status: 'cancelled', reason }));
+        await save((current) => ({ ...withoutFields(current, 'serialNumber', 'approvedFor', 'approvedBy'), status: 'cancelled', reason }));
         await deps.audit.record({ actor: 'hr', action: 'token.provisioned', employeeId, correlationId: eventId, outcome: 'rejected', detail: reason });
         return { kind: 'cancelled', reason };
       }
@@ -572,7 +575,7 @@ export async function provisionJoiner(message: HrQueueMessage, deps: JoinerDeps,
       await save((current) =>
         current.status === 'completed' || current.status === 'cancelled'
           ? undefined
-          : { ...withoutFields(current, 'reason', 'approvedFor'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
+          : { ...withoutFields(current, 'reason', 'approvedFor', 'approvedBy'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
       );
       await finished('completed');
       return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: targetStatus, entraUserId: entraUser.id, ...(message.location ? { location: message.location } : {}) };
@@ -631,7 +634,7 @@ export async function recordTermination(message: HrQueueMessage, deps: Pick<Join
       joiner &&
       (joiner.status === 'queued' || joiner.status === 'deferred' || joiner.status === 'waiting_for_user') &&
       !(joiner.hireDate && message.terminationDate && instantOf(joiner.hireDate) > instantOf(message.terminationDate))
-        ? { ...joiner, status: 'cancelled', reason: `employee terminated on ${message.terminationDate}; the hire is not provisioned`, eventIds: withEventId(joiner.eventIds, eventId), updatedAt: stamp }
+        ? { ...withoutApproval(joiner), status: 'cancelled', reason: `employee terminated on ${message.terminationDate}; the hire is not provisioned`, eventIds: withEventId(joiner.eventIds, eventId), updatedAt: stamp }
         : undefined,
     );
   }
