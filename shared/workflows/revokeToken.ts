@@ -235,8 +235,18 @@ async function revokeOnce(deps: RevokeDeps, token: TokenRecord, reason: RevokeRe
     device = await takeFromEntra(deps, token, destroySeed);
     // 2. For good: the seed is destroyed.
     if (destroySeed) await deps.seeds.destroy(token.seedSecretName);
-    const written = await deps.inventory.replace(next);
+    // An earlier revocation that destroys (lost, stolen) may have stopped after Entra and Key Vault let go
+    // and before its row was written: with neither a device nor a seed left, the token waits for re-seeding.
+    const halfDestroyed = !destroySeed && target !== 'in_stock' && device === undefined && (await deps.seeds.get(token.seedSecretName)) === undefined;
+    const row: TokenRecord = halfDestroyed
+      ? { ...next, status: 'quarantined', entraDeviceId: undefined, lastChangeReason: `quarantined: Entra has no device and Key Vault no seed (an earlier revocation stopped half-way); ${change}` }
+      : next;
+    const written = await deps.inventory.replace(row);
     if (written === 'conflict') return 'conflict';
+    if (halfDestroyed) {
+      await audit(`${token.status} -> quarantined: Entra has no device and Key Vault no seed${note ? `; note: ${note}` : ''}`);
+      return { outcome: 'done', serialNumber: token.serialNumber, status: 'quarantined', changed: true };
+    }
   }
   const noted = holderNote(token, device);
   await audit(`${token.status} -> ${target}${token.status === 'reserved' ? ' (taken over from the hire in progress)' : ''}${note ? `; note: ${note}` : ''}${noted.detail ? `; ${noted.detail}` : ''}`);
