@@ -75,7 +75,7 @@ param provisionLeadDays int = 7
 @description('Graph requests per second the app sends at most, all instances together (they share one budget in the graphBudget table). Pacing finds Graph\'s real limit below this on its own; a value above the limit costs a few 429s, not speed.')
 @minValue(1)
 @maxValue(10000)
-param graphRequestsPerSecond int = 20
+param graphRequestsPerSecond int = 200
 
 @description('A pool with fewer tokens in stock than this makes the nightly reconciliation log a LowStock warning (and the low-stock alert fires).')
 @minValue(0)

@@ -96,7 +96,7 @@ export const settingsSchema = z.object({
   KEY_VAULT_URL: httpsUrl('the vault, e.g. https://my-vault.vault.azure.net'),
   GRAPH_BASE_URL: httpsUrl('Microsoft Graph root').default('https://graph.microsoft.com'),
   GRAPH_API_VERSION: z.enum(['beta']).default('beta'),
-  GRAPH_REQUESTS_PER_SECOND: wholeNumber(1, 10_000).default(20),
+  GRAPH_REQUESTS_PER_SECOND: wholeNumber(1, 10_000).default(200),
   HR_WEBHOOK_SECRETS: z
     .string()
     .trim()

@@ -134,7 +134,7 @@ describe('function app settings', () => {
     });
     expect(config.credential).toEqual({ kind: 'managedIdentity', clientId: identity.clientId });
     expect(config.keyVaultUrl).toBe(`https://${names.keyVault}.vault.azure.net`);
-    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta', requestsPerSecond: 20 });
+    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta', requestsPerSecond: 200 });
     expect(config.adminAuth).toEqual({
       issuer: `https://login.microsoftonline.com/${SAMPLE.tenantId}/v2.0`,
       // v2.0 access tokens carry the API's client id as aud.

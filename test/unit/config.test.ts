@@ -21,7 +21,7 @@ function errorOf(env: Record<string, string | undefined>): string {
 describe('parseConfig', () => {
   it('applies the documented defaults and freezes the result', () => {
     const config = parseConfig(valid);
-    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta', requestsPerSecond: 20 });
+    expect(config.graph).toEqual({ baseUrl: 'https://graph.microsoft.com', apiVersion: 'beta', requestsPerSecond: 200 });
     expect(config.keyVaultUrl).toBe('https://my-vault.vault.azure.net');
     expect(config.activationMode).toBe('auto');
     expect(config.provisionLeadDays).toBe(7);
