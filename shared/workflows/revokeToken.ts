@@ -2,7 +2,7 @@ import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenS
 import { activateWithCurrentCode } from './activation';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import { heldOnAccounts, resolveLeaverAccounts } from './leaverAccounts';
-import { writeRecord } from './provisionJoiner';
+import { writeRecord } from './provisioningRecords';
 
 /**
  * Taking a token away from a person, for good or for a while. Entra is the truth for who holds it:
