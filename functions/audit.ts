@@ -4,12 +4,11 @@ import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { checkSerial } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
-import { InvalidContinuationToken } from '../shared/ports';
+import { answerPage, pageRequestOf } from '../shared/listPaging';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 
 const PAGE_SIZE = 100;
-const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
 const MAX_SINCE_LENGTH = 40;
 
 /** GET /api/audit?serial=&user=&since=&continuationToken=: the audit trail of a token or an employee, oldest first, a page at a time. */
@@ -31,22 +30,13 @@ export function auditHandler(getServices: () => Pick<AppServices, 'adminAuth' | 
       if (Number.isNaN(parsed)) errors.push({ path: 'since', message: 'must be an ISO 8601 date or date-time' });
       else since = new Date(parsed).toISOString();
     }
-    const continuationToken = request.query.get('continuationToken') ?? undefined;
-    if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
-      errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
-    }
+    const page = pageRequestOf(request.query, errors, { default: PAGE_SIZE });
     if (errors.length === 0 && serial === undefined && user === undefined) errors.push({ path: 'serial', message: 'give serial or user (or both)' });
     if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
-    try {
-      const page = await app.auditTrail.find(
-        { ...(serial ? { serialNumber: serial } : {}), ...(user ? { employeeId: user } : {}), ...(since ? { since } : {}) },
-        { pageSize: PAGE_SIZE, ...(continuationToken ? { continuationToken } : {}) },
-      );
-      return json(200, { entries: page.entries, continuationToken: page.continuationToken ?? null });
-    } catch (error) {
-      if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
-      throw error;
-    }
+    return answerPage(
+      () => app.auditTrail.find({ ...(serial ? { serialNumber: serial } : {}), ...(user ? { employeeId: user } : {}), ...(since ? { since } : {}) }, page),
+      (found) => json(200, { entries: found.entries, continuationToken: found.continuationToken ?? null }),
+    );
   };
 }
 

@@ -5,10 +5,11 @@ import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { hasControlCharacters } from '../shared/domain/text';
 import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
+import { answerPage, pageRequestOf } from '../shared/listPaging';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
-import { InvalidContinuationToken, type ProvisioningRecord } from '../shared/ports';
+import type { ProvisioningRecord } from '../shared/ports';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
@@ -16,7 +17,6 @@ const MAX_PAGE_SIZE = 1000;
 const MAX_USER_LENGTH = 256;
 /** Pools are import text fields, at most 64 characters. */
 const MAX_POOL_LENGTH = 64;
-const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
 
 /** A free-text filter value: bounded, no control characters (it becomes part of a Table query). */
 const filterProblem = (value: string, max: number): string | undefined =>
@@ -32,13 +32,7 @@ export function listTokensHandler(getServices: () => AppServices) {
     const errors: { path: string; message: string }[] = [];
     const status = request.query.get('status') ?? undefined;
     if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
-    const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
-    const pageSize = Number(pageSizeText);
-    if (pageSizeText.length > 4 || !/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
-    const continuationToken = request.query.get('continuationToken') ?? undefined;
-    if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
-      errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
-    }
+    const page = pageRequestOf(request.query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
     const pool = request.query.get('pool') ?? undefined;
     const poolProblem = pool === undefined ? undefined : filterProblem(pool, MAX_POOL_LENGTH);
     if (poolProblem) errors.push({ path: 'pool', message: poolProblem });
@@ -47,18 +41,13 @@ export function listTokensHandler(getServices: () => AppServices) {
     if (userProblem) errors.push({ path: 'user', message: userProblem });
     if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
 
-    let page;
-    try {
-      page = await app.inventory.list(
-        { ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) },
-        { pageSize, ...(continuationToken ? { continuationToken } : {}) },
-      );
-    } catch (error) {
-      if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
-      throw error;
-    }
-    if (!user) return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });
-    return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null, provisioning: await joinerStatus(app, user, page.tokens) });
+    return answerPage(
+      () => app.inventory.list({ ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) }, page),
+      async (found) => {
+        if (!user) return json(200, { tokens: found.tokens.map(tokenView), continuationToken: found.continuationToken ?? null });
+        return json(200, { tokens: found.tokens.map(tokenView), continuationToken: found.continuationToken ?? null, provisioning: await joinerStatus(app, user, found.tokens) });
+      },
+    );
   };
 }
 
