@@ -53,6 +53,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
           notifications: app.notifications,
           clock: app.clock,
           warn: (line) => context.warn(line),
+          privilegedSet: app.privilegedSet,
           settings,
         },
       );

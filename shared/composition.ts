@@ -55,11 +55,13 @@ import {
   type WebhookDeliveries,
   type WebhookRetention,
   type WorkQueue,
+  type PrivilegedSet,
+  type UserLookup,
 } from './ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
 import { INTAKE_FAILURES_PER_HOUR } from './workflows/intakeLimit';
-import { targetCheck, type TargetCheck } from './workflows/targetCheck';
+import { cachedTargetCheck, targetCheck, type TargetCheck } from './workflows/targetCheck';
 import type { Notification } from './domain/notification';
 import { tableNotifications } from './adapters/tableNotifications';
 import { teamsWebhook } from './adapters/teamsWebhook';
@@ -80,6 +82,10 @@ export interface AppServices {
   accessPasses: AccessPasses;
   /** Who may receive a token: directory roles, protected and allowed groups, read from Entra. */
   targets: TargetCheck;
+  /** Accounts by UPN, many to a request (imports naming users). */
+  userLookup: UserLookup;
+  /** The privileged set read now, for reconciliation (the target check keeps its own copy). */
+  privilegedSet: () => Promise<PrivilegedSet>;
   audit: AuditLog;
   auditTrail: AuditTrail;
   provisioning: ProvisioningStore;
@@ -128,6 +134,7 @@ export function composeServices(config: Config): AppServices {
   const graph = graphClient(config, credential, pacer);
   const tokensTable = tableClient(config.storage, TABLES.tokens);
   const directory = graphDirectory(graph);
+  const principals = graphPrincipals(graph);
   // The one setup fault an adapter reports itself: the Functions host keeps console output in its logs.
   const seeds = keyVaultSeedVault(secrets, { warn: (line) => console.warn(`WARN ${line}`) });
   const provisioning = tableProvisioning(tableClient(config.storage, TABLES.provisioning));
@@ -144,7 +151,9 @@ export function composeServices(config: Config): AppServices {
     seeds,
     directory,
     accessPasses: directory,
-    targets: targetCheck(graphPrincipals(graph), config.targets),
+    privilegedSet: () => principals.readPrivilegedSet(config.targets),
+    userLookup: directory,
+    targets: cachedTargetCheck(targetCheck(principals, config.targets), principals, config.targets, { maxAgeMs: config.targets.privilegedSetMaxAgeSeconds * 1000 }),
     audit,
     auditTrail: audit,
     provisioning,

@@ -169,6 +169,8 @@ export const settingsSchema = z.object({
     .refine((list) => list.every((id) => GUID.test(id)), 'must list group object ids (GUIDs), separated by spaces or commas'),
   /** When set, only transitive members of this group may receive tokens. */
   ALLOWED_GROUP_ID: optionalText.pipe(z.string().regex(GUID, 'must be a group object id (a GUID)').optional()),
+  /** Seconds the target check may judge an account by the privileged set read in bulk (0: read it for every check). */
+  PRIVILEGED_SET_MAX_AGE: wholeNumber(0, 3600).default(60),
   AZURE_CLIENT_ID: optionalText,
   AZURE_TENANT_ID: optionalText,
   AZURE_CLIENT_SECRET: optionalText,
@@ -223,7 +225,8 @@ export interface Config {
   /** Lifecycle Workflows custom tasks; no caller allowed means the endpoint refuses every call. */
   lifecycle: { allowedCallers: readonly string[]; joinerWorkflows: readonly string[]; leaverWorkflows: readonly string[] };
   /** Who may receive a token (the target check). */
-  targets: { protectedGroupIds: readonly string[]; allowedGroupId?: string };
+  /** privilegedSetMaxAgeSeconds: PRIVILEGED_SET_MAX_AGE. */
+  targets: { protectedGroupIds: readonly string[]; allowedGroupId?: string; privilegedSetMaxAgeSeconds: number };
   credential: AppCredential;
   /** What the admin console's page needs to sign in; clientId undefined when it cannot be derived. */
   console: ConsoleSettings;
@@ -410,7 +413,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     },
     hrVendors: hrVendorsFrom(s),
     lifecycle: { allowedCallers: s.LIFECYCLE_ALLOWED_CALLERS, joinerWorkflows: s.LIFECYCLE_JOINER_WORKFLOWS, leaverWorkflows: s.LIFECYCLE_LEAVER_WORKFLOWS },
-    targets: { protectedGroupIds: s.PROTECTED_GROUP_IDS, ...(s.ALLOWED_GROUP_ID ? { allowedGroupId: s.ALLOWED_GROUP_ID } : {}) },
+    targets: { protectedGroupIds: s.PROTECTED_GROUP_IDS, ...(s.ALLOWED_GROUP_ID ? { allowedGroupId: s.ALLOWED_GROUP_ID } : {}), privilegedSetMaxAgeSeconds: s.PRIVILEGED_SET_MAX_AGE },
     credential: credentialFrom(s),
     console: consoleFrom(s),
   });

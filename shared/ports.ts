@@ -227,6 +227,12 @@ export interface DepartedAccounts {
   departedPages(now: Date): AsyncIterable<DepartedAccount[]>;
 }
 
+/** Many accounts by UPN in few requests (an import naming users). */
+export interface UserLookup {
+  /** The accounts found, by UPN in lower case; a UPN Entra does not know is absent. */
+  findUsersByUpn(userPrincipalNames: readonly string[]): Promise<Map<string, EntraUser>>;
+}
+
 /** Temporary Access Passes through Graph (temporaryAccessPassMethods). */
 export interface AccessPasses {
   /** A one-time pass for the user; it replaces one the user already has. */
@@ -268,6 +274,21 @@ export interface IntakeSlot {
   failed(): Promise<void>;
   /** Anything else: the slot is free again. */
   release(): Promise<void>;
+}
+
+/**
+ * Who is outside the allowed targets, read from Entra in bulk rather than per account. Object ids in
+ * lower case; an id of a group or service principal may be among them, and never matches a user.
+ */
+export interface PrivilegedSet {
+  /** Holders of a directory role (active or eligible, directly or through a role-assignable group), and transitive members of the protected groups. */
+  privileged: ReadonlySet<string>;
+  /** Transitive members of the allowed group; undefined when no allowed group is set. */
+  allowed?: ReadonlySet<string>;
+}
+
+export interface PrivilegedDirectory {
+  readPrivilegedSet(policy: { protectedGroupIds: readonly string[]; allowedGroupId?: string }): Promise<PrivilegedSet>;
 }
 
 export interface AuditEntry {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GraphApiError, badRequest, conflict, notFound, unsupportedQuery } from './errors';
 import { isObject, requireObject } from './inputs';
-import { type EqualityClause, decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project, valuesEqual } from './odata';
+import { type EqualityClause, clauseMatches, decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, parseTop, project } from './odata';
 import { GRAPH_CALL_PERMISSIONS } from './permissions';
 import type { GraphStore } from './store';
 
@@ -80,7 +80,7 @@ function matcher<T extends object>(clauses: EqualityClause[], properties: readon
     clauses.every((clause) => {
       const key = Object.keys(item).find((name) => lower(name) === clause.property);
       const value = key === undefined ? null : (item as Record<string, unknown>)[key];
-      return valuesEqual(typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null, clause.value);
+      return clauseMatches(typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null, clause);
     });
 }
 
@@ -183,6 +183,22 @@ export class DirectoryRoles {
   listMembers(groupId: string): Record<string, unknown>[] {
     const group = this.getGroup(groupId);
     return [...(this.members.get(lower(group.id)) ?? [])].map((id) => this.directoryObject(id));
+  }
+
+  /** Members of the group and of every group nested in it, each once (group-list-transitivemembers.md). */
+  transitiveMembers(groupId: string): Record<string, unknown>[] {
+    const group = this.getGroup(groupId);
+    const found = new Set<string>();
+    const visit = (id: string): void => {
+      for (const member of this.members.get(id) ?? []) {
+        if (found.has(member)) continue;
+        found.add(member);
+        if (this.groups.has(member)) visit(member);
+      }
+    };
+    visit(lower(group.id));
+    found.delete(lower(group.id));
+    return [...found].map((id) => this.directoryObject(id));
   }
 
   /**
@@ -474,6 +490,10 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
         };
       }
       return undefined;
+    }
+    if (lower(navigation) === 'transitivemembers') {
+      if (memberId !== undefined || method !== 'GET') return undefined;
+      return { kind: 'group.transitiveMembers', permissions: P.readGroupTransitiveMembers, handle: (r) => pageOf(r, 'directoryObjects', 'transitiveMembers', roles.transitiveMembers(id)) };
     }
     if (lower(navigation) !== 'members') return undefined;
     if (memberId === undefined) {

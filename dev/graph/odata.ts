@@ -1,19 +1,31 @@
 import { GraphApiError, badRequest, unsupportedQuery } from './errors';
 
-/** One `property eq value` term of a `$filter`; property is lower-cased (Graph matches names case-insensitively). */
+type Literal = string | number | boolean | null;
+
+/**
+ * One `property eq value` or `property in (value, ...)` term of a `$filter`; property is lower-cased
+ * (Graph matches names case-insensitively). An `in` term lists its values in `anyOf`, `value` being the first.
+ */
 export interface EqualityClause {
   property: string;
-  value: string | number | boolean | null;
+  value: Literal;
+  anyOf?: Literal[];
 }
 
-const TOKEN = /\s*(?:'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_/.]*)|(-?\d+(?:\.\d+)?))/y;
+/** Graph's known issues: "the `in` operator ... is limited to 15 expressions in the filter clause by default". */
+export const MAX_IN_EXPRESSIONS = 15;
+
+/** Whether an item's value meets the clause: equal to its value, or to one of an `in` term's. */
+export const clauseMatches = (actual: Literal, clause: EqualityClause): boolean => (clause.anyOf ?? [clause.value]).some((wanted) => valuesEqual(actual, wanted));
+
+const TOKEN = /\s*(?:'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_/.]*)|(-?\d+(?:\.\d+)?)|([(),]))/y;
 
 /**
  * Parses the subset of OData `$filter` the emulator serves: `a eq 'x' and b/c eq 30 and d eq null`.
  * Anything else answers 400 Request_UnsupportedQuery, as Graph does for filters a resource cannot serve.
  */
 export function parseEqualityFilter(filter: string): EqualityClause[] {
-  const tokens: Array<{ kind: 'string' | 'word' | 'number'; text: string }> = [];
+  const tokens: Array<{ kind: 'string' | 'word' | 'number' | 'punctuation'; text: string }> = [];
   TOKEN.lastIndex = 0;
   let position = 0;
   while (position < filter.length) {
@@ -24,19 +36,37 @@ export function parseEqualityFilter(filter: string): EqualityClause[] {
     position = TOKEN.lastIndex;
     if (match[1] !== undefined) tokens.push({ kind: 'string', text: match[1].replace(/''/g, "'") });
     else if (match[2] !== undefined) tokens.push({ kind: 'word', text: match[2] });
-    else tokens.push({ kind: 'number', text: match[3] ?? '' });
+    else if (match[3] !== undefined) tokens.push({ kind: 'number', text: match[3] });
+    else tokens.push({ kind: 'punctuation', text: match[4] ?? '' });
   }
+  const unsupported = () => unsupportedQuery('Unsupported filter: only "property eq value" and "property in (value, ...)" terms joined by "and" are supported.');
   const clauses: EqualityClause[] = [];
   let index = 0;
   for (;;) {
     const property = tokens[index];
     const operator = tokens[index + 1];
-    const operand = tokens[index + 2];
-    if (property?.kind !== 'word' || operator?.kind !== 'word' || operator.text.toLowerCase() !== 'eq' || !operand) {
-      throw unsupportedQuery('Unsupported filter: only "property eq value" terms joined by "and" are supported.');
+    if (property?.kind !== 'word' || operator?.kind !== 'word') throw unsupported();
+    if (operator.text.toLowerCase() === 'in') {
+      if (tokens[index + 2]?.text !== '(' || tokens[index + 2]?.kind !== 'punctuation') throw unsupported();
+      const values: Literal[] = [];
+      index += 3;
+      for (;;) {
+        const operand = tokens[index];
+        if (!operand || operand.kind === 'punctuation') throw unsupported();
+        values.push(literal(operand));
+        const after = tokens[index + 1];
+        index += 2;
+        if (after?.kind === 'punctuation' && after.text === ')') break;
+        if (after?.kind !== 'punctuation' || after.text !== ',') throw unsupported();
+      }
+      if (values.length > MAX_IN_EXPRESSIONS) throw unsupportedQuery(`Too many expressions in the 'in' operator: ${values.length}; at most ${MAX_IN_EXPRESSIONS} are allowed.`);
+      clauses.push({ property: property.text.toLowerCase(), value: values[0] ?? null, anyOf: values });
+    } else {
+      const operand = tokens[index + 2];
+      if (operator.text.toLowerCase() !== 'eq' || !operand || operand.kind === 'punctuation') throw unsupported();
+      clauses.push({ property: property.text.toLowerCase(), value: literal(operand) });
+      index += 3;
     }
-    clauses.push({ property: property.text.toLowerCase(), value: literal(operand) });
-    index += 3;
     const next = tokens[index];
     if (next === undefined) break;
     if (next.kind !== 'word' || next.text.toLowerCase() !== 'and') {
@@ -47,7 +77,7 @@ export function parseEqualityFilter(filter: string): EqualityClause[] {
   return clauses;
 }
 
-function literal(token: { kind: 'string' | 'word' | 'number'; text: string }): string | number | boolean | null {
+function literal(token: { kind: 'string' | 'word' | 'number' | 'punctuation'; text: string }): Literal {
   if (token.kind === 'string') return token.text;
   if (token.kind === 'number') return Number(token.text);
   const word = token.text.toLowerCase();

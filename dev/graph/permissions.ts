@@ -32,6 +32,8 @@ export const GRAPH_CALL_PERMISSIONS = {
   writeRoleEligibility: ['RoleEligibilitySchedule.ReadWrite.Directory', 'RoleManagement.ReadWrite.Directory'],
   /** group-list.md, group-get.md, group-list-members.md */
   readGroups: ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** group-list-transitivemembers.md */
+  readGroupTransitiveMembers: ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
   /** group-post-groups.md, group-delete.md */
   writeGroups: ['Group.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
   /** group-post-members.md, group-delete-members.md */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest, conflict, notFound, unsupportedQuery } from './errors';
 import type { DeviceChanges, NewDevice, NewUser, UserChanges } from './inputs';
-import { type EqualityClause, valuesEqual } from './odata';
+import { type EqualityClause, clauseMatches } from './odata';
 import { SeqIndex } from './seq-index';
 import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
 import { LifecycleTasks } from './lifecycleTasks';
@@ -127,7 +127,7 @@ function predicateFor<R>(clauses: EqualityClause[], properties: Record<string, (
     if (clause.property === 'assignedto' && clause.value !== null) {
       throw unsupportedQuery("Only 'assignedTo eq null' is supported; use 'assignedTo/id eq ...'.");
     }
-    return (record: R) => valuesEqual(read(record), clause.value);
+    return (record: R) => clauseMatches(read(record), clause);
   });
   return (record) => tests.every((test) => test(record));
 }
@@ -328,11 +328,11 @@ export class GraphStore {
     const byKey = (records: Iterable<UserRecord>): UserRecord[] =>
       [...records].filter((user) => user.position > after).sort((a, b) => a.position - b.position);
     for (const clause of filter) {
-      if (typeof clause.value !== 'string') continue;
-      const value = lower(clause.value);
-      if (clause.property === 'id') return byKey(this.optional(this.usersById.get(value)));
-      if (clause.property === 'userprincipalname') return byKey(this.optional(this.usersByUpn.get(value)));
-      if (clause.property === 'employeeid') return byKey(this.usersByEmployeeId.get(value) ?? []);
+      const values = (clause.anyOf ?? [clause.value]).filter((value): value is string => typeof value === 'string').map(lower);
+      if (values.length === 0) continue;
+      if (clause.property === 'id') return byKey(values.flatMap((value) => this.optional(this.usersById.get(value))));
+      if (clause.property === 'userprincipalname') return byKey(values.flatMap((value) => this.optional(this.usersByUpn.get(value))));
+      if (clause.property === 'employeeid') return byKey(values.flatMap((value) => [...(this.usersByEmployeeId.get(value) ?? [])]));
     }
     return this.usersAfter(after);
   }
@@ -475,7 +475,8 @@ export class GraphStore {
       [...records].filter((device) => device.seq > after).sort((a, b) => a.seq - b.seq);
     let statusIndex: SeqIndex | undefined;
     for (const clause of filter) {
-      if (typeof clause.value !== 'string') continue;
+      // An `in` term is matched by the predicate over the whole listing, not looked up by index.
+      if (typeof clause.value !== 'string' || clause.anyOf) continue;
       const value = lower(clause.value);
       if (clause.property === 'id') return bySeq(this.optional(this.devicesById.get(value)));
       if (clause.property === 'serialnumber') return bySeq(this.devicesBySerial.get(value) ?? []);

@@ -5,6 +5,7 @@
 //   to queue '<queue>-poison'." A metric alert cannot do this: queue message count is per account, not per queue;
 // - a leaver's revocation failing again and again: `LeaverRevocationFailing` (warning, from the third failed try);
 // - a token still held in Entra by someone whose termination date has passed: `ReconcileDrift kind=held_after_termination`;
+// - a token still held in Entra by a deleted or disabled account: `ReconcileDrift kind=held_by_departed`;
 // - a reconciliation run held for changing too much: `ReconcileHeld` (an admin must read and apply it).
 // All of them read `traces`, which host.json excludes from sampling (samplingSettings.excludedTypes has
 // Trace), so none of these lines is ever dropped by adaptive sampling.
@@ -22,6 +23,7 @@ var lowStockQuery = 'traces | where message startswith "LowStock"'
 var poisonMessageQuery = 'traces | where message startswith "Message has reached MaxDequeueCount" and message has "-poison"'
 var leaverFailingQuery = 'traces | where message startswith "LeaverRevocationFailing"'
 var heldAfterTerminationQuery = 'traces | where message startswith "ReconcileDrift kind=held_after_termination"'
+var heldByDepartedQuery = 'traces | where message startswith "ReconcileDrift kind=held_by_departed"'
 var reconcileHeldQuery = 'traces | where message startswith "ReconcileHeld"'
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -144,6 +146,14 @@ var leaverAlerts = [
     severity: 1
     frequency: 'PT1H'
     query: heldAfterTerminationQuery
+  }
+  {
+    symbol: 'held-by-departed'
+    displayName: 'Hardware OATH tokens: a token held by a deleted or disabled account'
+    description: 'Reconciliation found a token still assigned in Entra to an account that is deleted or disabled (ReconcileDrift kind=held_by_departed). Safe mode takes it away; read the report, and docs/leavers.md, to see why no leaver removed it.'
+    severity: 1
+    frequency: 'PT1H'
+    query: heldByDepartedQuery
   }
   {
     symbol: 'reconcile-held'

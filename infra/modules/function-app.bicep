@@ -187,6 +187,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // ALLOWED_GROUP_ID set, only its members get tokens (empty: no such limit).
     PROTECTED_GROUP_IDS: protectedGroupIds
     ALLOWED_GROUP_ID: allowedGroupId
+    // A first hire or an import row is judged by the privileged set read in bulk, at most this many seconds old;
+    // reconciliation takes back what that window let through (docs/privileged-set.md).
+    PRIVILEGED_SET_MAX_AGE: '60'
     // Vendors' seed files: PSKC keys are the secrets pskc-key-<keyName>; the OpenPGP intake key and its passphrase are
     // seed-file-pgp-key(-passphrase). SEED_FILE_PGP_SIGNER_KEYS (vendor public keys) is added when signatures are required.
     PSKC_KEY_SECRET_PREFIX: 'pskc-key-'

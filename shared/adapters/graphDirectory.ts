@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DepartedAccount, type DepartedAccounts, type DeviceCatalog, type EntraAccount, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass } from '../ports';
+import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DepartedAccount, type DepartedAccounts, type DeviceCatalog, type EntraAccount, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass, type UserLookup } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -97,6 +97,11 @@ const USER_FIELDS = 'id,userPrincipalName,displayName,employeeId,userType';
 const ACCOUNT_FIELDS = `${USER_FIELDS},accountEnabled,employeeHireDate`;
 /** Deleted users, as directory/deletedItems casts them (directory-deleteditems-list.md). */
 const DELETED_USERS = '/directory/deletedItems/microsoft.graph.user';
+/** Graph's known issues: an `in` filter is limited to 15 expressions by default. */
+export const UPNS_PER_LOOKUP = 15;
+export const EMPLOYEE_IDS_PER_LOOKUP = 15;
+/** How long a lookup by employeeId waits for others (concurrent hires) to share its request. */
+const EMPLOYEE_ID_GATHER_MS = 5;
 
 /** Graph's default page of hardwareOathDevices; reconciliation reads the tenant this many at a time. */
 export const DEVICE_PAGE_SIZE = 100;
@@ -110,7 +115,7 @@ interface UserMethod {
 
 type CreateResult = { ok: true; device: EntraDevice } | { ok: false; error: DirectoryRefusal };
 
-export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & DepartedAccounts & AccessPasses & Mailer & Managers {
+export function graphDirectory(graph: GraphClient, options: GraphDirectoryOptions = {}): Directory & DeviceCatalog & DeviceListing & DepartedAccounts & AccessPasses & Mailer & Managers & UserLookup {
   const delays = options.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   /** Method ids learnt from assign answers, by user and device: the docs' example returns one unlike the device id. */
@@ -185,13 +190,52 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     return { devices: devicesIn(page), ...(typeof next === 'string' && next !== '' ? { nextLink: next } : {}) };
   };
 
-  /** Two results are enough to know the answer is not one account. */
-  const findUser = async (filter: string): Promise<EntraUser | 'ambiguous' | undefined> => {
-    const page = (await call(() => graph.api('/users').filter(filter).select(USER_FIELDS).top(2).get())) as { value?: Json[] };
-    const [first, second] = page.value ?? [];
-    if (second) return 'ambiguous';
-    return first ? toUser(first) : undefined;
+  /**
+   * Lookups by employeeId asked at about the same time (hires worked on side by side) share one
+   * `employeeId in (...)` request, up to 15 ids; each gets its own answer: the one account that carries
+   * the id, 'ambiguous' when two do, undefined when none does.
+   */
+  type EmployeeLookup = { employeeId: string; resolve: (user: EntraUser | 'ambiguous' | undefined) => void; reject: (error: unknown) => void };
+  let gathering: EmployeeLookup[] = [];
+  let gatherTimer: ReturnType<typeof setTimeout> | undefined;
+  const lookUpEmployees = async (batch: EmployeeLookup[]): Promise<void> => {
+    try {
+      const ids = [...new Set(batch.map((lookup) => lookup.employeeId.toLowerCase()))];
+      const byId = new Map<string, EntraUser[]>();
+      const values = ids.map((id) => encodeURIComponent(quote(id))).join(',');
+      let page = (await call(() => graph.api('/users').filter(`employeeId in (${values})`).select(USER_FIELDS).top(999).get())) as Json;
+      for (;;) {
+        for (const raw of Array.isArray(page.value) ? (page.value as unknown[]) : []) {
+          if (!isJson(raw)) continue;
+          const user = toUser(raw);
+          const key = user.employeeId?.toLowerCase();
+          if (key !== undefined) byId.set(key, [...(byId.get(key) ?? []), user]);
+        }
+        const next = page['@odata.nextLink'];
+        if (typeof next !== 'string' || next === '') break;
+        page = (await call(() => graph.api(next).get())) as Json;
+      }
+      for (const lookup of batch) {
+        const users = byId.get(lookup.employeeId.toLowerCase()) ?? [];
+        lookup.resolve(users.length > 1 ? 'ambiguous' : users[0]);
+      }
+    } catch (error) {
+      for (const lookup of batch) lookup.reject(error);
+    }
   };
+  const sendGathered = (): void => {
+    if (gatherTimer) clearTimeout(gatherTimer);
+    gatherTimer = undefined;
+    const batch = gathering;
+    gathering = [];
+    if (batch.length > 0) void lookUpEmployees(batch);
+  };
+  const findUserByEmployeeId = (employeeId: string): Promise<EntraUser | 'ambiguous' | undefined> =>
+    new Promise((resolve, reject) => {
+      gathering.push({ employeeId, resolve, reject });
+      if (gathering.length >= EMPLOYEE_IDS_PER_LOOKUP) sendGathered();
+      else gatherTimer ??= setTimeout(sendGathered, EMPLOYEE_ID_GATHER_MS);
+    });
 
   const userMethods = async (userId: string): Promise<UserMethod[]> => {
     let page: unknown;
@@ -301,7 +345,24 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       }
     },
 
-    findUserByEmployeeId: (employeeId) => findUser(`employeeId eq ${quote(employeeId)}`),
+    findUserByEmployeeId,
+
+    /** `userPrincipalName in (...)`, 15 at a time (user resource: userPrincipalName supports `in`). */
+    async findUsersByUpn(userPrincipalNames) {
+      const wanted = [...new Set(userPrincipalNames.map((upn) => upn.toLowerCase()))];
+      const found = new Map<string, EntraUser>();
+      for (let start = 0; start < wanted.length; start += UPNS_PER_LOOKUP) {
+        const chunk = wanted.slice(start, start + UPNS_PER_LOOKUP);
+        // The SDK puts $filter in the URL as it is: a UPN's '#' (a guest's #EXT#) or '+' must be escaped here.
+        const values = chunk.map((upn) => encodeURIComponent(quote(upn))).join(',');
+        const page = (await call(() => graph.api('/users').filter(`userPrincipalName in (${values})`).select(USER_FIELDS).top(UPNS_PER_LOOKUP).get())) as { value?: Json[] };
+        for (const raw of page.value ?? []) {
+          const user = toUser(raw);
+          if (chunk.includes(user.userPrincipalName.toLowerCase())) found.set(user.userPrincipalName.toLowerCase(), user);
+        }
+      }
+      return found;
+    },
 
     async assign(userId, deviceId) {
       try {

@@ -29,6 +29,7 @@ interface TokenEntity {
   /** The UPN lower-cased: UPNs compare without case, Table queries with it. */
   upnKey?: string;
   revocationReason?: string;
+  privilegedApprovedBy?: string;
   /** JSON of the Handover (site, since, shipment). */
   handover?: string;
   driftSteps?: number;
@@ -57,6 +58,7 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.entraUserId ? { entraUserId: record.entraUserId } : {}),
     ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName, upnKey: upnKey(record.userPrincipalName) } : {}),
     ...(record.revocationReason ? { revocationReason: record.revocationReason } : {}),
+    ...(record.privilegedApprovedBy ? { privilegedApprovedBy: record.privilegedApprovedBy } : {}),
     ...(record.handover ? { handover: JSON.stringify(record.handover) } : {}),
     ...(record.driftSteps !== undefined ? { driftSteps: record.driftSteps } : {}),
     ...(record.lastCodeStep !== undefined ? { lastCodeStep: record.lastCodeStep } : {}),
@@ -85,6 +87,7 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(entity.entraUserId ? { entraUserId: entity.entraUserId } : {}),
     ...(entity.userPrincipalName ? { userPrincipalName: entity.userPrincipalName } : {}),
     ...(entity.revocationReason ? { revocationReason: entity.revocationReason as RevokeReason } : {}),
+    ...(entity.privilegedApprovedBy ? { privilegedApprovedBy: entity.privilegedApprovedBy } : {}),
     ...(entity.handover ? { handover: JSON.parse(entity.handover) as Handover } : {}),
     ...(typeof entity.driftSteps === 'number' ? { driftSteps: entity.driftSteps } : {}),
     ...(typeof entity.lastCodeStep === 'number' ? { lastCodeStep: entity.lastCodeStep } : {}),

@@ -28,13 +28,14 @@ export const DRIFT_KINDS = [
   'held_by_departed',
   'stale_reservation',
   'import_incomplete',
+  'held_outside_targets',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
-export type RepairKind = 'retry_activation' | 'redrive' | 'sync_status' | 'destroy_orphan_seed' | 'quarantine' | 'revoke_leaver' | 'revoke_departed' | 'release_reservation';
+export type RepairKind = 'retry_activation' | 'redrive' | 'sync_status' | 'destroy_orphan_seed' | 'quarantine' | 'revoke_leaver' | 'revoke_departed' | 'release_reservation' | 'take_back';
 
-/** Repairs that never destroy anything (taking access away from a leaver is always safe): the default mode runs only these. */
-const SAFE_REPAIRS: readonly RepairKind[] = ['retry_activation', 'redrive', 'sync_status', 'revoke_leaver', 'revoke_departed', 'release_reservation'];
+/** Repairs that never destroy anything (taking access away from a leaver, a departed account, or an account outside the allowed targets, is always safe): the default mode runs only these. */
+const SAFE_REPAIRS: readonly RepairKind[] = ['retry_activation', 'redrive', 'sync_status', 'revoke_leaver', 'revoke_departed', 'release_reservation', 'take_back'];
 
 /** Repairs that wait in the queue before their second look: a revoke or hire between two writes has finished by then. */
 export const isDestructiveRepair = (kind: string): boolean => kind === 'quarantine' || kind === 'destroy_orphan_seed';
@@ -50,7 +51,7 @@ export interface DriftFinding {
   employeeId?: string;
   secretName?: string;
   recordKind?: 'joiner' | 'leaver';
-  /** The Entra account a held_by_departed finding is about. */
+  /** The Entra account a held_by_departed finding is about, or the one a take_back repair takes the token from. */
   entraUserId?: string;
   detail: string;
   /** The repair that fits, if any; whether it runs depends on the mode. */
@@ -173,6 +174,36 @@ export function syncedToken(token: TokenRecord, device: DeviceFacts, now: Date):
     entraDeviceId: device.id,
     updatedAt: now.toISOString(),
     lastChangeReason: `reconciled with Entra: ${token.status}${status === token.status ? '' : ` -> ${status}`} (Entra says ${device.status}, device ${device.id})`,
+  };
+}
+
+/** Where an Entra account stands against the allowed targets, by the privileged set. */
+export interface TargetStanding {
+  /** Holds a directory role (active or eligible, directly or through a group) or is in a protected group. */
+  privileged: boolean;
+  /** An allowed group is set and the account is not in it. */
+  outsideAllowedGroup: boolean;
+}
+
+/**
+ * Pass A: a device of ours that Entra shows on an account outside the allowed targets (it became
+ * privileged, or left the allowed group, after it got the token; or it got it inside the privileged
+ * set's window). A privileged holder a Tokens.PrivilegedAdmin approved keeps it; nobody overrides the
+ * allowed group. The repair asks Entra about the account again before it takes the token back.
+ */
+export function classifyHolderTarget(device: DeviceFacts, token: TokenRecord | undefined, standing: TargetStanding, now: Date, recentChangeMs = RECENT_CHANGE_MS): DriftFinding | undefined {
+  const holder = device.assignedTo?.id;
+  if (!holder || !token || inFlight(token, now, recentChangeMs)) return undefined;
+  const approved = !!token.privilegedApprovedBy && token.entraUserId?.toLowerCase() === holder.toLowerCase();
+  if (!standing.outsideAllowedGroup && (!standing.privileged || approved)) return undefined;
+  const why = standing.outsideAllowedGroup ? 'is not in the allowed group' : 'holds a directory role or is in a protected group, with no Tokens.PrivilegedAdmin approval on the token';
+  return {
+    kind: 'held_outside_targets',
+    serialNumber: token.serialNumber,
+    ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+    entraUserId: holder,
+    detail: `Entra has it ${device.status} for user ${holder}, who ${why}`,
+    repair: 'take_back',
   };
 }
 
@@ -417,6 +448,7 @@ export const reconcileMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('revoke_leaver'), runId, serialNumber: serial, employeeId: z.string().regex(EMPLOYEE_ID_PATTERN) }),
   z.object({ kind: z.literal('revoke_departed'), runId, serialNumber: serial, entraUserId: z.string().regex(ENTRA_OBJECT_ID_PATTERN) }),
   z.object({ kind: z.literal('release_reservation'), runId, serialNumber: serial }),
+  z.object({ kind: z.literal('take_back'), runId, serialNumber: serial, entraUserId: z.string().regex(/^[0-9a-fA-F-]{1,64}$/) }),
   z.object({ kind: z.literal('apply'), runId, requestedBy: z.string().max(300) }),
 ]);
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
@@ -439,6 +471,8 @@ export function repairMessageOf(finding: DriftFinding, runIdValue: string): Repa
       return finding.serialNumber && finding.entraUserId && ENTRA_OBJECT_ID_PATTERN.test(finding.entraUserId)
         ? { kind: 'revoke_departed', runId: runIdValue, serialNumber: finding.serialNumber, entraUserId: finding.entraUserId }
         : undefined;
+    case 'take_back':
+      return finding.serialNumber && finding.entraUserId ? { kind: 'take_back', runId: runIdValue, serialNumber: finding.serialNumber, entraUserId: finding.entraUserId } : undefined;
     case 'redrive':
       return finding.employeeId && finding.recordKind ? { kind: 'redrive', runId: runIdValue, employeeId: finding.employeeId, recordKind: finding.recordKind } : undefined;
     default:

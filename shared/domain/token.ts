@@ -71,6 +71,8 @@ export interface TokenRecord {
   userPrincipalName?: string;
   /** Set when the token was revoked; the holder fields then name who had it. */
   revocationReason?: RevokeReason;
+  /** Who (a Tokens.PrivilegedAdmin) allowed the holder a token although the account is privileged: reconciliation leaves it. */
+  privilegedApprovedBy?: string;
   /** While awaiting_handover: the site and the shipping state. */
   handover?: Handover;
   /** Time steps the token's clock ran ahead (+) or behind (-) when it was handed over. */
@@ -87,7 +89,7 @@ export interface TokenRecord {
 
 /** The token as it is once nobody holds it: the holder and why it was taken back are gone. */
 export function withoutHolder(token: TokenRecord): TokenRecord {
-  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, handover: _handover, ...unheld } = token;
+  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, handover: _handover, privilegedApprovedBy: _approved, ...unheld } = token;
   return unheld;
 }
 

@@ -74,49 +74,62 @@ export interface HireActivationDeps extends ActivationDeps {
 
 /**
  * The joiner saga's `activate` step: the reserved token becomes the hire's method in Entra, activated
- * (auto) or only assigned (user). It reads Entra first, so a retry after a lost answer finishes what the
- * last try began instead of writing again. A token whose seed Entra refuses is "unusable": it is taken
- * back from the user in Entra and the saga quarantines it and moves the hire to another token.
+ * (auto) or only assigned (user), in one write to the device id the inventory registered. Entra keeps
+ * a device to one user, so that write is refused when the device is anyone else's; a refused write is
+ * followed by a read of the device, which tells a retry after a lost answer (the device is already this
+ * user's: finish what the last try began) from a device that went elsewhere or away ("unusable").
+ * A token whose seed Entra refuses is "unusable" too: it is taken back from the user in Entra and the
+ * saga quarantines it and moves the hire to another token.
  */
 export async function activateForHire(deps: HireActivationDeps, token: TokenRecord, user: EntraUser, mode: 'auto' | 'user'): Promise<HireActivation> {
   const { directory } = deps;
-  if (!token.entraDeviceId) return { kind: 'unusable', reason: 'it is not registered in Entra' };
+  const deviceId = token.entraDeviceId;
+  if (!deviceId) return { kind: 'unusable', reason: 'it is not registered in Entra' };
   const read = () => directory.findDeviceBySerial(token.serialNumber, { expectExisting: true });
   const refusedBy = (error: DirectoryRefusal): HireActivation => ({
     kind: 'refused',
     reason: `Entra refused to give ${user.userPrincipalName} a token (${error.status} ${error.code}): ${error.message}`,
   });
 
-  let device = await read();
-  if (!device) return { kind: 'unusable', reason: 'Entra has no device with its serial number' };
-  if (device.assignedTo && device.assignedTo.id !== user.id) return { kind: 'unusable', reason: 'Entra shows it assigned to another user' };
   const seed = mode === 'auto' ? await deps.seedOf() : undefined;
   if (mode === 'auto' && seed === undefined) return { kind: 'unusable', reason: 'its seed is missing from Key Vault' };
 
   let refusedAt: Date | undefined;
-  if (!device.assignedTo) {
-    try {
-      if (mode === 'user' || seed === undefined) {
-        await directory.assign(user.id, device.id);
-        return { kind: 'done' };
-      }
-      refusedAt = deps.clock.now();
-      await directory.assignAndActivate(user.id, device.id, totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, refusedAt));
+  let device;
+  try {
+    if (mode === 'user' || seed === undefined) {
+      await directory.assign(user.id, deviceId);
       return { kind: 'done' };
-    } catch (error) {
-      if (!(error instanceof DirectoryRefusal)) throw error;
-      device = await read();
-      if (!device) return { kind: 'unusable', reason: 'Entra has no device with its serial number' };
-      if (device.assignedTo && device.assignedTo.id !== user.id) return { kind: 'unusable', reason: 'Entra shows it assigned to another user' };
-      if (!device.assignedTo) {
-        if (mode === 'user') return refusedBy(error);
-        // Nothing changed: assign alone tells a refusal of the person (a guest, five methods already) from one of the code.
+    }
+    refusedAt = deps.clock.now();
+    await directory.assignAndActivate(user.id, deviceId, totpCode(seed, token.timeIntervalInSeconds, token.hashFunction, refusedAt));
+    return { kind: 'done' };
+  } catch (error) {
+    if (!(error instanceof DirectoryRefusal)) throw error;
+    device = await read();
+    if (!device) return { kind: 'unusable', reason: 'Entra has no device with its serial number' };
+    if (device.assignedTo && device.assignedTo.id !== user.id) return { kind: 'unusable', reason: 'Entra shows it assigned to another user' };
+    // Already this user's and waiting for a code (a retry after an assign), or registered under another id than the
+    // row's: the write was refused for the assignment or the id, not the code, which may still be used.
+    if ((device.assignedTo && device.status === 'assigned') || device.id !== deviceId) refusedAt = undefined;
+    if (!device.assignedTo) {
+      if (mode === 'user') {
+        // A device registered again under another id since the row was written: assign that one.
+        if (device.id === deviceId) return refusedBy(error);
         try {
           await directory.assign(user.id, device.id);
+          return { kind: 'done' };
         } catch (assignError) {
           if (!(assignError instanceof DirectoryRefusal)) throw assignError;
-          if ((await read())?.assignedTo?.id !== user.id) return refusedBy(assignError);
+          return (await read())?.assignedTo?.id === user.id ? { kind: 'done' } : refusedBy(assignError);
         }
+      }
+      // Nothing changed: assign alone tells a refusal of the person (a guest, five methods already) from one of the code.
+      try {
+        await directory.assign(user.id, device.id);
+      } catch (assignError) {
+        if (!(assignError instanceof DirectoryRefusal)) throw assignError;
+        if ((await read())?.assignedTo?.id !== user.id) return refusedBy(assignError);
       }
     }
   }

@@ -3,7 +3,7 @@ import { mapWithLimit } from '../concurrency';
 import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
 import { heldStatusFor, isImporting, seedSecretName, serialKey, withoutHolder, type ActivationMode, type SeedOrigin, type TokenRecord } from '../domain/token';
-import { DirectoryRefusal, type AuditLog, type Clock, type DeviceListing, type Directory, type EntraDevice, type EntraUser, type Inventory, type SeedTags, type SeedVault } from '../ports';
+import { DirectoryRefusal, type AuditLog, type Clock, type DeviceListing, type Directory, type EntraDevice, type EntraUser, type Inventory, type SeedTags, type SeedVault, type UserLookup } from '../ports';
 import type { TargetCheck } from './targetCheck';
 
 /**
@@ -25,6 +25,8 @@ export interface ImportDeps {
   deviceListing: DeviceListing;
   /** Who may receive a token: asked for every row that names a user, before anything is written. */
   targets: TargetCheck;
+  /** The accounts a chunk's rows name, read together; without it, one read per row. */
+  userLookup?: UserLookup;
   audit: AuditLog;
   clock: Clock;
   activationMode: ActivationMode;
@@ -65,7 +67,7 @@ export interface ImportOptions {
 type RowOutcome =
   | { kind: 'unchanged' }
   | { kind: 'error'; reason: string; code?: string }
-  | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean; user?: EntraUser };
+  | { kind: 'pending'; record: TokenRecord; row: ImportRow; deviceMayExist: boolean; user?: EntraUser; privilegedApprovedBy?: string };
 
 /** Key Vault keeps deleted names for the retention period; move on to a fresh name this many times. */
 const MAX_SEED_GENERATIONS = 20;
@@ -162,7 +164,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   const asksEntra = (existing: TokenRecord | undefined): boolean => !existing || awaitsSeed(existing, context.seedOrigin);
 
   /** Phase one: decide what the row needs, check Entra and the user, write the pending row and the seed. */
-  const prepare = async (row: ImportRow, existing: TokenRecord | undefined): Promise<RowOutcome> => {
+  const prepare = async (row: ImportRow, existing: TokenRecord | undefined, accounts: Map<string, EntraUser> | undefined): Promise<RowOutcome> => {
     if (existing?.entraDeviceId) {
       const stored = await deps.seeds.get(existing.seedSecretName);
       const same =
@@ -182,12 +184,14 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (inEntra) return { kind: 'error', reason: 'already registered in Entra outside this system (for example by a portal CSV upload); not registered twice' };
     }
     let user: EntraUser | undefined;
+    let privilegedApprovedBy: string | undefined;
     if (row.userPrincipalName) {
-      user = await deps.directory.findUserByUpn(row.userPrincipalName);
+      user = accounts ? accounts.get(row.userPrincipalName.toLowerCase()) : await deps.directory.findUserByUpn(row.userPrincipalName);
       if (!user) return { kind: 'error', reason: `user ${row.userPrincipalName} not found in Entra` };
       const verdict = await deps.targets.check(user, { privilegedAllowed: context.privilegedAllowed === true });
       if (!verdict.ok) return { kind: 'error', reason: verdict.detail, code: verdict.refusal };
       if (verdict.privileged) {
+        privilegedApprovedBy = context.actor;
         await deps.audit.record({ actor: context.actor, action: 'token.target.privileged', serialNumber: row.serialNumber, correlationId: context.correlationId, outcome: 'succeeded', detail: verdict.detail ?? 'privileged account' });
       }
     }
@@ -245,7 +249,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
       if (renamed === 'conflict') return { kind: 'error', reason: 'changed by another request at the same time' };
       record = renamed;
     }
-    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore, ...(user ? { user } : {}) };
+    return { kind: 'pending', record, row, deviceMayExist: sameAsBefore, ...(user ? { user } : {}), ...(privilegedApprovedBy ? { privilegedApprovedBy } : {}) };
   };
 
   /** Undoes a row that cannot land: nothing of it may stay behind. */
@@ -279,6 +283,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
         entraUserId: user.id,
         userPrincipalName: user.userPrincipalName,
         ...(user.employeeId ? { employeeId: user.employeeId } : {}),
+        ...(pending.privilegedApprovedBy ? { privilegedApprovedBy: pending.privilegedApprovedBy } : {}),
         lastChangeReason: `imported and assigned to ${user.userPrincipalName}`,
       };
     }
@@ -290,7 +295,10 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
   const handleChunk = async (chunk: ImportRow[]): Promise<void> => {
     const existing = await mapWithLimit(chunk, concurrency, (row) => deps.inventory.get(row.serialNumber));
     await entra.cover(existing.filter(asksEntra).length);
-    const outcomes = await mapWithLimit(chunk, concurrency, (row, index) => prepare(row, existing[index]));
+    // The accounts the chunk names, a few to a request, rather than one read per row.
+    const named = chunk.map((row) => row.userPrincipalName).filter((upn): upn is string => !!upn);
+    const accounts = deps.userLookup && named.length > 0 ? await deps.userLookup.findUsersByUpn(named) : undefined;
+    const outcomes = await mapWithLimit(chunk, concurrency, (row, index) => prepare(row, existing[index], accounts));
     const pending: Extract<RowOutcome, { kind: 'pending' }>[] = [];
     for (const [index, outcome] of outcomes.entries()) {
       const row = chunk[index] as ImportRow;

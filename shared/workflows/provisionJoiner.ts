@@ -239,9 +239,11 @@ export async function findUser(ctx: JoinerContext): Promise<StepResult> {
   if (target.kind === 'missing') return waitForUser(ctx);
   const user = target.user;
   ctx.user = user;
-  const approval =
-    record?.approvedFor === user.id && record.approvedBy ? record.approvedBy : message.privilegedApproval?.entraUserId === user.id ? message.privilegedApproval.approvedBy : undefined;
-  const verdict = await deps.targets.check(user, { privilegedAllowed: approval !== undefined });
+  const approval = approvalFor(ctx, user);
+  // A first hire may be judged by the shared privileged set; a person this record knew from another
+  // event (a replacement, a rehire, HR sending the hire again) is asked about now: the account has
+  // had time to become privileged.
+  const verdict = await deps.targets.check(user, { privilegedAllowed: approval !== undefined, fresh: record !== undefined && record.eventIds.some((id) => id !== eventId) });
   if (!verdict.ok) throw new PermanentFailure(verdict.detail, { code: verdict.refusal, user });
   if (verdict.privileged) {
     await deps.audit.record({ actor: approval ?? 'hr', action: 'token.target.privileged', employeeId, correlationId: eventId, outcome: 'succeeded', detail: verdict.detail ?? 'approved' });
@@ -346,8 +348,10 @@ export async function markToken(ctx: JoinerContext): Promise<StepResult> {
     if (!current || !heldBy(current, employeeId)) return undoTakenOver(ctx, token, user);
     if (current.status === targetStatus && current.entraUserId === user.id) return 'next';
     if (conflicts > MAX_WRITE_CONFLICTS) throw new Error(`token ${token.serialNumber} kept changing while it was being marked ${targetStatus}`);
+    const approvedBy = approvalFor(ctx, user);
     const written = await deps.inventory.replace({
       ...current,
+      ...(approvedBy ? { privilegedApprovedBy: approvedBy } : {}),
       status: targetStatus,
       employeeId,
       entraUserId: user.id,
@@ -404,6 +408,16 @@ const MAX_UNUSABLE_TOKENS = 3;
 
 /** Preference among tokens one employee already holds: the furthest along wins. */
 const HOLD_RANK: Partial<Record<TokenStatus, number>> = { active: 0, suspended: 1, assigned: 2, awaiting_handover: 2, reserved: 3 };
+
+/** Who approved a token for this account although it is privileged (a Tokens.PrivilegedAdmin), if anyone. */
+function approvalFor(ctx: JoinerContext, user: EntraUser): string | undefined {
+  const { record, message } = ctx;
+  return record?.approvedFor === user.id && record.approvedBy
+    ? record.approvedBy
+    : message.privilegedApproval?.entraUserId === user.id
+      ? message.privilegedApproval.approvedBy
+      : undefined;
+}
 
 /** A rehire: HR's hire date comes after the leaver's termination date. */
 function rehired(ctx: JoinerContext): boolean {

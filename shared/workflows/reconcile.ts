@@ -4,6 +4,7 @@ import { createBloomFilter, type BloomFilter, type BloomSize } from '../domain/b
 import {
   classifyDevice,
   classifyHandover,
+  classifyHolderTarget,
   classifyRecord,
   classifyReservation,
   classifySecret,
@@ -34,7 +35,7 @@ import {
 import { notificationKeys, type Notification } from '../domain/notification';
 import { isHeld, serialKey, type TokenRecord } from '../domain/token';
 import { DELIVERY_RETENTION_MS } from '../domain/vendorWebhooks';
-import type { AuditLog, Clock, DepartedAccount, DepartedAccounts, DeviceCatalog, Inventory, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
+import type { AuditLog, Clock, DepartedAccount, DepartedAccounts, DeviceCatalog, Inventory, PrivilegedSet, ProvisioningRecord, ProvisioningScan, ProvisioningStore, ReportStore, SeedCatalog, WebhookRetention, WorkQueue } from '../ports';
 
 /**
  * One reconciliation run: Entra's devices, the inventory, the seeds in Key Vault and the provisioning
@@ -84,6 +85,12 @@ export interface ReconcileDeps {
   notifications?: WorkQueue<Notification>;
   /** One warning line (context.warn): what alert rules read. */
   warn: (line: string) => void;
+  /**
+   * Who is outside the allowed targets (the target check's privileged set): each held device is checked
+   * against it, so a token the target check's window let through, or whose holder became privileged
+   * later, is found and taken back. Without it, holders are not checked.
+   */
+  privilegedSet?: () => Promise<PrivilegedSet>;
   settings: ReconcileSettings;
   /** Tests: a fixed salt, smaller filters, or no grace for recent changes. */
   salt?: number;
@@ -290,6 +297,11 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
 
   // Pass A: Entra, one Graph page at a time; a device B1 vouched for is consistent, the others' rows are point-read.
   const passA = async (): Promise<void> => {
+    const targets = await deps.privilegedSet?.();
+    const standingOf = (holder: string) => {
+      const id = holder.toLowerCase();
+      return { privileged: targets?.privileged.has(id) ?? false, outsideAllowedGroup: targets?.allowed !== undefined && !targets.allowed.has(id) };
+    };
     for await (const page of deps.devices.devicePages()) {
       graphPages++;
       counts.devicesInEntra += page.length;
@@ -327,6 +339,19 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         }
         if (findings.length > 0 && row) driftedInEntraPass.add(key);
         for (const finding of findings) await note(finding);
+      }
+      // Holders outside the allowed targets are few: only their rows are read, vouched for or not.
+      for (const device of page) {
+        const holder = device.assignedTo?.id;
+        if (!holder || !targets) continue;
+        const standing = standingOf(holder);
+        if (!standing.privileged && !standing.outsideAllowedGroup) continue;
+        const unvouchedAt = unvouched.indexOf(device);
+        const row = unvouchedAt >= 0 ? rows[unvouchedAt] : await inventory.get(device.serialNumber);
+        const finding = classifyHolderTarget(device, row, standing, now(), recentChangeMs);
+        if (!finding) continue;
+        if (row) driftedInEntraPass.add(serialKey(device.serialNumber));
+        await note(finding);
       }
     }
   };

@@ -103,7 +103,7 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const userId = device.assignedTo.id;
       // Activating gives a sign-in factor: reconciliation never does it for an account the target check refuses.
       const holder = await deps.directory.findUserByUpn(userId);
-      const verdict = holder ? await deps.targets.check(holder, { privilegedAllowed: false }) : undefined;
+      const verdict = holder ? await deps.targets.check(holder, { privilegedAllowed: false, fresh: true }) : undefined;
       if (!verdict?.ok) {
         const detail = `not activated: ${verdict ? `${verdict.refusal}: ${verdict.detail}` : `the holder ${userId} is not in Entra`}`;
         await audit('retry_activation', detail, { serialNumber: token.serialNumber }, 'failed');
@@ -256,6 +256,32 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const written = await deps.inventory.replace({ ...withoutHolder(token), status: 'in_stock', updatedAt: now.toISOString(), lastChangeReason: reason });
       if (written === 'conflict') return skipped(`token ${token.serialNumber} changed meanwhile`);
       await audit('release_reservation', reason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
+      return { outcome: 'repaired', detail: reason };
+    }
+
+    case 'take_back': {
+      const token = await freeToken(message.serialNumber);
+      if (typeof token === 'string') return skipped(token);
+      const device = await deps.directory.findDeviceBySerial(token.serialNumber);
+      const holder = device?.assignedTo?.id;
+      if (!device || holder?.toLowerCase() !== message.entraUserId.toLowerCase()) return skipped(`Entra no longer has ${token.serialNumber} on user ${message.entraUserId}`);
+      // The privileged set may be up to PRIVILEGED_SET_MAX_AGE old: the account is asked about again, now.
+      const account = await deps.directory.findUserByUpn(holder);
+      if (!account) return skipped(`user ${holder} is not in Entra any more`);
+      const approved = !!token.privilegedApprovedBy && token.entraUserId?.toLowerCase() === holder.toLowerCase();
+      const verdict = await deps.targets.check(account, { privilegedAllowed: approved, fresh: true });
+      if (verdict.ok) return skipped(`${account.userPrincipalName} may hold a token now`);
+      await deps.directory.unassign(holder, device.id);
+      if ((await deps.directory.findDeviceBySerial(token.serialNumber))?.assignedTo?.id === holder) {
+        throw new Error(`Entra still shows ${token.serialNumber} on user ${holder} after it was removed; retry`);
+      }
+      // Quarantined, not stock: the token is still in the holder's hands, and an admin decides what comes next.
+      const reason = `taken back by reconciliation (run ${message.runId}) from ${account.userPrincipalName}, outside the allowed targets: ${verdict.refusal}: ${verdict.detail}`.slice(0, 500);
+      if (isHeld(token.status) && token.entraUserId?.toLowerCase() === holder.toLowerCase()) {
+        const written = await deps.inventory.replace({ ...token, status: 'quarantined', updatedAt: now.toISOString(), lastChangeReason: reason });
+        if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while it was being taken back; retry`);
+      }
+      await audit('take_back', reason, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });
       return { outcome: 'repaired', detail: reason };
     }
 

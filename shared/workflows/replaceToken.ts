@@ -64,11 +64,12 @@ export async function replaceUserToken(
   const joiner = records.find((r) => r.kind === 'joiner');
   const userId = target.entraUserId ?? entraUser?.id ?? joiner?.entraUserId;
   if (request.temporaryAccessPass && !userId) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
-  // A replacement gives a sign-in factor (and maybe a pass): the same target check as any assignment.
+  // A replacement gives a sign-in factor (and maybe a pass) to an account that has had time to become
+  // privileged since its first token: asked about now, not judged by the shared privileged set.
   const account = entraUser ?? (userId ? await deps.directory.findUserByUpn(userId) : undefined);
   let privilegedApproval: { entraUserId: string; approvedBy: string } | undefined;
   if (account) {
-    const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true });
+    const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true, fresh: true });
     if (!verdict.ok) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${verdict.refusal}: ${verdict.detail}` };
     // The privileged admin who asks for the replacement approves it for this account, and only this one.
     if (verdict.privileged) privilegedApproval = { entraUserId: account.id, approvedBy: context.actor };

@@ -1,4 +1,4 @@
-import type { Directory, EntraUser, PrincipalDirectory, RoleHolding } from '../ports';
+import type { Directory, EntraUser, PrincipalDirectory, PrivilegedDirectory, PrivilegedSet, RoleHolding } from '../ports';
 import { roleLabel } from '../domain/directoryRoles';
 
 /**
@@ -26,9 +26,15 @@ export type TargetVerdict =
   | { ok: true; /** Passed only because the caller may assign to privileged accounts; audit it. */ privileged: boolean; detail?: string }
   | { ok: false; refusal: TargetRefusal; detail: string };
 
+export interface TargetCheckOptions {
+  /** The caller holds Tokens.PrivilegedAdmin (or approved this hire). */
+  privilegedAllowed: boolean;
+  /** Ask Entra about this account now rather than judge it by the shared privileged set (cachedTargetCheck). */
+  fresh?: boolean;
+}
+
 export interface TargetCheck {
-  /** `privilegedAllowed`: the caller holds Tokens.PrivilegedAdmin (or approved this hire). */
-  check(user: EntraUser, options: { privilegedAllowed: boolean }): Promise<TargetVerdict>;
+  check(user: EntraUser, options: TargetCheckOptions): Promise<TargetVerdict>;
 }
 
 const describeRoles = (holdings: RoleHolding[]): string =>
@@ -58,6 +64,56 @@ export function targetCheck(principals: PrincipalDirectory, policy: TargetPolicy
       ].join(' and ');
       if (privilegedAllowed) return { ok: true, privileged: true, detail: `${who} ${reasons}; allowed by Tokens.PrivilegedAdmin` };
       return { ok: false, refusal: 'privileged_account', detail: `${who} ${reasons}; only a Tokens.PrivilegedAdmin may give it a token` };
+    },
+  };
+}
+
+/**
+ * The target check at a few Graph requests a minute instead of three per account: the privileged set
+ * (privileged accounts and the allowed group's members, read in bulk) is kept at most `maxAgeMs` old,
+ * counted from when its read began, and shared by every check of this process (one read at a time).
+ * An account the set shows as an ordinary member of the allowed targets passes with no request. Any
+ * other answer, and every check asked `fresh`, is the per-account check of the moment: a refusal is
+ * always Entra's current word, never the set's. What the set cannot see (an account made privileged
+ * less than `maxAgeMs` ago) reconciliation finds on the tokens it holds and takes them back.
+ */
+export function cachedTargetCheck(perAccount: TargetCheck, directory: PrivilegedDirectory, policy: TargetPolicy, settings: { maxAgeMs: number; now?: () => number }): TargetCheck & { privilegedSet(): Promise<PrivilegedSet> } {
+  const now = settings.now ?? Date.now;
+  let held: { set: PrivilegedSet; readStartedAt: number } | undefined;
+  let reading: Promise<{ set: PrivilegedSet; readStartedAt: number }> | undefined;
+
+  const read = (): Promise<{ set: PrivilegedSet; readStartedAt: number }> => {
+    reading ??= (async () => {
+      const readStartedAt = now();
+      try {
+        const set = await directory.readPrivilegedSet(policy);
+        held = { set, readStartedAt };
+        return held;
+      } finally {
+        reading = undefined;
+      }
+    })();
+    return reading;
+  };
+
+  const fresh = (entry: { readStartedAt: number } | undefined): entry is { set: PrivilegedSet; readStartedAt: number } => entry !== undefined && now() - entry.readStartedAt <= settings.maxAgeMs;
+
+  /** The set, at most maxAgeMs old; a read already under way is shared, unless it began too long ago. */
+  const privilegedSet = async (): Promise<PrivilegedSet> => {
+    if (fresh(held)) return held.set;
+    let entry = await read();
+    if (!fresh(entry)) entry = await read();
+    return entry.set;
+  };
+
+  return {
+    privilegedSet,
+    async check(user, options) {
+      if (options.fresh || user.userType?.toLowerCase() === 'guest') return perAccount.check(user, options);
+      const set = await privilegedSet();
+      const id = user.id.toLowerCase();
+      if (!set.privileged.has(id) && (set.allowed === undefined || set.allowed.has(id))) return { ok: true, privileged: false };
+      return perAccount.check(user, options);
     },
   };
 }

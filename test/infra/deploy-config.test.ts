@@ -311,7 +311,7 @@ describe('docs/deploy.md', () => {
       .resources()
       .filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
     const queries = rules.map((r) => asString((((r.get('properties') as JsonObject).criteria as JsonObject).allOf as JsonObject[])[0]!.query, 'query'));
-    expect(queries.length).toBe(5);
+    expect(queries.length).toBe(6);
     for (const text of queries) expect(docs.replace(/\\\|/g, '|')).toContain(text);
     expect(docs).toContain('starts with `LowStock`');
   });

@@ -86,7 +86,7 @@ describe('resource names from the default parameters', () => {
     const prefix = resourceNames().alertPrefix ?? '';
     expect(prefix).not.toBe('');
     const rules = alertRules();
-    expect(rules.length).toBe(5);
+    expect(rules.length).toBe(6);
     for (const rule of rules) {
       expect(rule.name.length).toBeLessThanOrEqual(260);
       expect(rule.name).toMatch(/^[^<>*%{}&:\\?+/#|]+$/);
@@ -146,7 +146,7 @@ describe('alerts', () => {
     const appInsightsId = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.Insights/components/${names.appInsights!}`;
     const actionGroupId = `/subscriptions/${SAMPLE.subscriptionId}/resourceGroups/${names.resourceGroup!}/providers/Microsoft.Insights/actionGroups/${names.actionGroup!}`;
     const byName = Object.fromEntries(alertRules(deployment).map((r) => [r.name.slice(names.alertPrefix!.length + 1), props(r)]));
-    expect(Object.keys(byName).sort()).toEqual(['held-after-termination', 'leaver-revocation-failing', 'low-stock', 'poison-messages', 'reconcile-held']);
+    expect(Object.keys(byName).sort()).toEqual(['held-after-termination', 'held-by-departed', 'leaver-revocation-failing', 'low-stock', 'poison-messages', 'reconcile-held']);
     expect(((byName['low-stock']!.criteria as JsonObject).allOf as JsonObject[])[0]!.query).toBe('traces | where message startswith "LowStock"');
     expect(((byName['poison-messages']!.criteria as JsonObject).allOf as JsonObject[])[0]!.query).toContain('message startswith "Message has reached MaxDequeueCount"');
     for (const rule of Object.values(byName)) {

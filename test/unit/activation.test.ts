@@ -29,13 +29,18 @@ function scene(options: { entraSeed: string; assignAndActivate?: 'atomic' | 'lea
     findUserByEmployeeId: unexpected,
     methodDevicesOf: unexpected,
     findUserById: unexpected,
+    // As Entra: one user per device; the adapter answers a write that is already done as done.
     async assign(userId) {
       sent.push({ call: 'assign', step: step() });
+      if (device.assignedTo?.id === userId) return;
+      if (device.assignedTo) throw new DirectoryRefusal(400, 'invalidRequest', 'assigned to another user');
       device.assignedTo = { id: userId };
       device.status = 'assigned';
     },
     async assignAndActivate(userId, _deviceId, code) {
       sent.push({ call: 'assignAndActivate', step: step() });
+      if (device.assignedTo?.id === userId && device.status === 'activated') return;
+      if (device.assignedTo) throw new DirectoryRefusal(400, 'invalidRequest', 'assigned already');
       if (!accepts(code)) {
         if (options.assignAndActivate === 'leavesFailedActivation') Object.assign(device, { assignedTo: { id: userId }, status: 'failedActivation' });
         throw refuse();
@@ -118,11 +123,36 @@ describe('activateForHire (the joiner saga activate step)', () => {
     expect(new Set(steps).size).toBe(steps.length);
   });
 
-  it('a retry that finds the device already activated for the user writes nothing', async () => {
+  it('a retry that finds the device already activated for the user converges with its one write', async () => {
     const s = scene({ entraSeed: SEED });
     Object.assign(s.device, { assignedTo: { id: 'u-1' }, status: 'activated' });
     expect(await activateForHire({ ...s.deps, seedOf: async () => SEED }, token, user, 'auto')).toEqual({ kind: 'done' });
-    expect(s.sent).toEqual([]);
+    expect(s.sent).toEqual([{ call: 'assignAndActivate', step: s.step() }]);
+    expect(s.device).toMatchObject({ assignedTo: { id: 'u-1' }, status: 'activated' });
+  });
+
+  it('a row naming another device id than Entra’s: the device found by serial is assigned and activated with the current code, without waiting', async () => {
+    const s = scene({ entraSeed: SEED });
+    const directory = { ...s.deps.directory, assignAndActivate: async (userId: string, deviceId: string, code: string) => {
+      if (deviceId !== s.device.id) {
+        s.sent.push({ call: 'assignAndActivate', step: s.step() });
+        throw new DirectoryRefusal(404, 'Request_ResourceNotFound', 'no such device');
+      }
+      return s.deps.directory.assignAndActivate(userId, deviceId, code);
+    } };
+    expect(await activateForHire({ ...s.deps, directory, seedOf: async () => SEED }, { ...token, entraDeviceId: 'stale-id' }, user, 'auto')).toEqual({ kind: 'done' });
+    expect(s.sent.map((c) => c.call)).toEqual(['assignAndActivate', 'assign', 'activate']);
+    expect(s.sleeps).toEqual([]);
+    expect(s.device).toMatchObject({ assignedTo: { id: 'u-1' }, status: 'activated' });
+  });
+
+  it('a retry that finds the device assigned to the user but not activated activates it with the current code, without waiting', async () => {
+    const s = scene({ entraSeed: SEED });
+    Object.assign(s.device, { assignedTo: { id: 'u-1' }, status: 'assigned' });
+    expect(await activateForHire({ ...s.deps, seedOf: async () => SEED }, token, user, 'auto')).toEqual({ kind: 'done' });
+    expect(s.sent.map((c) => c.call)).toEqual(['assignAndActivate', 'activate']);
+    expect(s.sleeps).toEqual([]);
+    expect(s.device.status).toBe('activated');
   });
 
   it('a device held by someone else is unusable; a missing seed is unusable; user mode only assigns', async () => {

@@ -129,6 +129,7 @@ function world(options: { tokens?: TokenRecord[]; records?: ProvisioningRecord[]
   };
 
   const audit: AuditEntry[] = [];
+  const checks: { userId: string; privilegedAllowed: boolean; fresh?: boolean }[] = [];
   const sent: { message: HrQueueMessage; delaySeconds?: number }[] = [];
   const deps: JoinerDeps = {
     provisioning,
@@ -136,10 +137,12 @@ function world(options: { tokens?: TokenRecord[]; records?: ProvisioningRecord[]
     seeds: { put: async () => 'stored', get: async () => undefined, destroy: async () => undefined },
     directory,
     targets: {
-      check: async (user, { privilegedAllowed }) =>
-        (options.privileged ?? []).includes(user.id) && !privilegedAllowed
+      check: async (user, { privilegedAllowed, fresh }) => {
+        checks.push({ userId: user.id, privilegedAllowed, ...(fresh !== undefined ? { fresh } : {}) });
+        return (options.privileged ?? []).includes(user.id) && !privilegedAllowed
           ? { ok: false, refusal: 'privileged_account', detail: `${user.userPrincipalName} holds a directory role` }
-          : { ok: true, privileged: (options.privileged ?? []).includes(user.id) },
+          : { ok: true, privileged: (options.privileged ?? []).includes(user.id) };
+      },
     },
     audit: { record: async (entry) => void audit.push(entry) },
     queue: { send: async (message, sendOptions) => void sent.push({ message, ...(sendOptions?.delaySeconds !== undefined ? { delaySeconds: sendOptions.delaySeconds } : {}) }) },
@@ -147,7 +150,7 @@ function world(options: { tokens?: TokenRecord[]; records?: ProvisioningRecord[]
     settings: { activationMode: options.mode ?? 'user', provisionLeadDays: 7, userWaitHours: 72 },
     random: () => 0.5,
   };
-  return { deps, rows, records, devices, calls, audit, sent };
+  return { deps, rows, records, devices, calls, audit, sent, checks };
 }
 
 const hire = (fields: Partial<HrQueueMessage> = {}): HrQueueMessage => ({
@@ -306,6 +309,14 @@ describe('find the user', () => {
     expect(await findUser(await contextAfterRead(approved, hire({ privilegedApproval: { entraUserId: 'u-ada', approvedBy: 'boss@contoso.com' } })))).toBe('next');
     expect(approved.audit).toEqual([expect.objectContaining({ actor: 'boss@contoso.com', action: 'token.target.privileged' })]);
   });
+
+  it('lets a first hire be judged by the shared privileged set, and asks afresh about a person the record knew from another event', async () => {
+    const first = world();
+    await findUser(await contextAfterRead(first, hire()));
+    const known = world({ records: [joiner({ status: 'queued', eventIds: ['evt-0'] })] });
+    await findUser(await contextAfterRead(known, hire()));
+    expect([first.checks, known.checks]).toEqual([[{ userId: 'u-ada', privilegedAllowed: false, fresh: false }], [{ userId: 'u-ada', privilegedAllowed: false, fresh: true }]]);
+  });
 });
 
 describe('allocate a token', () => {
@@ -401,6 +412,13 @@ describe('mark the token', () => {
     expect(marked).toMatchObject({ status: 'awaiting_handover', entraUserId: 'u-ada', userPrincipalName: 'ada@contoso.com', handover: { site: 'GVA' } });
     expect(await markToken(Object.assign(ctx, { token: marked }))).toBe('next');
     expect(w.rows.get('T1')?.etag).toBe(marked?.etag);
+  });
+
+  it('keeps on the row who approved a token for a privileged account', async () => {
+    const w = world({ tokens: [token('T1', { status: 'reserved', employeeId: 'E1' })] });
+    const ctx = await contextAfterRead(w, hire({ privilegedApproval: { entraUserId: 'u-ada', approvedBy: 'boss@contoso.com' } }), { user: ADA, token: w.rows.get('T1') });
+    expect(await markToken(ctx)).toBe('next');
+    expect(w.rows.get('T1')).toMatchObject({ status: 'assigned', privilegedApprovedBy: 'boss@contoso.com' });
   });
 
   it('undoes its own assignment in Entra when the row was taken from the hire, and stops as cancelled', async () => {

@@ -329,8 +329,9 @@ describe('provisionJoiner', () => {
     const [token] = heldTokens(s, 'E1001');
     expect(token).toMatchObject({ status: 'active', employeeId: 'E1001', entraUserId: 'u-ada', userPrincipalName: 'ada@contoso.com' });
     expect(devicesOf(s, 'u-ada')).toEqual([expect.objectContaining({ serialNumber: token?.serialNumber, status: 'activated' })]);
-    // Entra is read before the write that gives access; the event's UPN is the employeeId's account, so it is not asked again.
-    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'findDeviceBySerial', 'assignAndActivate']);
+    // Entra is read (the account) before the one write that gives access, to the device id the row registered; the
+    // event's UPN is the employeeId's account, so it is not asked again.
+    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'assignAndActivate']);
     expect(s.seedReads).toEqual([token?.seedSecretName]);
     expect(s.provisioning.joiner('E1001')).toMatchObject({ status: 'completed', step: 'completed', serialNumber: token?.serialNumber, entraUserId: 'u-ada', eventIds: ['evt-1'] });
     expect(s.provisioning.joiner('E1001')?.reason).toBeUndefined();
@@ -348,7 +349,7 @@ describe('provisionJoiner', () => {
   it('only assigns when ACTIVATION_MODE is user, leaving the token assigned', async () => {
     const s = scene({ mode: 'user' });
     expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'assigned' });
-    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'findDeviceBySerial', 'assign']);
+    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'assign']);
     expect(s.seedReads).toEqual([]);
     expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'assigned' })]);
     expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
@@ -357,7 +358,7 @@ describe('provisionJoiner', () => {
   it('in hand-over mode only assigns, and leaves the token awaiting hand-over at the hire\'s site without reading its seed', async () => {
     const s = scene({ mode: 'handover' });
     expect(await provisionJoiner(hire({ location: 'GVA' }), s.deps, firstTry)).toMatchObject({ kind: 'completed', tokenStatus: 'awaiting_handover', location: 'GVA' });
-    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'findDeviceBySerial', 'assign']);
+    expect(s.directory.calls).toEqual(['findUserByEmployeeId', 'assign']);
     expect(s.seedReads).toEqual([]);
     expect(heldTokens(s, 'E1001')).toEqual([expect.objectContaining({ status: 'awaiting_handover', handover: { site: 'GVA', since: expect.any(String) } })]);
     expect(devicesOf(s, 'u-ada')[0]?.status).toBe('assigned');
@@ -609,8 +610,8 @@ describe('provisionJoiner', () => {
     it('keeps a token whose Entra state cannot be checked out of stock (quarantined) when giving up', async () => {
       const s = scene();
       s.directory.failures.assignAndActivate = [new Error('socket hang up')];
-      // The read before assigning answers; the one when giving the token back does not.
-      s.directory.failures.findDeviceBySerial = [undefined, new Error('socket hang up')];
+      // The read when giving the token back does not answer.
+      s.directory.failures.findDeviceBySerial = [new Error('socket hang up')];
       await expect(provisionJoiner(hire(), s.deps, { dequeueCount: 5, maxDequeueCount: 5 })).rejects.toBeInstanceOf(ProvisioningGaveUp);
       const token = s.inventory.all().find((t) => t.lastChangeReason.includes('E1001'));
       expect(token?.status).toBe('quarantined');
