@@ -4,7 +4,7 @@ import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { httpFunction } from '../shared/hosting';
 import { type ProvisioningKind, type ProvisioningRecord, type ProvisioningStatus } from '../shared/ports';
-import { answerPage, pageRequestOf } from '../shared/listPaging';
+import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { retryProvisioning } from '../shared/workflows/retryProvisioning';
@@ -80,24 +80,24 @@ export function provisioningHandler(getServices: () => Pick<AppServices, 'adminA
 }
 
 /** GET /api/provisioning?status=&kind=&pageSize=&continuationToken=: joiner and leaver records, a page at a time. */
-export function provisioningListHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'provisioningListing'>) {
-  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-    const app = getServices();
-    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
-    if ('response' in auth) return auth.response;
-    const errors: { path: string; message: string }[] = [];
-    const status = request.query.get('status') ?? undefined;
-    if (status !== undefined && !STATUSES.includes(status as ProvisioningStatus)) errors.push({ path: 'status', message: `must be one of ${STATUSES.join(', ')}` });
-    const kind = request.query.get('kind') ?? undefined;
-    if (kind !== undefined && !KINDS.includes(kind as ProvisioningKind)) errors.push({ path: 'kind', message: 'must be joiner or leaver' });
-    const page = pageRequestOf(request.query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
-    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
-    return answerPage(
-      () => app.provisioningListing.find({ ...(status ? { status: status as ProvisioningStatus } : {}), ...(kind ? { kind: kind as ProvisioningKind } : {}) }, page),
-      (found) => json(200, { records: found.records.map(provisioningView), continuationToken: found.continuationToken ?? null }),
-    );
-  };
-}
+export const provisioningListHandler = (getServices: () => Pick<AppServices, 'adminAuth' | 'provisioningListing'>) =>
+  listRoute(
+    getServices,
+    'Tokens.Read',
+    (query, errors) => {
+      const status = query.get('status') ?? undefined;
+      if (status !== undefined && !STATUSES.includes(status as ProvisioningStatus)) errors.push({ path: 'status', message: `must be one of ${STATUSES.join(', ')}` });
+      const kind = query.get('kind') ?? undefined;
+      if (kind !== undefined && !KINDS.includes(kind as ProvisioningKind)) errors.push({ path: 'kind', message: 'must be joiner or leaver' });
+      const page = pageRequestOf(query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
+      return { filter: { ...(status ? { status: status as ProvisioningStatus } : {}), ...(kind ? { kind: kind as ProvisioningKind } : {}) }, page };
+    },
+    (app, { filter, page }) =>
+      answerPage(
+        () => app.provisioningListing.find(filter, page),
+        (found) => json(200, { records: found.records.map(provisioningView), continuationToken: found.continuationToken ?? null }),
+      ),
+  );
 
 /** POST /api/provisioning/{employeeId}/retry: a failed hire, or a failed or retrying leaver, goes through hr-events again. */
 export function provisioningRetryHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'provisioning' | 'hrEvents' | 'audit' | 'clock'>) {

@@ -5,7 +5,7 @@ import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { hasControlCharacters } from '../shared/domain/text';
 import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
-import { answerPage, pageRequestOf } from '../shared/listPaging';
+import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
@@ -23,33 +23,31 @@ const filterProblem = (value: string, max: number): string | undefined =>
   value.length > max ? `must be at most ${max} characters` : hasControlCharacters(value) ? 'must not hold control characters' : undefined;
 
 /** GET /api/tokens?status=&pool=&user=&pageSize=&continuationToken=: the inventory, a page at a time. */
-export function listTokensHandler(getServices: () => AppServices) {
-  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-    const app = getServices();
-    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
-    if ('response' in auth) return auth.response;
-
-    const errors: { path: string; message: string }[] = [];
-    const status = request.query.get('status') ?? undefined;
-    if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
-    const page = pageRequestOf(request.query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
-    const pool = request.query.get('pool') ?? undefined;
-    const poolProblem = pool === undefined ? undefined : filterProblem(pool, MAX_POOL_LENGTH);
-    if (poolProblem) errors.push({ path: 'pool', message: poolProblem });
-    const user = request.query.get('user') ?? undefined;
-    const userProblem = user === undefined ? undefined : filterProblem(user, MAX_USER_LENGTH);
-    if (userProblem) errors.push({ path: 'user', message: userProblem });
-    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
-
-    return answerPage(
-      () => app.inventory.list({ ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) }, page),
-      async (found) => {
-        if (!user) return json(200, { tokens: found.tokens.map(tokenView), continuationToken: found.continuationToken ?? null });
-        return json(200, { tokens: found.tokens.map(tokenView), continuationToken: found.continuationToken ?? null, provisioning: await joinerStatus(app, user, found.tokens) });
-      },
-    );
-  };
-}
+export const listTokensHandler = (getServices: () => AppServices) =>
+  listRoute(
+    getServices,
+    'Tokens.Read',
+    (query, errors) => {
+      const status = query.get('status') ?? undefined;
+      if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
+      const page = pageRequestOf(query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
+      const pool = query.get('pool') ?? undefined;
+      const poolProblem = pool === undefined ? undefined : filterProblem(pool, MAX_POOL_LENGTH);
+      if (poolProblem) errors.push({ path: 'pool', message: poolProblem });
+      const user = query.get('user') ?? undefined;
+      const userProblem = user === undefined ? undefined : filterProblem(user, MAX_USER_LENGTH);
+      if (userProblem) errors.push({ path: 'user', message: userProblem });
+      return { filter: { ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) }, page };
+    },
+    (app, { filter, page }) =>
+      answerPage(
+        () => app.inventory.list(filter, page),
+        async (found) => {
+          const tokens = { tokens: found.tokens.map(tokenView), continuationToken: found.continuationToken ?? null };
+          return json(200, filter.user ? { ...tokens, provisioning: await joinerStatus(app, filter.user, found.tokens) } : tokens);
+        },
+      ),
+  );
 
 /**
  * With a user filter, how that user's hire stands, so a failed hire (which holds no token) is visible

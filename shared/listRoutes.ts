@@ -1,6 +1,28 @@
-import type { HttpResponseInit } from '@azure/functions';
-import { InvalidContinuationToken } from './ports';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { authorize } from './adminRequest';
+import { InvalidContinuationToken, type AdminAuthenticator } from './ports';
 import { problem, type FieldError } from './problem';
+
+/**
+ * The one front of the admin API's list routes: the role, the query read and checked (every wrong value
+ * named at once, as a 400), then the answer, usually a page (pageRequestOf and answerPage below).
+ */
+export function listRoute<App extends { adminAuth: AdminAuthenticator }, Query>(
+  getServices: () => App,
+  role: Parameters<typeof authorize>[2],
+  parse: (query: URLSearchParams, errors: FieldError[]) => Query,
+  answer: (app: App, query: Query) => Promise<HttpResponseInit>,
+) {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, role);
+    if ('response' in auth) return auth.response;
+    const errors: FieldError[] = [];
+    const query = parse(request.query, errors);
+    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
+    return answer(app, query);
+  };
+}
 
 /** Longer than any continuation token the stores give out. */
 const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
