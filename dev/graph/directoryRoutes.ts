@@ -1,8 +1,7 @@
 import { badRequest } from './errors';
-import type { ApiRequest, Reply, Route } from './http';
-import { READ_USERS, methodNotAllowed } from './http';
 import { parseUserChanges, requireObject } from './inputs';
 import { permissionsFor } from './permissions';
+import { READ_USERS, methodNotAllowed, type ApiRequest, type Reply, type Route } from './routes';
 import type { GraphStore } from './store';
 import type { LifecycleSettings } from './lifecycleTasks';
 import { usersDelta, type UserDeltaSettings } from './usersDelta';

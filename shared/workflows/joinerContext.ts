@@ -1,9 +1,39 @@
 import type { HrQueueMessage } from '../domain/hrEvent';
-import { heldStatusFor, isHeld, withoutHolder, type TokenRecord } from '../domain/token';
-import type { EntraUser, ProvisioningRecord } from '../ports';
-import type { HrEventOutcome, JoinerDeps } from './provisionJoiner';
+import { heldStatusFor, isHeld, withoutHolder, type ActivationMode, type TokenRecord } from '../domain/token';
+import type { AuditLog, Clock, Directory, EntraUser, Inventory, ProvisioningRecord, ProvisioningStore, SeedVault, WorkQueue } from '../ports';
+import type { HrEventOutcome } from './hrEventOutcome';
 import { describeFailure, MAX_WRITE_CONFLICTS, withEventId, writeRecord } from './provisioningRecords';
-import type { TargetRefusal } from './targetCheck';
+import type { TargetCheck, TargetRefusal } from './targetCheck';
+
+/** Steps in the order they finish; the test hook `afterStep` is called after each. */
+export const JOINER_STEPS = ['user_found', 'token_reserved', 'token_recorded', 'activated', 'token_marked', 'audited', 'completed'] as const;
+export type JoinerStep = (typeof JOINER_STEPS)[number];
+
+export interface JoinerSettings {
+  activationMode: ActivationMode;
+  provisionLeadDays: number;
+  userWaitHours: number;
+}
+
+export interface JoinerDeps {
+  provisioning: ProvisioningStore;
+  inventory: Inventory;
+  seeds: SeedVault;
+  directory: Directory;
+  /** Who may receive a token: asked before anything is reserved. */
+  targets: TargetCheck;
+  audit: AuditLog;
+  /** The hr-events queue, to put back a hire that must wait. */
+  queue: WorkQueue<HrQueueMessage>;
+  clock: Clock;
+  settings: JoinerSettings;
+  /** Picks among free tokens; Math.random unless given. */
+  random?: () => number;
+  /** Waits for the next TOTP step when Entra refused the current code; setTimeout unless given. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Tests only: called after each step, e.g. to simulate a crash there. */
+  afterStep?: (step: JoinerStep) => void | Promise<void>;
+}
 
 /**
  * What the joiner's steps share: one hire's message and ports, and what this delivery has learnt so far

@@ -1,6 +1,6 @@
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import type { Clock, ProvisioningStore } from '../ports';
-import type { HrEventOutcome } from './provisionJoiner';
+import type { HrEventOutcome } from './hrEventOutcome';
 import { withEventId, writeRecord } from './provisioningRecords';
 
 /** What the HR events that provision nothing write: the record stores and the time. */

@@ -1,7 +1,8 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
-import { withoutHolder, type ActivationMode, type TokenRecord, type TokenStatus } from '../domain/token';
-import type { AuditLog, Clock, Directory, EntraUser, Inventory, ProvisioningStatus, ProvisioningStore, SeedVault, WorkQueue } from '../ports';
+import { withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
+import type { EntraUser } from '../ports';
 import { activateForHire } from './activation';
+import type { Delivery, HrEventOutcome } from './hrEventOutcome';
 import {
   fail,
   HireCancelled,
@@ -17,9 +18,11 @@ import {
   save,
   withoutFields,
   type JoinerContext,
+  type JoinerDeps,
+  type JoinerStep,
 } from './joinerContext';
 import { describeFailure, MAX_WRITE_CONFLICTS, withEventId, writeRecord } from './provisioningRecords';
-import { findHireTarget, type TargetCheck } from './targetCheck';
+import { findHireTarget } from './targetCheck';
 
 /**
  * The joiner saga: an HR hire becomes an activated hardware token in Entra. Every step first looks at
@@ -30,53 +33,6 @@ import { findHireTarget, type TargetCheck } from './targetCheck';
  * unexpected failure throws so the host retries the message, and on the host's last try the hire is
  * failed visibly, with its reserved token back in stock, before the message goes to the poison queue.
  */
-
-/** Steps in the order they finish; the test hook `afterStep` is called after each. */
-export const JOINER_STEPS = ['user_found', 'token_reserved', 'token_recorded', 'activated', 'token_marked', 'audited', 'completed'] as const;
-export type JoinerStep = (typeof JOINER_STEPS)[number];
-
-export interface JoinerSettings {
-  activationMode: ActivationMode;
-  provisionLeadDays: number;
-  userWaitHours: number;
-}
-
-export interface JoinerDeps {
-  provisioning: ProvisioningStore;
-  inventory: Inventory;
-  seeds: SeedVault;
-  directory: Directory;
-  /** Who may receive a token: asked before anything is reserved. */
-  targets: TargetCheck;
-  audit: AuditLog;
-  /** The hr-events queue, to put back a hire that must wait. */
-  queue: WorkQueue<HrQueueMessage>;
-  clock: Clock;
-  settings: JoinerSettings;
-  /** Picks among free tokens; Math.random unless given. */
-  random?: () => number;
-  /** Waits for the next TOTP step when Entra refused the current code; setTimeout unless given. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Tests only: called after each step, e.g. to simulate a crash there. */
-  afterStep?: (step: JoinerStep) => void | Promise<void>;
-}
-
-/** How the host delivered the message: its try number and the host's limit (host.json maxDequeueCount). */
-export interface Delivery {
-  dequeueCount: number;
-  maxDequeueCount: number;
-}
-
-export type HrEventOutcome =
-  | { kind: 'completed'; serialNumber: string; tokenStatus: 'active' | 'assigned' | 'awaiting_handover'; location?: string; entraUserId?: string }
-  | { kind: 'already_done'; status: ProvisioningStatus }
-  | { kind: 'deferred'; dueAt: string; delaySeconds: number }
-  | { kind: 'waiting_for_user'; delaySeconds: number; deadline: string }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'cancelled'; reason: string }
-  | { kind: 'recorded'; status: ProvisioningStatus | 'no_joiner' }
-  /** A leaver's revocation failed this time; the message is back on the queue, invisible for `delaySeconds`. */
-  | { kind: 'retrying'; failedTries: number; delaySeconds: number; reason: string };
 
 /** Thrown on the host's last try, after the hire was failed visibly; the message then goes to poison. */
 export class ProvisioningGaveUp extends Error {
@@ -89,6 +45,7 @@ export class ProvisioningGaveUp extends Error {
     this.name = 'ProvisioningGaveUp';
   }
 }
+
 /** What a step answers: go on (its `finishes` hook runs), go on with nothing to do here ('skipped': an earlier delivery did it), take another token, or end the hire. */
 export type StepResult = 'next' | 'skipped' | 'another_token' | { outcome: HrEventOutcome };
 
@@ -515,5 +472,7 @@ async function noteRetry(ctx: JoinerContext, delivery: Delivery, reason: string)
   });
 }
 
-/** The termination and update records live with the leaver; named here too for the callers of this module. */
+/* The joiner's types, and the termination and update records (which live with the leaver), named here too for the callers of this module. */
+export { JOINER_STEPS, type JoinerDeps, type JoinerSettings, type JoinerStep } from './joinerContext';
+export type { Delivery, HrEventOutcome } from './hrEventOutcome';
 export { recordTermination, recordUpdate } from './leaverRecords';
