@@ -202,21 +202,36 @@ export class DirectoryRoles {
   }
 
   /**
+   * Those of `groupIds` the user is a member of, directly or through nested groups, as given
+   * (directoryobject-checkmembergroups: "This function is transitive"); ids of no group are left out.
+   */
+  checkMemberGroups(userIdOrUpn: string, groupIds: readonly string[]): string[] {
+    const user = this.users.getUser(userIdOrUpn);
+    const memberOf = this.groupsOf(lower(user.id));
+    return groupIds.filter((groupId) => memberOf.has(lower(groupId)));
+  }
+
+  /**
+   * The control API's way to set a group's direct members (users or groups, by id) at once; a group not
+   * there yet is created as a plain security group with that id.
+   */
+  setMembers(groupId: string, memberIds: readonly string[]): void {
+    if (!this.groups.has(lower(groupId))) {
+      this.createGroup({ id: groupId, displayName: groupId, mailNickname: `group-${groupId}`, mailEnabled: false, securityEnabled: true }, { keepId: true });
+    }
+    const group = this.getGroup(groupId);
+    const members = new Set(memberIds.map((id) => this.objectKey(id)));
+    if (members.has(lower(group.id))) throw badRequest('A group cannot be a member of itself.', 'Request_BadRequest');
+    this.members.set(lower(group.id), members);
+  }
+
+  /**
    * Groups the user belongs to directly or through nested groups, and the directory roles it holds
    * actively at tenant scope (as Entra lists activated roles among memberships).
    */
   transitiveMemberOf(userIdOrUpn: string): Record<string, unknown>[] {
     const user = this.users.getUser(userIdOrUpn);
-    const found = new Set<string>();
-    const visit = (objectId: string): void => {
-      for (const [groupId, set] of this.members) {
-        if (set.has(objectId) && !found.has(groupId)) {
-          found.add(groupId);
-          visit(groupId);
-        }
-      }
-    };
-    visit(lower(user.id));
+    const found = this.groupsOf(lower(user.id));
     const groups = [...found].map((id) => ({ '@odata.type': '#microsoft.graph.group', ...(this.groups.get(id) as GraphGroup) }));
     const principals = new Set([lower(user.id), ...found]);
     const roles = new Map<string, Record<string, unknown>>();
@@ -336,6 +351,21 @@ export class DirectoryRoles {
   }
 
   // ---- helpers ----
+
+  /** The groups (lower-case ids) an object is a member of, directly or through nested groups. */
+  private groupsOf(objectKey: string): Set<string> {
+    const found = new Set<string>();
+    const visit = (key: string): void => {
+      for (const [groupId, set] of this.members) {
+        if (set.has(key) && !found.has(groupId)) {
+          found.add(groupId);
+          visit(groupId);
+        }
+      }
+    };
+    visit(objectKey);
+    return found;
+  }
 
   private isUser(id: string): boolean {
     try {

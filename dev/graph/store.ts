@@ -5,7 +5,7 @@ import { type EqualityClause, clauseMatches } from './odata';
 import { SeqIndex } from './seq-index';
 import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
 import { LifecycleTasks } from './lifecycleTasks';
-import { GroupMemberships, UserChangeTracker } from './usersDelta';
+import { UserChangeTracker } from './usersDelta';
 import { DEFAULT_VARIANTS } from './types';
 import type {
   DeviceStatus,
@@ -172,7 +172,6 @@ export class GraphStore {
   private nextSeq = 1;
   /** The change log users/delta answers from. */
   readonly userChanges = new UserChangeTracker();
-  readonly groups = new GroupMemberships();
   /** Lifecycle Workflows task processing results and the resume calls they got. */
   readonly lifecycle = new LifecycleTasks();
   private current: GraphVariants = structuredClone(DEFAULT_VARIANTS);
@@ -204,7 +203,6 @@ export class GraphStore {
     this.allDevices.clear();
     for (const index of this.devicesByStatus.values()) index.clear();
     this.userChanges.reset();
-    this.groups.reset();
     this.lifecycle.reset();
     this.accessPasses.clear();
     this.current = structuredClone(DEFAULT_VARIANTS);
