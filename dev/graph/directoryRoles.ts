@@ -447,6 +447,37 @@ const entity = (request: DirectoryRequest, contextPath: string, value: object) =
 
 const P = GRAPH_CALL_PERMISSIONS;
 
+/*
+ * The shapes every collection here shares: a list a page at a time, a create (201 with the entity), a
+ * read of one item and its removal (204). A route offers those the method table names.
+ */
+const list = (kind: string, permissions: readonly string[], contextPath: string, items: (request: DirectoryRequest) => object[], pageKind = kind): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: (r) => pageOf(r, contextPath, pageKind, items(r)),
+});
+const create = (kind: string, permissions: readonly string[], contextPath: string, make: (body: unknown) => object): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: async (r) => ({ status: 201, body: entity(r, contextPath, make(await r.readBody())) }),
+});
+const read = (kind: string, permissions: readonly string[], contextPath: string, get: () => object): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: (r) => ({ status: 200, body: entity(r, contextPath, get()) }),
+});
+const change = (kind: string, permissions: readonly string[], act: (request: DirectoryRequest) => Promise<void> | void): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: async (r) => {
+    await act(r);
+    return { status: 204 };
+  },
+});
+const byMethod = (method: string, routes: Partial<Record<'GET' | 'POST' | 'DELETE', DirectoryRoute>>): DirectoryRoute | undefined => routes[method as keyof typeof routes];
+
+const ASSIGNMENTS = 'roleManagement/directory/roleAssignments';
+
 /**
  * The route for /{version}/roleManagement/directory/..., /groups/... and /users/{id}/transitiveMemberOf,
  * or undefined when the path is none of these.
@@ -459,42 +490,25 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
     switch (lower(collection ?? '')) {
       case 'roleassignments':
         if (id === undefined) {
-          if (method === 'GET') return { kind: 'roleAssignments', permissions: P.readRoleAssignments, handle: (r) => pageOf(r, 'roleManagement/directory/roleAssignments', 'roleAssignments', roles.listAssignments(filterOf(r.url))) };
-          if (method === 'POST') {
-            return {
-              kind: 'roleAssignments',
-              permissions: P.writeRoleAssignments,
-              handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleAssignments', roles.createAssignment(await r.readBody())) }),
-            };
-          }
-          return undefined;
+          return byMethod(method, {
+            GET: list('roleAssignments', P.readRoleAssignments, ASSIGNMENTS, (r) => roles.listAssignments(filterOf(r.url))),
+            POST: create('roleAssignments', P.writeRoleAssignments, ASSIGNMENTS, (body) => roles.createAssignment(body)),
+          });
         }
-        if (method === 'GET') return { kind: 'roleAssignment', permissions: P.readRoleAssignments, handle: (r) => ({ status: 200, body: entity(r, 'roleManagement/directory/roleAssignments', roles.getAssignment(id)) }) };
-        if (method === 'DELETE') {
-          return {
-            kind: 'roleAssignment',
-            permissions: P.writeRoleAssignments,
-            handle: () => {
-              roles.deleteAssignment(id);
-              return { status: 204 };
-            },
-          };
-        }
-        return undefined;
+        return byMethod(method, {
+          GET: read('roleAssignment', P.readRoleAssignments, ASSIGNMENTS, () => roles.getAssignment(id)),
+          DELETE: change('roleAssignment', P.writeRoleAssignments, () => roles.deleteAssignment(id)),
+        });
       case 'roleeligibilityscheduleinstances':
-        if (id !== undefined || method !== 'GET') return undefined;
-        return {
-          kind: 'roleEligibilityScheduleInstances',
-          permissions: P.readRoleEligibility,
-          handle: (r) => pageOf(r, 'roleManagement/directory/roleEligibilityScheduleInstances', 'roleEligibilityScheduleInstances', roles.listEligibilities(filterOf(r.url))),
-        };
+        if (id !== undefined) return undefined;
+        return byMethod(method, {
+          GET: list('roleEligibilityScheduleInstances', P.readRoleEligibility, 'roleManagement/directory/roleEligibilityScheduleInstances', (r) => roles.listEligibilities(filterOf(r.url))),
+        });
       case 'roleeligibilityschedulerequests':
-        if (id !== undefined || method !== 'POST') return undefined;
-        return {
-          kind: 'roleEligibilityScheduleRequests',
-          permissions: P.writeRoleEligibility,
-          handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleEligibilityScheduleRequests', roles.requestEligibility(await r.readBody())) }),
-        };
+        if (id !== undefined) return undefined;
+        return byMethod(method, {
+          POST: create('roleEligibilityScheduleRequests', P.writeRoleEligibility, 'roleManagement/directory/roleEligibilityScheduleRequests', (body) => roles.requestEligibility(body)),
+        });
       default:
         return undefined;
     }
@@ -503,69 +517,36 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
     const [id, navigation, memberId, reference, ...extra] = rest;
     if (extra.length > 0) return undefined;
     if (id === undefined) {
-      if (method === 'GET') return { kind: 'groups', permissions: P.readGroups, handle: (r) => pageOf(r, 'groups', 'groups', roles.listGroups().filter(matcherForGroups(filterOf(r.url)))) };
-      if (method === 'POST') return { kind: 'groups', permissions: P.writeGroups, handle: async (r) => ({ status: 201, body: entity(r, 'groups', roles.createGroup(await r.readBody())) }) };
-      return undefined;
+      return byMethod(method, {
+        GET: list('groups', P.readGroups, 'groups', (r) => roles.listGroups().filter(matcherForGroups(filterOf(r.url)))),
+        POST: create('groups', P.writeGroups, 'groups', (body) => roles.createGroup(body)),
+      });
     }
     if (navigation === undefined) {
-      if (method === 'GET') return { kind: 'group', permissions: P.readGroups, handle: (r) => ({ status: 200, body: entity(r, 'groups', roles.getGroup(id)) }) };
-      if (method === 'DELETE') {
-        return {
-          kind: 'group',
-          permissions: P.writeGroups,
-          handle: () => {
-            roles.deleteGroup(id);
-            return { status: 204 };
-          },
-        };
-      }
-      return undefined;
+      return byMethod(method, { GET: read('group', P.readGroups, 'groups', () => roles.getGroup(id)), DELETE: change('group', P.writeGroups, () => roles.deleteGroup(id)) });
     }
     if (lower(navigation) === 'transitivemembers') {
-      if (memberId !== undefined || method !== 'GET') return undefined;
-      return { kind: 'group.transitiveMembers', permissions: P.readGroupTransitiveMembers, handle: (r) => pageOf(r, 'directoryObjects', 'transitiveMembers', roles.transitiveMembers(id)) };
+      if (memberId !== undefined) return undefined;
+      return byMethod(method, { GET: list('group.transitiveMembers', P.readGroupTransitiveMembers, 'directoryObjects', () => roles.transitiveMembers(id), 'transitiveMembers') });
     }
     if (lower(navigation) !== 'members') return undefined;
-    if (memberId === undefined) {
-      if (method === 'GET') return { kind: 'group.members', permissions: P.readGroups, handle: (r) => pageOf(r, 'directoryObjects', 'members', roles.listMembers(id)) };
-      return undefined;
+    if (memberId === undefined) return byMethod(method, { GET: list('group.members', P.readGroups, 'directoryObjects', () => roles.listMembers(id), 'members') });
+    if (lower(memberId) === '$ref' && reference === undefined) {
+      return byMethod(method, { POST: change('group.members', P.writeGroupMembers, async (r) => roles.addMember(id, await r.readBody())) });
     }
-    if (lower(memberId) === '$ref' && reference === undefined && method === 'POST') {
-      return {
-        kind: 'group.members',
-        permissions: P.writeGroupMembers,
-        handle: async (r) => {
-          roles.addMember(id, await r.readBody());
-          return { status: 204 };
-        },
-      };
-    }
-    if (reference !== undefined && lower(reference) === '$ref' && method === 'DELETE') {
-      return {
-        kind: 'group.member',
-        permissions: P.writeGroupMembers,
-        handle: () => {
-          roles.removeMember(id, memberId);
-          return { status: 204 };
-        },
-      };
-    }
+    if (reference !== undefined && lower(reference) === '$ref') return byMethod(method, { DELETE: change('group.member', P.writeGroupMembers, () => roles.removeMember(id, memberId)) });
     return undefined;
   }
-  if (head === 'users' && rest.length >= 2 && lower(rest[1] ?? '') === 'transitivememberof' && method === 'GET') {
+  if (head === 'users' && rest.length >= 2 && lower(rest[1] ?? '') === 'transitivememberof') {
     const [user, , cast, ...extra] = rest;
     if (user === undefined || extra.length > 0) return undefined;
     const onlyGroups = cast !== undefined && lower(cast) === 'microsoft.graph.group';
     if (cast !== undefined && !onlyGroups) return undefined;
-    return {
-      kind: 'user.transitiveMemberOf',
-      permissions: P.readMemberOf,
-      handle: (r) => {
-        const all = roles.transitiveMemberOf(user);
-        const items = onlyGroups ? all.filter((o) => o['@odata.type'] === '#microsoft.graph.group') : all;
-        return pageOf(r, onlyGroups ? 'groups' : 'directoryObjects', 'transitiveMemberOf', items);
-      },
+    const memberships = () => {
+      const all = roles.transitiveMemberOf(user);
+      return onlyGroups ? all.filter((o) => o['@odata.type'] === '#microsoft.graph.group') : all;
     };
+    return byMethod(method, { GET: list('user.transitiveMemberOf', P.readMemberOf, onlyGroups ? 'groups' : 'directoryObjects', memberships, 'transitiveMemberOf') });
   }
   return undefined;
 }
