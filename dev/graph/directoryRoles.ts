@@ -251,13 +251,7 @@ export class DirectoryRoles {
   // ---- role assignments ----
 
   createAssignment(body: unknown): UnifiedRoleAssignment {
-    const input = requireObject(body, 'The request body');
-    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
-    const principalId = text(input, 'principalId', true) as string;
-    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
-    const appScopeId = text(input, 'appScopeId', false) ?? null;
-    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
-    this.requireRolePrincipal(principalId);
+    const { roleDefinitionId, principalId, directoryScopeId, appScopeId } = this.roleGrantOf(requireObject(body, 'The request body'));
     const duplicate = this.assignments.find(
       (a) => lower(a.principalId) === lower(principalId) && lower(a.roleDefinitionId) === lower(roleDefinitionId) && a.directoryScopeId === directoryScopeId && a.appScopeId === appScopeId,
     );
@@ -288,12 +282,7 @@ export class DirectoryRoles {
   requestEligibility(body: unknown): Record<string, unknown> {
     const input = requireObject(body, 'The request body');
     const action = text(input, 'action', true) as string;
-    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
-    const principalId = text(input, 'principalId', true) as string;
-    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
-    const appScopeId = text(input, 'appScopeId', false) ?? null;
-    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
-    this.requireRolePrincipal(principalId);
+    const { roleDefinitionId, principalId, directoryScopeId, appScopeId } = this.roleGrantOf(input);
     const same = (e: RoleEligibilityInstance) =>
       lower(e.principalId) === lower(principalId) && lower(e.roleDefinitionId) === lower(roleDefinitionId) && e.directoryScopeId === directoryScopeId && e.appScopeId === appScopeId;
     const schedule = isObject(input.scheduleInfo) ? input.scheduleInfo : {};
@@ -387,6 +376,17 @@ export class DirectoryRoles {
     const group = this.groups.get(key);
     if (group) return { '@odata.type': '#microsoft.graph.group', ...group };
     return { '@odata.type': '#microsoft.graph.user', ...this.users.getUser(key) };
+  }
+
+  /** Who gets which role where, as a role assignment or an eligibility request names it (the principal must be able to hold it). */
+  private roleGrantOf(input: Record<string, unknown>): { roleDefinitionId: string; principalId: string; directoryScopeId: string | null; appScopeId: string | null } {
+    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
+    const principalId = text(input, 'principalId', true) as string;
+    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
+    const appScopeId = text(input, 'appScopeId', false) ?? null;
+    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
+    this.requireRolePrincipal(principalId);
+    return { roleDefinitionId, principalId, directoryScopeId, appScopeId };
   }
 
   /** Roles go to users, or to groups made role-assignable when they were created. */
