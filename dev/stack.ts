@@ -40,6 +40,8 @@ export interface StackOptions {
   keyVaultCreateLimit?: { requests: number; windowMs: number };
   /** Keeps Azurite's data in this folder, so messages and rows outlive a crash; in memory unless given. */
   storageLocation?: string;
+  /** The Graph application permissions the dev app holds; DEV_GRAPH_APP_ROLES (every feature on) unless given. */
+  graphRoles?: readonly string[];
 }
 
 export interface LocalStack {
@@ -64,7 +66,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   try {
     const azurite = await startAzurite(ports?.storage, '127.0.0.1', options.storageLocation);
     started.push(azurite);
-    const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret }],
+    const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret, ...(options.graphRoles ? { roles: { 'https://graph.microsoft.com': options.graphRoles } } : {}) }],
       spaClients: [{ clientId: DEV_CONSOLE_CLIENT_ID, redirectUris: options.consoleRedirectUris ?? [] }],
     });
     started.push({ stop: () => identity.close() });
@@ -94,6 +96,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       ADMIN_AUTH_ISSUER: identity.issuer,
       ADMIN_AUTH_AUDIENCE: DEV_ADMIN_AUDIENCE,
       ACTIVATION_MODE: 'auto',
+      // The dev app holds UserAuthenticationMethod.ReadWrite.All (DEV_GRAPH_APP_ROLES), so passes are on.
+      TEMPORARY_ACCESS_PASS: 'on',
       PROVISION_LEAD_DAYS: '7',
       LOW_STOCK_THRESHOLD: '5',
       RECONCILE_SCHEDULE: '0 0 2 * * *',

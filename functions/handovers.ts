@@ -6,11 +6,11 @@ import { json } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { listHandovers, SHIPPING_STATES, type ShippingState } from '../shared/workflows/handover';
 
-/** GET /api/handovers?location=&status=: the pick list of tokens awaiting hand-over, per site and shipping state. */
+/** GET /api/handovers?location=&status=: the pick list of tokens awaiting hand-over, per site and shipping state (Tokens.Read or Tokens.Desk). */
 export const listHandoversHandler = (getServices: () => AppServices) =>
   listRoute(
     getServices,
-    'Tokens.Read',
+    ['Tokens.Read', 'Tokens.Desk'],
     (query, errors) => {
       const location = query.get('location') ?? undefined;
       if (location !== undefined && !SITE_PATTERN.test(location)) errors.push({ path: 'location', message: 'must be a site code (1-16 letters, digits, "_" or "-")' });

@@ -18,7 +18,7 @@ const shipmentSchema = z
 
 /** POST /api/tokens/{serial}/handover {"code"}: the desk shows the token's code; it is checked, its drift measured, and the token activated. */
 export const handoverHandler = (getServices: () => AppServices) =>
-  serialRoute(getServices, { role: 'Tokens.Admin', body: { schema: handoverSchema, limit: 4 * 1024 } }, async ({ app, key: serial, body, context, log }) => {
+  serialRoute(getServices, { role: 'Tokens.Desk', body: { schema: handoverSchema, limit: 4 * 1024 } }, async ({ app, key: serial, body, context, log }) => {
     const result = await handOverToken(app, serial, body.code, { driftSteps: app.config.handover.driftSteps, alertSteps: app.config.handover.alertSteps }, context);
     switch (result.outcome) {
       case 'handed_over':
@@ -36,7 +36,7 @@ export const handoverHandler = (getServices: () => AppServices) =>
 
 /** POST /api/tokens/{serial}/shipment {"status":"shipped"|"delivered","tracking"?}: the token's way to its site. */
 export const shipmentHandler = (getServices: () => AppServices) =>
-  serialRoute(getServices, { role: 'Tokens.Admin', body: { schema: shipmentSchema, limit: 4 * 1024 } }, async ({ app, key: serial, body, context }) => {
+  serialRoute(getServices, { role: 'Tokens.Desk', body: { schema: shipmentSchema, limit: 4 * 1024 } }, async ({ app, key: serial, body, context }) => {
     const result = await recordShipment(app, serial, body.status, body.tracking, context);
     switch (result.outcome) {
       case 'done':

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { userRoute } from '../shared/actionRoutes';
-import { mayAssignPrivileged } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
@@ -21,7 +20,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
 /** POST /api/users/{user}/token/replace: revoke the held token, provision another through the saga, optionally a Temporary Access Pass. */
 export const replaceHandler = (getServices: () => AppServices) =>
-  userRoute(getServices, { role: 'Tokens.Admin', body: { schema: replaceSchema, limit: 16 * 1024 }, refusalHeaders: NO_STORE }, async ({ app, key: user, body: parsed, context, principal, log }) => {
+  userRoute(getServices, { role: 'Tokens.Admin', body: { schema: replaceSchema, limit: 16 * 1024 }, refusalHeaders: NO_STORE }, async ({ app, key: user, body: parsed, context, log }) => {
     const result = await replaceUserToken(
       app,
       user,
@@ -29,8 +28,9 @@ export const replaceHandler = (getServices: () => AppServices) =>
         reason: parsed.reason,
         ...(parsed.note ? { note: parsed.note } : {}),
         temporaryAccessPass: parsed.temporaryAccessPass ?? false,
+        tapEnabled: app.config.tapEnabled,
         tapLifetimeMinutes: app.config.tapLifetimeMinutes,
-        privilegedAllowed: mayAssignPrivileged(principal),
+        privilegedAllowed: context.privilegedAllowed,
       },
       context,
     );
@@ -52,6 +52,8 @@ export const replaceHandler = (getServices: () => AppServices) =>
         return problem(404, result.detail);
       case 'not_allowed':
         return problem(409, result.detail, result.serialNumber ? { serialNumber: result.serialNumber } : {});
+      case 'pass_live':
+        return problem(409, result.detail, { serialNumber: result.serialNumber, temporaryAccessPassExpiresAt: result.expiresAt }, NO_STORE);
     }
   });
 

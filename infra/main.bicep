@@ -127,7 +127,10 @@ param enablePersonio bool = false
 @description('The Personio API client id the app fetches persons with.')
 param personioClientId string = ''
 
-@description('Notifications: the mailbox the app sends as (restrict Mail.Send to it with an application access policy). Empty: no mail.')
+@description('A replacement may issue a one-time Temporary Access Pass: grants the app UserAuthenticationMethod.ReadWrite.All (every authentication method of every user) and sets TEMPORARY_ACCESS_PASS=on. Off: no pass, and no such grant.')
+param enableTemporaryAccessPass bool = false
+
+@description('Notifications: the mailbox the app sends as (grants Mail.Send; restrict it to this mailbox with an application access policy). Empty: no mail, and no Mail.Send.')
 param notifyMailFrom string = ''
 
 @description('Notifications: JSON object, site code -> that site\'s IT desk address, e.g. {"GVA":"it-gva@contoso.com"}. Empty: no desk mail.')
@@ -427,6 +430,7 @@ module functionApp 'modules/function-app.bicep' = {
     protectedGroupIds: protectedGroupIds
     allowedGroupId: allowedGroupId
     notifyMailFrom: notifyMailFrom
+    enableTemporaryAccessPass: enableTemporaryAccessPass
     notifySites: notifySites
     maximumInstanceCount: maximumInstanceCount
     virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
@@ -448,6 +452,9 @@ module graphPermissions 'modules/graph-permissions.bicep' = if (deployEntraObjec
     lifecycleCallerPrincipalId: deployLifecycleWorkflows ? lifecycleIdentity!.outputs.principalId : ''
     adminApiPrincipalId: entra!.outputs.adminApiPrincipalId
     lifecycleTasksRoleId: entra!.outputs.lifecycleTasksRoleId
+    temporaryAccessPass: enableTemporaryAccessPass
+    lifecycleWorkflows: deployLifecycleWorkflows
+    mail: !empty(notifyMailFrom)
   }
 }
 

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from './adminRequest';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, readJsonBody } from './adminRequest';
 import type { AppServices } from './composition';
 import { hasControlCharacters } from './domain/text';
 import { checkSerial } from './domain/token';
-import { DirectoryRefusal, type AdminPrincipal, type AdminRole } from './ports';
+import { DirectoryRefusal } from './ports';
 import { problem } from './problem';
 import type { ActionContext } from './workflows/revokeToken';
 
@@ -19,13 +19,14 @@ export interface ActionCall<Body> {
   /** The serial or the user, as the route names it (checked). */
   key: string;
   body: Body;
-  context: ActionContext;
-  principal: AdminPrincipal;
+  /** Who acts, and whether they may give a privileged account a token (Tokens.PrivilegedAdmin). */
+  context: ActionContext & { privilegedAllowed: boolean };
   log: InvocationContext;
 }
 
 export interface ActionRouteOptions<Body> {
-  role: AdminRole;
+  /** The role, or any one of the roles, the action needs. */
+  role: Parameters<typeof authorize>[2];
   /** The body's schema; none: the action takes no body. */
   body?: { schema: z.ZodType<Body>; limit: number };
   /** Headers of the 502 when Entra refuses (e.g. no-store on a route whose answer may carry a secret). */
@@ -67,8 +68,7 @@ function actionRoute<Body>(param: keyof typeof KEYS, getServices: () => AppServi
         app: { ...app, audit: auditFor(app.audit, request, auth.principal) },
         key,
         body,
-        context: { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, log.invocationId) },
-        principal: auth.principal,
+        context: { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, log.invocationId), privilegedAllowed: mayAssignPrivileged(auth.principal) },
         log,
       });
     } catch (error) {

@@ -4,10 +4,10 @@ import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuditLog } from './
 import { problem } from './problem';
 
 /**
- * The admin API's gate: a valid bearer token with the role, or the 401/403 answer to send.
- * A 401 carries WWW-Authenticate as RFC 6750 asks.
+ * The admin API's gate: a valid bearer token with the role (or one of the roles), or the 401/403 answer
+ * to send. A 401 carries WWW-Authenticate as RFC 6750 asks.
  */
-export async function authorize(request: HttpRequest, authenticator: AdminAuthenticator, role: AdminRole): Promise<{ principal: AdminPrincipal } | { response: HttpResponseInit }> {
+export async function authorize(request: HttpRequest, authenticator: AdminAuthenticator, role: AdminRole | readonly AdminRole[]): Promise<{ principal: AdminPrincipal } | { response: HttpResponseInit }> {
   const result = await authenticator.authenticate(request.headers.get('authorization'), role);
   if (result.ok) return { principal: result.principal };
   if (result.status === 401) return { response: problem(401, result.reason, {}, { 'www-authenticate': 'Bearer' }) };

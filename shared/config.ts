@@ -110,6 +110,11 @@ export const settingsSchema = z.object({
   }),
   /** A Teams channel's incoming webhook (Workflows "post to a channel when a webhook request is received"). */
   NOTIFY_TEAMS_WEBHOOK_URL: optionalText.pipe(z.string().refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:', 'must be an https URL').optional()),
+  /**
+   * Temporary Access Passes with a replacement: off unless the app was granted UserAuthenticationMethod.ReadWrite.All
+   * for them (infra's enableTemporaryAccessPass sets both).
+   */
+  TEMPORARY_ACCESS_PASS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('off'),
   /** Lifetime of a Temporary Access Pass issued with a replacement; Graph takes 10 to 43200 minutes. */
   TAP_LIFETIME_MINUTES: wholeNumber(10, 43_200).default(60),
   PROVISION_LEAD_DAYS: wholeNumber(0, 365).default(7),
@@ -197,6 +202,8 @@ export interface Config {
   adminAuth: { issuer: string; audience: string };
   activationMode: ActivationMode;
   handover: { driftSteps: number; alertSteps: number; maxDays: number };
+  /** TEMPORARY_ACCESS_PASS=on: a replacement may issue a pass. */
+  tapEnabled: boolean;
   tapLifetimeMinutes: number;
   notify: { mailFrom?: string; sites: Readonly<Record<string, string>>; teamsWebhookUrl?: string };
   provisionLeadDays: number;
@@ -386,6 +393,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     adminAuth: { issuer: s.ADMIN_AUTH_ISSUER, audience: s.ADMIN_AUTH_AUDIENCE },
     activationMode: s.ACTIVATION_MODE,
     handover: { driftSteps: s.HANDOVER_DRIFT_STEPS, alertSteps: s.DRIFT_ALERT_STEPS, maxDays: s.HANDOVER_MAX_DAYS },
+    tapEnabled: s.TEMPORARY_ACCESS_PASS === 'on',
     tapLifetimeMinutes: s.TAP_LIFETIME_MINUTES,
     notify: {
       ...(s.NOTIFY_MAIL_FROM ? { mailFrom: s.NOTIFY_MAIL_FROM } : {}),

@@ -20,8 +20,11 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Lifecycle.Tasks: the Logic App that forwards Lifecycle Workflows custom tasks (not an admin role). */
-export type AdminRole = 'Tokens.PrivilegedAdmin' | 'Tokens.Admin' | 'Tokens.Read' | 'Lifecycle.Tasks';
+/**
+ * Tokens.Desk: the IT desk's hand-over, shipping and pick list, nothing else. Lifecycle.Tasks: the Logic App
+ * that forwards Lifecycle Workflows custom tasks (not an admin role).
+ */
+export type AdminRole = 'Tokens.PrivilegedAdmin' | 'Tokens.Admin' | 'Tokens.Read' | 'Tokens.Desk' | 'Lifecycle.Tasks';
 
 /** Who called the admin API, from their token: recorded in the audit trail. */
 export interface AdminPrincipal {
@@ -39,8 +42,8 @@ export interface AdminPrincipal {
 export type AuthResult = { ok: true; principal: AdminPrincipal } | { ok: false; status: 401 | 403; reason: string; principal?: AdminPrincipal };
 
 export interface AdminAuthenticator {
-  /** `authorization` is the raw Authorization header. */
-  authenticate(authorization: string | null, required: AdminRole): Promise<AuthResult>;
+  /** `authorization` is the raw Authorization header; any one of several `required` roles is enough. */
+  authenticate(authorization: string | null, required: AdminRole | readonly AdminRole[]): Promise<AuthResult>;
 }
 
 export interface TokenFilter {
@@ -233,10 +236,21 @@ export interface UserLookup {
   findUsersByUpn(userPrincipalNames: readonly string[]): Promise<Map<string, EntraUser>>;
 }
 
+/** A Temporary Access Pass as Graph lists it: never the pass itself. */
+export interface TemporaryAccessPassInfo {
+  id: string;
+  startDateTime: string;
+  lifetimeInMinutes: number;
+  /** methodUsabilityReason: EnabledByPolicy, NotYetValid, Expired, OneTimeUsed, ... */
+  usabilityReason?: string;
+}
+
 /** Temporary Access Passes through Graph (temporaryAccessPassMethods). */
 export interface AccessPasses {
   /** A one-time pass for the user; it replaces one the user already has. */
   issueTemporaryAccessPass(userId: string, lifetimeInMinutes: number): Promise<TemporaryAccessPass>;
+  /** The user's passes as Entra lists them (at most one). */
+  temporaryAccessPassesOf(userId: string): Promise<TemporaryAccessPassInfo[]>;
 }
 
 /** A directory role a principal holds (active) or may activate through PIM (eligible). */
@@ -402,6 +416,15 @@ export interface ProvisioningRecord {
   updatedAt: string;
   etag?: string;
 }
+
+/** A Tokens.PrivilegedAdmin's approval is for one hire: it ends when that hire completes, fails or is cancelled. */
+export function withoutApproval<T extends ProvisioningRecord>(record: T): T {
+  const { approvedFor: _approvedFor, approvedBy: _approvedBy, ...rest } = record;
+  return rest as T;
+}
+
+/** The joiner statuses of a hire still running, the only ones an approval counts in. */
+export const UNSETTLED_HIRE: readonly ProvisioningStatus[] = ['queued', 'deferred', 'waiting_for_user', 'in_progress'];
 
 /** Provisioning records, one per employee and kind. Writes are conditional, like the inventory's. */
 export interface ProvisioningStore {

@@ -226,12 +226,12 @@ function accessPassRoutes(store: GraphStore, user: string, method: string): Rout
   const context = (request: ApiRequest): string =>
     `${request.origin}/${request.version}/$metadata#users('${encodeURIComponent(user)}')/authentication/temporaryAccessPassMethods`;
   if (method === 'GET') {
-    return { kind: 'accessPasses', permissions: READ_METHODS, handle: (request) => ({ status: 200, body: { '@odata.context': context(request), value: store.listAccessPasses(user) } }) };
+    return { kind: 'accessPasses', permissions: permissionsFor('readAccessPasses'), handle: (request) => ({ status: 200, body: { '@odata.context': context(request), value: store.listAccessPasses(user) } }) };
   }
   if (method === 'POST') {
     return {
       kind: 'accessPasses',
-      permissions: WRITE_METHODS,
+      permissions: permissionsFor('writeAccessPasses'),
       handle: async (request) => {
         const body = requireObject(await request.readBody() ?? {}, 'The request body');
         if (body.lifetimeInMinutes !== undefined && typeof body.lifetimeInMinutes !== 'number') throw badRequest('lifetimeInMinutes must be a number.');

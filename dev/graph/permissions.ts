@@ -18,10 +18,18 @@ export const GRAPH_CALL_PERMISSIONS = {
   readDevices: ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'],
   /** authenticationmethoddevice-update.md (create, bulk `#$delta`), hardwareoathtokenauthenticationmethoddevice-update.md, -delete.md */
   writeDevices: ['Policy.ReadWrite.AuthenticationMethod'],
-  /** authentication-list-hardwareoathmethods.md, hardwareoathauthenticationmethod-get.md */
-  readMethods: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
-  /** authentication-post-hardwareoathmethods.md, hardwareoathauthenticationmethod-activate.md, -deactivate.md, -assignandactivate*.md, -delete.md */
-  writeMethods: ['UserAuthenticationMethod.ReadWrite.All'],
+  /**
+   * authentication-list-hardwareoathmethods.md, hardwareoathauthenticationmethod-get.md; the per-method
+   * UserAuthMethod-HardwareOATH permissions are listed as lesser-privileged alternatives to UserAuthenticationMethod.*
+   * (concepts/whats-new-overview.md, November 2025, as for every method's own pages, e.g. softwareoathauthenticationmethod-delete.md).
+   */
+  readMethods: ['UserAuthMethod-HardwareOATH.Read.All', 'UserAuthMethod-HardwareOATH.ReadWrite.All', 'UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  /** authentication-post-hardwareoathmethods.md, hardwareoathauthenticationmethod-activate.md, -deactivate.md, -assignandactivate*.md, -delete.md (as readMethods) */
+  writeMethods: ['UserAuthMethod-HardwareOATH.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  /** authentication-list-temporaryaccesspassmethods.md */
+  readAccessPasses: ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  /** authentication-post-temporaryaccesspassmethods.md: UserAuthenticationMethod.ReadWrite.All only */
+  writeAccessPasses: ['UserAuthenticationMethod.ReadWrite.All'],
   /** rbacapplication-list-roleassignments.md (v1.0), unifiedroleassignment-get.md */
   readRoleAssignments: ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'Directory.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.ReadWrite.All'],
   /** rbacapplication-post-roleassignments.md, unifiedroleassignment-delete.md */

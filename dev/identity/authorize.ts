@@ -25,6 +25,7 @@ export const DEV_PERSONAS: readonly DevPersona[] = [
   { key: 'privileged', name: 'Pat Privileged', userPrincipalName: 'pat.privileged@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0003', roles: ['Tokens.PrivilegedAdmin'] },
   { key: 'admin', name: 'Alex Admin', userPrincipalName: 'alex.admin@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0001', roles: ['Tokens.Admin'] },
   { key: 'reader', name: 'Riley Reader', userPrincipalName: 'riley.reader@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0002', roles: ['Tokens.Read'] },
+  { key: 'desk', name: 'Dana Desk', userPrincipalName: 'dana.desk@contoso.dev', objectId: '00000000-0000-4000-8000-0000000a0004', roles: ['Tokens.Desk'] },
 ];
 
 /** An app registration's "Single-page application" platform: its client id and redirect URIs. */

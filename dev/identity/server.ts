@@ -20,11 +20,13 @@ export const DEV_TENANT_ID = 'dev-tenant';
 export const DEV_ADMIN_AUDIENCE = 'api://entra-oath-tokens';
 /**
  * Application permissions the dev app holds on Microsoft Graph: exactly what infra/modules/graph-permissions.bicep
- * grants the app's identity (graphPermissions), so a call the product makes without its permission
- * answers 403 locally as in Azure (test/integration/graph/graph-permissions.test.ts keeps them equal).
+ * grants the app's identity (graphPermissions) with every feature on (the dev stack turns Temporary Access
+ * Passes, Lifecycle Workflows and mail on), so a call the product makes without its permission answers
+ * 403 locally as in Azure (test/integration/graph/graph-permissions.test.ts keeps them equal).
  */
 export const DEV_GRAPH_APP_ROLES: readonly string[] = [
   'Policy.ReadWrite.AuthenticationMethod',
+  'UserAuthMethod-HardwareOATH.ReadWrite.All',
   'UserAuthenticationMethod.ReadWrite.All',
   'User.Read.All',
   'User-LifeCycleInfo.Read.All',

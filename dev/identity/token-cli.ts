@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEV_CA_DIR } from '../tls';
+import { DEV_PERSONAS } from './authorize';
 import { DEV_ADMIN_AUDIENCE, DEV_IDENTITY_PORT } from './server';
 import { postJsonTrusting } from '../net';
 
@@ -10,8 +11,10 @@ import { postJsonTrusting } from '../net';
  * for curl and oathctl against the local stack.
  */
 
-const USAGE = `usage: npm run dev:token -- [--roles R1,R2] [--audience A] [--subject S] [--name N] [--expires SECONDS] [--url URL]
-  --roles     app roles to put in the token (comma-separated or repeated), e.g. Tokens.Admin;
+const USAGE = `usage: npm run dev:token -- [--persona P | --roles R1,R2] [--audience A] [--subject S] [--name N] [--expires SECONDS] [--url URL]
+  --persona   one of the sign-in page's people: ${DEV_PERSONAS.map((p) => `${p.key} (${p.roles.join(', ')})`).join(', ')};
+              their roles, object id and name
+  --roles     app roles to put in the token (comma-separated or repeated), e.g. Tokens.Admin or Tokens.Desk;
               a Graph token without --roles gets the app's Graph permissions
   --audience  defaults to ${DEV_ADMIN_AUDIENCE} (the admin API); https://graph.microsoft.com for the Graph emulator
   --url       the dev identity, default https://127.0.0.1:${DEV_IDENTITY_PORT}`;
@@ -30,6 +33,7 @@ function parseCommandLine(argv: string[]): { url: string; body: DevTokenRequest 
   const { values } = parseArgs({
     args: argv,
     options: {
+      persona: { type: 'string' },
       roles: { type: 'string', multiple: true },
       audience: { type: 'string' },
       subject: { type: 'string' },
@@ -45,6 +49,12 @@ function parseCommandLine(argv: string[]): { url: string; body: DevTokenRequest 
     process.exit(0);
   }
   const body: DevTokenRequest = { audience: values.audience ?? DEV_ADMIN_AUDIENCE };
+  if (values.persona !== undefined) {
+    const persona = DEV_PERSONAS.find((p) => p.key === values.persona);
+    if (!persona) throw new CliError(`--persona must be one of ${DEV_PERSONAS.map((p) => p.key).join(', ')}, got '${values.persona}'`);
+    if (values.roles !== undefined) throw new CliError('give --persona or --roles, not both');
+    Object.assign(body, { roles: [...persona.roles], subject: persona.objectId, name: persona.userPrincipalName });
+  }
   if (values.roles !== undefined) {
     body.roles = values.roles.flatMap((r) => r.split(',')).map((r) => r.trim()).filter((r) => r !== '');
   }

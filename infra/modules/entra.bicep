@@ -39,6 +39,11 @@ var adminApiRoles = [
     description: 'Read the token inventory, provisioning status and reconciliation reports.'
   }
   {
+    value: 'Tokens.Desk'
+    displayName: 'Hardware token desk'
+    description: 'The IT desk: read the hand-over pick list, record shipments and hand tokens over with the code they show. Nothing else.'
+  }
+  {
     value: 'Lifecycle.Tasks'
     displayName: 'Lifecycle Workflows task relay'
     description: 'Forward Lifecycle Workflows custom tasks to POST /api/lifecycle/tasks (the relay Logic App only).'
@@ -84,7 +89,7 @@ resource adminApi 'Microsoft.Graph/applications@v1.0' = {
 
 resource adminApiPrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
   appId: adminApi.appId
-  // Only users, groups and apps given Tokens.Admin or Tokens.Read get a token for the API at all.
+  // Only users, groups and apps given one of its roles get a token for the API at all.
   appRoleAssignmentRequired: true
 }
 

@@ -43,6 +43,8 @@ param personioClientId string
 param protectedGroupIds string
 param allowedGroupId string
 param notifyMailFrom string
+@description('A replacement may issue a Temporary Access Pass (the identity holds UserAuthenticationMethod.ReadWrite.All then).')
+param enableTemporaryAccessPass bool = false
 param notifySites string
 param enableTeamsNotifications bool
 param maximumInstanceCount int
@@ -162,7 +164,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     HANDOVER_DRIFT_STEPS: '10'
     DRIFT_ALERT_STEPS: '2'
     HANDOVER_MAX_DAYS: '14'
-    // A replacement's Temporary Access Pass lasts an hour (one use).
+    // A replacement's Temporary Access Pass, only when its Graph permission is granted; it lasts an hour (one use).
+    TEMPORARY_ACCESS_PASS: enableTemporaryAccessPass ? 'on' : 'off'
     TAP_LIFETIME_MINUTES: '60'
     PROVISION_LEAD_DAYS: string(provisionLeadDays)
     // A hire waits this long for its Entra account to appear before it fails visibly.

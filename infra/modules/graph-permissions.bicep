@@ -10,23 +10,39 @@ param identityPrincipalId string
 param lifecycleCallerPrincipalId string = ''
 param adminApiPrincipalId string = ''
 param lifecycleTasksRoleId string = ''
+@description('Temporary Access Passes with a replacement are on (enableTemporaryAccessPass).')
+param temporaryAccessPass bool = false
+@description('Lifecycle Workflows custom tasks are on (deployLifecycleWorkflows).')
+param lifecycleWorkflows bool = false
+@description('Mail notifications are on (notifyMailFrom set).')
+param mail bool = false
 
 // Microsoft Graph's well-known application id.
 var graphAppId = '00000003-0000-0000-c000-000000000000'
 
-// The Graph application permissions the code uses (DESIGN section 2), and nothing broader.
-var graphPermissions = [
+// The Graph application permissions the code uses (docs/deploy.md, "Why these Graph permissions"), each the
+// least privileged one the call's permissions table lists, and each feature's only while the feature is on.
+var basePermissions = [
   'Policy.ReadWrite.AuthenticationMethod' // hardware OATH inventory
-  'UserAuthenticationMethod.ReadWrite.All' // assign, activate, deactivate, remove a user's token
+  'UserAuthMethod-HardwareOATH.ReadWrite.All' // assign, activate, deactivate, remove a user's hardware OATH token, and nothing else of theirs
   'User.Read.All' // find the employee's user; directory sync's users/delta
   'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
   'GroupMember.Read.All' // directory sync: checkMemberGroups; the target check: transitiveMembers of PROTECTED_GROUP_IDS, ALLOWED_GROUP_ID and role-holding groups, transitiveMemberOf of one account
   // The target check (README "Security"), read-only: refuse tokens to directory role holders, active and
   // PIM-eligible, as only a Privileged Authentication Administrator may manage an admin's methods in Entra.
   'RoleManagement.Read.Directory' // roleAssignments and roleEligibilityScheduleInstances by principalId
+]
+// Creating a Temporary Access Pass lists no narrower application permission than this, which covers every method of every user.
+var temporaryAccessPassPermissions = [
+  'UserAuthenticationMethod.ReadWrite.All'
+]
+var lifecycleWorkflowsPermissions = [
   'LifecycleWorkflows.ReadWrite.All' // read a workflow's runs to confirm a custom task callout, and resume the task
+]
+var mailPermissions = [
   'Mail.Send' // notifications as NOTIFY_MAIL_FROM; scope it with an application access policy (docs/deploy.md)
 ]
+var graphPermissions = concat(basePermissions, temporaryAccessPass ? temporaryAccessPassPermissions : [], lifecycleWorkflows ? lifecycleWorkflowsPermissions : [], mail ? mailPermissions : [])
 
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
   appId: graphAppId

@@ -8,6 +8,19 @@ import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuthResult } from '
  */
 const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
 
+/**
+ * The roles that satisfy each required role. PrivilegedAdmin covers Admin, which covers Read and the
+ * desk's work; Tokens.Desk covers its own work only (not Read: the desk sees the pick list, not the
+ * inventory); Lifecycle.Tasks is a caller's role of its own, never implied.
+ */
+const ROLES_COVERING: Record<AdminRole, readonly string[]> = {
+  'Tokens.PrivilegedAdmin': ['Tokens.PrivilegedAdmin'],
+  'Tokens.Admin': ['Tokens.Admin', 'Tokens.PrivilegedAdmin'],
+  'Tokens.Read': ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'],
+  'Tokens.Desk': ['Tokens.Desk', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'],
+  'Lifecycle.Tasks': ['Lifecycle.Tasks'],
+};
+
 export function jwtAdminAuthenticator(options: { issuer: string; audience: string }): AdminAuthenticator {
   let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
 
@@ -56,10 +69,10 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
         ...(tenantId ? { tenantId } : {}),
         ...(appId ? { appId } : {}),
       };
-      // Tokens roles cover the ones below them (PrivilegedAdmin > Admin > Read); Lifecycle.Tasks is a caller's role of its own, never implied.
-      const rank = (role: string) => ['Tokens.Read', 'Tokens.Admin', 'Tokens.PrivilegedAdmin'].indexOf(role);
-      const allowed = required === 'Lifecycle.Tasks' ? roles.includes(required) : roles.some((role) => rank(role) >= 0 && rank(role) >= rank(required));
-      if (!allowed) return { ok: false, status: 403, reason: `The ${required} role is required`, principal };
+      const wanted: readonly AdminRole[] = typeof required === 'string' ? [required] : required;
+      if (!wanted.some((role) => roles.some((held) => ROLES_COVERING[role].includes(held)))) {
+        return { ok: false, status: 403, reason: `The ${wanted.join(' or ')} role is required`, principal };
+      }
       return { ok: true, principal };
     },
   };

@@ -471,6 +471,16 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       }
     },
 
+    async temporaryAccessPassesOf(userId) {
+      const page = (await call(() => graph.api(`/users/${encodeURIComponent(userId)}/authentication/temporaryAccessPassMethods`).get())) as { value?: unknown[] };
+      return (page.value ?? []).filter(isJson).map((item) => ({
+        id: text(item.id),
+        startDateTime: text(item.startDateTime, text(item.createdDateTime)),
+        lifetimeInMinutes: Number(item.lifetimeInMinutes),
+        ...(typeof item.methodUsabilityReason === 'string' ? { usabilityReason: item.methodUsabilityReason } : {}),
+      }));
+    },
+
     async issueTemporaryAccessPass(userId, lifetimeInMinutes): Promise<TemporaryAccessPass> {
       const created = (await call(() =>
         graph.api(`/users/${encodeURIComponent(userId)}/authentication/temporaryAccessPassMethods`).post({ lifetimeInMinutes, isUsableOnce: true }),

@@ -1,7 +1,8 @@
 import { matchCode } from '../domain/handover';
 import type { ShipmentStatus, TokenRecord } from '../domain/token';
-import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type SeedVault } from '../ports';
+import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import type { ActionContext } from './revokeToken';
+import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 
 /**
  * Hand-over mode (ACTIVATION_MODE=handover): a hire leaves its token assigned in Entra but not
@@ -16,6 +17,9 @@ export interface HandoverDeps {
   directory: Directory;
   audit: AuditLog;
   clock: Clock;
+  /** Asked again right before the activation, with the leaver check. */
+  targets: TargetCheck;
+  provisioning: ProvisioningStore;
 }
 
 export interface HandoverSettings {
@@ -42,7 +46,15 @@ export interface HandoverItem {
   shippingUpdatedAt: string | null;
 }
 
-export type HandoverRefusal = 'wrong_token' | 'code_used' | 'not_awaiting_handover' | 'seed_missing' | 'entra_mismatch' | 'changed_meanwhile';
+export type HandoverRefusal =
+  | 'wrong_token'
+  | 'code_used'
+  | 'not_awaiting_handover'
+  | 'seed_missing'
+  | 'entra_mismatch'
+  | 'changed_meanwhile'
+  /** The holder no longer passes the target check (became privileged, left the allowed group), or is a leaver. */
+  | 'holder_refused';
 
 export type HandoverResult =
   | { outcome: 'handed_over'; serialNumber: string; userPrincipalName: string | null; driftSteps: number; alert: boolean }
@@ -139,7 +151,13 @@ export async function recordShipment(deps: HandoverDeps, serial: string, status:
  * before the last accepted step is a replay. The code is claimed on the row before Entra sees it, so
  * two desks (or a retry) can never spend one code twice; then Entra is activated with it.
  */
-export async function handOverToken(deps: HandoverDeps, serial: string, code: string, settings: HandoverSettings, context: ActionContext): Promise<HandoverResult> {
+export async function handOverToken(
+  deps: HandoverDeps,
+  serial: string,
+  code: string,
+  settings: HandoverSettings,
+  context: ActionContext & { /** The caller holds Tokens.PrivilegedAdmin. */ privilegedAllowed?: boolean },
+): Promise<HandoverResult> {
   const token = await deps.inventory.get(serial);
   if (!token) return { outcome: 'not_found', detail: `No token with serial number ${serial} in the inventory` };
   const refuse = (reason: HandoverRefusal, detail: string): HandoverResult => ({ outcome: 'refused', reason, serialNumber: token.serialNumber, detail });
@@ -177,6 +195,12 @@ export async function handOverToken(deps: HandoverDeps, serial: string, code: st
   const device = await deps.directory.findDeviceBySerial(token.serialNumber);
   if (!holder || !deviceId || !device || device.id !== deviceId || device.assignedTo?.id !== holder) {
     return refuse('entra_mismatch', `Entra does not show ${token.serialNumber} assigned to ${token.userPrincipalName ?? holder ?? 'its holder'}; run reconciliation before handing it over`);
+  }
+  // The hire checked the holder days ago: a holder made privileged since, or a leaver, gets nothing.
+  const holderRefused = await refusalBeforeActivation(deps, { entraUserId: holder, ...(token.employeeId ? { employeeId: token.employeeId } : {}) }, { privilegedAllowed: context.privilegedAllowed === true });
+  if (holderRefused) {
+    await audit('rejected', `${holderRefused.refusal}: ${holderRefused.detail}`);
+    return { outcome: 'refused', reason: 'holder_refused', serialNumber: token.serialNumber, detail: `${holderRefused.refusal}: ${holderRefused.detail}` };
   }
 
   const drift = match.driftSteps;

@@ -202,7 +202,7 @@ export async function fail(ctx: JoinerContext, reason: string, refusal?: Permane
   const held = (await heldTokens(ctx)).filter((t) => t.status === 'reserved');
   for (const token of held) await release(ctx, token, `released: the hire of ${employeeId} failed (${reason})`, true);
   await save(ctx, (current) => ({
-    ...withoutFields(current, 'serialNumber', 'refusal'),
+    ...withoutFields(current, 'serialNumber', 'refusal', 'approvedFor', 'approvedBy'),
     status: 'failed',
     reason,
     // The refused account is remembered, so an approval names exactly that account.

@@ -1,5 +1,5 @@
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
-import type { Clock, ProvisioningStore } from '../ports';
+import { withoutApproval, type Clock, type ProvisioningStore } from '../ports';
 import type { HrEventOutcome } from './hrEventOutcome';
 import { withEventId, writeRecord } from './provisioningRecords';
 
@@ -33,7 +33,7 @@ export async function recordTermination(message: HrQueueMessage, deps: RecordDep
       joiner &&
       (joiner.status === 'queued' || joiner.status === 'deferred' || joiner.status === 'waiting_for_user') &&
       !(joiner.hireDate && message.terminationDate && instantOf(joiner.hireDate) > instantOf(message.terminationDate))
-        ? { ...joiner, status: 'cancelled', reason: `employee terminated on ${message.terminationDate}; the hire is not provisioned`, eventIds: withEventId(joiner.eventIds, eventId), updatedAt: stamp }
+        ? { ...withoutApproval(joiner), status: 'cancelled', reason: `employee terminated on ${message.terminationDate}; the hire is not provisioned`, eventIds: withEventId(joiner.eventIds, eventId), updatedAt: stamp }
         : undefined,
     );
   }

@@ -1,6 +1,6 @@
 import { deferralSeconds, instantOf, leaverRetrySeconds, type HrQueueMessage } from '../domain/hrEvent';
 import type { TokenRecord } from '../domain/token';
-import type { ProvisioningRecord } from '../ports';
+import { withoutApproval, type ProvisioningRecord } from '../ports';
 import type { Delivery, HrEventOutcome, JoinerDeps } from './provisionJoiner';
 import { recordTermination } from './leaverRecords';
 import { describeFailure, writeRecord } from './provisioningRecords';
@@ -60,7 +60,7 @@ export async function offboardLeaver(message: HrQueueMessage, deps: OffboardDeps
     if (!current) return { employeeId, kind: 'joiner', status: 'cancelled', reason: cancelReason, attempts: 0, eventIds: [eventId], createdAt: stamp, updatedAt: stamp };
     const waiting = current.status === 'queued' || current.status === 'deferred' || current.status === 'waiting_for_user';
     const stale = current.status === 'in_progress' && now.getTime() - instantOf(current.updatedAt).getTime() >= HIRE_SETTLE_MS;
-    return waiting || stale ? { ...current, status: 'cancelled', reason: cancelReason, updatedAt: stamp } : undefined;
+    return waiting || stale ? { ...withoutApproval(current), status: 'cancelled', reason: cancelReason, updatedAt: stamp } : undefined;
   });
   if (joiner?.status === 'in_progress') {
     await deps.queue.send(message, { delaySeconds: HIRE_RECHECK_SECONDS });

@@ -1,6 +1,6 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
 import { withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
-import type { EntraUser } from '../ports';
+import { UNSETTLED_HIRE, type EntraUser } from '../ports';
 import { activateForHire } from './activation';
 import type { Delivery, HrEventOutcome } from './hrEventOutcome';
 import {
@@ -159,7 +159,7 @@ export async function cancelIfTerminated(ctx: JoinerContext): Promise<StepResult
   if (!held.every((t) => t.status === 'reserved')) return 'next';
   for (const token of held) await release(ctx, token, `released: ${employeeId} was terminated before the hire finished`, true);
   const reason = `employee terminated on ${leaver.terminationDate}; the hire is not provisioned`;
-  await save(ctx, (current) => ({ ...withoutFields(current, 'serialNumber'), status: 'cancelled', reason }));
+  await save(ctx, (current) => ({ ...withoutFields(current, 'serialNumber', 'approvedFor', 'approvedBy'), status: 'cancelled', reason }));
   await ctx.deps.audit.record({ actor: 'hr', action: 'token.provisioned', employeeId, correlationId: eventId, outcome: 'rejected', detail: reason });
   return { outcome: { kind: 'cancelled', reason } };
 }
@@ -345,7 +345,7 @@ export async function completeRecord(ctx: JoinerContext): Promise<StepResult> {
   await save(ctx, (current) =>
     current.status === 'completed' || current.status === 'cancelled'
       ? undefined
-      : { ...withoutFields(current, 'reason', 'approvedFor'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
+      : { ...withoutFields(current, 'reason', 'approvedFor', 'approvedBy'), status: 'completed', step: 'completed', serialNumber: token.serialNumber },
   );
   return 'next';
 }
@@ -366,10 +366,15 @@ const MAX_UNUSABLE_TOKENS = 3;
 /** Preference among tokens one employee already holds: the furthest along wins. */
 const HOLD_RANK: Partial<Record<TokenStatus, number>> = { active: 0, suspended: 1, assigned: 2, awaiting_handover: 2, reserved: 3 };
 
-/** Who approved a token for this account although it is privileged (a Tokens.PrivilegedAdmin), if anyone. */
+/**
+ * Who approved a token for this account although it is privileged (a Tokens.PrivilegedAdmin), if anyone.
+ * An approval on the record counts only for the hire it was given to, while that hire runs: one that
+ * completed, failed or was cancelled is spent.
+ */
 function approvalFor(ctx: JoinerContext, user: EntraUser): string | undefined {
   const { record, message } = ctx;
-  return record?.approvedFor === user.id && record.approvedBy
+  const live = record !== undefined && UNSETTLED_HIRE.includes(record.status);
+  return live && record.approvedFor === user.id && record.approvedBy
     ? record.approvedBy
     : message.privilegedApproval?.entraUserId === user.id
       ? message.privilegedApproval.approvedBy

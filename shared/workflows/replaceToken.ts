@@ -1,6 +1,6 @@
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
-import type { AccessPasses, ProvisioningStore, TemporaryAccessPass, WorkQueue } from '../ports';
+import type { AccessPasses, ProvisioningStore, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
 import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
 import type { TargetCheck } from './targetCheck';
 
@@ -9,7 +9,9 @@ import type { TargetCheck } from './targetCheck';
  * does), and a hire for the same person goes on hr-events, so the joiner saga (with every check it
  * makes, in the configured activation mode) provisions another token from the person's pool. On
  * request a one-time Temporary Access Pass lets the person sign in until the new token is in hand;
- * the pass is handed back to the caller only, never logged, queued or stored.
+ * the pass is handed back to the caller only, never logged, queued or stored. One live pass per person:
+ * while the last one Entra lists is still valid, no other is issued (a repeated call would otherwise
+ * hand out a new pass each time). Each issuance is audited by the pass's id.
  */
 
 export type ReplaceReason = Extract<RevokeReason, 'lost' | 'stolen' | 'damaged'>;
@@ -31,7 +33,16 @@ export type ReplaceResult =
       temporaryAccessPass?: TemporaryAccessPass;
     }
   | { outcome: 'no_token'; detail: string }
-  | { outcome: 'not_allowed'; detail: string; serialNumber?: string };
+  | { outcome: 'not_allowed'; detail: string; serialNumber?: string }
+  /** The person still has a valid pass: nothing was changed. */
+  | { outcome: 'pass_live'; detail: string; serialNumber: string; expiresAt: string };
+
+/** When a listed pass stops being valid, or undefined when it already has (expired, or its one use spent). */
+export function passValidUntil(pass: TemporaryAccessPassInfo, now: Date): Date | undefined {
+  if (pass.usabilityReason === 'Expired' || pass.usabilityReason === 'OneTimeUsed') return undefined;
+  const end = new Date(Date.parse(pass.startDateTime) + pass.lifetimeInMinutes * 60_000);
+  return Number.isNaN(end.getTime()) || end <= now ? undefined : end;
+}
 
 /** The hire event a replacement sends: one per revoked token, so a repeated call re-sends the same one. */
 export const replacementEventId = (serialNumber: string): string => `replace-${serialKey(serialNumber)}`;
@@ -39,7 +50,7 @@ export const replacementEventId = (serialNumber: string): string => `replace-${s
 export async function replaceUserToken(
   deps: ReplaceDeps,
   user: string,
-  request: { reason: ReplaceReason; note?: string; temporaryAccessPass: boolean; tapLifetimeMinutes: number; privilegedAllowed?: boolean },
+  request: { reason: ReplaceReason; note?: string; temporaryAccessPass: boolean; tapEnabled: boolean; tapLifetimeMinutes: number; privilegedAllowed?: boolean },
   context: ActionContext,
 ): Promise<ReplaceResult> {
   const tokens = await tokensOf(deps.inventory, user);
@@ -50,9 +61,13 @@ export async function replaceUserToken(
   if (!target) return { outcome: 'no_token', detail: `${user} holds no token to replace` };
 
   // Everything that could refuse the replacement is checked before the old token is touched.
-  const entraUser =
-    target.userPrincipalName && (!target.employeeId || !target.entraUserId) ? await deps.directory.findUserByUpn(target.userPrincipalName) : undefined;
-  const employeeId = target.employeeId ?? entraUser?.employeeId;
+  // The holder's account: by the object id on the row when it has one (a UPN may have moved to another account since).
+  const holderAccount = target.entraUserId
+    ? await deps.directory.findUserByUpn(target.entraUserId)
+    : target.userPrincipalName
+      ? await deps.directory.findUserByUpn(target.userPrincipalName)
+      : undefined;
+  const employeeId = target.employeeId ?? holderAccount?.employeeId;
   if (!employeeId) {
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${target.serialNumber} was not handed out through an HR hire and its holder has no employeeId in Entra; revoke it and send a hire event instead` };
   }
@@ -62,17 +77,36 @@ export async function replaceUserToken(
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${employeeId} was terminated on ${leaver.terminationDate}; a leaver gets no replacement` };
   }
   const joiner = records.find((r) => r.kind === 'joiner');
-  const userId = target.entraUserId ?? entraUser?.id ?? joiner?.entraUserId;
-  if (request.temporaryAccessPass && !userId) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
+  if (request.temporaryAccessPass && !request.tapEnabled) {
+    return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: 'Temporary Access Passes are off here (TEMPORARY_ACCESS_PASS); replace without one, or have them turned on' };
+  }
+  // The target check and the pass are about this one account.
+  const account = holderAccount ?? (!target.entraUserId && joiner?.entraUserId ? await deps.directory.findUserByUpn(joiner.entraUserId) : undefined);
+  if (request.temporaryAccessPass && !account) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
   // A replacement gives a sign-in factor (and maybe a pass) to an account that has had time to become
   // privileged since its first token: asked about now, not judged by the shared privileged set.
-  const account = entraUser ?? (userId ? await deps.directory.findUserByUpn(userId) : undefined);
   let privilegedApproval: { entraUserId: string; approvedBy: string } | undefined;
   if (account) {
     const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true, fresh: true });
     if (!verdict.ok) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${verdict.refusal}: ${verdict.detail}` };
     // The privileged admin who asks for the replacement approves it for this account, and only this one.
     if (verdict.privileged) privilegedApproval = { entraUserId: account.id, approvedBy: context.actor };
+  }
+  if (request.temporaryAccessPass && account) {
+    const now = deps.clock.now();
+    const validUntil = (await deps.accessPasses.temporaryAccessPassesOf(account.id))
+      .map((pass) => passValidUntil(pass, now))
+      .filter((end): end is Date => end !== undefined)
+      .sort((a, b) => b.getTime() - a.getTime())[0];
+    if (validUntil) {
+      const expiresAt = validUntil.toISOString();
+      return {
+        outcome: 'pass_live',
+        serialNumber: target.serialNumber,
+        expiresAt,
+        detail: `${account.userPrincipalName || user} already has a Temporary Access Pass, valid until ${expiresAt}; another is issued only after it expires (or is used)`,
+      };
+    }
   }
 
   let revoked: { serialNumber: string; status: TokenStatus; changed: boolean } = { serialNumber: target.serialNumber, status: target.status, changed: false };
@@ -95,7 +129,18 @@ export async function replaceUserToken(
     firstSeenAt: deps.clock.now().toISOString(),
   });
 
-  const pass = request.temporaryAccessPass && userId ? await deps.accessPasses.issueTemporaryAccessPass(userId, request.tapLifetimeMinutes) : undefined;
+  const pass = request.temporaryAccessPass && account ? await deps.accessPasses.issueTemporaryAccessPass(account.id, request.tapLifetimeMinutes) : undefined;
+  if (pass && account) {
+    await deps.audit.record({
+      actor: context.actor,
+      action: 'temporary_access_pass.issued',
+      serialNumber: target.serialNumber,
+      employeeId,
+      correlationId: context.correlationId,
+      outcome: 'succeeded',
+      detail: `pass ${pass.id} for account ${account.id}, from ${pass.startDateTime} for ${pass.lifetimeInMinutes} min${pass.isUsableOnce ? ', one use' : ''}`,
+    });
+  }
   await deps.audit.record({
     actor: context.actor,
     action: 'token.replaced',

@@ -1,8 +1,9 @@
 import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import { activateWithCurrentCode } from './activation';
-import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
+import { DirectoryRefusal, withoutApproval, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import { heldOnAccounts, resolveLeaverAccounts } from './leaverAccounts';
 import { writeRecord } from './provisioningRecords';
+import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 
 /**
  * Taking a token away from a person, for good or for a while. Entra is the truth for who holds it:
@@ -148,7 +149,7 @@ async function cancelHireOf(deps: RevokeDeps, token: TokenRecord, why: string): 
     if (!joiner) return token.status === 'reserved' ? { employeeId, kind: 'joiner', status: 'cancelled', reason: why, attempts: 0, eventIds: [], createdAt: stamp, updatedAt: stamp } : undefined;
     if (!['queued', 'deferred', 'waiting_for_user', 'in_progress'].includes(joiner.status)) return undefined;
     if (token.status !== 'reserved' && joiner.serialNumber !== token.serialNumber) return undefined;
-    return { ...joiner, status: 'cancelled', reason: why, updatedAt: stamp };
+    return { ...withoutApproval(joiner), status: 'cancelled', reason: why, updatedAt: stamp };
   });
 }
 
@@ -284,8 +285,15 @@ export async function suspendUserToken(deps: RevokeDeps, user: string, context: 
   return { outcome: 'done', serialNumber: token.serialNumber, status: 'suspended', changed: true, ...noted };
 }
 
-/** Back from leave: a fresh activation with the current code from the seed, only for the holder Entra and the inventory agree on. */
-export async function resumeUserToken(deps: RevokeDeps, user: string, context: ActionContext): Promise<TokenActionResult> {
+/**
+ * Back from leave: a fresh activation with the current code from the seed, only for the holder Entra and
+ * the inventory agree on, and only when that holder still passes the target check and is no leaver.
+ */
+export async function resumeUserToken(
+  deps: RevokeDeps & { targets: TargetCheck },
+  user: string,
+  context: ActionContext & { /** The caller holds Tokens.PrivilegedAdmin. */ privilegedAllowed?: boolean },
+): Promise<TokenActionResult> {
   const found = await activeTokenOf(deps, user, 'suspended');
   if ('outcome' in found) return found;
   const token = found;
@@ -294,6 +302,11 @@ export async function resumeUserToken(deps: RevokeDeps, user: string, context: A
   if (!token.entraUserId || !device || device.assignedTo?.id !== token.entraUserId) {
     const holder = device?.assignedTo ? `${device.assignedTo.displayName ?? device.assignedTo.id}` : 'nobody';
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra shows ${token.serialNumber} assigned to ${holder}, not to ${token.userPrincipalName ?? user}; it is not activated again (revoke it instead)` };
+  }
+  const holderRefused = await refusalBeforeActivation(deps, { entraUserId: token.entraUserId, ...(token.employeeId ? { employeeId: token.employeeId } : {}) }, { privilegedAllowed: context.privilegedAllowed === true });
+  if (holderRefused) {
+    await deps.audit.record({ actor: context.actor, action: 'token.resumed', serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}), correlationId: context.correlationId, outcome: 'rejected', detail: `${holderRefused.refusal}: ${holderRefused.detail}` });
+    return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `${holderRefused.refusal}: ${holderRefused.detail}` };
   }
   const seed = await deps.seeds.get(token.seedSecretName);
   if (seed === undefined) {

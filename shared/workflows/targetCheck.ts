@@ -1,4 +1,5 @@
-import type { Directory, EntraUser, PrincipalDirectory, PrivilegedDirectory, PrivilegedSet, RoleHolding } from '../ports';
+import { instantOf } from '../domain/hrEvent';
+import type { Clock, Directory, EntraUser, PrincipalDirectory, PrivilegedDirectory, PrivilegedSet, ProvisioningStore, RoleHolding } from '../ports';
 import { roleLabel } from '../domain/directoryRoles';
 
 /**
@@ -143,4 +144,41 @@ export async function findHireTarget(directory: Pick<Directory, 'findUserByUpn' 
     };
   }
   return { kind: 'found', user };
+}
+
+export interface ActivationCheckDeps {
+  directory: Pick<Directory, 'findUserByUpn'>;
+  targets: TargetCheck;
+  provisioning: ProvisioningStore;
+  clock: Clock;
+}
+
+export type ActivationRefusal = TargetRefusal | 'account_missing' | 'leaver';
+
+/**
+ * Asked right before a token already assigned is activated for its holder (a hand-over at the desk, a
+ * resume after leave), because time has passed since the hire checked: the holder's Entra account (by
+ * object id) must still pass the target check, and must not be a leaver (its termination date passed
+ * without a later rehire, or its revocation still retrying). Undefined: go ahead.
+ */
+export async function refusalBeforeActivation(
+  deps: ActivationCheckDeps,
+  holder: { entraUserId: string; employeeId?: string },
+  options: { privilegedAllowed: boolean },
+): Promise<{ refusal: ActivationRefusal; detail: string } | undefined> {
+  if (holder.employeeId) {
+    const records = await deps.provisioning.list(holder.employeeId);
+    const leaver = records.find((r) => r.kind === 'leaver');
+    const joiner = records.find((r) => r.kind === 'joiner');
+    const rehired = Boolean(leaver?.terminationDate && joiner?.hireDate && instantOf(joiner.hireDate) > instantOf(leaver.terminationDate));
+    const terminated = Boolean(leaver?.terminationDate && instantOf(leaver.terminationDate) <= deps.clock.now());
+    // A termination dated ahead is not a leaver yet; one without a date is taken as at once, as the leaver work takes it.
+    if (leaver && !rehired && (terminated || leaver.status === 'retrying' || (leaver.status === 'pending_revocation' && !leaver.terminationDate))) {
+      return { refusal: 'leaver', detail: `employee ${holder.employeeId} is a leaver (${leaver.status}${leaver.terminationDate ? `, terminated on ${leaver.terminationDate}` : ''}); the token is not activated` };
+    }
+  }
+  const account = await deps.directory.findUserByUpn(holder.entraUserId);
+  if (!account) return { refusal: 'account_missing', detail: `Entra has no account ${holder.entraUserId} any more; the token is not activated` };
+  const verdict = await deps.targets.check(account, options);
+  return verdict.ok ? undefined : { refusal: verdict.refusal, detail: verdict.detail };
 }

@@ -6,6 +6,7 @@ import {
   compiledTemplate,
   GRAPH_APP_ID,
   graphAppRoleId,
+  grantedGraphPermissions,
   identityIds,
   mainDeployment,
   readRepoFile,
@@ -204,26 +205,32 @@ describe('Microsoft Graph', () => {
     }
   });
 
-  it('grants the managed identity exactly the application permissions the code uses, on Microsoft Graph', () => {
+  it('grants the managed identity exactly the application permissions the code uses, each feature\'s only while it is on', () => {
     const graph = permissions.resource((r) => r.existing, 'the Graph service principal');
     expect(graph.type).toBe('Microsoft.Graph/servicePrincipals');
     expect(props(graph).appId).toBe(GRAPH_APP_ID);
     const grants = permissions.resources().filter((r) => r.symbol === 'graphPermissionGrants');
-    const expected = [
+    const always = [
       'GroupMember.Read.All',
-      'LifecycleWorkflows.ReadWrite.All',
-      'Mail.Send',
       'Policy.ReadWrite.AuthenticationMethod',
       'RoleManagement.Read.Directory',
       'User-LifeCycleInfo.Read.All',
       'User.Read.All',
-      'UserAuthenticationMethod.ReadWrite.All',
+      'UserAuthMethod-HardwareOATH.ReadWrite.All',
     ];
-    expect(grants.map((g) => props(g).appRoleId).sort()).toEqual(expected.map(graphAppRoleId).sort());
+    // The sample deploys Lifecycle Workflows, with no Temporary Access Pass and no mail.
+    expect(grants.map((g) => props(g).appRoleId).sort()).toEqual([...always, 'LifecycleWorkflows.ReadWrite.All'].map(graphAppRoleId).sort());
     for (const grant of grants) {
       expect(grant.type).toBe('Microsoft.Graph/appRoleAssignedTo');
       expect(props(grant)).toMatchObject({ principalId: identity.principalId, resourceId: SAMPLE.graphPrincipalId });
     }
+    // The broad per-user methods permission only for the Temporary Access Pass, Lifecycle Workflows and mail only when on.
+    expect(grantedGraphPermissions(mainDeployment()).sort()).toEqual([...always].sort());
+    expect(grantedGraphPermissions(mainDeployment({ enableTemporaryAccessPass: true })).sort()).toEqual([...always, 'UserAuthenticationMethod.ReadWrite.All'].sort());
+    expect(grantedGraphPermissions(mainDeployment({ notifyMailFrom: 'tokens@contoso.com' })).sort()).toEqual([...always, 'Mail.Send'].sort());
+    // The app issues passes only when the grant is there.
+    expect(appSettingValues(mainDeployment({ enableTemporaryAccessPass: true })).TEMPORARY_ACCESS_PASS).toBe('on');
+    expect(appSettingValues(mainDeployment()).TEMPORARY_ACCESS_PASS).toBe('off');
   });
 
   it('gives the Lifecycle Workflows relay the Lifecycle.Tasks role on the admin API, and nothing when the relay is off', () => {
@@ -232,7 +239,7 @@ describe('Microsoft Graph', () => {
     const lifecycleTasks = (props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API')).appRoles as JsonObject[]).find((role) => role.value === 'Lifecycle.Tasks');
     expect(props(relay)).toEqual({ principalId: relayIdentity.principalId, resourceId: SAMPLE.adminApiPrincipalId, appRoleId: lifecycleTasks?.id });
     // All the app role assignments there are: the Graph grants and the relay's.
-    expect(resourcesOfType(deployment, 'Microsoft.Graph/appRoleAssignedTo')).toHaveLength(9);
+    expect(resourcesOfType(deployment, 'Microsoft.Graph/appRoleAssignedTo')).toHaveLength(8);
     const without = mainDeployment().module('graph-permissions');
     expect(without.resources().filter((r) => r.symbol === 'lifecycleCallerRole')).toEqual([]);
   });
@@ -268,10 +275,10 @@ describe('Microsoft Graph', () => {
     expect(hook).toMatch(/if \[ "\$\{ADMIN_API_IDENTIFIER_URI_FORM:-tenant\}" = appId \]/);
   });
 
-  it('registers the admin API with the roles Tokens.PrivilegedAdmin, Tokens.Admin, Tokens.Read and Lifecycle.Tasks and v2.0 tokens', () => {
+  it('registers the admin API with the roles Tokens.PrivilegedAdmin, Tokens.Admin, Tokens.Read, Tokens.Desk and Lifecycle.Tasks and v2.0 tokens', () => {
     const app = props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API'));
     const roles = app.appRoles as JsonObject[];
-    expect(roles.map((role) => role.value).sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
+    expect(roles.map((role) => role.value).sort()).toEqual(['Lifecycle.Tasks', 'Tokens.Admin', 'Tokens.Desk', 'Tokens.PrivilegedAdmin', 'Tokens.Read']);
     for (const role of roles) {
       expect(role).toMatchObject({ allowedMemberTypes: ['User', 'Application'], isEnabled: true });
       expect(role.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);

@@ -14,6 +14,7 @@ describe('the console page logic', () => {
     expect(abilitiesOf(rolesOf({ roles: ['Tokens.Read'] }))).toEqual({ read: true, act: false, approve: false, desk: false });
     expect(abilitiesOf(rolesOf({ roles: ['Tokens.Admin'] }))).toEqual({ read: true, act: true, approve: false, desk: true });
     expect(abilitiesOf(rolesOf({ roles: ['Tokens.PrivilegedAdmin'] }))).toEqual({ read: true, act: true, approve: true, desk: true });
+    // The desk does its own work only: no inventory, no admin actions.
     expect(abilitiesOf(rolesOf({ roles: ['Tokens.Desk'] }))).toEqual({ read: false, act: false, approve: false, desk: true });
     expect(abilitiesOf(rolesOf({ roles: ['Other', 42] }))).toEqual({ read: false, act: false, approve: false, desk: false });
     expect(rolesOf({ roles: 'Tokens.Admin' })).toEqual([]);

@@ -310,6 +310,14 @@ describe('find the user', () => {
     expect(approved.audit).toEqual([expect.objectContaining({ actor: 'boss@contoso.com', action: 'token.target.privileged' })]);
   });
 
+  it('takes an approval on the record only while its hire runs: a settled hire\'s approval is spent', async () => {
+    const approved = { approvedFor: 'u-ada', approvedBy: 'boss@contoso.com' };
+    const running = world({ privileged: ['u-ada'], records: [joiner({ status: 'queued', ...approved })] });
+    expect(await findUser(await contextAfterRead(running, hire()))).toBe('next');
+    const spent = world({ privileged: ['u-ada'], records: [joiner({ status: 'failed', ...approved })] });
+    await expect(findUser(await contextAfterRead(spent, hire({ eventId: 'evt-2' })))).rejects.toMatchObject({ name: 'PermanentFailure', refusal: { code: 'privileged_account' } });
+  });
+
   it('lets a first hire be judged by the shared privileged set, and asks afresh about a person the record knew from another event', async () => {
     const first = world();
     await findUser(await contextAfterRead(first, hire()));

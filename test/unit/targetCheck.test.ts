@@ -1,5 +1,5 @@
-import type { EntraUser, GroupMembership, PrincipalDirectory, RoleHolding } from '../../shared/ports';
-import { findHireTarget, targetCheck } from '../../shared/workflows/targetCheck';
+import type { EntraUser, GroupMembership, PrincipalDirectory, ProvisioningRecord, ProvisioningStore, RoleHolding } from '../../shared/ports';
+import { findHireTarget, refusalBeforeActivation, targetCheck } from '../../shared/workflows/targetCheck';
 
 const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
 const PROTECTED = '0b7a3f4e-1111-4c1d-9e5a-000000000001';
@@ -89,5 +89,56 @@ describe('findHireTarget', () => {
     expect(await findHireTarget(directory({ ...ADA, employeeId: 'E2' }, undefined), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch' });
     expect(await findHireTarget(directory({ ...ADA, employeeId: undefined }, undefined), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'employee_id_mismatch', detail: expect.stringContaining('no employeeId') });
     expect(await findHireTarget(directory(ADA, 'ambiguous'), 'E1', 'ada@contoso.com')).toMatchObject({ kind: 'refused', refusal: 'ambiguous_employee_id' });
+  });
+});
+
+describe('refusalBeforeActivation: the holder is asked again right before a hand-over or a resume', () => {
+  const NOW = new Date('2026-12-07T10:00:00Z');
+  const record = (kind: 'joiner' | 'leaver', fields: Partial<ProvisioningRecord>): ProvisioningRecord => ({
+    employeeId: 'E1',
+    kind,
+    status: 'completed',
+    attempts: 0,
+    eventIds: [],
+    createdAt: NOW.toISOString(),
+    updatedAt: NOW.toISOString(),
+    ...fields,
+  });
+  const deps = (records: ProvisioningRecord[], tenant = principals({}, {}), users: EntraUser[] = [ADA]) => ({
+    directory: { findUserByUpn: async (idOrUpn: string) => users.find((u) => u.id === idOrUpn || u.userPrincipalName === idOrUpn) },
+    targets: targetCheck(tenant, { protectedGroupIds: [] }),
+    provisioning: { list: async () => records } as unknown as ProvisioningStore,
+    clock: { now: () => NOW },
+  });
+  const holder = { entraUserId: 'u-ada', employeeId: 'E1' };
+
+  it('lets an ordinary holder with no leaver through', async () => {
+    expect(await refusalBeforeActivation(deps([record('joiner', {})]), holder, { privilegedAllowed: false })).toBeUndefined();
+  });
+
+  it.each([
+    ['a revocation still retrying', record('leaver', { status: 'retrying', terminationDate: '2026-12-06' })],
+    ['a revocation pending since today', record('leaver', { status: 'pending_revocation', terminationDate: '2026-12-07' })],
+    ['a revocation pending with no date (at once)', record('leaver', { status: 'pending_revocation' })],
+    ['a termination date passed', record('leaver', { status: 'completed', terminationDate: '2026-12-01' })],
+  ])('refuses a leaver: %s', async (_what, leaver) => {
+    expect(await refusalBeforeActivation(deps([record('joiner', { hireDate: '2026-01-01' }), leaver]), holder, { privilegedAllowed: true })).toEqual({ refusal: 'leaver', detail: expect.stringContaining('E1 is a leaver') });
+  });
+
+  it('lets a holder through whose termination is dated ahead: not a leaver yet', async () => {
+    const records = [record('joiner', { hireDate: '2026-01-01' }), record('leaver', { status: 'pending_revocation', terminationDate: '2027-03-31' })];
+    expect(await refusalBeforeActivation(deps(records), holder, { privilegedAllowed: false })).toBeUndefined();
+  });
+
+  it('lets a rehire after the termination through', async () => {
+    const records = [record('joiner', { hireDate: '2026-12-05' }), record('leaver', { status: 'completed', terminationDate: '2026-12-01' })];
+    expect(await refusalBeforeActivation(deps(records), holder, { privilegedAllowed: false })).toBeUndefined();
+  });
+
+  it('refuses a holder who became privileged, unless a privileged admin asks, and an account that is gone', async () => {
+    const admin = principals({ 'u-ada': ['active'] }, {});
+    expect(await refusalBeforeActivation(deps([], admin), holder, { privilegedAllowed: false })).toEqual({ refusal: 'privileged_account', detail: expect.any(String) });
+    expect(await refusalBeforeActivation(deps([], admin), holder, { privilegedAllowed: true })).toBeUndefined();
+    expect(await refusalBeforeActivation(deps([], principals({}, {}), []), holder, { privilegedAllowed: false })).toEqual({ refusal: 'account_missing', detail: expect.any(String) });
   });
 });

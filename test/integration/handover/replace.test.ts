@@ -6,6 +6,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { QUEUES, TABLES, poisonQueueOf } from '../../../shared/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn, sendHire } from '../../support/hr';
+import { tenantCall } from '../targets/helpers';
 
 const run = promisify(execFile);
 const TSX = path.resolve(__dirname, '../../../node_modules/tsx/dist/cli.mjs');
@@ -27,10 +28,11 @@ describe('replacing a token in one call, with a Temporary Access Pass on request
       { displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: 'E3001' },
       { displayName: 'Grace Hopper', userPrincipalName: 'grace@contoso.com', employeeId: 'E3002' },
       { displayName: 'Bob Nobody', userPrincipalName: 'bob@contoso.com', employeeId: 'E3003' },
+      { displayName: 'Cleo Twice', userPrincipalName: 'cleo@contoso.com', employeeId: 'E3004' },
     ]);
     for (const user of users) userIds.set(user.userPrincipalName, user.id);
-    seeds = await importTokens(app, ['RP-GVA-1', 'RP-GVA-2', 'RP-GVA-3', 'RP-GVA-4'].map((serial) => ({ serial, pool: 'GVA' })));
-    for (const [employeeId, upn] of [['E3001', 'ada@contoso.com'], ['E3002', 'grace@contoso.com']] as const) {
+    seeds = await importTokens(app, ['RP-GVA-1', 'RP-GVA-2', 'RP-GVA-3', 'RP-GVA-4', 'RP-GVA-5', 'RP-GVA-6'].map((serial) => ({ serial, pool: 'GVA' })));
+    for (const [employeeId, upn] of [['E3001', 'ada@contoso.com'], ['E3002', 'grace@contoso.com'], ['E3004', 'cleo@contoso.com']] as const) {
       await sendHire(app, { employeeId, userPrincipalName: upn, location: 'GVA' });
       const joiner = await joinerReaches(app, employeeId, ['completed', 'failed']);
       expect(joiner.status).toBe('completed');
@@ -118,5 +120,41 @@ describe('replacing a token in one call, with a Temporary Access Pass on request
     for await (const entry of audit.listEntities({ queryOptions: { filter: "action eq 'token.replaced'" } })) entries.push(entry);
     expect(entries).toHaveLength(2);
     expect(entries).toContainEqual(expect.objectContaining({ employeeId: 'E3001', detail: expect.stringContaining('Temporary Access Pass') }));
+  });
+
+  it('one live pass per person: a second replace while the pass is valid answers 409 with its expiry, and each issuance is audited by pass id only', async () => {
+    const cleo = userIds.get('cleo@contoso.com')!;
+    const old = first.get('cleo@contoso.com')!;
+    const body = { reason: 'lost', temporaryAccessPass: true };
+    const issued = await replace('cleo@contoso.com', body);
+    expect(issued.status).toBe(202);
+    const cleoPass = (await jsonOf(issued)).temporaryAccessPass;
+    const listed = await tenantCall(app, 'GET', `/users/${cleo}/authentication/temporaryAccessPassMethods`, undefined, 'beta');
+    const [method] = listed.body.value as { id: string; startDateTime: string; lifetimeInMinutes: number }[];
+    expect(method).toMatchObject({ lifetimeInMinutes: 90 });
+
+    // The answer to the first call was "lost": the admin asks again, and again.
+    for (const repeat of [body, { reason: 'lost', temporaryAccessPass: true, note: 'asked again' }]) {
+      const again = await replace('cleo@contoso.com', repeat);
+      expect(again.status).toBe(409);
+      expect(again.headers.get('cache-control')).toBe('no-store');
+      const problem = await jsonOf(again);
+      expect(problem).toMatchObject({ status: 409, serialNumber: old, temporaryAccessPassExpiresAt: new Date(Date.parse(method!.startDateTime) + 90 * 60_000).toISOString() });
+      expect(problem.detail).toContain(problem.temporaryAccessPassExpiresAt);
+      expect(JSON.stringify(problem)).not.toContain(cleoPass.temporaryAccessPass);
+    }
+    // Still the one pass issued, and it still signs cleo in.
+    expect(await app.graph.accessPassSignIn({ userId: cleo, temporaryAccessPass: cleoPass.temporaryAccessPass })).toEqual({ ok: true, issued: 1 });
+
+    const audit = TableClient.fromConnectionString(app.stack.azurite.connectionString, TABLES.audit, { allowInsecureConnection: true });
+    const entries: Record<string, unknown>[] = [];
+    for await (const entry of audit.listEntities({ queryOptions: { filter: "action eq 'temporary_access_pass.issued'" } })) entries.push(entry);
+    const cleos = entries.filter((e) => e.employeeId === 'E3004');
+    expect(cleos).toHaveLength(1);
+    expect(cleos[0]).toMatchObject({ serialNumber: old, outcome: 'succeeded', detail: expect.stringContaining(`pass ${method!.id} for account ${cleo}`) });
+    // Ada's pass earlier was audited the same way; no entry holds a pass.
+    expect(entries.filter((e) => e.employeeId === 'E3001')).toHaveLength(1);
+    expect(seedsIn(JSON.stringify(entries), [pass, cleoPass.temporaryAccessPass])).toEqual([]);
+    expect(seedsIn(app.logs.join('\n'), [cleoPass.temporaryAccessPass])).toEqual([]);
   });
 });

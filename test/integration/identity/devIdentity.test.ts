@@ -217,6 +217,18 @@ describe('dev:token CLI', () => {
     expect(payload).toMatchObject({ roles: ['Tokens.Admin', 'Tokens.Read'], name: 'Ada Admin' });
   });
 
+  test('--persona desk mints the IT desk\'s token: Tokens.Desk only, with the persona\'s object id', async () => {
+    const { stdout } = await tokenCli(['--url', identity.url, '--persona', 'desk']);
+    const { payload } = await verify(stdout.trim(), DEV_ADMIN_AUDIENCE);
+    expect(payload).toMatchObject({ roles: ['Tokens.Desk'], oid: '00000000-0000-4000-8000-0000000a0004', name: 'dana.desk@contoso.dev' });
+    const unknown = await tokenCli(['--url', identity.url, '--persona', 'janitor']).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    expect(unknown?.code).toBe(1);
+    expect(unknown?.stderr.trim().split('\n')).toEqual([expect.stringContaining("--persona must be one of privileged, admin, reader, desk, got 'janitor'")]);
+  });
+
   test('--audience gives a Graph token carrying the app\'s Graph permissions', async () => {
     const { stdout } = await tokenCli(['--url', identity.url, '--audience', 'https://graph.microsoft.com', '--expires', '120']);
     const { payload } = await verify(stdout.trim(), 'https://graph.microsoft.com');
