@@ -2,6 +2,7 @@ import { matchCode, type CodeMatch } from '../domain/handover';
 import type { ShipmentStatus, TokenRecord } from '../domain/token';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import type { ActionContext } from './revokeToken';
+import { found, runSteps, type Step } from './steps';
 import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 
 /**
@@ -166,10 +167,7 @@ export interface HandoverContext {
 }
 
 /** A step answers the hand-over's result when it ends there, or undefined to go on. */
-export interface HandoverStep {
-  readonly name: string;
-  readonly run: (ctx: HandoverContext) => Promise<HandoverResult | undefined>;
-}
+export type HandoverStep = Step<HandoverContext, HandoverResult>;
 
 /** The hand-over at the desk, in the order its steps run; each is defined below in this order. */
 export const HANDOVER: readonly HandoverStep[] = [
@@ -183,18 +181,9 @@ export const HANDOVER: readonly HandoverStep[] = [
 ];
 
 export async function handOverToken(deps: HandoverDeps, serial: string, code: string, settings: HandoverSettings, context: HandoverContext['context']): Promise<HandoverResult> {
-  const ctx: HandoverContext = { deps, serial, code, settings, context };
-  for (const step of HANDOVER) {
-    const result = await step.run(ctx);
-    if (result) return result;
-  }
-  throw new Error('the hand-over ran out of steps without a result');
+  return runSteps(HANDOVER, { deps, serial, code, settings, context });
 }
 
-const found = <T>(value: T | undefined, what: string): T => {
-  if (value === undefined) throw new Error(`the hand-over reached a step that needs ${what} before it was known`);
-  return value;
-};
 const refuse = (token: TokenRecord, reason: HandoverRefusal, detail: string): HandoverResult => ({ outcome: 'refused', reason, serialNumber: token.serialNumber, detail });
 const auditHandover = (ctx: HandoverContext, token: TokenRecord, outcome: 'succeeded' | 'failed' | 'rejected', detail: string) =>
   ctx.deps.audit.record({

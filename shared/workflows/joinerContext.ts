@@ -105,12 +105,6 @@ export class HireCancelled extends Error {
   }
 }
 
-/** What a step found out and the joiner needs: the user once found, the token once allocated. */
-export function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`the joiner reached a step that needs ${what} before it was known`);
-  return value;
-}
-
 export const heldBy = (token: TokenRecord, employeeId: string): boolean => isHeld(token.status) && token.employeeId === employeeId;
 
 /** The tokens the rows show held for this employee. */

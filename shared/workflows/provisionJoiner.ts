@@ -14,7 +14,6 @@ import {
   PermanentFailure,
   quarantine,
   release,
-  required,
   save,
   withoutFields,
   type JoinerContext,
@@ -22,6 +21,7 @@ import {
   type JoinerStep,
 } from './joinerContext';
 import { describeFailure, MAX_WRITE_CONFLICTS, withEventId, writeRecord } from './provisioningRecords';
+import { found } from './steps';
 import { findHireTarget } from './targetCheck';
 
 /**
@@ -110,8 +110,8 @@ async function runSaga(ctx: JoinerContext): Promise<HrEventOutcome> {
     if (result === 'next' && step.finishes) await ctx.deps.afterStep?.(step.finishes);
     index++;
   }
-  const token = required(ctx.token, 'the token');
-  const user = required(ctx.user, 'the user');
+  const token = found(ctx.token, 'the token');
+  const user = found(ctx.user, 'the user');
   return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: ctx.targetStatus, entraUserId: user.id, ...(ctx.message.location ? { location: ctx.message.location } : {}) };
 }
 
@@ -240,8 +240,8 @@ export async function allocateToken(ctx: JoinerContext): Promise<StepResult> {
  */
 export async function recordToken(ctx: JoinerContext): Promise<StepResult> {
   const { employeeId } = ctx;
-  const token = required(ctx.token, 'the token');
-  const user = required(ctx.user, 'the user');
+  const token = found(ctx.token, 'the token');
+  const user = found(ctx.user, 'the user');
   if (ctx.record?.serialNumber === token.serialNumber && ctx.record.entraUserId === user.id) return 'next';
   try {
     await save(ctx, (current) => {
@@ -277,8 +277,8 @@ export async function recordToken(ctx: JoinerContext): Promise<StepResult> {
  */
 export async function activateToken(ctx: JoinerContext): Promise<StepResult> {
   const { deps, targetStatus } = ctx;
-  const token = required(ctx.token, 'the token');
-  const user = required(ctx.user, 'the user');
+  const token = found(ctx.token, 'the token');
+  const user = found(ctx.user, 'the user');
   if (token.status === targetStatus && token.entraUserId === user.id) return 'next';
   const outcome = await activateForHire(
     { directory: deps.directory, clock: deps.clock, ...(deps.sleep ? { sleep: deps.sleep } : {}), seedOf: () => deps.seeds.get(token.seedSecretName) },
@@ -298,8 +298,8 @@ export async function activateToken(ctx: JoinerContext): Promise<StepResult> {
 /** The token row says the hire is done: active (or assigned, or awaiting hand-over), with its holder. */
 export async function markToken(ctx: JoinerContext): Promise<StepResult> {
   const { employeeId, eventId, targetStatus, message, deps } = ctx;
-  const token = required(ctx.token, 'the token');
-  const user = required(ctx.user, 'the user');
+  const token = found(ctx.token, 'the token');
+  const user = found(ctx.user, 'the user');
   let current: TokenRecord | undefined = token;
   for (let conflicts = 0; ; conflicts++) {
     if (!current || !heldBy(current, employeeId)) return undoTakenOver(ctx, token, user);
@@ -325,8 +325,8 @@ export async function markToken(ctx: JoinerContext): Promise<StepResult> {
 
 export async function auditHire(ctx: JoinerContext): Promise<StepResult> {
   const { targetStatus } = ctx;
-  const token = required(ctx.token, 'the token');
-  const user = required(ctx.user, 'the user');
+  const token = found(ctx.token, 'the token');
+  const user = found(ctx.user, 'the user');
   await ctx.deps.audit.record({
     actor: 'hr',
     action: 'token.provisioned',
@@ -341,7 +341,7 @@ export async function auditHire(ctx: JoinerContext): Promise<StepResult> {
 
 /** The record says completed, unless it settled meanwhile: a revoke that cancelled the hire after the token was marked keeps its word. */
 export async function completeRecord(ctx: JoinerContext): Promise<StepResult> {
-  const token = required(ctx.token, 'the token');
+  const token = found(ctx.token, 'the token');
   await save(ctx, (current) =>
     current.status === 'completed' || current.status === 'cancelled'
       ? undefined

@@ -2,6 +2,7 @@ import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import type { AccessPasses, EntraUser, ProvisioningRecord, ProvisioningStore, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
 import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
+import { found, runSteps, type Step } from './steps';
 import type { TargetCheck } from './targetCheck';
 
 /**
@@ -79,10 +80,7 @@ export interface ReplaceContext {
 }
 
 /** A step answers the call's result when it ends there (a refusal, or done), or undefined to go on. */
-export interface ReplaceStep {
-  readonly name: string;
-  readonly run: (ctx: ReplaceContext) => Promise<ReplaceResult | undefined>;
-}
+export type ReplaceStep = Step<ReplaceContext, ReplaceResult>;
 
 /**
  * The replacement, in the order its steps run. Everything that could refuse it is checked before the
@@ -101,18 +99,8 @@ export const REPLACEMENT: readonly ReplaceStep[] = [
 ];
 
 export async function replaceUserToken(deps: ReplaceDeps, user: string, request: ReplaceRequest, context: ActionContext): Promise<ReplaceResult> {
-  const ctx: ReplaceContext = { deps, user, request, context };
-  for (const step of REPLACEMENT) {
-    const result = await step.run(ctx);
-    if (result) return result;
-  }
-  throw new Error('the replacement ran out of steps without a result');
+  return runSteps(REPLACEMENT, { deps, user, request, context });
 }
-
-const known = <T>(value: T | undefined, what: string): T => {
-  if (value === undefined) throw new Error(`the replacement reached a step that needs ${what} before it was known`);
-  return value;
-};
 
 /* ---------- the steps, in the order of REPLACEMENT ---------- */
 
@@ -127,7 +115,7 @@ export async function findToken(ctx: ReplaceContext): Promise<ReplaceResult | un
 
 /** The holder's account: by the object id on the row when it has one (a UPN may have moved to another account since). */
 export async function findHolder(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
-  const target = known(ctx.target, 'the token');
+  const target = found(ctx.target, 'the token');
   const { directory } = ctx.deps;
   ctx.holderAccount = target.entraUserId ? await directory.findUserByUpn(target.entraUserId) : target.userPrincipalName ? await directory.findUserByUpn(target.userPrincipalName) : undefined;
   ctx.employeeId = target.employeeId ?? ctx.holderAccount?.employeeId;
@@ -136,8 +124,8 @@ export async function findHolder(ctx: ReplaceContext): Promise<ReplaceResult | u
 }
 
 export async function refuseLeaver(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
-  const target = known(ctx.target, 'the token');
-  const employeeId = known(ctx.employeeId, 'the employee');
+  const target = found(ctx.target, 'the token');
+  const employeeId = found(ctx.employeeId, 'the employee');
   const records = await ctx.deps.provisioning.list(employeeId);
   const leaver = records.find((r) => r.kind === 'leaver');
   ctx.joiner = records.find((r) => r.kind === 'joiner');
@@ -154,7 +142,7 @@ export async function refuseLeaver(ctx: ReplaceContext): Promise<ReplaceResult |
  */
 export async function checkAccount(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
   const { request, deps, joiner } = ctx;
-  const target = known(ctx.target, 'the token');
+  const target = found(ctx.target, 'the token');
   if (request.temporaryAccessPass && !request.tapEnabled) {
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: 'Temporary Access Passes are off here (TEMPORARY_ACCESS_PASS); replace without one, or have them turned on' };
   }
@@ -173,7 +161,7 @@ export async function checkAccount(ctx: ReplaceContext): Promise<ReplaceResult |
 export async function keepOneLivePass(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
   const { request, account, deps } = ctx;
   if (!request.temporaryAccessPass || !account) return undefined;
-  const target = known(ctx.target, 'the token');
+  const target = found(ctx.target, 'the token');
   const now = deps.clock.now();
   const validUntil = (await deps.accessPasses.temporaryAccessPassesOf(account.id))
     .map((pass) => passValidUntil(pass, now))
@@ -191,7 +179,7 @@ export async function keepOneLivePass(ctx: ReplaceContext): Promise<ReplaceResul
 
 /** The held token is revoked for the reason given (Entra first, as a revoke does); a repeat finds it revoked already. */
 export async function revokeHeld(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
-  const target = known(ctx.target, 'the token');
+  const target = found(ctx.target, 'the token');
   ctx.revoked = { serialNumber: target.serialNumber, status: target.status, changed: false };
   if (!ctx.held) return undefined;
   const result = await revokeToken(ctx.deps, ctx.held, ctx.request.reason, ctx.request.note, ctx.context);
@@ -202,8 +190,8 @@ export async function revokeHeld(ctx: ReplaceContext): Promise<ReplaceResult | u
 
 /** A hire for the same person on hr-events, one per revoked token, so the joiner saga provisions another from the person's pool. */
 export async function queueReplacement(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
-  const target = known(ctx.target, 'the token');
-  const employeeId = known(ctx.employeeId, 'the employee');
+  const target = found(ctx.target, 'the token');
+  const employeeId = found(ctx.employeeId, 'the employee');
   const { joiner, privilegedApproval, deps } = ctx;
   ctx.eventId = replacementEventId(target.serialNumber);
   const upn = target.userPrincipalName ?? joiner?.userPrincipalName;
@@ -229,8 +217,8 @@ export async function issuePass(ctx: ReplaceContext): Promise<ReplaceResult | un
   await deps.audit.record({
     actor: context.actor,
     action: 'temporary_access_pass.issued',
-    serialNumber: known(ctx.target, 'the token').serialNumber,
-    employeeId: known(ctx.employeeId, 'the employee'),
+    serialNumber: found(ctx.target, 'the token').serialNumber,
+    employeeId: found(ctx.employeeId, 'the employee'),
     correlationId: context.correlationId,
     outcome: 'succeeded',
     detail: `pass ${pass.id} for account ${account.id}, from ${pass.startDateTime} for ${pass.lifetimeInMinutes} min${pass.isUsableOnce ? ', one use' : ''}`,
@@ -240,10 +228,10 @@ export async function issuePass(ctx: ReplaceContext): Promise<ReplaceResult | un
 
 export async function auditReplacement(ctx: ReplaceContext): Promise<ReplaceResult> {
   const { request, context, pass, location } = ctx;
-  const target = known(ctx.target, 'the token');
-  const employeeId = known(ctx.employeeId, 'the employee');
-  const revoked = known(ctx.revoked, 'the revocation');
-  const eventId = known(ctx.eventId, 'the replacement hire');
+  const target = found(ctx.target, 'the token');
+  const employeeId = found(ctx.employeeId, 'the employee');
+  const revoked = found(ctx.revoked, 'the revocation');
+  const eventId = found(ctx.eventId, 'the replacement hire');
   await ctx.deps.audit.record({
     actor: context.actor,
     action: 'token.replaced',
