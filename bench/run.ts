@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { runTrustingDevCa } from './devCa';
+import { benchExport } from './export';
 import { benchHires } from './hires';
 import { benchImport, benchImportPaced } from './import';
 import { benchPacing } from './pacing';
@@ -16,7 +17,7 @@ import { THROTTLE_MODELS } from './throttleModels';
 
 const BENCHMARKS: Record<string, () => Promise<object>> = {
   // Graph's identity-write rate per app and tenant (20/s), shared by the two instances' budgets.
-  // Under each throttle model the emulator offers (the others are reported as not run).
+  // Under each throttle model the emulator offers.
   hires: async () => {
     const figures: Record<string, object> = {};
     for (const throttleModel of THROTTLE_MODELS) figures[throttleModel] = await benchHires({ hires: 1000, graphRequestsPerSecond: 20, graphLatencyMs: 50, workerHosts: 2, throttleModel });
@@ -43,6 +44,8 @@ const BENCHMARKS: Record<string, () => Promise<object>> = {
     const large = await benchReconcile(100_000);
     return { small, large, timeLargeOverSmall: Math.round((large.seconds / small.seconds) * 100) / 100, peakMemoryLargeOverSmall: Math.round((large.hostPeakRssMb / small.hostPeakRssMb) * 100) / 100 };
   },
+  // The inventory and the audit trail as CSV, 10k then 100k rows each: peak memory of the streaming host.
+  export: () => benchExport(10_000, 100_000),
 };
 
 async function main(): Promise<void> {

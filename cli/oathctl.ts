@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ApiError, apiClient, type ApiClient } from './api';
 import { csvParts, jsonParts, type ImportPart } from './importParts';
@@ -28,13 +30,26 @@ Commands:
   list [--status S] [--pool P] [--user U] [--all]
                               list the inventory (first page, or every page with --all)
   show SERIAL                 one token
+  export tokens [--status S] [--pool P] [--user U] [--out FILE]
+  export audit [--serial S] [--user EMPLOYEEID] [--since DATE] [--out FILE]
+                              the inventory or the audit trail as CSV (no seeds), streamed to FILE or standard output
   revoke USER --reason R [--note TEXT]
-                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded
+                              take USER's token (UPN or employee id); R: lost, stolen, damaged, returned, offboarded, unused
   revoke --serial S --reason R [--note TEXT]
                               take token S, from whoever Entra says holds it (a user with several tokens needs this)
   replace USER --reason lost|stolen|damaged [--note TEXT] [--tap]
                               revoke USER's token and provision another; --tap also issues a Temporary Access Pass,
                               shown this once
+  provisioning [EMPLOYEE] [--status S] [--kind joiner|leaver] [--all]
+                              where hires and leavers stand: one employee's joiner and leaver work (with the reason
+                              of a failure), or the list (S: queued, deferred, waiting_for_user, in_progress,
+                              completed, failed, cancelled, pending_revocation, retrying)
+  retry EMPLOYEE              send a failed hire (or a failed or retrying leaver) through again
+  approve EMPLOYEE            let a hire refused as privileged_account go ahead (needs Tokens.PrivilegedAdmin)
+  audit [--serial S] [--user EMPLOYEE] [--action A] [--since T] [--until T] [--all]
+                              the audit trail, oldest first; the filters narrow together (at least one of serial,
+                              user, action, since); A: an action (token.revoked.lost) or a family (token.revoked);
+                              T: an ISO date or date-time, or an age such as 30m, 12h, 7d
   handovers [--location SITE] [--status pending|shipped|delivered] [--csv]
                               the pick list: tokens awaiting hand-over (--csv for label printers)
   ship SERIAL --status shipped|delivered [--tracking T]
@@ -42,9 +57,10 @@ Commands:
   handover SERIAL CODE        hand a token over: CODE is the 6 digits it shows, read in front of its new holder
   suspend USER                deactivate USER's token for a leave of absence
   resume USER                 activate it again
-  reconcile [--mode report|safe|all] [--report] [--latest]
+  reconcile [--mode report|safe|all] [--report]
                               run a reconciliation now (mode: the service's RECONCILE_REPAIR_MODE unless given);
-                              --report waits for it and prints its report; --latest prints the last report without running
+                              --report waits for it and prints its report
+  reconcile --latest          print the last report, without running one
   reconcile --apply RUNID     apply the repairs of a run held for changing more than RECONCILE_MAX_CHANGES (read its report first)
   health                      whether the service and its dependencies answer
 
@@ -169,13 +185,13 @@ async function reconcile(api: ApiClient, out: Out, options: { mode: string | und
   }
   if (options.mode !== undefined && !['report', 'safe', 'all'].includes(options.mode)) throw new UsageError('--mode must be report, safe or all');
   if (options.latest) {
-    if (!options.report) throw new UsageError('--latest goes with --report');
+    if (options.mode !== undefined) throw new UsageError('--latest prints the last report; it does not run one, so it takes no --mode');
     printReport(out, await api.json<ReconcileReportView>('GET', '/api/reports/reconcile/latest'));
     return 0;
   }
   const started = await api.json<{ runId: string; status: string; mode: string }>('POST', '/api/reconcile', options.mode ? { mode: options.mode } : {});
   if (!options.report) {
-    out.print(out.json ? JSON.stringify(started, null, 2) : `Reconciliation ${started.runId} queued (mode ${started.mode}). See it with: oathctl reconcile --report --latest`);
+    out.print(out.json ? JSON.stringify(started, null, 2) : `Reconciliation ${started.runId} queued (mode ${started.mode}). See it with: oathctl reconcile --latest`);
     return 0;
   }
   for (let poll = 0; poll < REPORT_POLLS; poll++) {
@@ -190,7 +206,7 @@ async function reconcile(api: ApiClient, out: Out, options: { mode: string | und
     out.dot('.');
     await new Promise((resolve) => setTimeout(resolve, REPORT_POLL_MS));
   }
-  throw new ApiError(0, `reconciliation ${started.runId} did not finish within ${(REPORT_POLLS * REPORT_POLL_MS) / 60_000} minutes; see it later with: oathctl reconcile --report --latest`);
+  throw new ApiError(0, `reconciliation ${started.runId} did not finish within ${(REPORT_POLLS * REPORT_POLL_MS) / 60_000} minutes; see it later with: oathctl reconcile --latest`);
 }
 
 interface ImportFlags {
@@ -357,6 +373,78 @@ function handoverCsv(handovers: HandoverLine[]): string {
   return [['site', 'serial number', 'holder', 'employee id', 'since', 'shipping', 'tracking', 'model'], ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
 }
 
+interface ProvisioningLine {
+  employeeId: string;
+  kind: string;
+  status: string;
+  step: string | null;
+  serialNumber: string | null;
+  userPrincipalName: string | null;
+  reason: string | null;
+  refusal: string | null;
+  approvedBy: string | null;
+  attempts: number;
+  hireDate: string | null;
+  terminationDate: string | null;
+  location: string | null;
+  updatedAt: string;
+}
+
+const PROVISIONING_HEADER = ['EMPLOYEE', 'KIND', 'STATUS', 'STEP', 'SERIAL', 'USER', 'ATTEMPTS', 'UPDATED', 'REASON'];
+const provisioningRow = (p: ProvisioningLine): string[] => [
+  p.employeeId,
+  p.kind,
+  p.status,
+  p.step ?? '-',
+  p.serialNumber ?? '-',
+  p.userPrincipalName ?? '-',
+  String(p.attempts),
+  p.updatedAt,
+  [p.refusal ? `refused: ${p.refusal}` : '', p.reason ?? ''].filter(Boolean).join('; ') || '-',
+];
+
+/** What to do next about a record, said under it: the commands that move it on. */
+function provisioningHint(p: ProvisioningLine): string | undefined {
+  if (p.refusal === 'privileged_account' && p.status === 'failed') return `Refused as a privileged account: a Tokens.PrivilegedAdmin may let it go ahead with: oathctl approve ${p.employeeId}`;
+  if (p.status === 'failed' || (p.kind === 'leaver' && p.status === 'retrying')) return `Send it through again with: oathctl retry ${p.employeeId}`;
+  return undefined;
+}
+
+interface AuditLine {
+  at: string;
+  actor: string;
+  action: string;
+  outcome: string;
+  serialNumber?: string;
+  employeeId?: string;
+  detail?: string;
+}
+
+const AGE = /^(\d{1,6})([mhd])$/;
+const AGE_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** --since/--until: an ISO date or date-time as given, or an age (30m, 12h, 7d) counted back from now. */
+function timeOption(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const age = AGE.exec(value);
+  if (age) return new Date(Date.now() - Number(age[1]) * AGE_UNIT_MS[age[2] as keyof typeof AGE_UNIT_MS]).toISOString();
+  if (Number.isNaN(Date.parse(value))) throw new UsageError(`${flag} must be an ISO date or date-time (2026-12-01, 2026-12-01T08:00Z) or an age such as 30m, 12h, 7d`);
+  return value;
+}
+
+/** Every page (with --all) or the first one of a paged admin API list. */
+async function pages<T>(api: ApiClient, route: string, query: URLSearchParams, field: string, all: boolean): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  let continuationToken: string | null = null;
+  do {
+    if (continuationToken) query.set('continuationToken', continuationToken);
+    const page: Record<string, unknown> & { continuationToken: string | null } = await api.json('GET', `${route}?${query.toString()}`);
+    items.push(...((page[field] as T[] | undefined) ?? []));
+    continuationToken = page.continuationToken;
+  } while (continuationToken && all);
+  return { items, more: continuationToken !== null };
+}
+
 async function run(argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -383,6 +471,10 @@ async function run(argv: string[], out: Out): Promise<number> {
       tracking: { type: 'string' },
       csv: { type: 'boolean', default: false },
       serial: { type: 'string' },
+      kind: { type: 'string' },
+      action: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
       all: { type: 'boolean', default: false },
       mode: { type: 'string' },
       report: { type: 'boolean', default: false },
@@ -490,6 +582,25 @@ async function run(argv: string[], out: Out): Promise<number> {
       out.print(out.json ? JSON.stringify(tokens, null, 2) : tokens.length === 0 ? 'No tokens.' : table(TOKEN_HEADER, tokenRows(tokens)));
       return 0;
     }
+    case 'export': {
+      const what = args[0];
+      if (what !== 'tokens' && what !== 'audit') throw new UsageError('export needs tokens or audit');
+      const query = new URLSearchParams();
+      const filters = what === 'tokens' ? { status: values.status, pool: values.pool, user: values.user } : { serial: values.serial, user: values.user, since: values.since };
+      for (const [name, value] of Object.entries(filters)) if (value !== undefined) query.set(name, value);
+      const other = what === 'tokens' ? ['serial', 'since'] : ['status', 'pool'];
+      const misplaced = other.find((name) => values[name as 'serial' | 'since' | 'status' | 'pool'] !== undefined);
+      if (misplaced) throw new UsageError(`--${misplaced} does not filter the ${what} export`);
+      const response = await api.request('GET', `/api/${what}/export${query.size > 0 ? `?${query.toString()}` : ''}`, { accept: 'text/csv' });
+      if (!response.body) throw new ApiError(response.status, `${response.status}: the export came without a body`);
+      if (values.out) {
+        await pipeline(Readable.fromWeb(response.body), createWriteStream(values.out));
+        out.print(out.json ? JSON.stringify({ file: values.out }) : `The ${what} export was written to ${values.out}.`);
+      } else {
+        await pipeline(Readable.fromWeb(response.body), process.stdout, { end: false });
+      }
+      return 0;
+    }
     case 'show': {
       const serial = args[0];
       if (!serial) throw new UsageError('show needs a SERIAL');
@@ -504,7 +615,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       const serial = command === 'revoke' ? values.serial : undefined;
       if (serial !== undefined && user) throw new UsageError('revoke takes a USER or --serial S, not both');
       if (!user && serial === undefined) throw new UsageError(`${command} needs a USER (user principal name or employee id)${command === 'revoke' ? ' or --serial S' : ''}`);
-      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned or offboarded)');
+      if (command === 'revoke' && !values.reason) throw new UsageError('revoke needs --reason (lost, stolen, damaged, returned, offboarded or unused)');
       const body = command === 'revoke' ? { reason: values.reason, ...(values.note ? { note: values.note } : {}) } : undefined;
       const route = serial !== undefined ? `/api/tokens/${encodeURIComponent(serial)}/revoke` : `/api/users/${encodeURIComponent(user ?? '')}/token/${command}`;
       const result = await api.json<{ serialNumber: string; status: string; changed: boolean; detail?: string }>('POST', route, body);
@@ -526,6 +637,65 @@ async function run(argv: string[], out: Out): Promise<number> {
       out.print(`${result.revoked.serialNumber}: ${result.revoked.status}; a new token is ${result.replacement.status} (event ${result.replacement.eventId}).`);
       const tap = result.temporaryAccessPass;
       if (tap) out.print(`Temporary Access Pass (shown this once, usable once, ${tap.lifetimeInMinutes} minutes from ${tap.startDateTime}): ${tap.temporaryAccessPass}`);
+      return 0;
+    }
+    case 'provisioning': {
+      const employee = args[0];
+      if (employee !== undefined) {
+        if (values.status !== undefined || values.kind !== undefined) throw new UsageError('provisioning EMPLOYEE shows that one employee; --status and --kind filter the list (without EMPLOYEE)');
+        const found = await api.json<{ employeeId: string; joiner: ProvisioningLine | null; leaver: ProvisioningLine | null }>('GET', `/api/provisioning/${encodeURIComponent(employee)}`);
+        if (out.json) {
+          out.print(JSON.stringify(found, null, 2));
+          return 0;
+        }
+        const records = [found.joiner, found.leaver].filter((r): r is ProvisioningLine => r !== null);
+        out.print(table(PROVISIONING_HEADER, records.map(provisioningRow)));
+        for (const record of records) {
+          const hint = provisioningHint(record);
+          if (hint) out.print(hint);
+        }
+        return 0;
+      }
+      if (values.kind !== undefined && values.kind !== 'joiner' && values.kind !== 'leaver') throw new UsageError('--kind must be joiner or leaver');
+      const query = new URLSearchParams();
+      if (values.status) query.set('status', values.status);
+      if (values.kind) query.set('kind', values.kind);
+      const { items, more } = await pages<ProvisioningLine>(api, '/api/provisioning', query, 'records', values.all ?? false);
+      if (out.json) out.print(JSON.stringify(items, null, 2));
+      else out.print(items.length === 0 ? 'No provisioning work.' : table(PROVISIONING_HEADER, items.map(provisioningRow)));
+      if (more && !out.json) out.print('(the first page; --all for every page)');
+      return 0;
+    }
+    case 'retry':
+    case 'approve': {
+      const employee = args[0];
+      if (!employee) throw new UsageError(`${command} needs an EMPLOYEE id`);
+      const result = await api.json<{ employeeId: string; kind?: string; status: string; eventId?: string; approvedBy?: string | null }>('POST', `/api/provisioning/${encodeURIComponent(employee)}/${command}`, {});
+      if (out.json) out.print(JSON.stringify(result, null, 2));
+      else if (command === 'retry') out.print(`${result.employeeId}: ${result.kind ?? 'work'} ${result.status} again (event ${result.eventId ?? '-'}). Follow it with: oathctl provisioning ${result.employeeId}`);
+      else out.print(`${result.employeeId}: approved${result.approvedBy ? ` by ${result.approvedBy}` : ''}; the hire is ${result.status}. Follow it with: oathctl provisioning ${result.employeeId}`);
+      return 0;
+    }
+    case 'audit': {
+      const query = new URLSearchParams();
+      if (values.serial) query.set('serial', values.serial);
+      if (values.user) query.set('user', values.user);
+      if (values.action) query.set('action', values.action);
+      const since = timeOption(values.since, '--since');
+      const until = timeOption(values.until, '--until');
+      if (since) query.set('since', since);
+      if (until) query.set('until', until);
+      if (!values.serial && !values.user && !values.action && !since) throw new UsageError('audit needs at least one of --serial, --user, --action or --since');
+      const { items, more } = await pages<AuditLine>(api, '/api/audit', query, 'entries', values.all ?? false);
+      if (out.json) out.print(JSON.stringify(items, null, 2));
+      else {
+        out.print(
+          items.length === 0
+            ? 'No audit entries.'
+            : table(['AT', 'ACTION', 'OUTCOME', 'SERIAL', 'EMPLOYEE', 'BY', 'DETAIL'], items.map((e) => [e.at, e.action, e.outcome, e.serialNumber ?? '-', e.employeeId ?? '-', e.actor, e.detail ?? '-'])),
+        );
+        if (more) out.print('(the first page; --all for every page)');
+      }
       return 0;
     }
     case 'handovers': {

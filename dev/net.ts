@@ -25,9 +25,9 @@ export function clientHost(host: string): string {
  * CA, alone or with the usual roots) is trusted for this request only; without it the process must
  * trust the dev CA through NODE_EXTRA_CA_CERTS.
  */
-export function requestText(method: string, url: string | URL, body?: unknown, ca?: string | string[]): Promise<{ status: number; text: string }> {
+export function requestText(method: string, url: string | URL, body?: unknown, ca?: string | string[], extraHeaders: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string | number> = { accept: 'application/json' };
+  const headers: Record<string, string | number> = { accept: 'application/json', ...extraHeaders };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(payload);

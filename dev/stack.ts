@@ -3,6 +3,7 @@ import { startAzurite, type Azurite, type AzuritePorts } from './azurite';
 import { startGraphEmulator, type GraphEmulator } from './graph/server';
 import { DEV_ADMIN_AUDIENCE, startDevIdentity, type DevIdentity } from './identity/server';
 import { startKeyVaultEmulator, type KeyVaultEmulator } from './keyvault/server';
+import { keepGraphState, keptDataPaths, keptSecrets } from './keepData';
 import { ensureDevCa, type DevCa } from './tls';
 
 /**
@@ -40,6 +41,14 @@ export interface StackOptions {
   keyVaultCreateLimit?: { requests: number; windowMs: number };
   /** Keeps Azurite's data in this folder, so messages and rows outlive a crash; in memory unless given. */
   storageLocation?: string;
+  /**
+   * Keeps the local data across restarts in this folder (`npm start -- --keep-data`): Azurite's storage,
+   * the Key Vault emulator's secrets, the Graph emulator's people, groups, roles and devices, the dev
+   * identity's signing key (so minted tokens stay valid) and the dev secrets. Everything is fresh without it.
+   */
+  dataDir?: string;
+  /** The dev identity's port when `ports` is not given: its issuer (which names the port) then stays that of an earlier run. */
+  identityPort?: number;
   /** The Graph application permissions the dev app holds; DEV_GRAPH_APP_ROLES (every feature on) unless given. */
   graphRoles?: readonly string[];
 }
@@ -57,22 +66,28 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+function newDevSecrets(): { clientSecret: string; hrWebhookSecret: string } {
+  return { clientSecret: randomBytes(24).toString('base64url'), hrWebhookSecret: `whsec_${randomBytes(32).toString('base64')}` };
+}
+
 export async function startStack(options: StackOptions = {}): Promise<LocalStack> {
   const ca = ensureDevCa();
   const ports = options.ports;
-  const clientSecret = randomBytes(24).toString('base64url');
-  const hrWebhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  const kept = options.dataDir === undefined ? undefined : keptDataPaths(options.dataDir);
+  const { clientSecret, hrWebhookSecret } = kept ? keptSecrets(kept.secretsFile, newDevSecrets) : newDevSecrets();
   const started: { stop(): Promise<void> }[] = [];
   try {
-    const azurite = await startAzurite(ports?.storage, '127.0.0.1', options.storageLocation);
+    const azurite = await startAzurite(ports?.storage, '127.0.0.1', kept?.azuriteDir ?? options.storageLocation);
     started.push(azurite);
-    const identity = await startDevIdentity({ ca, port: ports?.identity ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret, ...(options.graphRoles ? { roles: { 'https://graph.microsoft.com': options.graphRoles } } : {}) }],
+    const identity = await startDevIdentity({ ca, port: ports?.identity ?? options.identityPort ?? 0, clients: [{ clientId: DEV_APP_CLIENT_ID, clientSecret, ...(options.graphRoles ? { roles: { 'https://graph.microsoft.com': options.graphRoles } } : {}) }],
       spaClients: [{ clientId: DEV_CONSOLE_CLIENT_ID, redirectUris: options.consoleRedirectUris ?? [] }],
+      ...(kept ? { signingKeyFile: kept.signingKeyFile } : {}),
     });
     started.push({ stop: () => identity.close() });
     // As in Azure: each call needs its documented permission in the token (the dev app holds what infra/ grants).
     const graph = await startGraphEmulator({ ca, port: ports?.graph ?? 0, jwksUri: identity.jwksUri, issuer: identity.issuer, enforceRoles: true });
     started.push({ stop: () => graph.close() });
+    if (kept) started.push(keepGraphState(graph.store, kept.graphFile));
     const keyVault = await startKeyVaultEmulator({
       ca,
       port: ports?.keyVault ?? 0,
@@ -82,6 +97,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       // As infra/ deploys the vault: deleted seeds stay recoverable until retention ends, never purged.
       purgeProtection: true,
       ...(options.keyVaultCreateLimit ? { createLimit: options.keyVaultCreateLimit } : {}),
+      ...(kept ? { stateFile: kept.keyVaultFile } : {}),
     });
     started.push({ stop: () => keyVault.close() });
     const appSettings: Record<string, string> = {

@@ -8,6 +8,7 @@ import { graphEmulatorControl } from './graph/control';
 import { DEFAULT_LOCAL_SETTINGS_FILE, describeSetting, mergeLocalSettings, readLocalSettings, type MergedSettings } from './localSettings';
 import { LOCAL_DIR, REPO_ROOT } from './paths';
 import { freePort } from './ports';
+import { KEPT_DATA_DIR, keepIdentityPort, keptDataPaths, keptIdentityPort } from './keepData';
 import { DEFAULT_PORTS, startStack, type LocalStack } from './stack';
 
 /**
@@ -77,6 +78,10 @@ async function main(): Promise<void> {
       'free-ports': { type: 'boolean', default: false },
       // Another local.settings.json (tests use a temporary one; the repository's file is the default).
       settings: { type: 'string' },
+      // Keep the inventory, seeds, people and sign-in keys across restarts (under .local/data/).
+      'keep-data': { type: 'boolean', default: false },
+      // Where --keep-data keeps them (tests use a temporary folder).
+      'data-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -89,8 +94,22 @@ async function main(): Promise<void> {
   console.log('Starting Azurite, the dev identity and the Graph and Key Vault emulators...');
   const consoleUrl = `${hostUrl}/api/console/`;
   const consoleRedirectUris = [consoleUrl, `http://localhost:${hostPort}/api/console/`];
-  const stack = await startStack(freePorts ? { consoleRedirectUris } : { ports: DEFAULT_PORTS, consoleRedirectUris });
-  await graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem }).seedUsers(DEMO_USERS);
+  if (flags['data-dir'] !== undefined && !flags['keep-data']) throw new ConfigError('--data-dir goes with --keep-data');
+  const dataDir = flags['keep-data'] ? path.resolve(flags['data-dir'] ?? KEPT_DATA_DIR) : undefined;
+  const kept = dataDir === undefined ? undefined : keptDataPaths(dataDir);
+  const resumed = kept !== undefined && existsSync(kept.graphFile);
+  console.log(
+    kept
+      ? `Data: KEPT across restarts in ${path.relative(REPO_ROOT, kept.dir) || kept.dir} (${resumed ? 'resuming the data of the last run' : 'first run: starting empty'}); delete that folder to start afresh.`
+      : 'Data: FRESH. Nothing is kept: stopping wipes the inventory, seeds and people, and tokens minted now stop working. Start with "npm start -- --keep-data" to keep them.',
+  );
+  const identityPort = freePorts && kept ? keptIdentityPort(kept) : undefined;
+  const stack = await startStack({ ...(freePorts ? {} : { ports: DEFAULT_PORTS }), consoleRedirectUris, ...(dataDir ? { dataDir } : {}), ...(identityPort ? { identityPort } : {}) });
+  if (freePorts && kept) keepIdentityPort(kept, stack.identity.url);
+  // Demo users once: a kept Graph emulator already has them (with the ids the inventory knows).
+  const present = new Set([...stack.graph.store.usersInOrder()].map(({ user }) => user.userPrincipalName.toLowerCase()));
+  const missing = DEMO_USERS.filter((u) => !present.has(u.userPrincipalName.toLowerCase()));
+  if (missing.length > 0) await graphEmulatorControl(stack.graph.url, { caCertPem: stack.ca.certPem }).seedUsers(missing);
 
   const merged = mergeLocalSettings(stack.appSettings, local.values, process.env);
   if (!freePorts) writeDevSettings(stack, merged);
@@ -146,6 +165,9 @@ async function main(): Promise<void> {
       `  Demo users         ${DEMO_USERS.filter((u) => u.employeeId).map((u) => u.userPrincipalName).join(', ')}`,
       ...(freePorts ? [] : [`  Dev secrets        ${path.relative(REPO_ROOT, DEV_SETTINGS_FILE)} (HR webhook secret, app client secret)`]),
       ...settingsLines(merged, settingsFile),
+      kept
+        ? `  Data               KEPT in ${path.relative(REPO_ROOT, kept.dir) || kept.dir}: Azurite, Key Vault and Graph emulator state, the dev identity's signing key, the dev secrets`
+        : '  Data               FRESH: nothing is kept when this stops (npm start -- --keep-data keeps it)',
       '',
       'Try, in another terminal:',
       '  export OATHCTL_TOKEN=$(npm run -s dev:token -- --roles Tokens.Admin)',

@@ -6,6 +6,7 @@ import { verifyWebhook } from '../shared/domain/webhookSignature';
 import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
+import { validate } from '../shared/validation';
 
 /** DESIGN section 6: a larger HR event is refused with 413. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -45,11 +46,9 @@ export function hrEventsHandler(getServices: () => Pick<AppServices, 'config' | 
     } catch {
       return problem(400, 'The body is not valid JSON', { errors: [{ path: '', message: 'is not valid JSON' }] });
     }
-    const parsed = hrEventSchema.safeParse(input);
-    if (!parsed.success) {
-      return problem(400, 'The event is not valid', { errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
-    }
-    const event = parsed.data;
+    const parsed = validate(hrEventSchema, input);
+    if (!parsed.ok) return problem(400, 'The event is not valid', { errors: parsed.errors });
+    const event = parsed.value;
 
     const claim = await app.webhookDeliveries.claim(eventId, { type: event.type, employeeId: event.data.employeeId, receivedAt: now.toISOString() });
     if (claim.state === 'queued') {

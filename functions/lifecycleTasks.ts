@@ -6,6 +6,7 @@ import { httpFunction } from '../shared/hosting';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { acceptLifecycleTask } from '../shared/workflows/lifecycleTasks';
+import { validate } from '../shared/validation';
 
 /** A custom task callout is a few hundred bytes; this leaves room for long display names. */
 const MAX_TASK_BYTES = 64 * 1024;
@@ -37,11 +38,9 @@ export function lifecycleTasksHandler(getServices: () => Needs) {
     } catch {
       return problem(400, 'The body is not valid JSON', { errors: [{ path: '', message: 'is not valid JSON' }] });
     }
-    const parsed = lifecycleTaskSchema.safeParse(input);
-    if (!parsed.success) {
-      return problem(400, 'The task is not a Lifecycle Workflows custom task callout', { errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
-    }
-    const task = parsed.data;
+    const parsed = validate(lifecycleTaskSchema, input);
+    if (!parsed.ok) return problem(400, 'The task is not a Lifecycle Workflows custom task callout', { errors: parsed.errors });
+    const task = parsed.value;
     const result = await acceptLifecycleTask(task, {
       directory: app.directory,
       deliveries: app.webhookDeliveries,

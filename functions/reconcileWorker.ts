@@ -25,6 +25,9 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
       provisionLeadDays: app.config.provisionLeadDays,
       maxChanges: app.config.reconcileMaxChanges,
       handoverMaxDays: app.config.handover.maxDays,
+      unusedTokenDays: app.config.unused.days,
+      notifyUnused: app.config.unused.notify,
+      serviceLife: app.config.serviceLife,
     };
 
     if (message.kind === 'apply') {

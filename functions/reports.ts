@@ -2,8 +2,10 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { authorize } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { httpFunction } from '../shared/hosting';
+import { tokenFilterOf, type QueryErrors } from '../shared/listQueries';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
+import { ageingForecast } from '../shared/workflows/ageing';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -28,4 +30,27 @@ export function reconcileReportHandler(getServices: () => Pick<AppServices, 'adm
   };
 }
 
+const DEFAULT_HORIZON_MONTHS = 24;
+const MAX_HORIZON_MONTHS = 120;
+
+/** GET /api/reports/ageing?months=&pool=: per pool and month, the tokens in use and in stock whose service life ends then. */
+export function ageingReportHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'inventory' | 'clock' | 'config'>) {
+  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+    const app = getServices();
+    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
+    if ('response' in auth) return auth.response;
+    const errors: QueryErrors = [];
+    const unknown = [...request.query.keys()].find((name) => name !== 'months' && name !== 'pool');
+    if (unknown) errors.push({ path: unknown, message: 'is not a filter of this report (months, pool)' });
+    const { pool } = tokenFilterOf(new URLSearchParams(request.query.has('pool') ? { pool: request.query.get('pool') ?? '' } : {}), errors);
+    const monthsText = request.query.get('months') ?? String(DEFAULT_HORIZON_MONTHS);
+    const horizonMonths = Number(monthsText);
+    if (!/^\d{1,3}$/.test(monthsText) || horizonMonths < 1 || horizonMonths > MAX_HORIZON_MONTHS) errors.push({ path: 'months', message: `must be a whole number from 1 to ${MAX_HORIZON_MONTHS}` });
+    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
+    const report = await ageingForecast({ inventory: app.inventory, clock: app.clock, serviceLife: app.config.serviceLife }, { horizonMonths, ...(pool !== undefined ? { pool } : {}) });
+    return json(200, report);
+  };
+}
+
+httpFunction('ageingReport', { route: 'reports/ageing', methods: ['GET'], handler: ageingReportHandler(services) });
 httpFunction('reconcileReport', { route: 'reports/reconcile/{runId}', methods: ['GET'], handler: reconcileReportHandler(services) });

@@ -2,10 +2,10 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { authorize } from '../shared/adminRequest';
 import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
-import { hasControlCharacters } from '../shared/domain/text';
-import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../shared/domain/token';
+import { checkSerial } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
 import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
+import { tokenFilterOf } from '../shared/listQueries';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
@@ -13,14 +13,6 @@ import type { ProvisioningRecord } from '../shared/ports';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-/** Longer than any user principal name (113), Entra object id or employee id (64). */
-const MAX_USER_LENGTH = 256;
-/** Pools are import text fields, at most 64 characters. */
-const MAX_POOL_LENGTH = 64;
-
-/** A free-text filter value: bounded, no control characters (it becomes part of a Table query). */
-const filterProblem = (value: string, max: number): string | undefined =>
-  value.length > max ? `must be at most ${max} characters` : hasControlCharacters(value) ? 'must not hold control characters' : undefined;
 
 /** GET /api/tokens?status=&pool=&user=&pageSize=&continuationToken=: the inventory, a page at a time. */
 export const listTokensHandler = (getServices: () => AppServices) =>
@@ -28,16 +20,9 @@ export const listTokensHandler = (getServices: () => AppServices) =>
     getServices,
     'Tokens.Read',
     (query, errors) => {
-      const status = query.get('status') ?? undefined;
-      if (status !== undefined && !TOKEN_STATUSES.includes(status as TokenStatus)) errors.push({ path: 'status', message: `must be one of ${TOKEN_STATUSES.join(', ')}` });
+      const filter = tokenFilterOf(query, errors);
       const page = pageRequestOf(query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
-      const pool = query.get('pool') ?? undefined;
-      const poolProblem = pool === undefined ? undefined : filterProblem(pool, MAX_POOL_LENGTH);
-      if (poolProblem) errors.push({ path: 'pool', message: poolProblem });
-      const user = query.get('user') ?? undefined;
-      const userProblem = user === undefined ? undefined : filterProblem(user, MAX_USER_LENGTH);
-      if (userProblem) errors.push({ path: 'user', message: userProblem });
-      return { filter: { ...(status ? { status: status as TokenStatus } : {}), ...(pool !== undefined ? { pool } : {}), ...(user ? { user } : {}) }, page };
+      return { filter, page };
     },
     (app, { filter, page }) =>
       answerPage(

@@ -11,6 +11,7 @@ import { problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { awaitsSeed, importTokens } from '../shared/workflows/importTokens';
 import { KEY_NAME, readPskcKey } from '../shared/workflows/openSeedFile';
+import { validate } from '../shared/validation';
 
 const MAX_SERIALS = 1000;
 
@@ -58,11 +59,9 @@ export function seedsHandler(getServices: () => AppServices) {
     } catch {
       return problem(400, 'The body is not valid JSON');
     }
-    const parsed = seedRequestSchema.safeParse(input);
-    if (!parsed.success) {
-      return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
-    }
-    const order = parsed.data;
+    const parsed = validate(seedRequestSchema, input);
+    if (!parsed.ok) return problem(400, 'The request is not valid', { errors: parsed.errors });
+    const order = parsed.value;
 
     // The export key is read before anything is generated: a seed made for an answer that cannot be sent would be lost.
     let protection: PskcProtection | undefined;

@@ -7,12 +7,13 @@ import { httpFunction } from '../shared/hosting';
 import { problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { resumeUserToken, revokeUserToken, suspendUserToken } from '../shared/workflows/revokeToken';
+import { validate } from '../shared/validation';
 
 export const revokeHandler = (getServices: () => AppServices) =>
   userRoute(getServices, { role: 'Tokens.Admin', body: { schema: z.unknown(), limit: 16 * 1024 } }, async ({ app, key: user, body, context }) => {
-    const parsed = revokeSchema.safeParse(body);
-    if (!parsed.success) return problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    return answer(await revokeUserToken(app, user, parsed.data.reason as (typeof REVOKE_REASONS)[number], parsed.data.note, context));
+    const parsed = validate(revokeSchema, body);
+    if (!parsed.ok) return problem(400, 'The request is not valid', { errors: parsed.errors });
+    return answer(await revokeUserToken(app, user, parsed.value.reason as (typeof REVOKE_REASONS)[number], parsed.value.note, context));
   });
 
 export const suspendHandler = (getServices: () => AppServices) =>

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { z } from 'zod';
 import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuditLog } from './ports';
 import { problem } from './problem';
+import { validate } from './validation';
 
 /**
  * The admin API's gate: a valid bearer token with the role (or one of the roles), or the 401/403 answer
@@ -11,7 +12,7 @@ export async function authorize(request: HttpRequest, authenticator: AdminAuthen
   const result = await authenticator.authenticate(request.headers.get('authorization'), role);
   if (result.ok) return { principal: result.principal };
   if (result.status === 401) return { response: problem(401, result.reason, {}, { 'www-authenticate': 'Bearer' }) };
-  return { response: problem(403, result.reason) };
+  return { response: problem(403, result.reason, { requiredRole: role }) };
 }
 
 /** Tokens.PrivilegedAdmin may give tokens to directory role holders and protected accounts (as Entra's Privileged Authentication Administrator may). */
@@ -103,7 +104,7 @@ export async function readJsonBody<T>(request: HttpRequest, schema: z.ZodType<T>
       return { response: problem(400, 'The body is not valid JSON') };
     }
   }
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) return { response: problem(400, 'The request is not valid', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }) };
-  return { value: parsed.data };
+  const parsed = validate(schema, input);
+  if (!parsed.ok) return { response: problem(400, 'The request is not valid', { errors: parsed.errors }) };
+  return { value: parsed.value };
 }

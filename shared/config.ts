@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActivationMode } from './domain/token';
+import { readableIssue } from './validation';
 
 /**
  * Every setting the app reads, in one schema. The names are the contract with infra/ and
@@ -55,6 +56,36 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v));
 
+const MAX_SERVICE_LIFE_MONTHS = 600;
+
+/** TOKEN_SERVICE_LIFE_MONTHS_BY_MODEL: the map, or what is wrong with it. Models compare without case. */
+export function serviceLivesOf(value: string | undefined): Record<string, number> | string {
+  if (value === undefined) return {};
+  let entries: [string, unknown][];
+  if (value.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return 'must be JSON, e.g. {"c200":48}, or model=months pairs, e.g. c200=48,OTP c300=60';
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'must map models to months, e.g. {"c200":48}';
+    entries = Object.entries(parsed);
+  } else {
+    entries = value.split(',').map((pair) => {
+      const at = pair.lastIndexOf('=');
+      return at < 0 ? [pair.trim(), undefined] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim() === '' ? undefined : Number(pair.slice(at + 1).trim())];
+    });
+  }
+  const lives: Record<string, number> = {};
+  for (const [model, months] of entries) {
+    if (model === '' || model.length > 128) return 'every model must be named (1-128 characters)';
+    if (typeof months !== 'number' || !Number.isInteger(months) || months < 1 || months > MAX_SERVICE_LIFE_MONTHS) return `the months of model ${model} must be a whole number from 1 to ${MAX_SERVICE_LIFE_MONTHS}`;
+    lives[model.toLowerCase()] = months;
+  }
+  return lives;
+}
+
 export const settingsSchema = z.object({
   AzureWebJobsStorage: optionalText,
   AzureWebJobsStorage__accountName: optionalText,
@@ -101,7 +132,7 @@ export const settingsSchema = z.object({
       context.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"GVA":"it-gva@contoso.com"}' });
       return z.NEVER;
     }
-    const sites = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'site codes are 1-16 letters, digits, "_" or "-"'), z.string().regex(MAIL_ADDRESS, 'must be a mail address')).safeParse(parsed);
+    const sites = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'site codes are 1-16 letters, digits, "_" or "-"'), z.string().regex(MAIL_ADDRESS, 'must be a mail address')).safeParse(parsed, { error: readableIssue });
     if (!sites.success) {
       context.addIssue({ code: 'custom', message: `must map site codes to mail addresses (${sites.error.issues[0]?.message ?? 'invalid'})` });
       return z.NEVER;
@@ -121,6 +152,21 @@ export const settingsSchema = z.object({
   /** How long a hire waits for its Entra account to appear before it fails visibly. */
   USER_WAIT_HOURS: wholeNumber(1, 24 * 30).default(72),
   LOW_STOCK_THRESHOLD: wholeNumber(0, 100_000).default(5),
+  /** An active token nobody signed in with for this many days (or ever, this long after activation) is the drift `unused`. */
+  UNUSED_TOKEN_DAYS: wholeNumber(1, 3650).default(90),
+  /** Whether each unused token is also told to its holder's manager and its pool's desk (reported only by default). */
+  UNUSED_TOKEN_NOTIFY: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  /** Months a token serves from its arrival (the battery of a classic token cannot be changed). */
+  TOKEN_SERVICE_LIFE_MONTHS: wholeNumber(1, 600).default(60),
+  /** Per model: JSON {"model":months} or model=months,model=months. */
+  TOKEN_SERVICE_LIFE_MONTHS_BY_MODEL: optionalText.transform((v, context) => {
+    const lives = serviceLivesOf(v);
+    if (typeof lives === 'string') {
+      context.addIssue({ code: 'custom', message: lives });
+      return z.NEVER;
+    }
+    return lives;
+  }),
   RECONCILE_SCHEDULE: z.string().trim().regex(NCRONTAB, 'must be a six-field NCRONTAB expression, e.g. "0 0 2 * * *"').default('0 0 2 * * *'),
   /** What reconciliation may repair: nothing (report), what never destroys anything (safe), or all. */
   RECONCILE_REPAIR_MODE: z.enum(['report', 'safe', 'all']).default('safe'),
@@ -209,6 +255,9 @@ export interface Config {
   provisionLeadDays: number;
   userWaitHours: number;
   lowStockThreshold: number;
+  unused: { days: number; notify: boolean };
+  /** Service life in months: the default, and per model (lower-cased). */
+  serviceLife: { months: number; byModel: Readonly<Record<string, number>> };
   reconcileSchedule: string;
   reconcileRepairMode: 'report' | 'safe' | 'all';
   stuckSagaMinutes: number;
@@ -364,7 +413,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Parses the settings in `env`. Throws ConfigError with one line naming the first bad setting. */
 function parseWith<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>): z.infer<S> {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(env, { error: readableIssue });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'settings');
@@ -403,6 +452,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     provisionLeadDays: s.PROVISION_LEAD_DAYS,
     userWaitHours: s.USER_WAIT_HOURS,
     lowStockThreshold: s.LOW_STOCK_THRESHOLD,
+    unused: { days: s.UNUSED_TOKEN_DAYS, notify: s.UNUSED_TOKEN_NOTIFY },
+    serviceLife: { months: s.TOKEN_SERVICE_LIFE_MONTHS, byModel: s.TOKEN_SERVICE_LIFE_MONTHS_BY_MODEL },
     reconcileSchedule: s.RECONCILE_SCHEDULE,
     reconcileRepairMode: s.RECONCILE_REPAIR_MODE,
     stuckSagaMinutes: s.STUCK_SAGA_MINUTES,

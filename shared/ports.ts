@@ -110,6 +110,8 @@ export interface EntraDevice {
   timeIntervalInSeconds: number;
   hashFunction: string;
   assignedTo?: { id: string; displayName?: string };
+  /** When a code from it last signed in: null when never, absent when the tenant's answer does not carry it. */
+  lastUsedDateTime?: string | null;
 }
 
 export interface NewEntraDevice {
@@ -336,6 +338,10 @@ export interface AuditQuery {
   employeeId?: string;
   /** ISO date-time: entries recorded at or after it. */
   since?: string;
+  /** ISO date-time: entries recorded before it. */
+  until?: string;
+  /** An action (`token.revoked.lost`) or a family of them (`token.revoked`: every `token.revoked.*`). */
+  action?: string;
 }
 
 /** The audit trail read back, oldest first, a page at a time. */

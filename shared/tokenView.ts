@@ -21,6 +21,8 @@ export interface TokenView {
   handover: TokenRecord['handover'] | null;
   /** Steps the token's clock was off when it was handed over (+ ahead, - behind); null until then. */
   driftSteps: number | null;
+  /** When it was last activated for its holder; null when never (or before this was recorded). */
+  activatedAt: string | null;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -44,6 +46,7 @@ export function tokenView(record: TokenRecord): TokenView {
     revocationReason: record.revocationReason ?? null,
     handover: record.handover ?? null,
     driftSteps: record.driftSteps ?? null,
+    activatedAt: record.activatedAt ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,

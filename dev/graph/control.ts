@@ -31,7 +31,7 @@ export interface GraphEmulatorControl {
   clearFaults(): Promise<void>;
   faults(): Promise<FaultSettings>;
   stats(): Promise<EmulatorStats>;
-  /** Switches readings the docs leave open (README, "Graph emulator variants"); fields not given stay. */
+  /** Switches readings the docs leave open (docs/local-stack.md, "Graph emulator variants"); fields not given stay. */
   setVariants(variants: Partial<GraphVariants>): Promise<void>;
   /** Back to the default reading of each. */
   clearVariants(): Promise<void>;

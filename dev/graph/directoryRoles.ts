@@ -14,7 +14,7 @@ import type { GraphStore } from './store';
  */
 
 /** Built-in role templates the emulator names in transitiveMemberOf (the id is the same in every tenant). */
-const ROLE_TEMPLATE_NAMES: Record<string, string> = {
+export const ROLE_TEMPLATE_NAMES: Record<string, string> = {
   '62e90394-69f5-4237-9190-012177145e10': 'Global Administrator',
   'e8611ab8-c189-46e8-94e1-60213ab1f814': 'Privileged Role Administrator',
   '7be44c8a-adaf-4e2a-84d6-ab2649e08a13': 'Privileged Authentication Administrator',
@@ -93,6 +93,13 @@ function referencedId(body: unknown): string {
   return decodeURIComponent(id);
 }
 
+export interface DirectoryRolesSnapshot {
+  groups: [string, GraphGroup][];
+  members: [string, string[]][];
+  assignments: UnifiedRoleAssignment[];
+  eligibilities: RoleEligibilityInstance[];
+}
+
 export class DirectoryRoles {
   private readonly groups = new Map<string, GraphGroup>();
   /** Group id (lower case) -> member object ids (lower case), users or groups. */
@@ -110,6 +117,23 @@ export class DirectoryRoles {
     this.members.clear();
     this.assignments = [];
     this.eligibilities = [];
+  }
+
+  /** Groups, their members, role assignments and eligibilities, for `npm start -- --keep-data`. */
+  snapshot(): DirectoryRolesSnapshot {
+    return {
+      groups: structuredClone([...this.groups.entries()]),
+      members: [...this.members.entries()].map(([group, members]) => [group, [...members]]),
+      assignments: structuredClone(this.assignments),
+      eligibilities: structuredClone(this.eligibilities),
+    };
+  }
+
+  restore(saved: DirectoryRolesSnapshot): void {
+    for (const [key, group] of saved.groups) this.groups.set(key, group);
+    for (const [group, members] of saved.members) this.members.set(group, new Set(members));
+    this.assignments = [...this.assignments, ...saved.assignments];
+    this.eligibilities = [...this.eligibilities, ...saved.eligibilities];
   }
 
   // ---- groups ----

@@ -33,6 +33,15 @@ interface UserRecord extends GraphUser {
   otherMethods: number;
 }
 
+/** What `npm start -- --keep-data` keeps of the store between runs. */
+export interface GraphStoreSnapshot {
+  users: UserRecord[];
+  devices: DeviceRecord[];
+  nextSeq: number;
+  managers: [string, string][];
+  deltaSequence: number;
+}
+
 interface DeviceRecord {
   seq: number;
   id: string;
@@ -208,6 +217,46 @@ export class GraphStore {
     this.current = structuredClone(DEFAULT_VARIANTS);
     this.managers.clear();
     this.sentMail.length = 0;
+  }
+
+  /**
+   * Users, devices (with their seeds and the codes already used) and managers as JSON, for
+   * `npm start -- --keep-data`. Deleted users, passes, mail and the users/delta log are not kept.
+   */
+  snapshot(): GraphStoreSnapshot {
+    const users = this.users.filter((user) => this.usersById.get(lower(user.id)) === user);
+    return {
+      users: structuredClone(users),
+      devices: structuredClone([...this.devicesById.values()]),
+      nextSeq: this.nextSeq,
+      managers: [...this.managers.entries()],
+      deltaSequence: this.userChanges.current,
+    };
+  }
+
+  /** Puts back what `snapshot` took, into an empty store at start. */
+  restore(saved: GraphStoreSnapshot): void {
+    // A users/delta link of the last run must not read this run's changes as its own: it answers 410 and the reader starts over.
+    this.userChanges.continueAfter(saved.deltaSequence);
+    for (const user of saved.users) {
+      const record: UserRecord = { ...user, position: this.users.length };
+      this.users.push(record);
+      this.userChanges.created(record.id);
+      this.usersById.set(lower(record.id), record);
+      this.usersByUpn.set(lower(record.userPrincipalName), record);
+      this.indexEmployeeId(record);
+    }
+    for (const device of saved.devices) {
+      this.indexDevice(device);
+      if (device.assignedUserId !== null) {
+        const held = this.devicesByUser.get(device.assignedUserId) ?? new Set<DeviceRecord>();
+        held.add(device);
+        this.devicesByUser.set(device.assignedUserId, held);
+      }
+    }
+    this.nextSeq = Math.max(this.nextSeq, saved.nextSeq);
+    for (const [userId, managerId] of saved.managers) this.managers.set(userId, managerId);
+    this.userChanges.expireTokens();
   }
 
   /** The store's clock (tests may pin it). */
@@ -533,7 +582,7 @@ export class GraphStore {
       secretKey: null,
       timeIntervalInSeconds: device.timeIntervalInSeconds,
       status: device.status,
-      lastUsedDateTime: device.lastUsedDateTime,
+      ...(this.variants.lastUsed === 'absent' ? {} : { lastUsedDateTime: this.variants.lastUsed === 'null' ? null : device.lastUsedDateTime }),
       hashFunction: device.hashFunction,
       assignedTo: assignee ? { id: assignee.id, displayName: assignee.displayName } : null,
     };

@@ -31,7 +31,8 @@ export interface HardwareOathDevice {
   secretKey: null;
   timeIntervalInSeconds: 30 | 60;
   status: DeviceStatus;
-  lastUsedDateTime: string | null;
+  /** Absent under the lastUsed variant 'absent' (a tenant that does not show it). */
+  lastUsedDateTime?: string | null;
   hashFunction: HashFunction;
   assignedTo: { id: string; displayName: string } | null;
 }
@@ -140,7 +141,7 @@ export interface SignInResult {
 }
 
 /**
- * Readings of Graph that the docs leave open, one per alternative (README, "Graph emulator variants").
+ * Readings of Graph that the docs leave open, one per alternative (docs/local-stack.md, "Graph emulator variants").
  * Each default is the likeliest reading; tests run the product against the others.
  */
 export interface GraphVariants {
@@ -166,6 +167,11 @@ export interface GraphVariants {
   throttle: ThrottleModel;
   /** The tenant size that sets the identity resource-unit quota; by default from the users in the store. */
   tenantSize: TenantSize;
+  /**
+   * A device's lastUsedDateTime: set by a sign-in with its code (present; the docs' examples show it, null
+   * until used), always null, or left out of the answer (the resource page does not list it).
+   */
+  lastUsed: 'present' | 'absent' | 'null';
 }
 
 export const DEFAULT_VARIANTS: GraphVariants = {
@@ -178,4 +184,5 @@ export const DEFAULT_VARIANTS: GraphVariants = {
   assignAndActivate: 'atomic',
   throttle: 'identity',
   tenantSize: 'fromUsers',
+  lastUsed: 'present',
 };

@@ -76,6 +76,11 @@ export class UserChangeTracker {
     this.removed.set(userId.toLowerCase(), ++this.sequence);
   }
 
+  /** A store restored from a snapshot: later changes number after `sequence`, so no earlier token can read them. */
+  continueAfter(sequence: number): void {
+    this.sequence = Math.max(this.sequence, sequence);
+  }
+
   /** Every token issued so far stops working: the next request with one answers 410. */
   expireTokens(): void {
     this.validFrom = ++this.sequence;

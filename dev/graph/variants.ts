@@ -34,6 +34,7 @@ export function parseVariants(raw: unknown, current: GraphVariants = DEFAULT_VAR
   if (body.assignAndActivate !== undefined) next.assignAndActivate = oneOf(body.assignAndActivate, 'assignAndActivate', ['atomic', 'leavesFailedActivation']);
   if (body.throttle !== undefined) next.throttle = oneOf(body.throttle, 'throttle', ['identity', 'oathGlobalOnly', 'singleBucket']);
   if (body.tenantSize !== undefined) next.tenantSize = oneOf(body.tenantSize, 'tenantSize', ['fromUsers', 'small', 'medium', 'large']);
+  if (body.lastUsed !== undefined) next.lastUsed = oneOf(body.lastUsed, 'lastUsed', ['present', 'absent', 'null']);
   return next;
 }
 

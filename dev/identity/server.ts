@@ -1,6 +1,8 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
+import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
 import { z } from 'zod';
 import { issueServerCertificate, type DevCa } from '../tls';
@@ -59,6 +61,8 @@ export interface DevIdentityOptions {
   clients?: DevIdentityClient[];
   /** App registrations with a single-page application platform, which sign people in (the admin console). */
   spaClients?: DevSpaClient[];
+  /** Keeps the signing key in this PEM file (made on first use), so tokens outlive a restart; a fresh key per start without it. */
+  signingKeyFile?: string;
 }
 
 export interface MintTokenOptions {
@@ -102,8 +106,21 @@ interface SigningKey {
   kid: string;
 }
 
-async function newSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+async function newSigningKey(keyFile?: string): Promise<SigningKey> {
+  let privateKey: KeyLike;
+  let publicKey: KeyLike;
+  if (keyFile !== undefined && existsSync(keyFile)) {
+    // The key of an earlier run: tokens it minted (and the console's sign-ins) stay valid across restarts.
+    const kept = createPrivateKey(readFileSync(keyFile, 'utf8'));
+    privateKey = kept;
+    publicKey = createPublicKey(kept);
+  } else {
+    ({ privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true }));
+    if (keyFile !== undefined) {
+      mkdirSync(path.dirname(keyFile), { recursive: true });
+      writeFileSync(keyFile, (privateKey as KeyObject).export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    }
+  }
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
   return { privateKey, kid, publicJwk: { ...jwk, kid, use: 'sig', alg: 'RS256' } };
@@ -209,7 +226,7 @@ export async function startDevIdentity(options: DevIdentityOptions): Promise<Dev
   const host = options.host ?? '127.0.0.1';
   const tenantId = options.tenantId ?? DEV_TENANT_ID;
   const clients = new Map((options.clients ?? []).map((c) => [c.clientId, c]));
-  const key = await newSigningKey();
+  const key = await newSigningKey(options.signingKeyFile);
   const jwks: JSONWebKeySet = { keys: [key.publicJwk] };
   const certificate = issueServerCertificate(options.ca);
   const signIn = authorizationCodeFlow({ tenantId, clients: options.spaClients ?? [], adminAudience: DEV_ADMIN_AUDIENCE, sign: (claims, audience, lifetime) => sign(claims, audience, lifetime) });

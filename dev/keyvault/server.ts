@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer } from 'node:https';
+import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
@@ -54,6 +56,8 @@ export interface KeyVaultEmulatorOptions {
   issuer?: string;
   createLimit?: RateLimit;
   otherLimit?: RateLimit;
+  /** Keeps the secrets in this file (owner-only), read at start and rewritten after each change; in memory only without it. */
+  stateFile?: string;
   /** 7-90, default 90 as in Azure. */
   softDeleteRetentionDays?: number;
   purgeProtection?: boolean;
@@ -274,6 +278,15 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
     softDeleteRetentionDays: retentionDays,
     purgeProtection: options.purgeProtection ?? false,
   });
+  const stateFile = options.stateFile;
+  if (stateFile !== undefined && existsSync(stateFile)) store.restore(readFileSync(stateFile, 'utf8'));
+  /** After each change, with a state file: written whole to a temporary file, then renamed over the old one. */
+  const persist = (): void => {
+    if (stateFile === undefined) return;
+    mkdirSync(path.dirname(stateFile), { recursive: true });
+    writeFileSync(`${stateFile}.tmp`, store.snapshot(), { mode: 0o600 });
+    renameSync(`${stateFile}.tmp`, stateFile);
+  };
 
   function limits(): KeyVaultLimits {
     const create = createLimiter.current;
@@ -387,13 +400,17 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
       case 'setSecret': {
         const body = await readJsonObject(req);
         // The store checks every field's type; the cast only names the shape it expects.
-        return sendJson(res, 200, store.set(name, body as unknown as SetSecretInput));
+        const created = store.set(name, body as unknown as SetSecretInput);
+        persist();
+        return sendJson(res, 200, created);
       }
       case 'getSecret':
         return sendJson(res, 200, store.get(name, route.version));
       case 'updateSecret': {
         const body = await readJsonObject(req);
-        return sendJson(res, 200, store.update(name, route.version, body));
+        const updated = store.update(name, route.version, body);
+        persist();
+        return sendJson(res, 200, updated);
       }
       case 'listSecrets': {
         const size = pageSize(query);
@@ -403,18 +420,25 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions): P
         const size = pageSize(query);
         return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.listVersions(name, size, cursor(query)), query));
       }
-      case 'deleteSecret':
-        return sendJson(res, 200, store.delete(name));
+      case 'deleteSecret': {
+        const deleted = store.delete(name);
+        persist();
+        return sendJson(res, 200, deleted);
+      }
       case 'getDeletedSecret':
         return sendJson(res, 200, store.getDeleted(name));
       case 'listDeletedSecrets': {
         const size = pageSize(query);
         return sendJson(res, 200, listBody(requestUrl.pathname, apiVersion, size, store.listDeleted(size, cursor(query)), query));
       }
-      case 'recoverDeletedSecret':
-        return sendJson(res, 200, store.recover(name));
+      case 'recoverDeletedSecret': {
+        const recovered = store.recover(name);
+        persist();
+        return sendJson(res, 200, recovered);
+      }
       case 'purgeDeletedSecret':
         store.purge(name);
+        persist();
         res.writeHead(204, { 'x-ms-request-id': randomUUID() });
         res.end();
         return;

@@ -123,7 +123,7 @@ function checkAttributes(attributes: SecretAttributesInput | null | undefined): 
 }
 
 /**
- * How Key Vault may answer around deletes (README, "Key Vault emulator variants"): a delete or purge still
+ * How Key Vault may answer around deletes (docs/local-stack.md, "Key Vault emulator variants"): a delete or purge still
  * in progress for `deletionMs` (meanwhile a set or a purge of that name answers 409 ObjectIsBeingDeleted),
  * and a purge refused by RBAC (403 ForbiddenByRbac) rather than by purge protection.
  */
@@ -168,6 +168,19 @@ export class SecretStore {
 
   constructor(private readonly options: SecretStoreOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** Every secret, live and soft-deleted, as JSON: `npm start -- --keep-data` keeps it on disk between runs. */
+  snapshot(): string {
+    return JSON.stringify({ sequence: this.sequence, live: [...this.live.entries()], deleted: [...this.deleted.entries()] });
+  }
+
+  /** Puts back what `snapshot` wrote (into an empty store, at start). */
+  restore(snapshot: string): void {
+    const saved = JSON.parse(snapshot) as { sequence: number; live: [string, Secret][]; deleted: [string, DeletedSecret][] };
+    for (const [key, secret] of saved.live) this.live.set(key, secret);
+    for (const [key, entry] of saved.deleted) this.deleted.set(key, entry);
+    this.sequence = saved.sequence;
   }
 
   private seconds(): number {

@@ -177,6 +177,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     STUCK_SAGA_MINUTES: '60'
     // A run whose repairs would change more than this many things is held for an admin to apply.
     RECONCILE_MAX_CHANGES: '50'
+    // An active token nobody signed in with for 90 days is reported unused (not told to managers); tokens serve 60 months.
+    UNUSED_TOKEN_DAYS: '90'
+    UNUSED_TOKEN_NOTIFY: 'false'
+    TOKEN_SERVICE_LIFE_MONTHS: '60'
+    TOKEN_SERVICE_LIFE_MONTHS_BY_MODEL: ''
     // Directory sync: off while the schedule is empty; a disabled account is a leaver after a day.
     DIRECTORY_SYNC_SCHEDULE: directorySyncSchedule
     DIRECTORY_SYNC_GROUP_ID: directorySyncGroupId

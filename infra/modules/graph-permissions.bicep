@@ -28,7 +28,7 @@ var basePermissions = [
   'User.Read.All' // find the employee's user; directory sync's users/delta
   'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
   'GroupMember.Read.All' // directory sync: checkMemberGroups; the target check: transitiveMembers of PROTECTED_GROUP_IDS, ALLOWED_GROUP_ID and role-holding groups, transitiveMemberOf of one account
-  // The target check (README "Security"), read-only: refuse tokens to directory role holders, active and
+  // The target check (docs/security.md), read-only: refuse tokens to directory role holders, active and
   // PIM-eligible, as only a Privileged Authentication Administrator may manage an admin's methods in Entra.
   'RoleManagement.Read.Directory' // roleAssignments and roleEligibilityScheduleInstances by principalId
 ]

@@ -71,11 +71,23 @@ export function jwtAdminAuthenticator(options: { issuer: string; audience: strin
       };
       const wanted: readonly AdminRole[] = typeof required === 'string' ? [required] : required;
       if (!wanted.some((role) => roles.some((held) => ROLES_COVERING[role].includes(held)))) {
-        return { ok: false, status: 403, reason: `The ${wanted.join(' or ')} role is required`, principal };
+        return { ok: false, status: 403, reason: roleRefusal(wanted, roles), principal };
       }
       return { ok: true, principal };
     },
   };
+}
+
+const APP_ROLES = Object.keys(ROLES_COVERING);
+
+/** The 403 an administrator reads: the app roles this needs, the ones that include them, and the ones the caller has. */
+function roleRefusal(wanted: readonly AdminRole[], roles: string[]): string {
+  const covering = [...new Set(wanted.flatMap((role) => ROLES_COVERING[role]))].filter((role) => !wanted.includes(role as AdminRole));
+  const held = roles.filter((role) => APP_ROLES.includes(role));
+  return (
+    `The ${wanted.join(' or ')} role is required${covering.length > 0 ? ` (or ${covering.join(' or ')}, which ${covering.length > 1 ? 'include' : 'includes'} it)` : ''}; ` +
+    `your token has ${held.length > 0 ? held.join(', ') : 'no role of this app'}. An administrator of the app gives roles in Entra (Enterprise applications, Users and groups).`
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DepartedAcc
  * Graph client (honouring Retry-After); what is still failing after that throws, so a queue message
  * is retried by the host. A 4xx that retrying cannot fix becomes a DirectoryRefusal.
  *
- * The docs leave several answers open (README, "Graph emulator variants"), and each is accepted here:
+ * The docs leave several answers open (docs/local-stack.md, "Graph emulator variants"), and each is accepted here:
  * a device flat or nested under `device`; a `#$delta` answer that names every device, some, or none;
  * a per-user method id equal to the device id or not; a write saved although its answer was a 5xx
  * (the client then sends it again and gets a refusal); a new device missing from `$filter` for a while.
@@ -74,6 +74,7 @@ function toDevice(raw: Json): EntraDevice {
     timeIntervalInSeconds: Number(raw.timeIntervalInSeconds),
     hashFunction: text(raw.hashFunction, 'hmacsha1'),
     ...(assignedTo?.id ? { assignedTo: { id: assignedTo.id, ...(assignedTo.displayName ? { displayName: assignedTo.displayName } : {}) } } : {}),
+    ...('lastUsedDateTime' in raw ? { lastUsedDateTime: typeof raw.lastUsedDateTime === 'string' && raw.lastUsedDateTime !== '' ? raw.lastUsedDateTime : null } : {}),
   };
 }
 

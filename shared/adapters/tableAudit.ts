@@ -36,10 +36,13 @@ function fromEntity(entity: TableEntityResult<AuditEntity>): AuditRecord {
   };
 }
 
-/** Partitions are months and rows start with the time, so `since` bounds both keys and the scan starts there. */
+/** Partitions are months and rows start with the time, so `since` and `until` bound both keys and the scan stays between them. */
 function filterOf(query: AuditQuery): string | undefined {
   const clauses: string[] = [];
   if (query.since) clauses.push(odata`PartitionKey ge ${query.since.slice(0, 7)}`, odata`RowKey ge ${query.since}`);
+  if (query.until) clauses.push(odata`PartitionKey le ${query.until.slice(0, 7)}`, odata`RowKey lt ${query.until}`);
+  // A family is every action under it: "." is followed by "/" in code-point order, so [X., X/) is X.*.
+  if (query.action) clauses.push(odata`(action eq ${query.action} or (action ge ${`${query.action}.`} and action lt ${`${query.action}/`}))`);
   if (query.serialNumber) clauses.push(odata`serialNumber eq ${query.serialNumber}`);
   if (query.employeeId) clauses.push(odata`employeeId eq ${query.employeeId}`);
   return clauses.length > 0 ? clauses.join(' and ') : undefined;

@@ -34,6 +34,7 @@ interface TokenEntity {
   handover?: string;
   driftSteps?: number;
   lastCodeStep?: number;
+  activatedAt?: string;
   createdAt: string;
   updatedAt: string;
   lastChangeReason: string;
@@ -62,6 +63,7 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.handover ? { handover: JSON.stringify(record.handover) } : {}),
     ...(record.driftSteps !== undefined ? { driftSteps: record.driftSteps } : {}),
     ...(record.lastCodeStep !== undefined ? { lastCodeStep: record.lastCodeStep } : {}),
+    ...(record.activatedAt ? { activatedAt: record.activatedAt } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastChangeReason: record.lastChangeReason,
@@ -91,7 +93,9 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(entity.handover ? { handover: JSON.parse(entity.handover) as Handover } : {}),
     ...(typeof entity.driftSteps === 'number' ? { driftSteps: entity.driftSteps } : {}),
     ...(typeof entity.lastCodeStep === 'number' ? { lastCodeStep: entity.lastCodeStep } : {}),
-    createdAt: entity.createdAt,
+    ...(entity.activatedAt ? { activatedAt: entity.activatedAt } : {}),
+    // A row written without createdAt (by hand, or another tool) arrived no later than the service's own Timestamp of it.
+    createdAt: entity.createdAt ?? entity.timestamp ?? entity.updatedAt,
     updatedAt: entity.updatedAt,
     lastChangeReason: entity.lastChangeReason,
     ...(entity.etag ? { etag: entity.etag } : {}),

@@ -29,6 +29,7 @@ export const DRIFT_KINDS = [
   'stale_reservation',
   'import_incomplete',
   'held_outside_targets',
+  'unused',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
@@ -72,6 +73,8 @@ export interface DeviceFacts {
   serialNumber: string;
   status: 'available' | 'assigned' | 'activated' | 'failedActivation';
   assignedTo?: { id: string };
+  /** When a code from it last signed in: null when never, absent when Entra's answer does not carry it. */
+  lastUsedDateTime?: string | null;
 }
 
 /** Entra's status an inventory status agrees with, for a token held by the same user. */
@@ -171,6 +174,7 @@ export function syncedToken(token: TokenRecord, device: DeviceFacts, now: Date):
   return {
     ...token,
     status,
+    ...(status === 'active' && token.status !== 'active' ? { activatedAt: now.toISOString() } : {}),
     entraDeviceId: device.id,
     updatedAt: now.toISOString(),
     lastChangeReason: `reconciled with Entra: ${token.status}${status === token.status ? '' : ` -> ${status}`} (Entra says ${device.status}, device ${device.id})`,
@@ -236,6 +240,42 @@ export function classifyHandover(token: TokenRecord, now: Date, maxDays: number)
     serialNumber: token.serialNumber,
     ...(token.employeeId ? { employeeId: token.employeeId } : {}),
     detail: `awaiting hand-over to ${token.userPrincipalName ?? token.employeeId ?? 'its holder'} at site ${token.handover.site || '(shared)'} since ${token.handover.since} (more than ${maxDays} days; ${shipping})`,
+  };
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/** When an active token was activated for its holder; rows written before activatedAt existed give their last change. */
+export const activatedAtOf = (token: TokenRecord): Date => instantOf(token.activatedAt ?? token.updatedAt);
+
+/** An active, held token activated more than `days` ago: only such a token can be unused (pass B1 remembers them for pass A). */
+export function mayBeUnused(token: TokenRecord, now: Date, days: number): boolean {
+  return token.status === 'active' && !!token.entraUserId && now.getTime() - activatedAtOf(token).getTime() > days * DAY_MS;
+}
+
+/** A device whose last use Entra shows as older than `days`, or as never: its row is worth reading for pass A's `unused` check. */
+export function usageStale(device: DeviceFacts, now: Date, days: number): boolean {
+  if (device.status !== 'activated' || !device.assignedTo || device.lastUsedDateTime === undefined) return false;
+  if (device.lastUsedDateTime === null) return true;
+  const lastUsed = Date.parse(device.lastUsedDateTime);
+  return !Number.isFinite(lastUsed) || now.getTime() - lastUsed > days * DAY_MS;
+}
+
+/**
+ * Pass A: a token held and activated, that nobody has signed in with for `days` (or ever, `days`
+ * after its activation). Judged only from what Entra shows: a device whose answer carries no
+ * lastUsedDateTime is never called unused. Reported; an admin revokes it with the reason `unused`.
+ */
+export function classifyUsage(device: DeviceFacts, token: TokenRecord, now: Date, days: number): DriftFinding | undefined {
+  if (token.status !== 'active' || !token.entraUserId || device.assignedTo?.id !== token.entraUserId) return undefined;
+  if (!usageStale(device, now, days) || !mayBeUnused(token, now, days)) return undefined;
+  const holder = token.userPrincipalName ?? token.employeeId ?? token.entraUserId;
+  const since = device.lastUsedDateTime ? `last used ${device.lastUsedDateTime}` : 'never used';
+  return {
+    kind: 'unused',
+    serialNumber: token.serialNumber,
+    ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+    detail: `active for ${holder} since ${activatedAtOf(token).toISOString()}, ${since}: no sign-in with it for more than ${days} days (revoke with reason unused, and collect it)`,
   };
 }
 
@@ -423,8 +463,11 @@ export function redriveMessage(record: RecordFacts & { eventIds: string[]; userP
 
 export interface LowStock {
   pool: string;
+  /** Free, registered and within its service life. */
   available: number;
   threshold: number;
+  /** Free and registered, but past its service life (not counted in available). */
+  pastLife?: number;
 }
 
 /** Pools whose free, registered tokens are below the threshold ('' is the shared pool). */
@@ -514,6 +557,8 @@ export interface ReconcileReport {
   applied?: { by: string; at: string };
   graphPages: number;
   webhookDeliveriesPurged: number;
+  /** Whether Entra showed a last use for any device: without one, never-used tokens are not reported `unused`. */
+  lastUseShown?: boolean;
 }
 
 export const emptyDriftCounts = (): Record<DriftKind, number> => Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, 0])) as Record<DriftKind, number>;

@@ -33,6 +33,13 @@ function isIsoDate(text: string): boolean {
 
 const isoDate = z.string().trim().refine(isIsoDate, 'must be an ISO 8601 date (YYYY-MM-DD) or date-time with a time zone');
 
+/**
+ * An optional field an HR system may send empty: `""`, blanks or null mean "not given" (HR exports
+ * fill every column), so the event is read as if the field were absent, never refused for it.
+ */
+const optionalField = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value), schema.optional());
+
 export const hrEventSchema = z
   .object({
     type: z.enum(HR_EVENT_TYPES, { error: `must be one of ${HR_EVENT_TYPES.join(', ')}` }),
@@ -43,23 +50,25 @@ export const hrEventSchema = z
           .trim()
           .max(64, { error: EMPLOYEE_ID_RULE, abort: true })
           .regex(EMPLOYEE_ID_PATTERN, EMPLOYEE_ID_RULE),
-        userPrincipalName: z
-          .string()
-          .trim()
-          .superRefine((upn, context) => {
-            const problem = userPrincipalNameProblem(upn);
-            if (problem) context.addIssue({ code: 'custom', message: problem });
-          })
-          .optional(),
-        displayName: z.string().trim().min(1).max(256).optional(),
-        hireDate: isoDate.optional(),
-        terminationDate: isoDate.optional(),
-        location: z
-          .string()
-          .trim()
-          .max(16, { error: 'must be a short site code (1-16 letters, digits, "_" or "-")', abort: true })
-          .regex(/^[A-Za-z0-9_-]{1,16}$/, 'must be a short site code (1-16 letters, digits, "_" or "-")')
-          .optional(),
+        userPrincipalName: optionalField(
+          z
+            .string()
+            .trim()
+            .superRefine((upn, context) => {
+              const problem = userPrincipalNameProblem(upn);
+              if (problem) context.addIssue({ code: 'custom', message: problem });
+            }),
+        ),
+        displayName: optionalField(z.string().trim().max(256, 'must be at most 256 characters')),
+        hireDate: optionalField(isoDate),
+        terminationDate: optionalField(isoDate),
+        location: optionalField(
+          z
+            .string()
+            .trim()
+            .max(16, { error: 'must be a short site code (1-16 letters, digits, "_" or "-")', abort: true })
+            .regex(/^[A-Za-z0-9_-]{1,16}$/, 'must be a short site code (1-16 letters, digits, "_" or "-")'),
+        ),
       },
       { error: 'is required' },
     ),

@@ -204,6 +204,10 @@ export function checkRow(line: number, raw: RawRow, seen: Map<string, number>, o
 }
 
 function headerFields(header: string[]): (Field | undefined)[] {
+  // Spreadsheets set to a locale with a decimal comma save "CSV" with semicolons: the header is then one field.
+  if (header.length === 1 && (header[0] ?? '').split(';').length >= REQUIRED.length) {
+    throw new ImportFileError('the file is separated by semicolons, not commas: save it as CSV with commas (in Excel: "CSV UTF-8 (Comma delimited)"), or replace the semicolons with commas');
+  }
   const fields = header.map((name) => HEADER_ALIASES[name.trim().toLowerCase().replace(/\s+/g, ' ')]);
   const missing = REQUIRED.filter((field) => !fields.includes(field));
   if (missing.length > 0) {
@@ -212,6 +216,19 @@ function headerFields(header: string[]): (Field | undefined)[] {
   const twice = fields.find((field, index) => field !== undefined && fields.indexOf(field) !== index);
   if (twice) throw new ImportFileError(`column "${COLUMN_NAMES[twice]}" appears twice`);
   return fields;
+}
+
+/** Base32 or hex of seed length: a value a shifted row may have put where the serial belongs. */
+const SEED_LIKE = /^(?:[A-Z2-7]{16,}=*|[0-9A-F]{20,})$/i;
+
+/**
+ * The serial a row with the wrong number of fields has in the serial column, so the report can name it;
+ * '' when that cell is not a serial, or could be a seed moved there by a missing field (a report never holds one).
+ */
+function serialOfShortRow(record: string[], fields: (Field | undefined)[]): string {
+  const cell = (record[fields.indexOf('serial')] ?? '').trim();
+  if (cell.length > 64 || checkSerial(cell) !== undefined || SEED_LIKE.test(cell)) return '';
+  return cell;
 }
 
 /** Streams a CSV seed file into checked rows, holding one record at a time (plus the serials seen). */
@@ -231,7 +248,7 @@ export async function* parseTokenCsv(input: Readable | AsyncIterable<Uint8Array 
       }
       const line = info.lines;
       if (record.length !== fields.length) {
-        yield { ok: false, error: { line, serial: '', reason: `expected ${fields.length} fields, found ${record.length}` } };
+        yield { ok: false, error: { line, serial: serialOfShortRow(record, fields), reason: `expected ${fields.length} fields, found ${record.length}` } };
         continue;
       }
       const raw: RawRow = {};

@@ -13,6 +13,18 @@ export const notificationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('handover_waiting'), key: text(200), serialNumber: text(64), employeeId: text(64), userPrincipalName: text(256).optional(), entraUserId: text(64).optional(), site: site.optional() }),
   z.object({ kind: z.literal('hire_failed'), key: text(200), employeeId: text(64), userPrincipalName: text(256).optional(), entraUserId: text(64).optional(), site: site.optional(), reason: text(500) }),
   z.object({ kind: z.literal('low_stock'), key: text(200), pool: z.string().max(64), available: z.number().int().min(0), threshold: z.number().int().min(0) }),
+  z.object({
+    kind: z.literal('token_unused'),
+    key: text(200),
+    serialNumber: text(64),
+    entraUserId: text(64),
+    employeeId: text(64).optional(),
+    userPrincipalName: text(256).optional(),
+    site: site.optional(),
+    /** Entra's lastUsedDateTime, or 'never'. */
+    lastUsed: text(40),
+    days: z.number().int().min(1),
+  }),
   z.object({ kind: z.literal('leaver_token_held'), key: text(200), employeeId: text(64), userPrincipalName: text(256).optional(), entraUserId: text(64).optional(), serialNumber: text(64).optional(), terminationDate: text(40), site: site.optional() }),
 ]);
 export type Notification = z.infer<typeof notificationSchema>;
@@ -25,6 +37,8 @@ export const notificationKeys = {
   /** A pool that stays low is reported again each day. */
   lowStock: (pool: string, day: string) => `low_stock:${pool || '(shared)'}:${day}`,
   leaverTokenHeld: (employeeId: string, terminationDate: string) => `leaver_token_held:${employeeId}:${terminationDate}`,
+  /** Once per stretch without use: a token used again and then left again is told again. */
+  tokenUnused: (serialNumber: string, lastUsed: string) => `token_unused:${serialNumber.toUpperCase()}:${lastUsed}`,
 };
 
 /** The site whose desk hears of it, when the event belongs to one. */
@@ -43,7 +57,7 @@ export interface NotificationText {
 }
 
 export function describeNotification(n: Notification): NotificationText {
-  const who = n.kind === 'low_stock' ? '' : (n.userPrincipalName ?? `employee ${n.employeeId}`);
+  const who = n.kind === 'low_stock' ? '' : (n.userPrincipalName ?? (n.employeeId ? `employee ${n.employeeId}` : `user ${n.kind === 'token_unused' ? n.entraUserId : ''}`));
   const at = (value: string | undefined) => (value ? ` at site ${value}` : '');
   switch (n.kind) {
     case 'handover_waiting':
@@ -63,6 +77,14 @@ export function describeNotification(n: Notification): NotificationText {
       return {
         subject: `Hardware tokens running low in pool ${n.pool || '(shared)'}`,
         lines: [`Pool ${n.pool || '(shared)'} has ${n.available} token(s) in stock, below the threshold of ${n.threshold}.`, 'Order or import more tokens.'],
+      };
+    case 'token_unused':
+      return {
+        subject: `Hardware token ${n.serialNumber} of ${who} has not been used for more than ${n.days} days`,
+        lines: [
+          `${who}${n.employeeId ? ` (employee ${n.employeeId})` : ''} holds token ${n.serialNumber}${at(n.site)}, ${n.lastUsed === 'never' ? 'and has never signed in with it' : `last used ${n.lastUsed}`}.`,
+          `If it is not needed, collect it: an admin revokes it (oathctl revoke --serial ${n.serialNumber} --reason unused), and it goes back to stock once returned (--reason returned).`,
+        ],
       };
     case 'leaver_token_held':
       return {

@@ -43,9 +43,9 @@ export interface Handover {
   shipment?: { status: ShipmentStatus; tracking?: string; updatedAt: string };
 }
 
-/** Why a token was taken from its holder (admin revoke, or offboarded by HR). */
-export type RevokeReason = 'lost' | 'stolen' | 'damaged' | 'returned' | 'offboarded';
-export const REVOKE_REASONS: readonly RevokeReason[] = ['lost', 'stolen', 'damaged', 'returned', 'offboarded'];
+/** Why a token was taken from its holder (admin revoke, or offboarded by HR); unused: nobody signed in with it for UNUSED_TOKEN_DAYS. */
+export type RevokeReason = 'lost' | 'stolen' | 'damaged' | 'returned' | 'offboarded' | 'unused';
+export const REVOKE_REASONS: readonly RevokeReason[] = ['lost', 'stolen', 'damaged', 'returned', 'offboarded', 'unused'];
 
 /** Where a token's seed came from: a vendor's file, or generated here for a programmable token. */
 export type SeedOrigin = 'vendor' | 'generated';
@@ -79,6 +79,8 @@ export interface TokenRecord {
   driftSteps?: number;
   /** The last TOTP time step a hand-over accepted from this token: a code at or before it is a replay. */
   lastCodeStep?: number;
+  /** When the token was last activated for its holder (a hire, a hand-over, a resume): unused tokens are judged from it. */
+  activatedAt?: string;
   createdAt: string;
   updatedAt: string;
   /** Why the token last changed, for admins reading the inventory. */
@@ -89,7 +91,7 @@ export interface TokenRecord {
 
 /** The token as it is once nobody holds it: the holder and why it was taken back are gone. */
 export function withoutHolder(token: TokenRecord): TokenRecord {
-  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, handover: _handover, privilegedApprovedBy: _approved, ...unheld } = token;
+  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, handover: _handover, privilegedApprovedBy: _approved, activatedAt: _activated, ...unheld } = token;
   return unheld;
 }
 

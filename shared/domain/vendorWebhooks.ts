@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { EMPLOYEE_ID_PATTERN, hrEventSchema, type HrEvent } from './hrEvent';
+import { readableIssue } from '../validation';
 
 /**
  * HR vendors' own webhooks (POST /api/hr/events/{vendor}): each vendor's signature scheme, its event
@@ -236,7 +237,7 @@ export function hrEventFromVendor(notice: Extract<VendorNotice, { kind: 'employe
       ? { type: 'employee.hired' as const, data: { ...person, hireDate: day(employee.hireDate), ...(employee.location && SITE_CODE.test(employee.location) ? { location: employee.location } : {}) } }
       : undefined;
   if (!candidate) return { ignored: `employee ${employee.id} is neither an active hire nor a leaver in the vendor's records` };
-  const parsed = hrEventSchema.safeParse(candidate);
+  const parsed = hrEventSchema.safeParse(candidate, { error: readableIssue });
   if (!parsed.success) return { ignored: `employee ${employee.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
   return { event: parsed.data };
 }

@@ -303,6 +303,7 @@ export async function markHandedOver(ctx: HandoverContext): Promise<HandoverResu
     const written = await deps.inventory.replace({
       ...rest,
       status: 'active',
+      activatedAt: deps.clock.now().toISOString(),
       updatedAt: deps.clock.now().toISOString(),
       lastChangeReason: `handed over to ${current.userPrincipalName ?? current.employeeId ?? 'its holder'} at site ${handover?.site || '(shared)'}; clock off by ${drift} steps (${seconds} s) (by ${context.actor})`,
     });

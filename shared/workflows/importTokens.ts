@@ -280,6 +280,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
         ...record,
         status: heldStatusFor(deps.activationMode),
         ...(deps.activationMode === 'handover' ? { handover: { site: record.pool, since: now() } } : {}),
+        ...(deps.activationMode === 'auto' ? { activatedAt: now() } : {}),
         entraUserId: user.id,
         userPrincipalName: user.userPrincipalName,
         ...(user.employeeId ? { employeeId: user.employeeId } : {}),

@@ -315,6 +315,7 @@ export async function markToken(ctx: JoinerContext): Promise<StepResult> {
       userPrincipalName: user.userPrincipalName,
       // Hand-over mode: the token waits at the holder's site (the pool it came from when HR names none).
       ...(targetStatus === 'awaiting_handover' ? { handover: { site: message.location ?? current.pool, since: ctx.stamp() } } : {}),
+      ...(targetStatus === 'active' ? { activatedAt: ctx.stamp() } : {}),
       updatedAt: ctx.stamp(),
       lastChangeReason: `${targetStatus === 'active' ? 'activated' : targetStatus === 'assigned' ? 'assigned' : 'assigned, awaiting hand-over'} for ${user.userPrincipalName} (hire of ${employeeId}, event ${eventId})`,
     });

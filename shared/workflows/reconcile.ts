@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
+import { pastLife, type ServiceLife } from '../domain/ageing';
 import { createBloomFilter, type BloomFilter, type BloomSize } from '../domain/bloom';
 import {
   classifyDevice,
@@ -9,6 +10,7 @@ import {
   classifyReservation,
   classifySecret,
   classifyToken,
+  classifyUsage,
   countsAsStock,
   emptyDriftCounts,
   entraUsersOf,
@@ -18,12 +20,14 @@ import {
   isDestructiveRepair,
   keepsSeed,
   lowStockOf,
+  mayBeUnused,
   reconcileMessageSchema,
   RECENT_CHANGE_MS,
   repairAllowed,
   repairMessageOf,
   serialOfSeedName,
   terminationPassed,
+  usageStale,
   type DeviceFacts,
   type DriftFinding,
   type ReconcileMessage,
@@ -66,6 +70,12 @@ export interface ReconcileSettings {
   handoverMaxDays: number;
   /** RECONCILE_MAX_CHANGES: more repairs than this in one run are held for an admin. */
   maxChanges: number;
+  /** UNUSED_TOKEN_DAYS: an active token nobody signed in with for this long is reported `unused`. */
+  unusedTokenDays: number;
+  /** UNUSED_TOKEN_NOTIFY: each unused token is also told to its holder's manager and its pool's desk. */
+  notifyUnused: boolean;
+  /** TOKEN_SERVICE_LIFE_MONTHS(_BY_MODEL): stock past its life is not counted as stock. */
+  serviceLife: ServiceLife;
 }
 
 export interface ReconcileDeps {
@@ -124,8 +134,13 @@ export const DESTRUCTIVE_REPAIR_DELAY_SECONDS = 30;
 const MAX_UNTIED_HOLDERS = 10_000;
 /** Deleted or disabled accounts one run remembers; beyond this, counted only (the next run, after repairs, sees the rest). */
 const MAX_DEPARTED_ACCOUNTS = 200_000;
+/** Never-used tokens remembered until pass A has seen whether Entra shows any last use at all; beyond this, counted only. */
+const MAX_NEVER_USED_WAITING = 10_000;
 /** Held repairs written to the report store per append. */
 const HELD_BATCH = 500;
+
+/** A pool that is a site code is its desk's (NOTIFY_SITES). */
+const SITE_CODE = /^[A-Za-z0-9_-]{1,16}$/;
 
 /** Key=value text for a log line: no spaces or quotes that would split it. */
 const field = (value: string): string => value.replace(/[\s"]+/g, '_').slice(0, 200);
@@ -188,6 +203,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   const leftEmployees = bloom(5);
   const leftUsers = bloom(6);
   const consistentDevices = bloom(7);
+  const unusedCandidates = bloom(8);
 
   const drift = emptyDriftCounts();
   const items: ReportItem[] = [];
@@ -286,10 +302,33 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   for await (const tokens of inventoryPages(inventory)) {
     for (const token of tokens) {
       if (keepsSeed(token.status)) liveSeedNames.add(token.seedSecretName);
+      if (mayBeUnused(token, now(), settings.unusedTokenDays)) unusedCandidates.add(serialKey(token.serialNumber));
       if ((token.employeeId && leftEmployees.mightContain(token.employeeId)) || (token.entraUserId && leftUsers.mightContain(token.entraUserId)) || departedWhy(token.entraUserId)) continue;
       for (const fingerprint of consistentFingerprints(token, now(), recentChangeMs)) consistentDevices.add(fingerprint);
     }
   }
+
+  // A tenant may answer lastUsedDateTime null for every device (it does not record it): "never used"
+  // counts only once some device shows a use. Until then such findings wait here.
+  let lastUseShown = false;
+  const neverUsedWaiting: { finding: DriftFinding; token: TokenRecord; device: DeviceFacts }[] = [];
+  let neverUsedDropped = 0;
+  const noteUnused = async (finding: DriftFinding, token: TokenRecord, device: DeviceFacts): Promise<void> => {
+    await note(finding);
+    if (!settings.notifyUnused || !deps.notifications || !token.entraUserId) return;
+    const lastUsed = device.lastUsedDateTime ?? 'never';
+    await deps.notifications.send({
+      kind: 'token_unused',
+      key: notificationKeys.tokenUnused(token.serialNumber, lastUsed),
+      serialNumber: token.serialNumber,
+      entraUserId: token.entraUserId,
+      ...(token.userPrincipalName ? { userPrincipalName: token.userPrincipalName } : {}),
+      ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+      ...(SITE_CODE.test(token.pool) ? { site: token.pool } : {}),
+      lastUsed,
+      days: settings.unusedTokenDays,
+    });
+  };
 
   /** Entra holders the inventory does not tie to an employee, who may have left: settled in pass D. */
   const untiedHolders = new Map<string, { serialNumber: string; deviceStatus: string }[]>();
@@ -305,7 +344,11 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     for await (const page of deps.devices.devicePages()) {
       graphPages++;
       counts.devicesInEntra += page.length;
-      const unvouched = page.filter((device) => !consistentDevices.mightContain(deviceFingerprint(device)));
+      if (page.some((device) => typeof device.lastUsedDateTime === 'string')) lastUseShown = true;
+      // A device B1 vouched for is read anyway when it may be unused: their reads grow with unused tokens, not the fleet.
+      const unvouched = page.filter(
+        (device) => !consistentDevices.mightContain(deviceFingerprint(device)) || (usageStale(device, now(), settings.unusedTokenDays) && unusedCandidates.mightContain(serialKey(device.serialNumber))),
+      );
       const rows = await mapWithLimit(unvouched, POINT_READ_CONCURRENCY, (device) => inventory.get(device.serialNumber));
       for (const device of page) entraSerials.add(serialKey(device.serialNumber));
       for (const [index, device] of unvouched.entries()) {
@@ -339,6 +382,12 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
         }
         if (findings.length > 0 && row) driftedInEntraPass.add(key);
         for (const finding of findings) await note(finding);
+        const unused = findings.length === 0 && row ? classifyUsage(device, row, now(), settings.unusedTokenDays) : undefined;
+        if (!unused || !row) continue;
+        driftedInEntraPass.add(key);
+        if (device.lastUsedDateTime !== null || lastUseShown) await noteUnused(unused, row, device);
+        else if (neverUsedWaiting.length < MAX_NEVER_USED_WAITING) neverUsedWaiting.push({ finding: unused, token: row, device });
+        else neverUsedDropped++;
       }
       // Holders outside the allowed targets are few: only their rows are read, vouched for or not.
       for (const device of page) {
@@ -369,15 +418,29 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     }
   };
   await Promise.all([passA(), passC()]);
+  if (lastUseShown) {
+    for (const waiting of neverUsedWaiting) await noteUnused(waiting.finding, waiting.token, waiting.device);
+    if (neverUsedDropped > 0) deps.warn(`ReconcileDrift never-used run=${run.runId} more never-used tokens than one run lists (${neverUsedDropped} not reported); run again after acting on these`);
+  } else if (neverUsedWaiting.length > 0) {
+    deps.warn(`ReconcileUsageUnknown run=${run.runId} Entra shows no last use for any device (lastUsedDateTime null or absent everywhere): ${neverUsedWaiting.length + neverUsedDropped} tokens never used by that account are not reported as unused`);
+  }
+  neverUsedWaiting.length = 0;
 
   // Pass B2: every token against what Entra and Key Vault hold; stock per pool.
   const stockByPool = new Map<string, number>();
+  const pastLifeByPool = new Map<string, number>();
   for await (const tokens of inventoryPages(inventory)) {
     for (const token of tokens) {
       counts.tokensInInventory++;
       const key = serialKey(token.serialNumber);
       const inEntra = entraSerials.mightContain(key);
-      if (keepsSeed(token.status)) stockByPool.set(token.pool, (stockByPool.get(token.pool) ?? 0) + (countsAsStock(token, inEntra) ? 1 : 0));
+      if (keepsSeed(token.status)) {
+        const stock = countsAsStock(token, inEntra);
+        // A token past its service life is as good as gone: the pool must be restocked before it runs out.
+        const expired = stock && pastLife(token, now(), settings.serviceLife);
+        if (expired) pastLifeByPool.set(token.pool, (pastLifeByPool.get(token.pool) ?? 0) + 1);
+        stockByPool.set(token.pool, (stockByPool.get(token.pool) ?? 0) + (stock && !expired ? 1 : 0));
+      }
       if (token.status === 'reserved' && now().getTime() - Date.parse(token.updatedAt) >= recentChangeMs) {
         // Reserved tokens are few (hires in flight): their hire's record is read to tell a leak.
         const joiner = token.employeeId ? await deps.provisioning.get(token.employeeId, 'joiner') : undefined;
@@ -436,10 +499,13 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
   // A safe repair done inline; a report-only run changes nothing anywhere.
   const webhookDeliveriesPurged = run.mode === 'report' ? 0 : await deps.webhookRetention.purgeReceivedBefore(new Date(now().getTime() - DELIVERY_RETENTION_MS).toISOString());
 
-  const lowStock = lowStockOf(stockByPool, settings.lowStockThreshold);
+  const lowStock = lowStockOf(stockByPool, settings.lowStockThreshold).map((low) => {
+    const expired = pastLifeByPool.get(low.pool) ?? 0;
+    return expired > 0 ? { ...low, pastLife: expired } : low;
+  });
   drift.low_stock = lowStock.length;
   for (const low of lowStock) {
-    deps.warn(`LowStock pool=${low.pool === '' ? '(shared)' : field(low.pool)} available=${low.available} threshold=${low.threshold}`);
+    deps.warn(`LowStock pool=${low.pool === '' ? '(shared)' : field(low.pool)} available=${low.available} threshold=${low.threshold}${low.pastLife ? ` pastLife=${low.pastLife}` : ''}`);
     await deps.notifications?.send({ kind: 'low_stock', key: notificationKeys.lowStock(low.pool, now().toISOString().slice(0, 10)), pool: low.pool, available: low.available, threshold: low.threshold });
   }
   if (unrepaired > 0) {
@@ -470,6 +536,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     repairsHeld: held ? changes : 0,
     graphPages,
     webhookDeliveriesPurged,
+    lastUseShown,
   };
   await deps.reports.save(run.runId, report);
   return report;

@@ -122,7 +122,7 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
         return skipped(detail);
       }
       if (token.status !== 'active') {
-        await deps.inventory.replace({ ...token, status: 'active', entraDeviceId: device.id, updatedAt: now.toISOString(), lastChangeReason: `activated again by reconciliation (run ${message.runId}) after a failed activation` });
+        await deps.inventory.replace({ ...token, status: 'active', entraDeviceId: device.id, activatedAt: now.toISOString(), updatedAt: now.toISOString(), lastChangeReason: `activated again by reconciliation (run ${message.runId}) after a failed activation` });
       }
       const detail = `activated ${token.serialNumber} for ${token.userPrincipalName ?? userId} with a fresh code`;
       await audit('retry_activation', detail, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) });

@@ -55,7 +55,9 @@ function finalStatus(reason: RevokeReason, token: TokenRecord): TokenStatus {
       return 'lost';
     case 'damaged':
       return 'retired';
+    // unused: taken from a holder who never signs in with it, revoked until it is back on the shelf (then 'returned').
     case 'offboarded':
+    case 'unused':
       return 'revoked';
     case 'returned':
       // A vendor seed was never shown to anyone here; a generated one left once, in the programming CSV.
@@ -233,8 +235,18 @@ async function revokeOnce(deps: RevokeDeps, token: TokenRecord, reason: RevokeRe
     device = await takeFromEntra(deps, token, destroySeed);
     // 2. For good: the seed is destroyed.
     if (destroySeed) await deps.seeds.destroy(token.seedSecretName);
-    const written = await deps.inventory.replace(next);
+    // An earlier revocation that destroys (lost, stolen) may have stopped after Entra and Key Vault let go
+    // and before its row was written: with neither a device nor a seed left, the token waits for re-seeding.
+    const halfDestroyed = !destroySeed && target !== 'in_stock' && device === undefined && (await deps.seeds.get(token.seedSecretName)) === undefined;
+    const row: TokenRecord = halfDestroyed
+      ? { ...next, status: 'quarantined', entraDeviceId: undefined, lastChangeReason: `quarantined: Entra has no device and Key Vault no seed (an earlier revocation stopped half-way); ${change}` }
+      : next;
+    const written = await deps.inventory.replace(row);
     if (written === 'conflict') return 'conflict';
+    if (halfDestroyed) {
+      await audit(`${token.status} -> quarantined: Entra has no device and Key Vault no seed${note ? `; note: ${note}` : ''}`);
+      return { outcome: 'done', serialNumber: token.serialNumber, status: 'quarantined', changed: true };
+    }
   }
   const noted = holderNote(token, device);
   await audit(`${token.status} -> ${target}${token.status === 'reserved' ? ' (taken over from the hire in progress)' : ''}${note ? `; note: ${note}` : ''}${noted.detail ? `; ${noted.detail}` : ''}`);
@@ -318,7 +330,7 @@ export async function resumeUserToken(
   if (outcome === 'code_refused') {
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra refused the codes computed from the seed of ${token.serialNumber}; revoke it and hand out another token` };
   }
-  const written = await deps.inventory.replace({ ...token, status: 'active', updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
+  const written = await deps.inventory.replace({ ...token, status: 'active', activatedAt: now.toISOString(), updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while resuming; retry`);
   await deps.audit.record({ actor: context.actor, action: 'token.resumed', serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}), correlationId: context.correlationId, outcome: 'succeeded' });
   return { outcome: 'done', serialNumber: token.serialNumber, status: 'active', changed: true };

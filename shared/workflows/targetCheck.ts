@@ -179,7 +179,7 @@ export async function refusalBeforeActivation(
   }
   const account = await deps.directory.findUserByUpn(holder.entraUserId);
   if (!account) return { refusal: 'account_missing', detail: `Entra has no account ${holder.entraUserId} any more; the token is not activated` };
-  // Time has passed since the hire: the account is asked about now, not judged by the shared privileged set.
+  // Activation gives a working factor now: asked of Entra now, never judged by the shared privileged set.
   const verdict = await deps.targets.check(account, { ...options, fresh: true });
   return verdict.ok ? undefined : { refusal: verdict.refusal, detail: verdict.detail };
 }

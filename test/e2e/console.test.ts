@@ -225,6 +225,10 @@ describe('the admin console in headless Chromium', () => {
     await attention.getByRole('link', { name: `Token ${handedSerial} waits for its hand-over to ada@contoso.com` }).waitFor();
     await page.getByRole('heading', { name: 'Needs a person (2)' }).waitFor();
     await page.getByRole('cell', { name: 'Waiting for hand-over' }).waitFor();
+    // The ageing forecast's chart, from GET /api/reports/ageing, and the unused tokens' section, each with its list.
+    await page.getByRole('img', { name: /^Tokens reaching their end per month/ }).waitFor();
+    await page.getByRole('heading', { name: /^Unused tokens/ }).waitFor();
+    await page.getByRole('link', { name: 'The unused tokens in the latest reconciliation report' }).waitFor();
     await capture(page, 'overview');
 
     // The desk: the pick list names Ada, the token is shipped with tracking, delivered, then handed over.

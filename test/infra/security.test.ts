@@ -5,7 +5,6 @@ import {
   appSettingValues,
   compiledTemplate,
   GRAPH_APP_ID,
-  graphAppRoleId,
   grantedGraphPermissions,
   identityIds,
   mainDeployment,
@@ -205,11 +204,10 @@ describe('Microsoft Graph', () => {
     }
   });
 
-  it('grants the managed identity exactly the application permissions the code uses, each feature\'s only while it is on', () => {
+  it("grants the managed identity exactly the application permissions the code uses, each feature's only while it is on", () => {
     const graph = permissions.resource((r) => r.existing, 'the Graph service principal');
     expect(graph.type).toBe('Microsoft.Graph/servicePrincipals');
     expect(props(graph).appId).toBe(GRAPH_APP_ID);
-    const grants = permissions.resources().filter((r) => r.symbol === 'graphPermissionGrants');
     const always = [
       'GroupMember.Read.All',
       'Policy.ReadWrite.AuthenticationMethod',
@@ -218,19 +216,20 @@ describe('Microsoft Graph', () => {
       'User.Read.All',
       'UserAuthMethod-HardwareOATH.ReadWrite.All',
     ];
-    // The sample deploys Lifecycle Workflows, with no Temporary Access Pass and no mail.
-    expect(grants.map((g) => props(g).appRoleId).sort()).toEqual([...always, 'LifecycleWorkflows.ReadWrite.All'].map(graphAppRoleId).sort());
+    const grantsWith = (parameters: JsonObject) => grantedGraphPermissions(mainDeployment(parameters)).sort();
+    expect(grantsWith({})).toEqual(always);
+    // The broad per-user methods permission only for the Temporary Access Pass; Lifecycle Workflows and mail only when on.
+    expect(grantsWith({ enableTemporaryAccessPass: true })).toEqual([...always, 'UserAuthenticationMethod.ReadWrite.All'].sort());
+    expect(grantsWith({ deployLifecycleWorkflows: true })).toEqual([...always, 'LifecycleWorkflows.ReadWrite.All'].sort());
+    expect(grantsWith({ notifyMailFrom: 'tokens@contoso.com' })).toEqual([...always, 'Mail.Send'].sort());
+    // The app issues passes only when the grant is there.
+    expect(appSettingValues(mainDeployment({ enableTemporaryAccessPass: true })).TEMPORARY_ACCESS_PASS).toBe('on');
+    expect(appSettingValues().TEMPORARY_ACCESS_PASS).toBe('off');
+    const grants = permissions.resources().filter((r) => r.symbol === 'graphPermissionGrants');
     for (const grant of grants) {
       expect(grant.type).toBe('Microsoft.Graph/appRoleAssignedTo');
       expect(props(grant)).toMatchObject({ principalId: identity.principalId, resourceId: SAMPLE.graphPrincipalId });
     }
-    // The broad per-user methods permission only for the Temporary Access Pass, Lifecycle Workflows and mail only when on.
-    expect(grantedGraphPermissions(mainDeployment()).sort()).toEqual([...always].sort());
-    expect(grantedGraphPermissions(mainDeployment({ enableTemporaryAccessPass: true })).sort()).toEqual([...always, 'UserAuthenticationMethod.ReadWrite.All'].sort());
-    expect(grantedGraphPermissions(mainDeployment({ notifyMailFrom: 'tokens@contoso.com' })).sort()).toEqual([...always, 'Mail.Send'].sort());
-    // The app issues passes only when the grant is there.
-    expect(appSettingValues(mainDeployment({ enableTemporaryAccessPass: true })).TEMPORARY_ACCESS_PASS).toBe('on');
-    expect(appSettingValues(mainDeployment()).TEMPORARY_ACCESS_PASS).toBe('off');
   });
 
   it('gives the Lifecycle Workflows relay the Lifecycle.Tasks role on the admin API, and nothing when the relay is off', () => {
@@ -238,7 +237,7 @@ describe('Microsoft Graph', () => {
     const relayIdentity = identityIds(`id-lcw-${names.identity!.slice('id-'.length)}`);
     const lifecycleTasks = (props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API')).appRoles as JsonObject[]).find((role) => role.value === 'Lifecycle.Tasks');
     expect(props(relay)).toEqual({ principalId: relayIdentity.principalId, resourceId: SAMPLE.adminApiPrincipalId, appRoleId: lifecycleTasks?.id });
-    // All the app role assignments there are: the Graph grants and the relay's.
+    // All the app role assignments there are: the Graph grants (the base ones and Lifecycle Workflows') and the relay's.
     expect(resourcesOfType(deployment, 'Microsoft.Graph/appRoleAssignedTo')).toHaveLength(8);
     const without = mainDeployment().module('graph-permissions');
     expect(without.resources().filter((r) => r.symbol === 'lifecycleCallerRole')).toEqual([]);

@@ -16,6 +16,8 @@ export interface SimulatedTime {
   pending(): number;
   /** Moves the clock to the earliest waiting message's due time and delivers it; false when none waits. */
   advance(): Promise<boolean>;
+  /** Moves the clock `ms` forward (weeks without use, for reconciliation); a message that falls due waits for advance(). */
+  jump(ms: number): void;
 }
 
 export function simulateTime(app: AppServices, start: Date): SimulatedTime {
@@ -45,6 +47,9 @@ export function simulateTime(app: AppServices, start: Date): SimulatedTime {
       now = Math.max(now, next.dueAt);
       await realQueue.send(next.message);
       return true;
+    },
+    jump(ms) {
+      now += ms;
     },
   };
 }

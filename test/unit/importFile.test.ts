@@ -63,6 +63,24 @@ describe('parseTokenCsv', () => {
     expect(JSON.stringify(rows.filter((r) => !r.ok))).not.toContain(SEED);
   });
 
+  it('names the serial of a row with too few or too many fields, unless that cell could be a seed', async () => {
+    const rows = await parseCsv(`${HEADER}\n,S1,${SEED},30,Token2\n,S2,${SEED},30,Token2,c202,extra\nS3,${SEED},30,Token2,c202\n,bad serial!,${SEED},30\n`);
+    expect(rows.map((r) => !r.ok && [r.error.line, r.error.serial, r.error.reason])).toEqual([
+      [2, 'S1', 'expected 6 fields, found 5'],
+      [3, 'S2', 'expected 6 fields, found 7'],
+      // The upn cell is missing: the seed moved into the serial column, and a report never holds a seed.
+      [4, '', 'expected 6 fields, found 5'],
+      [5, '', 'expected 6 fields, found 4'],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(SEED);
+  });
+
+  it('tells a semicolon-separated file apart from one missing its columns', async () => {
+    const semicolons = `upn;serial number;secret key;time interval;manufacturer;model\n;S1;${SEED};30;Token2;c202\n`;
+    await expect(parseCsv(semicolons)).rejects.toThrow(new ImportFileError('the file is separated by semicolons, not commas: save it as CSV with commas (in Excel: "CSV UTF-8 (Comma delimited)"), or replace the semicolons with commas'));
+    await expect(parseCsv(`upn;serial number\n`)).rejects.toThrow('missing columns: serial number, secret key, time interval, manufacturer, model');
+  });
+
   it('rejects an unknown hash function', async () => {
     const rows = await parseCsv(`${HEADER},hash function\n,S1,${SEED},30,Token2,c202,md5\n`);
     expect(reasons(rows)).toEqual(['2:hash function must be hmacsha1 or hmacsha256']);

@@ -311,7 +311,7 @@ function world() {
     },
     clock: { now: () => NOW },
     warn: (line) => warnings.push(line),
-    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7, handoverMaxDays: 14, maxChanges: 50 },
+    settings: { lowStockThreshold: 2, stuckSagaMinutes: 60, provisionLeadDays: 7, handoverMaxDays: 14, maxChanges: 50, unusedTokenDays: 90, notifyUnused: false, serviceLife: { months: 60, byModel: {} } },
     salt: 1,
     bloomSize: { bits: 4096, hashes: 4 },
   };

@@ -2,6 +2,7 @@ import { Link, Text } from '@fluentui/react-components';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type Plugin } from 'chart.js';
 import { useEffect, useRef } from 'react';
 import type { Api } from '../api';
+import { UsageCharts } from '../components/UsageCharts';
 import { tokenStatusLabel, workStatusLabel } from '../lib/labels';
 import { countBy, needsAttention, recentWork, stockByPool, type PoolStock, type RecordLike, type TokenLike } from '../lib/overview';
 import { DataTable, ErrorNote, Loading, useLoad } from '../ui';
@@ -117,6 +118,7 @@ export function Overview({ api, threshold }: { api: Api; threshold: number }) {
           empty="No tokens imported yet"
         />
       </Section>
+      <UsageCharts api={api} tokens={data.tokens} report={data.report} />
       <div className={layout.columns}>
         <div className={layout.column}>
           <DataTable caption="Tokens by status" columns={countColumns} items={counts(countBy(data.tokens, (t) => t.status), tokenStatusLabel)} rowKey={(r) => r.code} />

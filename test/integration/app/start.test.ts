@@ -58,6 +58,7 @@ describe('the local stack started by dev/start', () => {
 
   it('serves GET /api/health with 200, prints where everything runs, and stops everything on SIGINT', async () => {
     const dev = await startDev([], started);
+    expect(dev.output()).toMatch(/^Data: FRESH\. Nothing is kept: stopping wipes the inventory, seeds and people, and tokens minted now stop working\./m);
     expect(dev.output()).toMatch(/Graph emulator\s+https:\/\/127\.0\.0\.1:\d+\/beta/);
     expect(dev.output()).toContain('npm run -s dev:token -- --roles Tokens.Admin');
     // The repository's local.settings.json names the stack on its default ports: the stack's free ports serve instead.
@@ -69,6 +70,56 @@ describe('the local stack started by dev/start', () => {
     expect(await dev.exited).toBe(0);
     await expect(fetch(`${dev.hostUrl}/api/health`)).rejects.toThrow();
   }, 120_000);
+
+  it('with --keep-data, keeps the inventory, seeds, people, Entra devices and minted tokens across a restart, and says so', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'oath-kept-'));
+    try {
+      const first = await startDev(['--keep-data', '--data-dir', dataDir], started);
+      expect(first.output()).toMatch(/^Data: KEPT across restarts in \S+ \(first run: starting empty\); delete that folder to start afresh\./m);
+      expect(first.output()).toMatch(/ {2}Data {15}KEPT in /);
+      const urls = (output: string) => {
+        const identityUrl = /Dev identity\s+(https:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+        const graphUrl = /Graph emulator\s+(https:\/\/127\.0\.0\.1:\d+)\/beta/.exec(output)?.[1];
+        if (!identityUrl || !graphUrl) throw new Error(`banner without the identity or Graph: ${output}`);
+        return { identityUrl, graphUrl };
+      };
+      const ca = readFileSync(path.join(DEV_CA_DIR, 'ca.pem'), 'utf8');
+      const minted = await postJsonTrusting(`${urls(first.output()).identityUrl}/_dev/token`, { audience: 'api://entra-oath-tokens', roles: ['Tokens.Admin', 'Tokens.Read'] }, ca);
+      const token = (JSON.parse(minted.text) as { access_token: string }).access_token;
+      const api = (hostUrl: string, route: string, init: RequestInit = {}) =>
+        fetch(`${hostUrl}/api/${route}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+      const serial = `KEPT-${randomUUID().slice(0, 8)}`;
+      const csv = `upn,serial number,secret key,time interval,manufacturer,model\n,${serial},${generateSeed('hmacsha1')},30,Token2,C302`;
+      expect((await api(first.hostUrl, 'tokens/import', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } })).status).toBe(200);
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+
+      const second = await startDev(['--keep-data', '--data-dir', dataDir], started);
+      expect(second.output()).toMatch(/^Data: KEPT across restarts in \S+ \(resuming the data of the last run\)/m);
+      // The token minted before the restart still opens the API, and the row is there.
+      const row = await api(second.hostUrl, `tokens/${serial}`);
+      expect(row.status).toBe(200);
+      expect(await row.json()).toMatchObject({ serialNumber: serial, status: 'in_stock' });
+      // Entra (the Graph emulator) still has the device and the demo people, once each.
+      const graph = graphEmulatorControl(urls(second.output()).graphUrl, { caCertPem: ca });
+      expect((await graph.state({ serial })).matches?.devices).toEqual([expect.objectContaining({ serialNumber: serial, status: 'available' })]);
+      expect((await graph.state({ user: 'ada@contoso.com' })).matches?.user?.employeeId).toBe('E1001');
+      expect((await graph.state()).users).toBe(6);
+      // Inventory, Entra and Key Vault agree: a report-only reconciliation finds no drift.
+      const run = (await (await api(second.hostUrl, 'reconcile', { method: 'POST', body: JSON.stringify({ mode: 'report' }), headers: { 'content-type': 'application/json' } })).json()) as { runId: string };
+      const report = await eventually('the reconciliation report', async () => {
+        const answer = await api(second.hostUrl, `reports/reconcile/${run.runId}`);
+        return answer.status === 200 ? ((await answer.json()) as { counts: Record<string, number>; drift: Record<string, number>; items: unknown[] }) : undefined;
+      });
+      expect(report.counts).toMatchObject({ tokensInInventory: 1, devicesInEntra: 1, seedsInVault: 1 });
+      // One token is below LOW_STOCK_THRESHOLD: that is the only finding.
+      expect({ drift: Object.fromEntries(Object.entries(report.drift).filter(([, count]) => count > 0)), items: report.items }).toEqual({ drift: { low_stock: 1 }, items: [] });
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   describe('with a local.settings.json of its own (--settings)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'oath-local-settings-'));

@@ -10,7 +10,6 @@ import { grantedGraphPermissions, mainDeployment } from '../../infra/sample-depl
  */
 describe('the least privileged Graph grant is enough for the token lifecycle', () => {
   let app: TestApp;
-  /** The compiled infra/ with its defaults: no pass, no Lifecycle Workflows, no mail (npm run build:infra). */
   const grant = grantedGraphPermissions(mainDeployment());
 
   beforeAll(async () => {

@@ -9,7 +9,7 @@ import { startDevIdentity, type DevIdentity } from '../../../dev/identity/server
 import { ensureDevCa } from '../../../dev/tls';
 
 /**
- * The seed vault adapter against Key Vault's answers around deletes (README, "Key Vault emulator
+ * The seed vault adapter against Key Vault's answers around deletes (docs/local-stack.md, "Key Vault emulator
  * variants"): a delete or purge still in progress (409 ObjectIsBeingDeleted), empty list pages that
  * carry a nextLink, and a purge refused by RBAC rather than by purge protection.
  */

@@ -118,6 +118,7 @@ describe('reconciliation finds each kind of drift and repairs it as the mode all
       stale_reservation: 0,
       import_incomplete: 0,
       held_outside_targets: 0,
+      unused: 0,
     });
     expect(byKind(report, 'unknown_in_entra')[0]).toMatchObject({ serialNumber: 'RC-HAND', repair: 'none' });
     expect(byKind(report, 'missing_in_entra')[0]).toMatchObject({ serialNumber: 'RC-MISS', repair: 'report_only' });

@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { allTokens, eventually, JOINER_HOST_JSON, joinerReaches, sendHire } from '../../support/hr';
 
 /**
- * The joiner path (webhook, queue, saga) against every answer of Entra the docs allow (README, "Graph
+ * The joiner path (webhook, queue, saga) against every answer of Entra the docs allow (docs/local-stack.md, "Graph
  * emulator variants"): each hire ends with an activated token the person can sign in with, or with a
  * visible reason; a token whose seed Entra refuses is quarantined and the hire moves to another token.
  */

@@ -3,7 +3,7 @@ import type { GraphVariants } from '../../../dev/graph/types';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 
 /**
- * Import against every answer of Entra the docs allow (README, "Graph emulator variants"): whatever
+ * Import against every answer of Entra the docs allow (docs/local-stack.md, "Graph emulator variants"): whatever
  * the bulk create answers, each row ends registered with its seed, or reported with nothing left behind,
  * and a second import of the same file changes nothing.
  */

@@ -5,7 +5,7 @@ import { JOINER_HOST_JSON } from '../../support/hr';
 import { ageTokenRows, reconcile } from '../reconcile/helpers';
 
 /**
- * Reconciliation against every shape of Entra's answers the docs allow (README, "Graph emulator
+ * Reconciliation against every shape of Entra's answers the docs allow (docs/local-stack.md, "Graph emulator
  * variants"): a tenant that agrees with the inventory shows no drift, whatever the list items look like.
  */
 

@@ -3,7 +3,7 @@ import type { GraphVariants } from '../../../dev/graph/types';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 
 /**
- * Revoke, suspend and resume against every answer of Entra the docs allow (README, "Graph emulator
+ * Revoke, suspend and resume against every answer of Entra the docs allow (docs/local-stack.md, "Graph emulator
  * variants"): what the API answers must be what Entra then shows, whatever the method ids look like,
  * however lists are shaped, and when a write is saved but answered 504.
  */

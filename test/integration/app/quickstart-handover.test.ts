@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TOTP } from 'otpauth';
+import { DEMO_USERS } from '../../../dev/demoData';
+import { startTestApp, type TestApp } from '../../support/app';
+import { JOINER_HOST_JSON } from '../../support/hr';
+
+const execute = promisify(execFile);
+const TSX = path.resolve(__dirname, '../../../node_modules/tsx/dist/cli.mjs');
+const ROOT = path.resolve(__dirname, '../../..');
+
+/**
+ * The README's quickstart, command by command (oathctl and dev:hr as the README writes them), against a
+ * stack of the test's own, in hand-over mode: a hire handed over at the desk with the README's code.
+ */
+describe("the README's quickstart, hand-over part (one app per file: its own settings)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'quickstart-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const tools = async (app: TestApp) => {
+    const env = { ...process.env, OATHCTL_URL: app.host.url, OATHCTL_TOKEN: await app.adminToken(['Tokens.Admin']) };
+    const settings = path.join(dir, `dev-settings-${app.host.url.split(':').pop() ?? ''}.json`);
+    writeFileSync(settings, JSON.stringify({ HR_WEBHOOK_SECRETS: app.stack.hrWebhookSecret }));
+    const oathctl = async (...args: string[]) => (await execute(process.execPath, [TSX, path.join(ROOT, 'cli', 'oathctl.ts'), ...args], { env, cwd: dir })).stdout;
+    const hr = async (...args: string[]) => (await execute(process.execPath, [TSX, path.join(ROOT, 'dev', 'hr.ts'), '--url', app.host.url, '--settings', settings, ...args], { cwd: dir })).stdout;
+    const until = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
+      for (let i = 0; i < 100; i++) {
+        const value = await check();
+        if (value !== undefined) return value;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      throw new Error(`gave up waiting for ${what}`);
+    };
+    return { oathctl, hr, until };
+  };
+
+  it('in hand-over mode: the pick list, and the hand-over with the code the README computes from seeds.csv', async () => {
+    const app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON, settings: { ACTIVATION_MODE: 'handover' } });
+    try {
+      await app.graph.seedUsers(DEMO_USERS);
+      const { oathctl, hr, until } = await tools(app);
+      rmSync(path.join(dir, 'seeds.csv'), { force: true });
+      await oathctl('seeds', '--serials', 'QS-0001,QS-0002,QS-0003', '--manufacturer', 'Token2', '--model', 'C302', '--out', 'seeds.csv');
+      expect(await hr('hire', 'E1002', '--upn', 'grace@contoso.com', '--location', 'GVA')).toMatch(/202 queued/);
+      const serial = await until('the pick list', async () => /^GVA\s+(QS-000\d)\s+grace@contoso\.com/m.exec(await oathctl('handovers'))?.[1]);
+      // The README's one-liner, run as written.
+      const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+      const oneLiner = /CODE=\$\(node -e '([^']+)' \$SERIAL seeds\.csv\)/.exec(readme)?.[1];
+      expect(oneLiner).toBeDefined();
+      const code = (await execute(process.execPath, ['-e', oneLiner!, serial, 'seeds.csv'], { cwd: dir, env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } })).stdout.trim();
+      const seed = readFileSync(path.join(dir, 'seeds.csv'), 'utf8').split(/\r?\n/).find((l) => l.startsWith(`${serial},`))?.split(',')[1] ?? '';
+      expect(code).toBe(new TOTP({ secret: seed }).generate());
+      expect(await oathctl('handover', serial, code)).toMatch(new RegExp(`^${serial}: handed over to grace@contoso\\.com and active`));
+      expect((await app.graph.state({ serial })).matches?.devices.map((d) => d.status)).toEqual(['activated']);
+    } finally {
+      await app.close();
+    }
+  }, 180_000);
+});
