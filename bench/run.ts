@@ -38,6 +38,8 @@ const BENCHMARKS: Record<string, () => Promise<object>> = {
   pacing: benchPacing,
   // 200 users each given one activated token: the peer's requests against ours, under each throttle model at 20 requests/s and 50 ms.
   sideBySide: () => benchSideBySide({ tokens: 200, rate: 20, latencyMs: 50 }),
+  // The same with the app's budget left above the limit: pacing finds it by itself, no hand-tuning.
+  sideBySideUntuned: () => benchSideBySide({ tokens: 200, rate: 20, latencyMs: 50, appBudget: 'default' }),
   // A report-only run over 10k and 100k consistent tokens: time, Graph calls against pages, and peak memory of each.
   reconcile: async () => {
     const small = await benchReconcile(10_000);

@@ -21,8 +21,10 @@ import { applyThrottleModel, THROTTLE_MODELS, type ThrottleModel } from './throt
 
 export interface SideBySideOptions {
   tokens?: number;
-  /** Requests a second: the single bucket's rate, and the app's budget (GRAPH_REQUESTS_PER_SECOND). */
+  /** Requests a second: the single bucket's rate, and the app's budget (GRAPH_REQUESTS_PER_SECOND) unless appBudget says otherwise. */
   rate?: number;
+  /** 'default' leaves GRAPH_REQUESTS_PER_SECOND at the local stack's (above any limit here), so pacing must find the limit itself. */
+  appBudget?: 'rate' | 'default';
   latencyMs?: number;
   models?: readonly ThrottleModel[];
 }
@@ -124,11 +126,11 @@ async function peerRun(tokens: number, model: ThrottleModel, rate: number, laten
   });
 }
 
-async function importNamingUsersRun(tokens: number, model: ThrottleModel, rate: number, latencyMs: number): Promise<RunFigures> {
+async function importNamingUsersRun(tokens: number, model: ThrottleModel, rate: number, latencyMs: number, budget: 'rate' | 'default'): Promise<RunFigures> {
   return withStack(async (stack, graph) => {
     const people = users('named', tokens);
     await graph.seedUsers(people);
-    const host = await startHostProcess(stack, HOST_HEAP_CAP_MB, { GRAPH_REQUESTS_PER_SECOND: String(rate) });
+    const host = await startHostProcess(stack, HOST_HEAP_CAP_MB, budget === 'default' ? {} : { GRAPH_REQUESTS_PER_SECOND: String(rate) });
     try {
       await applyThrottleModel(graph, model, rate, latencyMs);
       const adminToken = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin'], name: 'bench' });
@@ -144,11 +146,11 @@ async function importNamingUsersRun(tokens: number, model: ThrottleModel, rate: 
   });
 }
 
-async function importThenHiresRun(tokens: number, model: ThrottleModel, rate: number, latencyMs: number): Promise<RunFigures> {
+async function importThenHiresRun(tokens: number, model: ThrottleModel, rate: number, latencyMs: number, budget: 'rate' | 'default'): Promise<RunFigures> {
   return withStack(async (stack, graph) => {
     const people = users('hire', tokens);
     await graph.seedUsers(people);
-    const host = await startHostProcess(stack, HOST_HEAP_CAP_MB, { GRAPH_REQUESTS_PER_SECOND: String(rate) });
+    const host = await startHostProcess(stack, HOST_HEAP_CAP_MB, budget === 'default' ? {} : { GRAPH_REQUESTS_PER_SECOND: String(rate) });
     try {
       await applyThrottleModel(graph, model, rate, latencyMs);
       const adminToken = await stack.identity.mintToken({ audience: stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Tokens.Admin'], name: 'bench' });
@@ -191,8 +193,9 @@ async function importThenHiresRun(tokens: number, model: ThrottleModel, rate: nu
   });
 }
 
-export async function benchSideBySide(options: SideBySideOptions = {}): Promise<{ tokens: number; rate: number; latencyMs: number; models: ModelFigures[] }> {
+export async function benchSideBySide(options: SideBySideOptions = {}): Promise<{ tokens: number; rate: number; latencyMs: number; appBudget: 'rate' | 'default'; models: ModelFigures[] }> {
   const tokens = options.tokens ?? 200;
+  const appBudget = options.appBudget ?? 'rate';
   const rate = options.rate ?? 20;
   const latencyMs = options.latencyMs ?? 50;
   const models: ModelFigures[] = [];
@@ -200,9 +203,9 @@ export async function benchSideBySide(options: SideBySideOptions = {}): Promise<
     console.log(`  ${model}: the peer's requests...`);
     const peer = await peerRun(tokens, model, rate, latencyMs);
     console.log(`  ${model}: ours, an import naming the users...`);
-    const named = await importNamingUsersRun(tokens, model, rate, latencyMs);
+    const named = await importNamingUsersRun(tokens, model, rate, latencyMs, appBudget);
     console.log(`  ${model}: ours, an import of stock, then the hires...`);
-    const hires = await importThenHiresRun(tokens, model, rate, latencyMs);
+    const hires = await importThenHiresRun(tokens, model, rate, latencyMs, appBudget);
     models.push({
       model,
       peer,
@@ -212,5 +215,5 @@ export async function benchSideBySide(options: SideBySideOptions = {}): Promise<
       speedupImportThenHires: round(peer.seconds / hires.seconds),
     });
   }
-  return { tokens, rate, latencyMs, models };
+  return { tokens, rate, latencyMs, appBudget, models };
 }

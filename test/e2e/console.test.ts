@@ -112,6 +112,27 @@ describe('the admin console in headless Chromium', () => {
   const api = async (method: string, route: string, body?: { type: string; text: string }) =>
     fetch(`${stack.hostUrl}/api/${route}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': body.type } : {}) }, ...(body ? { body: body.text } : {}) });
 
+  /** A signed HR hire at GVA, followed until provisioning ends; the serial it took. */
+  async function hire(employeeId: string, userPrincipalName: string, displayName: string): Promise<string | undefined> {
+    const body = JSON.stringify({ type: 'employee.hired', data: { employeeId, userPrincipalName, displayName, location: 'GVA' } });
+    const eventId = `msg_console_${run}_${employeeId}`;
+    const timestamp = Math.floor(Date.now() / 1000);
+    const sent = await fetch(`${stack.hostUrl}/api/hr/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(hrSecret, eventId, timestamp, body) },
+      body,
+    });
+    expect(sent.status).toBe(202);
+    let joiner: { status?: string; serialNumber?: string } | undefined;
+    for (let poll = 0; poll < 240 && joiner?.status !== 'completed' && joiner?.status !== 'failed'; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const answer = await api('GET', `provisioning/${employeeId}`);
+      if (answer.status === 200) joiner = ((await answer.json()) as { joiner?: typeof joiner }).joiner;
+    }
+    expect(joiner).toMatchObject({ status: 'completed' });
+    return joiner?.serialNumber;
+  }
+
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it), or set CHROMIUM_PATH`);
     const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', path.join(ROOT, 'console', 'vite.config.mjs')], { cwd: ROOT, encoding: 'utf8' });
@@ -130,24 +151,10 @@ describe('the admin console in headless Chromium', () => {
     expect((await api('POST', 'tokens/import', { type: 'text/csv', text: csv })).status).toBe(200);
 
     // Ada is hired at GVA: in hand-over mode her token waits at the desk, assigned but not active.
-    const hire = JSON.stringify({ type: 'employee.hired', data: { employeeId: 'E1001', userPrincipalName: 'ada@contoso.com', displayName: 'Ada Lovelace', location: 'GVA' } });
-    const eventId = `msg_console_${run}`;
-    const timestamp = Math.floor(Date.now() / 1000);
-    const sent = await fetch(`${stack.hostUrl}/api/hr/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(hrSecret, eventId, timestamp, hire) },
-      body: hire,
-    });
-    expect(sent.status).toBe(202);
-    let joiner: { status?: string; serialNumber?: string } | undefined;
-    for (let poll = 0; poll < 240 && joiner?.status !== 'completed' && joiner?.status !== 'failed'; poll++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      const answer = await api('GET', 'provisioning/E1001');
-      if (answer.status === 200) joiner = ((await answer.json()) as { joiner?: typeof joiner }).joiner;
-    }
-    expect(joiner).toMatchObject({ status: 'completed', serialNumber: expect.stringMatching(new RegExp(`^CON-${run}-[12]$`)) });
+    const serial = await hire('E1001', 'ada@contoso.com', 'Ada Lovelace');
+    expect(serial).toMatch(new RegExp(`^CON-${run}-[12]$`));
     // The hire took either token: name them by what happened.
-    if (joiner?.serialNumber !== handed) {
+    if (serial !== handed) {
       handedSerial = spare;
       spareSerial = handed;
     }
@@ -296,6 +303,7 @@ describe('the admin console in headless Chromium', () => {
     expect(await confirm.isDisabled()).toBe(true);
     expect(await dialog.getByRole('radio', { checked: true }).count()).toBe(0);
     await dialog.getByRole('radio', { name: /^Returned: The token is back at the desk/ }).waitFor();
+    await dialog.getByRole('radio', { name: /^Unused: Nobody signed in with it for UNUSED_TOKEN_DAYS .*seed is kept/ }).waitFor();
     await dialog.getByRole('radio', { name: /^Lost: .*seed destroyed for good/ }).check();
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.getByRole('checkbox', { name: /can never be used again, by ada@contoso.com/ }).check();
@@ -390,4 +398,56 @@ describe('the admin console in headless Chromium', () => {
     expect(forced).toEqual({ status: 403, hadToken: true });
     expect(cspViolations).toEqual([]);
   }, 120_000);
+
+  it('as Tokens.Desk alone: only the Desk, other pages name the role they need, the desk ships and hands over', async () => {
+    // Grace is hired at GVA after the other cases: the last GVA token waits for her at the desk.
+    const serial = await hire('E1002', 'grace@contoso.com', 'Grace Hopper');
+    expect(serial).toBe(spareSerial);
+    const page = await signedIn(/^Dana Desk \(Tokens\.Desk\)/, 'Desk');
+    const graph = graphEmulatorControl(stack.graphUrl, { caCertPem: readFileSync(path.join(DEV_CA_DIR, 'ca.pem'), 'utf8') });
+
+    // The navigation offers the Desk and nothing else.
+    expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Desk']);
+    // Another page's route says which role it needs, and nothing of it is shown.
+    await page.goto(`${stack.hostUrl}/api/console/#/tokens`);
+    await page.getByRole('status').filter({ hasText: 'The Tokens page needs the Tokens.Read role, which your account does not have.' }).waitFor();
+    await expect(page.getByRole('heading', { name: 'Tokens', level: 1 }).count()).resolves.toBe(0);
+    await capture(page, 'desk-only-refused');
+    await page.goto(`${stack.hostUrl}/api/console/#/imports`);
+    await page.getByRole('status').filter({ hasText: 'The Imports page needs the Tokens.Admin role, which your account does not have.' }).waitFor();
+
+    // The pick list: Grace's token, not shipped; the serial is plain text (the desk cannot open the inventory).
+    await page.goto(`${stack.hostUrl}/api/console/#/desk`);
+    await page.getByRole('heading', { name: 'Desk', level: 1 }).waitFor();
+    const line = page.getByRole('row', { name: new RegExp(serial ?? 'none') });
+    await line.getByRole('cell', { name: 'grace@contoso.com (employee E1002)' }).waitFor();
+    await line.getByText('Not shipped').waitFor();
+    await expect(line.getByRole('link', { name: serial ?? 'none' }).count()).resolves.toBe(0);
+    await capture(page, 'desk-only');
+
+    // Shipping with its tracking number.
+    await line.getByRole('button', { name: `Mark ${serial} shipped` }).click();
+    let dialog = page.getByRole('dialog');
+    await dialog.getByText(`Ship token ${serial} to GVA for grace@contoso.com (employee E1002)`).waitFor();
+    await dialog.getByLabel(/Tracking number/).fill('CH-789');
+    await dialog.getByRole('button', { name: 'Mark shipped' }).click();
+    await page.getByRole('status').filter({ hasText: `${serial}: shipped` }).waitFor();
+    await line.getByRole('cell', { name: 'CH-789' }).waitFor();
+
+    // The hand-over with the code the token shows: the token is active in Entra.
+    await line.getByRole('button', { name: `Hand over ${serial}` }).click();
+    dialog = page.getByRole('dialog');
+    await dialog.getByText(`Hand token ${serial} over to grace@contoso.com (employee E1002)`).waitFor();
+    expect((await graph.state({ serial: serial ?? '' })).matches?.devices[0]?.status).toBe('assigned');
+    await dialog.getByLabel(/The code the token shows now/).fill(totpCode(seeds.get(serial ?? '') ?? '', 30, 'hmacsha1', new Date()));
+    await capture(page, 'desk-only-handover-dialog');
+    await dialog.getByRole('button', { name: 'Check the code and activate' }).click();
+    await page.getByRole('status').filter({ hasText: `${serial} is handed over to grace@contoso.com (employee E1002) and active` }).waitFor();
+    expect((await graph.state({ serial: serial ?? '' })).matches?.devices[0]?.status).toBe('activated');
+    await page.getByText('Nothing waits for hand-over').waitFor();
+
+    expect(cspViolations).toEqual([]);
+    // The desk's pages asked only for what Tokens.Desk may read: no 403 was logged.
+    expect(errorsOf(page)).toEqual([]);
+  }, 180_000);
 });

@@ -8,6 +8,7 @@ import { auditPath, holderOf, provisioningPath, tokenSearchPath } from '../../co
 import { reportSummary, requesterLabel } from '../../console/src/lib/reconcile';
 import { abilitiesOf, landingPage, pagesFor, refusedPage, rolesOf } from '../../console/src/lib/roles';
 import { metadataUrl, unreachableAuthorityMessage } from '../../console/src/lib/signin';
+import { REVOKE_REASONS as DOMAIN_REVOKE_REASONS } from '../../shared/domain/token';
 
 describe('the console page logic', () => {
   it('lets Tokens.Read see and Tokens.Admin act, from the roles claim only', () => {
@@ -61,7 +62,15 @@ describe('the console page logic', () => {
   });
 
   it('offers revocation reasons with no default to fall into, each saying what it does, the destructive ones marked', () => {
-    expect(REVOKE_REASONS.map((r) => r.reason).sort()).toEqual(['damaged', 'lost', 'offboarded', 'returned', 'stolen']);
+    expect(REVOKE_REASONS.map((r) => r.reason).sort()).toEqual(['damaged', 'lost', 'offboarded', 'returned', 'stolen', 'unused']);
+    // The console offers exactly the reasons the API accepts.
+    expect(REVOKE_REASONS.map((r) => r.reason).sort()).toEqual([...DOMAIN_REVOKE_REASONS].sort());
+    // unused (issue 26) keeps the seed and waits for the token's return, like returned and offboarded.
+    const unused = REVOKE_REASONS.find((r) => r.reason === 'unused');
+    expect(unused?.label).toBe('Unused');
+    expect(unused?.effect).toMatch(/seed is kept/);
+    expect(unused?.effect).toMatch(/waits for its return/);
+    expect(isDestructiveReason('unused')).toBe(false);
     for (const r of REVOKE_REASONS) expect(r.effect).toMatch(/^[A-Z].{20,200}\.$/);
     // The first in the list destroys nothing.
     expect(isDestructiveReason(REVOKE_REASONS[0]?.reason ?? 'lost')).toBe(false);

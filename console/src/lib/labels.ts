@@ -78,12 +78,13 @@ export const repairLabel = lookup(REPAIR);
 export const modeLabel = lookup(MODE);
 export const TOKEN_STATUS_CODES = Object.keys(TOKEN_STATUS);
 
-export type RevokeReason = 'lost' | 'stolen' | 'damaged' | 'returned' | 'offboarded';
+export type RevokeReason = 'lost' | 'stolen' | 'damaged' | 'returned' | 'offboarded' | 'unused';
 
 /** What each revocation reason does, in one line (README: "What a revocation does, by reason"). */
 export const REVOKE_REASONS: readonly { reason: RevokeReason; label: string; effect: string }[] = [
   { reason: 'returned', label: 'Returned', effect: 'The token is back at the desk: its seed is kept and it goes back to stock (a generated seed is destroyed and the token quarantined for re-seeding).' },
   { reason: 'offboarded', label: 'Leaving', effect: 'The person leaves: the token is taken off them in Entra, its seed is kept and it waits for its return.' },
+  { reason: 'unused', label: 'Unused', effect: 'Nobody signed in with it for UNUSED_TOKEN_DAYS (90 days by default): it is taken off the person in Entra, its seed is kept and it waits for its return.' },
   { reason: 'damaged', label: 'Damaged', effect: 'The token is broken: it is deleted in Entra, its seed destroyed and the token retired.' },
   { reason: 'lost', label: 'Lost', effect: 'The token cannot be found: it is deleted in Entra and its seed destroyed for good.' },
   { reason: 'stolen', label: 'Stolen', effect: 'Someone else may have it: it is deleted in Entra and its seed destroyed for good.' },

@@ -65,7 +65,7 @@ describe('error texts an administrator reads', () => {
     const env = { ...process.env, OATHCTL_URL: app.host.url, OATHCTL_TOKEN: await app.adminToken(['Tokens.Admin']) };
     const cli = await run(process.execPath, [TSX, OATHCTL, 'revoke', 'lin@contoso.com', '--reason', 'misplaced'], { env }).catch((error: { code: number; stderr: string }) => error);
     expect(cli).toMatchObject({ code: 1 });
-    expect((cli as { stderr: string }).stderr.trim()).toBe('oathctl: 400 Bad Request: The request is not valid (reason: must be one of lost, stolen, damaged, returned, offboarded)');
+    expect((cli as { stderr: string }).stderr.trim()).toBe('oathctl: 400 Bad Request: The request is not valid (reason: must be one of lost, stolen, damaged, returned, offboarded, unused)');
   });
 
   it('a CSV row with too few fields names its serial; a semicolon-separated file is told so', async () => {

@@ -29,7 +29,7 @@ describe('Lifecycle Workflows: a leaver task takes the token of an account that 
     expect((await app.graph.signIn({ userId: lee!.id, code: codeAt(seed, Date.now() + 30_000) })).ok).toBe(true);
 
     const [taskId, resultId] = [randomUUID(), randomUUID()];
-    await app.graph.startTaskProcessingResult({ workflowId: LEAVER_WORKFLOW, taskId, id: resultId });
+    await app.graph.startTaskProcessingResult({ workflowId: LEAVER_WORKFLOW, taskId, id: resultId, subjectId: lee!.id });
     const token = await app.stack.identity.mintToken({ audience: app.stack.appSettings.ADMIN_AUTH_AUDIENCE ?? '', roles: ['Lifecycle.Tasks'], subject: randomUUID(), appId: LOGIC_APP_CLIENT_ID });
     const body = {
       type: 'lifecycleEvent',
