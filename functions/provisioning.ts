@@ -3,7 +3,8 @@ import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/adminRe
 import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { httpFunction } from '../shared/hosting';
-import { InvalidContinuationToken, type ProvisioningKind, type ProvisioningRecord, type ProvisioningStatus } from '../shared/ports';
+import { type ProvisioningKind, type ProvisioningRecord, type ProvisioningStatus } from '../shared/ports';
+import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { retryProvisioning } from '../shared/workflows/retryProvisioning';
@@ -12,7 +13,6 @@ const STATUSES: readonly ProvisioningStatus[] = ['queued', 'deferred', 'waiting_
 const KINDS: readonly ProvisioningKind[] = ['joiner', 'leaver'];
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
 const EMPLOYEE_ID_RULE = 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
 
 /** A provisioning record as the admin API shows it. */
@@ -80,36 +80,24 @@ export function provisioningHandler(getServices: () => Pick<AppServices, 'adminA
 }
 
 /** GET /api/provisioning?status=&kind=&pageSize=&continuationToken=: joiner and leaver records, a page at a time. */
-export function provisioningListHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'provisioningListing'>) {
-  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-    const app = getServices();
-    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
-    if ('response' in auth) return auth.response;
-    const errors: { path: string; message: string }[] = [];
-    const status = request.query.get('status') ?? undefined;
-    if (status !== undefined && !STATUSES.includes(status as ProvisioningStatus)) errors.push({ path: 'status', message: `must be one of ${STATUSES.join(', ')}` });
-    const kind = request.query.get('kind') ?? undefined;
-    if (kind !== undefined && !KINDS.includes(kind as ProvisioningKind)) errors.push({ path: 'kind', message: 'must be joiner or leaver' });
-    const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
-    const pageSize = Number(pageSizeText);
-    if (pageSizeText.length > 4 || !/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
-    const continuationToken = request.query.get('continuationToken') ?? undefined;
-    if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
-      errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
-    }
-    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
-    try {
-      const page = await app.provisioningListing.find(
-        { ...(status ? { status: status as ProvisioningStatus } : {}), ...(kind ? { kind: kind as ProvisioningKind } : {}) },
-        { pageSize, ...(continuationToken ? { continuationToken } : {}) },
-      );
-      return json(200, { records: page.records.map(provisioningView), continuationToken: page.continuationToken ?? null });
-    } catch (error) {
-      if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
-      throw error;
-    }
-  };
-}
+export const provisioningListHandler = (getServices: () => Pick<AppServices, 'adminAuth' | 'provisioningListing'>) =>
+  listRoute(
+    getServices,
+    'Tokens.Read',
+    (query, errors) => {
+      const status = query.get('status') ?? undefined;
+      if (status !== undefined && !STATUSES.includes(status as ProvisioningStatus)) errors.push({ path: 'status', message: `must be one of ${STATUSES.join(', ')}` });
+      const kind = query.get('kind') ?? undefined;
+      if (kind !== undefined && !KINDS.includes(kind as ProvisioningKind)) errors.push({ path: 'kind', message: 'must be joiner or leaver' });
+      const page = pageRequestOf(query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
+      return { filter: { ...(status ? { status: status as ProvisioningStatus } : {}), ...(kind ? { kind: kind as ProvisioningKind } : {}) }, page };
+    },
+    (app, { filter, page }) =>
+      answerPage(
+        () => app.provisioningListing.find(filter, page),
+        (found) => json(200, { records: found.records.map(provisioningView), continuationToken: found.continuationToken ?? null }),
+      ),
+  );
 
 /** POST /api/provisioning/{employeeId}/retry: a failed hire, or a failed or retrying leaver, goes through hr-events again. */
 export function provisioningRetryHandler(getServices: () => Pick<AppServices, 'adminAuth' | 'provisioning' | 'hrEvents' | 'audit' | 'clock'>) {

@@ -4,46 +4,35 @@ import type { AppServices } from '../shared/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { checkSerial } from '../shared/domain/token';
 import { httpFunction } from '../shared/hosting';
-import { tokenFilterOf, type QueryErrors } from '../shared/listQueries';
+import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
+import { tokenFilterOf } from '../shared/listQueries';
 import { json, problem } from '../shared/problem';
 import { services } from '../shared/runtime';
 import { tokenView } from '../shared/tokenView';
-import { InvalidContinuationToken, type ProvisioningRecord } from '../shared/ports';
+import type { ProvisioningRecord } from '../shared/ports';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-const MAX_CONTINUATION_TOKEN_LENGTH = 4096;
 
 /** GET /api/tokens?status=&pool=&user=&pageSize=&continuationToken=: the inventory, a page at a time. */
-export function listTokensHandler(getServices: () => AppServices) {
-  return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-    const app = getServices();
-    const auth = await authorize(request, app.adminAuth, 'Tokens.Read');
-    if ('response' in auth) return auth.response;
-
-    const errors: QueryErrors = [];
-    const filter = tokenFilterOf(request.query, errors);
-    const pageSizeText = request.query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE);
-    const pageSize = Number(pageSizeText);
-    if (pageSizeText.length > 4 || !/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) errors.push({ path: 'pageSize', message: `must be 1 to ${MAX_PAGE_SIZE}` });
-    const continuationToken = request.query.get('continuationToken') ?? undefined;
-    if (continuationToken !== undefined && (continuationToken.length > MAX_CONTINUATION_TOKEN_LENGTH || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
-      errors.push({ path: 'continuationToken', message: 'is not one this API gave out' });
-    }
-    if (errors.length > 0) return problem(400, 'The query is not valid', { errors });
-
-    let page;
-    try {
-      page = await app.inventory.list(filter, { pageSize, ...(continuationToken ? { continuationToken } : {}) });
-    } catch (error) {
-      if (error instanceof InvalidContinuationToken) return problem(400, error.message, { errors: [{ path: 'continuationToken', message: 'is not one this API gave out' }] });
-      throw error;
-    }
-    const user = filter.user;
-    if (!user) return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null });
-    return json(200, { tokens: page.tokens.map(tokenView), continuationToken: page.continuationToken ?? null, provisioning: await joinerStatus(app, user, page.tokens) });
-  };
-}
+export const listTokensHandler = (getServices: () => AppServices) =>
+  listRoute(
+    getServices,
+    'Tokens.Read',
+    (query, errors) => {
+      const filter = tokenFilterOf(query, errors);
+      const page = pageRequestOf(query, errors, { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE });
+      return { filter, page };
+    },
+    (app, { filter, page }) =>
+      answerPage(
+        () => app.inventory.list(filter, page),
+        async (found) => {
+          const tokens = { tokens: found.tokens.map(tokenView), continuationToken: found.continuationToken ?? null };
+          return json(200, filter.user ? { ...tokens, provisioning: await joinerStatus(app, filter.user, found.tokens) } : tokens);
+        },
+      ),
+  );
 
 /**
  * With a user filter, how that user's hire stands, so a failed hire (which holds no token) is visible

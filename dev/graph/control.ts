@@ -48,7 +48,7 @@ export interface GraphEmulatorControl {
   updateUser(idOrUpn: string, changes: Partial<Pick<SeedUser, 'accountEnabled' | 'displayName' | 'employeeId' | 'employeeHireDate' | 'employeeLeaveDateTime' | 'officeLocation'>>): Promise<void>;
   /** Deletes a user: users/delta then answers it as @removed. */
   deleteUser(idOrUpn: string): Promise<void>;
-  /** Sets a group's (direct) members, for checkMemberGroups. */
+  /** Sets a group's direct members (users or groups), creating the group when it is not there yet: /groups, transitiveMemberOf and checkMemberGroups all answer from it. */
   setGroupMembers(groupId: string, userIds: string[]): Promise<void>;
   /** users/delta variants; `expireTokens` makes every token issued so far answer 410 Gone. */
   usersDelta(settings: Partial<UserDeltaSettings> & { expireTokens?: boolean }): Promise<void>;

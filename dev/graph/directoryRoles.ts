@@ -226,21 +226,36 @@ export class DirectoryRoles {
   }
 
   /**
+   * Those of `groupIds` the user is a member of, directly or through nested groups, as given
+   * (directoryobject-checkmembergroups: "This function is transitive"); ids of no group are left out.
+   */
+  checkMemberGroups(userIdOrUpn: string, groupIds: readonly string[]): string[] {
+    const user = this.users.getUser(userIdOrUpn);
+    const memberOf = this.groupsOf(lower(user.id));
+    return groupIds.filter((groupId) => memberOf.has(lower(groupId)));
+  }
+
+  /**
+   * The control API's way to set a group's direct members (users or groups, by id) at once; a group not
+   * there yet is created as a plain security group with that id.
+   */
+  setMembers(groupId: string, memberIds: readonly string[]): void {
+    if (!this.groups.has(lower(groupId))) {
+      this.createGroup({ id: groupId, displayName: groupId, mailNickname: `group-${groupId}`, mailEnabled: false, securityEnabled: true }, { keepId: true });
+    }
+    const group = this.getGroup(groupId);
+    const members = new Set(memberIds.map((id) => this.objectKey(id)));
+    if (members.has(lower(group.id))) throw badRequest('A group cannot be a member of itself.', 'Request_BadRequest');
+    this.members.set(lower(group.id), members);
+  }
+
+  /**
    * Groups the user belongs to directly or through nested groups, and the directory roles it holds
    * actively at tenant scope (as Entra lists activated roles among memberships).
    */
   transitiveMemberOf(userIdOrUpn: string): Record<string, unknown>[] {
     const user = this.users.getUser(userIdOrUpn);
-    const found = new Set<string>();
-    const visit = (objectId: string): void => {
-      for (const [groupId, set] of this.members) {
-        if (set.has(objectId) && !found.has(groupId)) {
-          found.add(groupId);
-          visit(groupId);
-        }
-      }
-    };
-    visit(lower(user.id));
+    const found = this.groupsOf(lower(user.id));
     const groups = [...found].map((id) => ({ '@odata.type': '#microsoft.graph.group', ...(this.groups.get(id) as GraphGroup) }));
     const principals = new Set([lower(user.id), ...found]);
     const roles = new Map<string, Record<string, unknown>>();
@@ -260,13 +275,7 @@ export class DirectoryRoles {
   // ---- role assignments ----
 
   createAssignment(body: unknown): UnifiedRoleAssignment {
-    const input = requireObject(body, 'The request body');
-    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
-    const principalId = text(input, 'principalId', true) as string;
-    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
-    const appScopeId = text(input, 'appScopeId', false) ?? null;
-    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
-    this.requireRolePrincipal(principalId);
+    const { roleDefinitionId, principalId, directoryScopeId, appScopeId } = this.roleGrantOf(requireObject(body, 'The request body'));
     const duplicate = this.assignments.find(
       (a) => lower(a.principalId) === lower(principalId) && lower(a.roleDefinitionId) === lower(roleDefinitionId) && a.directoryScopeId === directoryScopeId && a.appScopeId === appScopeId,
     );
@@ -297,12 +306,7 @@ export class DirectoryRoles {
   requestEligibility(body: unknown): Record<string, unknown> {
     const input = requireObject(body, 'The request body');
     const action = text(input, 'action', true) as string;
-    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
-    const principalId = text(input, 'principalId', true) as string;
-    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
-    const appScopeId = text(input, 'appScopeId', false) ?? null;
-    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
-    this.requireRolePrincipal(principalId);
+    const { roleDefinitionId, principalId, directoryScopeId, appScopeId } = this.roleGrantOf(input);
     const same = (e: RoleEligibilityInstance) =>
       lower(e.principalId) === lower(principalId) && lower(e.roleDefinitionId) === lower(roleDefinitionId) && e.directoryScopeId === directoryScopeId && e.appScopeId === appScopeId;
     const schedule = isObject(input.scheduleInfo) ? input.scheduleInfo : {};
@@ -361,6 +365,21 @@ export class DirectoryRoles {
 
   // ---- helpers ----
 
+  /** The groups (lower-case ids) an object is a member of, directly or through nested groups. */
+  private groupsOf(objectKey: string): Set<string> {
+    const found = new Set<string>();
+    const visit = (key: string): void => {
+      for (const [groupId, set] of this.members) {
+        if (set.has(key) && !found.has(groupId)) {
+          found.add(groupId);
+          visit(groupId);
+        }
+      }
+    };
+    visit(objectKey);
+    return found;
+  }
+
   private isUser(id: string): boolean {
     try {
       this.users.getUser(id);
@@ -381,6 +400,17 @@ export class DirectoryRoles {
     const group = this.groups.get(key);
     if (group) return { '@odata.type': '#microsoft.graph.group', ...group };
     return { '@odata.type': '#microsoft.graph.user', ...this.users.getUser(key) };
+  }
+
+  /** Who gets which role where, as a role assignment or an eligibility request names it (the principal must be able to hold it). */
+  private roleGrantOf(input: Record<string, unknown>): { roleDefinitionId: string; principalId: string; directoryScopeId: string | null; appScopeId: string | null } {
+    const roleDefinitionId = text(input, 'roleDefinitionId', true) as string;
+    const principalId = text(input, 'principalId', true) as string;
+    const directoryScopeId = text(input, 'directoryScopeId', false) ?? null;
+    const appScopeId = text(input, 'appScopeId', false) ?? null;
+    if (directoryScopeId === null && appScopeId === null) throw badRequest('Either directoryScopeId or appScopeId is required.', 'Request_BadRequest');
+    this.requireRolePrincipal(principalId);
+    return { roleDefinitionId, principalId, directoryScopeId, appScopeId };
   }
 
   /** Roles go to users, or to groups made role-assignable when they were created. */
@@ -441,6 +471,37 @@ const entity = (request: DirectoryRequest, contextPath: string, value: object) =
 
 const P = GRAPH_CALL_PERMISSIONS;
 
+/*
+ * The shapes every collection here shares: a list a page at a time, a create (201 with the entity), a
+ * read of one item and its removal (204). A route offers those the method table names.
+ */
+const list = (kind: string, permissions: readonly string[], contextPath: string, items: (request: DirectoryRequest) => object[], pageKind = kind): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: (r) => pageOf(r, contextPath, pageKind, items(r)),
+});
+const create = (kind: string, permissions: readonly string[], contextPath: string, make: (body: unknown) => object): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: async (r) => ({ status: 201, body: entity(r, contextPath, make(await r.readBody())) }),
+});
+const read = (kind: string, permissions: readonly string[], contextPath: string, get: () => object): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: (r) => ({ status: 200, body: entity(r, contextPath, get()) }),
+});
+const change = (kind: string, permissions: readonly string[], act: (request: DirectoryRequest) => Promise<void> | void): DirectoryRoute => ({
+  kind,
+  permissions,
+  handle: async (r) => {
+    await act(r);
+    return { status: 204 };
+  },
+});
+const byMethod = (method: string, routes: Partial<Record<'GET' | 'POST' | 'DELETE', DirectoryRoute>>): DirectoryRoute | undefined => routes[method as keyof typeof routes];
+
+const ASSIGNMENTS = 'roleManagement/directory/roleAssignments';
+
 /**
  * The route for /{version}/roleManagement/directory/..., /groups/... and /users/{id}/transitiveMemberOf,
  * or undefined when the path is none of these.
@@ -453,42 +514,25 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
     switch (lower(collection ?? '')) {
       case 'roleassignments':
         if (id === undefined) {
-          if (method === 'GET') return { kind: 'roleAssignments', permissions: P.readRoleAssignments, handle: (r) => pageOf(r, 'roleManagement/directory/roleAssignments', 'roleAssignments', roles.listAssignments(filterOf(r.url))) };
-          if (method === 'POST') {
-            return {
-              kind: 'roleAssignments',
-              permissions: P.writeRoleAssignments,
-              handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleAssignments', roles.createAssignment(await r.readBody())) }),
-            };
-          }
-          return undefined;
+          return byMethod(method, {
+            GET: list('roleAssignments', P.readRoleAssignments, ASSIGNMENTS, (r) => roles.listAssignments(filterOf(r.url))),
+            POST: create('roleAssignments', P.writeRoleAssignments, ASSIGNMENTS, (body) => roles.createAssignment(body)),
+          });
         }
-        if (method === 'GET') return { kind: 'roleAssignment', permissions: P.readRoleAssignments, handle: (r) => ({ status: 200, body: entity(r, 'roleManagement/directory/roleAssignments', roles.getAssignment(id)) }) };
-        if (method === 'DELETE') {
-          return {
-            kind: 'roleAssignment',
-            permissions: P.writeRoleAssignments,
-            handle: () => {
-              roles.deleteAssignment(id);
-              return { status: 204 };
-            },
-          };
-        }
-        return undefined;
+        return byMethod(method, {
+          GET: read('roleAssignment', P.readRoleAssignments, ASSIGNMENTS, () => roles.getAssignment(id)),
+          DELETE: change('roleAssignment', P.writeRoleAssignments, () => roles.deleteAssignment(id)),
+        });
       case 'roleeligibilityscheduleinstances':
-        if (id !== undefined || method !== 'GET') return undefined;
-        return {
-          kind: 'roleEligibilityScheduleInstances',
-          permissions: P.readRoleEligibility,
-          handle: (r) => pageOf(r, 'roleManagement/directory/roleEligibilityScheduleInstances', 'roleEligibilityScheduleInstances', roles.listEligibilities(filterOf(r.url))),
-        };
+        if (id !== undefined) return undefined;
+        return byMethod(method, {
+          GET: list('roleEligibilityScheduleInstances', P.readRoleEligibility, 'roleManagement/directory/roleEligibilityScheduleInstances', (r) => roles.listEligibilities(filterOf(r.url))),
+        });
       case 'roleeligibilityschedulerequests':
-        if (id !== undefined || method !== 'POST') return undefined;
-        return {
-          kind: 'roleEligibilityScheduleRequests',
-          permissions: P.writeRoleEligibility,
-          handle: async (r) => ({ status: 201, body: entity(r, 'roleManagement/directory/roleEligibilityScheduleRequests', roles.requestEligibility(await r.readBody())) }),
-        };
+        if (id !== undefined) return undefined;
+        return byMethod(method, {
+          POST: create('roleEligibilityScheduleRequests', P.writeRoleEligibility, 'roleManagement/directory/roleEligibilityScheduleRequests', (body) => roles.requestEligibility(body)),
+        });
       default:
         return undefined;
     }
@@ -497,69 +541,36 @@ export function directoryRoleRoute(roles: DirectoryRoles, segments: readonly str
     const [id, navigation, memberId, reference, ...extra] = rest;
     if (extra.length > 0) return undefined;
     if (id === undefined) {
-      if (method === 'GET') return { kind: 'groups', permissions: P.readGroups, handle: (r) => pageOf(r, 'groups', 'groups', roles.listGroups().filter(matcherForGroups(filterOf(r.url)))) };
-      if (method === 'POST') return { kind: 'groups', permissions: P.writeGroups, handle: async (r) => ({ status: 201, body: entity(r, 'groups', roles.createGroup(await r.readBody())) }) };
-      return undefined;
+      return byMethod(method, {
+        GET: list('groups', P.readGroups, 'groups', (r) => roles.listGroups().filter(matcherForGroups(filterOf(r.url)))),
+        POST: create('groups', P.writeGroups, 'groups', (body) => roles.createGroup(body)),
+      });
     }
     if (navigation === undefined) {
-      if (method === 'GET') return { kind: 'group', permissions: P.readGroups, handle: (r) => ({ status: 200, body: entity(r, 'groups', roles.getGroup(id)) }) };
-      if (method === 'DELETE') {
-        return {
-          kind: 'group',
-          permissions: P.writeGroups,
-          handle: () => {
-            roles.deleteGroup(id);
-            return { status: 204 };
-          },
-        };
-      }
-      return undefined;
+      return byMethod(method, { GET: read('group', P.readGroups, 'groups', () => roles.getGroup(id)), DELETE: change('group', P.writeGroups, () => roles.deleteGroup(id)) });
     }
     if (lower(navigation) === 'transitivemembers') {
-      if (memberId !== undefined || method !== 'GET') return undefined;
-      return { kind: 'group.transitiveMembers', permissions: P.readGroupTransitiveMembers, handle: (r) => pageOf(r, 'directoryObjects', 'transitiveMembers', roles.transitiveMembers(id)) };
+      if (memberId !== undefined) return undefined;
+      return byMethod(method, { GET: list('group.transitiveMembers', P.readGroupTransitiveMembers, 'directoryObjects', () => roles.transitiveMembers(id), 'transitiveMembers') });
     }
     if (lower(navigation) !== 'members') return undefined;
-    if (memberId === undefined) {
-      if (method === 'GET') return { kind: 'group.members', permissions: P.readGroups, handle: (r) => pageOf(r, 'directoryObjects', 'members', roles.listMembers(id)) };
-      return undefined;
+    if (memberId === undefined) return byMethod(method, { GET: list('group.members', P.readGroups, 'directoryObjects', () => roles.listMembers(id), 'members') });
+    if (lower(memberId) === '$ref' && reference === undefined) {
+      return byMethod(method, { POST: change('group.members', P.writeGroupMembers, async (r) => roles.addMember(id, await r.readBody())) });
     }
-    if (lower(memberId) === '$ref' && reference === undefined && method === 'POST') {
-      return {
-        kind: 'group.members',
-        permissions: P.writeGroupMembers,
-        handle: async (r) => {
-          roles.addMember(id, await r.readBody());
-          return { status: 204 };
-        },
-      };
-    }
-    if (reference !== undefined && lower(reference) === '$ref' && method === 'DELETE') {
-      return {
-        kind: 'group.member',
-        permissions: P.writeGroupMembers,
-        handle: () => {
-          roles.removeMember(id, memberId);
-          return { status: 204 };
-        },
-      };
-    }
+    if (reference !== undefined && lower(reference) === '$ref') return byMethod(method, { DELETE: change('group.member', P.writeGroupMembers, () => roles.removeMember(id, memberId)) });
     return undefined;
   }
-  if (head === 'users' && rest.length >= 2 && lower(rest[1] ?? '') === 'transitivememberof' && method === 'GET') {
+  if (head === 'users' && rest.length >= 2 && lower(rest[1] ?? '') === 'transitivememberof') {
     const [user, , cast, ...extra] = rest;
     if (user === undefined || extra.length > 0) return undefined;
     const onlyGroups = cast !== undefined && lower(cast) === 'microsoft.graph.group';
     if (cast !== undefined && !onlyGroups) return undefined;
-    return {
-      kind: 'user.transitiveMemberOf',
-      permissions: P.readMemberOf,
-      handle: (r) => {
-        const all = roles.transitiveMemberOf(user);
-        const items = onlyGroups ? all.filter((o) => o['@odata.type'] === '#microsoft.graph.group') : all;
-        return pageOf(r, onlyGroups ? 'groups' : 'directoryObjects', 'transitiveMemberOf', items);
-      },
+    const memberships = () => {
+      const all = roles.transitiveMemberOf(user);
+      return onlyGroups ? all.filter((o) => o['@odata.type'] === '#microsoft.graph.group') : all;
     };
+    return byMethod(method, { GET: list('user.transitiveMemberOf', P.readMemberOf, onlyGroups ? 'groups' : 'directoryObjects', memberships, 'transitiveMemberOf') });
   }
   return undefined;
 }

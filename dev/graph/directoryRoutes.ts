@@ -1,14 +1,15 @@
+import { directoryRolesOf } from './directoryRoles';
 import { badRequest } from './errors';
-import type { ApiRequest, Reply, Route } from './http';
-import { READ_USERS, methodNotAllowed } from './http';
 import { parseUserChanges, requireObject } from './inputs';
 import { permissionsFor } from './permissions';
+import { READ_USERS, methodNotAllowed, type ApiRequest, type Reply, type Route } from './routes';
 import type { GraphStore } from './store';
 import type { LifecycleSettings } from './lifecycleTasks';
 import { usersDelta, type UserDeltaSettings } from './usersDelta';
 
 /**
- * The directory-signal part of the emulator: users/delta (v1.0 and beta), checkMemberGroups, and the
+ * The directory-signal part of the emulator: users/delta (v1.0 and beta), checkMemberGroups (answered from
+ * the one group model, directoryRoles.ts), and the
  * Lifecycle Workflows resume action and run reads, plus their control endpoints. Kept apart from the hardware OATH
  * routes so either can change without the other.
  */
@@ -63,7 +64,7 @@ export function directoryRoute(store: GraphStore, segments: string[], method: st
         const user = store.getUser(second);
         return {
           status: 200,
-          body: { '@odata.context': `${request.origin}/${request.version}/$metadata#Collection(Edm.String)`, value: store.groups.memberOf(user.id, groupIds) },
+          body: { '@odata.context': `${request.origin}/${request.version}/$metadata#Collection(Edm.String)`, value: directoryRolesOf(store).checkMemberGroups(user.id, groupIds) },
         };
       },
     };
@@ -130,7 +131,7 @@ export async function handleDirectoryControl(store: GraphStore, method: string, 
     const body = requireObject(await readBody(), 'The group');
     const members = body.members;
     if (!Array.isArray(members) || !members.every((member) => typeof member === 'string')) throw badRequest('members must list user ids.', 'BadRequest');
-    store.groups.set(id, members);
+    directoryRolesOf(store).setMembers(id, members);
     return { status: 204 };
   }
   if (resource === 'users-delta' && method === 'POST') {

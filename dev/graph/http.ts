@@ -19,6 +19,7 @@ import { decodeSkipToken, encodeSkipToken, parseEqualityFilter, parseSelect, par
 import { directoryRoleRoute, directoryRolesOf } from './directoryRoles';
 import type { GraphStore, ListQuery, Page } from './store';
 import { directoryRoute, handleDirectoryControl } from './directoryRoutes';
+import { READ_USERS, methodNotAllowed, type ApiRequest, type Reply, type Route } from './routes';
 import type { HardwareOathDevice, SignInRequest } from './types';
 import { permissionsFor } from './permissions';
 import type { DocumentedThrottle } from './throttle';
@@ -40,33 +41,6 @@ export interface GraphHttpContext {
   enforceRoles: boolean;
 }
 
-export interface Reply {
-  status: number;
-  body?: unknown;
-}
-
-export interface ApiRequest {
-  method: string;
-  url: URL;
-  /** https://host:port of the request, for @odata.context and nextLink. */
-  origin: string;
-  version: string;
-  readBody: () => Promise<unknown>;
-  /** The request's Prefer header, if any. */
-  prefer?: string;
-  /** App roles of the caller's token ('all' when roles are not enforced). */
-  roles: string[] | 'all';
-}
-
-export interface Route {
-  /** Stats key part, e.g. "devices" or "method.activate". */
-  kind: string;
-  /** Any one of these application permissions grants access. */
-  permissions: string[];
-  handle: (request: ApiRequest) => Promise<Reply> | Reply;
-}
-
-export const READ_USERS = permissionsFor('readUsers');
 const WRITE_USERS = permissionsFor('writeUsers');
 const READ_DEVICES = permissionsFor('readDevices');
 const WRITE_DEVICES = permissionsFor('writeDevices');
@@ -472,16 +446,6 @@ function deviceRoutes(store: GraphStore, rest: string[], method: string): Route 
     };
   }
   return methodNotAllowed('device');
-}
-
-export function methodNotAllowed(kind: string): Route {
-  return {
-    kind,
-    permissions: [],
-    handle: () => {
-      throw new GraphApiError(405, 'BadRequest', 'The HTTP method is not supported on this resource.');
-    },
-  };
 }
 
 function unknownSegment(segment: string): Route {

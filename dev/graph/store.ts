@@ -5,7 +5,7 @@ import { type EqualityClause, clauseMatches } from './odata';
 import { SeqIndex } from './seq-index';
 import { ACTIVATION_WINDOW_STEPS, SIGN_IN_WINDOW_STEPS, matchingTimeStep } from './totp';
 import { LifecycleTasks } from './lifecycleTasks';
-import { GroupMemberships, UserChangeTracker } from './usersDelta';
+import { UserChangeTracker } from './usersDelta';
 import { DEFAULT_VARIANTS } from './types';
 import type {
   DeviceStatus,
@@ -39,8 +39,6 @@ export interface GraphStoreSnapshot {
   devices: DeviceRecord[];
   nextSeq: number;
   managers: [string, string][];
-  /** Members set through the control API, for checkMemberGroups. */
-  groupMembers: [string, string[]][];
   deltaSequence: number;
 }
 
@@ -183,7 +181,6 @@ export class GraphStore {
   private nextSeq = 1;
   /** The change log users/delta answers from. */
   readonly userChanges = new UserChangeTracker();
-  readonly groups = new GroupMemberships();
   /** Lifecycle Workflows task processing results and the resume calls they got. */
   readonly lifecycle = new LifecycleTasks();
   private current: GraphVariants = structuredClone(DEFAULT_VARIANTS);
@@ -215,7 +212,6 @@ export class GraphStore {
     this.allDevices.clear();
     for (const index of this.devicesByStatus.values()) index.clear();
     this.userChanges.reset();
-    this.groups.reset();
     this.lifecycle.reset();
     this.accessPasses.clear();
     this.current = structuredClone(DEFAULT_VARIANTS);
@@ -234,7 +230,6 @@ export class GraphStore {
       devices: structuredClone([...this.devicesById.values()]),
       nextSeq: this.nextSeq,
       managers: [...this.managers.entries()],
-      groupMembers: this.groups.entries(),
       deltaSequence: this.userChanges.current,
     };
   }
@@ -261,7 +256,6 @@ export class GraphStore {
     }
     this.nextSeq = Math.max(this.nextSeq, saved.nextSeq);
     for (const [userId, managerId] of saved.managers) this.managers.set(userId, managerId);
-    for (const [groupId, userIds] of saved.groupMembers) this.groups.set(groupId, userIds);
     this.userChanges.expireTokens();
   }
 

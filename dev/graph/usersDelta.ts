@@ -114,28 +114,6 @@ export class UserChangeTracker {
   }
 }
 
-/** Group memberships, for checkMemberGroups. Direct membership only: the emulator has no nested groups. */
-export class GroupMemberships {
-  private readonly members = new Map<string, Set<string>>();
-
-  reset(): void {
-    this.members.clear();
-  }
-
-  set(groupId: string, userIds: string[]): void {
-    this.members.set(groupId.toLowerCase(), new Set(userIds.map((id) => id.toLowerCase())));
-  }
-
-  entries(): [string, string[]][] {
-    return [...this.members].map(([group, users]) => [group, [...users]]);
-  }
-
-  /** Those of `groupIds` the user is a member of, as given. */
-  memberOf(userId: string, groupIds: string[]): string[] {
-    return groupIds.filter((groupId) => this.members.get(groupId.toLowerCase())?.has(userId.toLowerCase()) === true);
-  }
-}
-
 interface TokenState {
   /** Initial round: users by position; a delta round: changes by sequence. */
   phase: 'initial' | 'changes';

@@ -1,6 +1,6 @@
 import type { HrQueueMessage } from '../domain/hrEvent';
 import type { AuditLog, Clock, ProvisioningRecord, ProvisioningStore, WorkQueue } from '../ports';
-import { writeRecord } from './provisionJoiner';
+import { writeRecord } from './provisioningRecords';
 
 /**
  * A Tokens.PrivilegedAdmin approves a hire the target check refused as privileged_account: the hire

@@ -3,7 +3,8 @@ import type { Notification } from '../domain/notification';
 import type { WorkQueue } from '../ports';
 import { notificationForOutcome } from './notify';
 import { offboardLeaver } from './offboardLeaver';
-import { ProvisioningGaveUp, provisionJoiner, recordUpdate, type Delivery, type HrEventOutcome, type JoinerDeps } from './provisionJoiner';
+import { recordUpdate } from './leaverRecords';
+import { ProvisioningGaveUp, provisionJoiner, type Delivery, type HrEventOutcome, type JoinerDeps } from './provisionJoiner';
 
 export interface HrEventDeps extends JoinerDeps {
   /** The notifications queue: outcomes people must act on (a token awaiting hand-over, a failed hire, a leaver still holding a token). */

@@ -1,7 +1,8 @@
-import { matchCode } from '../domain/handover';
+import { matchCode, type CodeMatch } from '../domain/handover';
 import type { ShipmentStatus, TokenRecord } from '../domain/token';
-import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
+import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import type { ActionContext } from './revokeToken';
+import { found, runSteps, type Step } from './steps';
 import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 
 /**
@@ -151,85 +152,151 @@ export async function recordShipment(deps: HandoverDeps, serial: string, status:
  * before the last accepted step is a replay. The code is claimed on the row before Entra sees it, so
  * two desks (or a retry) can never spend one code twice; then Entra is activated with it.
  */
-export async function handOverToken(
-  deps: HandoverDeps,
-  serial: string,
-  code: string,
-  settings: HandoverSettings,
-  context: ActionContext & { /** The caller holds Tokens.PrivilegedAdmin. */ privilegedAllowed?: boolean },
-): Promise<HandoverResult> {
-  const token = await deps.inventory.get(serial);
-  if (!token) return { outcome: 'not_found', detail: `No token with serial number ${serial} in the inventory` };
-  const refuse = (reason: HandoverRefusal, detail: string): HandoverResult => ({ outcome: 'refused', reason, serialNumber: token.serialNumber, detail });
-  const audit = (outcome: 'succeeded' | 'failed' | 'rejected', detail: string) =>
-    deps.audit.record({
-      actor: context.actor,
-      action: 'token.handover',
-      serialNumber: token.serialNumber,
-      ...(token.employeeId ? { employeeId: token.employeeId } : {}),
-      correlationId: context.correlationId,
-      outcome,
-      detail,
-    });
+export interface HandoverContext {
+  readonly deps: HandoverDeps;
+  readonly serial: string;
+  readonly code: string;
+  readonly settings: HandoverSettings;
+  readonly context: ActionContext & { /** The caller holds Tokens.PrivilegedAdmin. */ privilegedAllowed?: boolean };
+  /** What the steps before found: the row, the time the code is judged at, the code's step and drift, Entra's device, the row with the code claimed. */
+  token?: TokenRecord;
+  now?: Date;
+  match?: CodeMatch;
+  device?: EntraDevice;
+  claimed?: TokenRecord;
+}
 
-  if (token.status !== 'awaiting_handover' && token.status !== 'active') return refuse('not_awaiting_handover', `token ${token.serialNumber} is ${token.status}, not awaiting hand-over`);
+/** A step answers the hand-over's result when it ends there, or undefined to go on. */
+export type HandoverStep = Step<HandoverContext, HandoverResult>;
+
+/** The hand-over at the desk, in the order its steps run; each is defined below in this order. */
+export const HANDOVER: readonly HandoverStep[] = [
+  { name: 'find the token', run: findToken },
+  { name: 'match the code shown', run: matchShownCode },
+  { name: 'confirm the holder in Entra', run: confirmInEntra },
+  { name: 'check the holder again', run: checkHolderAgain },
+  { name: 'claim the code', run: claimCode },
+  { name: 'activate in Entra', run: activateInEntra },
+  { name: 'mark handed over', run: markHandedOver },
+];
+
+export async function handOverToken(deps: HandoverDeps, serial: string, code: string, settings: HandoverSettings, context: HandoverContext['context']): Promise<HandoverResult> {
+  return runSteps(HANDOVER, { deps, serial, code, settings, context });
+}
+
+const refuse = (token: TokenRecord, reason: HandoverRefusal, detail: string): HandoverResult => ({ outcome: 'refused', reason, serialNumber: token.serialNumber, detail });
+const auditHandover = (ctx: HandoverContext, token: TokenRecord, outcome: 'succeeded' | 'failed' | 'rejected', detail: string) =>
+  ctx.deps.audit.record({
+    actor: ctx.context.actor,
+    action: 'token.handover',
+    serialNumber: token.serialNumber,
+    ...(token.employeeId ? { employeeId: token.employeeId } : {}),
+    correlationId: ctx.context.correlationId,
+    outcome,
+    detail,
+  });
+
+/* ---------- the steps, in the order of HANDOVER ---------- */
+
+export async function findToken(ctx: HandoverContext): Promise<HandoverResult | undefined> {
+  ctx.token = await ctx.deps.inventory.get(ctx.serial);
+  if (!ctx.token) return { outcome: 'not_found', detail: `No token with serial number ${ctx.serial} in the inventory` };
+  const token = ctx.token;
+  if (token.status !== 'awaiting_handover' && token.status !== 'active') return refuse(token, 'not_awaiting_handover', `token ${token.serialNumber} is ${token.status}, not awaiting hand-over`);
+  return undefined;
+}
+
+/** Only a code of this very token, within the drift allowed, and not one already used. */
+export async function matchShownCode(ctx: HandoverContext): Promise<HandoverResult | undefined> {
+  const { deps, settings } = ctx;
+  const token = found(ctx.token, 'the token');
   const seed = await deps.seeds.get(token.seedSecretName);
-  if (seed === undefined) return refuse('seed_missing', `the seed of ${token.serialNumber} is missing from Key Vault; revoke it and hand out another token`);
-  const now = deps.clock.now();
-  const match = matchCode(seed, token.timeIntervalInSeconds, token.hashFunction, code, now, settings.driftSteps);
+  if (seed === undefined) return refuse(token, 'seed_missing', `the seed of ${token.serialNumber} is missing from Key Vault; revoke it and hand out another token`);
+  ctx.now = deps.clock.now();
+  const match = matchCode(seed, token.timeIntervalInSeconds, token.hashFunction, ctx.code, ctx.now, settings.driftSteps);
   if (match && token.lastCodeStep !== undefined && match.step <= token.lastCodeStep) {
-    await audit('rejected', 'a code already used was shown again');
-    return refuse('code_used', `that code of ${token.serialNumber} was already used; wait for the token to show the next code`);
+    await auditHandover(ctx, token, 'rejected', 'a code already used was shown again');
+    return refuse(token, 'code_used', `that code of ${token.serialNumber} was already used; wait for the token to show the next code`);
   }
-  if (token.status === 'active') return refuse('not_awaiting_handover', `token ${token.serialNumber} is already active (handed over)`);
+  if (token.status === 'active') return refuse(token, 'not_awaiting_handover', `token ${token.serialNumber} is already active (handed over)`);
   if (!match) {
-    await audit('rejected', `the code shown matches none of this token's codes within ${settings.driftSteps} steps: another token is in front of the desk`);
+    await auditHandover(ctx, token, 'rejected', `the code shown matches none of this token's codes within ${settings.driftSteps} steps: another token is in front of the desk`);
     return refuse(
+      token,
       'wrong_token',
       `the code is not one of token ${token.serialNumber}'s (checked ${settings.driftSteps} steps either side of now): the token in front of you is not the one reserved for ${token.userPrincipalName ?? token.employeeId ?? 'this person'}`,
     );
   }
-  const holder = token.entraUserId;
-  const deviceId = token.entraDeviceId;
-  // Entra is the truth for who holds the token: it must be this holder's method before it is activated.
-  const device = await deps.directory.findDeviceBySerial(token.serialNumber);
-  if (!holder || !deviceId || !device || device.id !== deviceId || device.assignedTo?.id !== holder) {
-    return refuse('entra_mismatch', `Entra does not show ${token.serialNumber} assigned to ${token.userPrincipalName ?? holder ?? 'its holder'}; run reconciliation before handing it over`);
-  }
-  // The hire checked the holder days ago: a holder made privileged since, or a leaver, gets nothing.
-  const holderRefused = await refusalBeforeActivation(deps, { entraUserId: holder, ...(token.employeeId ? { employeeId: token.employeeId } : {}) }, { privilegedAllowed: context.privilegedAllowed === true });
-  if (holderRefused) {
-    await audit('rejected', `${holderRefused.refusal}: ${holderRefused.detail}`);
-    return { outcome: 'refused', reason: 'holder_refused', serialNumber: token.serialNumber, detail: `${holderRefused.refusal}: ${holderRefused.detail}` };
-  }
+  ctx.match = match;
+  return undefined;
+}
 
-  const drift = match.driftSteps;
-  const seconds = drift * token.timeIntervalInSeconds;
-  const claimed = await deps.inventory.replace({
+/** Entra is the truth for who holds the token: it must be this holder's method before it is activated. */
+export async function confirmInEntra(ctx: HandoverContext): Promise<HandoverResult | undefined> {
+  const token = found(ctx.token, 'the token');
+  const holder = token.entraUserId;
+  const device = await ctx.deps.directory.findDeviceBySerial(token.serialNumber);
+  if (!holder || !token.entraDeviceId || !device || device.id !== token.entraDeviceId || device.assignedTo?.id !== holder) {
+    return refuse(token, 'entra_mismatch', `Entra does not show ${token.serialNumber} assigned to ${token.userPrincipalName ?? holder ?? 'its holder'}; run reconciliation before handing it over`);
+  }
+  ctx.device = device;
+  return undefined;
+}
+
+/** The hire checked the holder days ago: a holder made privileged since, or a leaver, gets nothing. */
+export async function checkHolderAgain(ctx: HandoverContext): Promise<HandoverResult | undefined> {
+  const token = found(ctx.token, 'the token');
+  const holder = found(token.entraUserId, 'the holder');
+  const holderRefused = await refusalBeforeActivation(ctx.deps, { entraUserId: holder, ...(token.employeeId ? { employeeId: token.employeeId } : {}) }, { privilegedAllowed: ctx.context.privilegedAllowed === true });
+  if (!holderRefused) return undefined;
+  await auditHandover(ctx, token, 'rejected', `${holderRefused.refusal}: ${holderRefused.detail}`);
+  return { outcome: 'refused', reason: 'holder_refused', serialNumber: token.serialNumber, detail: `${holderRefused.refusal}: ${holderRefused.detail}` };
+}
+
+/** The code is claimed on the row before Entra sees it, so two desks (or a retry) can never spend one code twice. */
+export async function claimCode(ctx: HandoverContext): Promise<HandoverResult | undefined> {
+  const token = found(ctx.token, 'the token');
+  const match = found(ctx.match, 'the code');
+  const claimed = await ctx.deps.inventory.replace({
     ...token,
     lastCodeStep: match.step,
-    driftSteps: drift,
-    updatedAt: now.toISOString(),
-    lastChangeReason: `hand-over code accepted (clock off by ${drift} steps); activating in Entra (by ${context.actor})`,
+    driftSteps: match.driftSteps,
+    updatedAt: found(ctx.now, 'the time').toISOString(),
+    lastChangeReason: `hand-over code accepted (clock off by ${match.driftSteps} steps); activating in Entra (by ${ctx.context.actor})`,
   });
-  if (claimed === 'conflict') return refuse('changed_meanwhile', `token ${token.serialNumber} changed meanwhile; try again with the next code shown`);
+  if (claimed === 'conflict') return refuse(token, 'changed_meanwhile', `token ${token.serialNumber} changed meanwhile; try again with the next code shown`);
+  ctx.claimed = claimed;
+  return undefined;
+}
 
-  if (device.status !== 'activated') {
-    try {
-      await deps.directory.activate(holder, deviceId, code);
-    } catch (error) {
-      if (!(error instanceof DirectoryRefusal) || error.status !== 400) throw error;
-      await audit('failed', `Entra refused the displayed code that matches the seed; drift ${drift} steps (${seconds} s)`);
-      return {
-        outcome: 'entra_refused',
-        serialNumber: token.serialNumber,
-        driftSteps: drift,
-        detail: `Entra refused the code although it is this token's: its clock is off by ${drift} steps (${seconds} s), more than Entra accepts at activation. Replace the token (POST /api/users/${token.userPrincipalName ?? token.employeeId ?? '{user}'}/token/replace with reason "damaged").`,
-      };
-    }
+/** Entra is activated with the displayed code, so that it learns the token's real clock drift; a device already activated is left as it is. */
+export async function activateInEntra(ctx: HandoverContext): Promise<HandoverResult | undefined> {
+  const token = found(ctx.token, 'the token');
+  const device = found(ctx.device, 'the device');
+  const drift = found(ctx.match, 'the code').driftSteps;
+  if (device.status === 'activated') return undefined;
+  try {
+    await ctx.deps.directory.activate(found(token.entraUserId, 'the holder'), found(token.entraDeviceId, 'the device id'), ctx.code);
+  } catch (error) {
+    if (!(error instanceof DirectoryRefusal) || error.status !== 400) throw error;
+    const seconds = drift * token.timeIntervalInSeconds;
+    await auditHandover(ctx, token, 'failed', `Entra refused the displayed code that matches the seed; drift ${drift} steps (${seconds} s)`);
+    return {
+      outcome: 'entra_refused',
+      serialNumber: token.serialNumber,
+      driftSteps: drift,
+      detail: `Entra refused the code although it is this token's: its clock is off by ${drift} steps (${seconds} s), more than Entra accepts at activation. Replace the token (POST /api/users/${token.userPrincipalName ?? token.employeeId ?? '{user}'}/token/replace with reason "damaged").`,
+    };
   }
+  return undefined;
+}
 
-  let current: TokenRecord | undefined = claimed;
+export async function markHandedOver(ctx: HandoverContext): Promise<HandoverResult> {
+  const { deps, context, settings } = ctx;
+  const token = found(ctx.token, 'the token');
+  const drift = found(ctx.match, 'the code').driftSteps;
+  const seconds = drift * token.timeIntervalInSeconds;
+  let current: TokenRecord | undefined = found(ctx.claimed, 'the claimed row');
   for (let conflicts = 0; current && current.status === 'awaiting_handover'; conflicts++) {
     if (conflicts > MAX_CONFLICTS) throw new Error(`token ${token.serialNumber} kept changing while it was marked handed over`);
     const { handover, ...rest } = current;
@@ -243,6 +310,6 @@ export async function handOverToken(
     if (written !== 'conflict') break;
     current = await deps.inventory.get(token.serialNumber);
   }
-  await audit('succeeded', `activated with the code shown on the token; drift ${drift} steps (${seconds} s)`);
+  await auditHandover(ctx, token, 'succeeded', `activated with the code shown on the token; drift ${drift} steps (${seconds} s)`);
   return { outcome: 'handed_over', serialNumber: token.serialNumber, userPrincipalName: token.userPrincipalName ?? null, driftSteps: drift, alert: Math.abs(drift) > settings.alertSteps };
 }

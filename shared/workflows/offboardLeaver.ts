@@ -2,7 +2,8 @@ import { deferralSeconds, instantOf, leaverRetrySeconds, type HrQueueMessage } f
 import type { TokenRecord } from '../domain/token';
 import { withoutApproval, type ProvisioningRecord } from '../ports';
 import type { Delivery, HrEventOutcome, JoinerDeps } from './provisionJoiner';
-import { describeFailure, recordTermination, writeRecord } from './provisionJoiner';
+import { recordTermination } from './leaverRecords';
+import { describeFailure, writeRecord } from './provisioningRecords';
 import { confirmAccountsClear, resolveLeaverAccounts, rowsOfLeaver, sweepLeaver } from './leaverAccounts';
 import { tokensOf } from './revokeToken';
 

@@ -1,7 +1,8 @@
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
-import type { AccessPasses, ProvisioningStore, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
+import type { AccessPasses, EntraUser, ProvisioningRecord, ProvisioningStore, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
 import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
+import { found, runSteps, type Step } from './steps';
 import type { TargetCheck } from './targetCheck';
 
 /**
@@ -47,101 +48,191 @@ export function passValidUntil(pass: TemporaryAccessPassInfo, now: Date): Date |
 /** The hire event a replacement sends: one per revoked token, so a repeated call re-sends the same one. */
 export const replacementEventId = (serialNumber: string): string => `replace-${serialKey(serialNumber)}`;
 
-export async function replaceUserToken(
-  deps: ReplaceDeps,
-  user: string,
-  request: { reason: ReplaceReason; note?: string; temporaryAccessPass: boolean; tapEnabled: boolean; tapLifetimeMinutes: number; privilegedAllowed?: boolean },
-  context: ActionContext,
-): Promise<ReplaceResult> {
-  const tokens = await tokensOf(deps.inventory, user);
-  const held = tokens.find((t) => isHeld(t.status));
-  // A repeat after the answer was lost: the token is already gone for this very reason.
-  const repeat = held ? undefined : tokens.find((t) => t.revocationReason === request.reason && (t.status === 'lost' || t.status === 'retired'));
-  const target: TokenRecord | undefined = held ?? repeat;
-  if (!target) return { outcome: 'no_token', detail: `${user} holds no token to replace` };
+export interface ReplaceRequest {
+  reason: ReplaceReason;
+  note?: string;
+  temporaryAccessPass: boolean;
+  tapEnabled: boolean;
+  tapLifetimeMinutes: number;
+  privilegedAllowed?: boolean;
+}
 
-  // Everything that could refuse the replacement is checked before the old token is touched.
-  // The holder's account: by the object id on the row when it has one (a UPN may have moved to another account since).
-  const holderAccount = target.entraUserId
-    ? await deps.directory.findUserByUpn(target.entraUserId)
-    : target.userPrincipalName
-      ? await deps.directory.findUserByUpn(target.userPrincipalName)
-      : undefined;
-  const employeeId = target.employeeId ?? holderAccount?.employeeId;
-  if (!employeeId) {
-    return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${target.serialNumber} was not handed out through an HR hire and its holder has no employeeId in Entra; revoke it and send a hire event instead` };
-  }
-  const records = await deps.provisioning.list(employeeId);
+/** What the replacement's steps share: the call, and what the steps before have found or done. */
+export interface ReplaceContext {
+  readonly deps: ReplaceDeps;
+  readonly user: string;
+  readonly request: ReplaceRequest;
+  readonly context: ActionContext;
+  /** The token to replace: the one held, or the one a lost answer already revoked for this reason. */
+  target?: TokenRecord;
+  held?: TokenRecord;
+  /** The holder's Entra account as the row names it, and the employee the replacement hire is for. */
+  holderAccount?: EntraUser;
+  employeeId?: string;
+  joiner?: ProvisioningRecord;
+  /** The account the target check and the pass are about. */
+  account?: EntraUser;
+  privilegedApproval?: { entraUserId: string; approvedBy: string };
+  revoked?: { serialNumber: string; status: TokenStatus; changed: boolean };
+  eventId?: string;
+  location?: string;
+  pass?: TemporaryAccessPass;
+}
+
+/** A step answers the call's result when it ends there (a refusal, or done), or undefined to go on. */
+export type ReplaceStep = Step<ReplaceContext, ReplaceResult>;
+
+/**
+ * The replacement, in the order its steps run. Everything that could refuse it is checked before the
+ * old token is touched; each step is defined below in this order.
+ */
+export const REPLACEMENT: readonly ReplaceStep[] = [
+  { name: 'find the token', run: findToken },
+  { name: 'find the holder', run: findHolder },
+  { name: 'refuse a leaver', run: refuseLeaver },
+  { name: 'check the account', run: checkAccount },
+  { name: 'keep one live pass', run: keepOneLivePass },
+  { name: 'revoke the token', run: revokeHeld },
+  { name: 'queue the replacement hire', run: queueReplacement },
+  { name: 'issue the pass', run: issuePass },
+  { name: 'audit the replacement', run: auditReplacement },
+];
+
+export async function replaceUserToken(deps: ReplaceDeps, user: string, request: ReplaceRequest, context: ActionContext): Promise<ReplaceResult> {
+  return runSteps(REPLACEMENT, { deps, user, request, context });
+}
+
+/* ---------- the steps, in the order of REPLACEMENT ---------- */
+
+export async function findToken(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const tokens = await tokensOf(ctx.deps.inventory, ctx.user);
+  ctx.held = tokens.find((t) => isHeld(t.status));
+  // A repeat after the answer was lost: the token is already gone for this very reason.
+  const repeat = ctx.held ? undefined : tokens.find((t) => t.revocationReason === ctx.request.reason && (t.status === 'lost' || t.status === 'retired'));
+  ctx.target = ctx.held ?? repeat;
+  return ctx.target ? undefined : { outcome: 'no_token', detail: `${ctx.user} holds no token to replace` };
+}
+
+/** The holder's account: by the object id on the row when it has one (a UPN may have moved to another account since). */
+export async function findHolder(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const target = found(ctx.target, 'the token');
+  const { directory } = ctx.deps;
+  ctx.holderAccount = target.entraUserId ? await directory.findUserByUpn(target.entraUserId) : target.userPrincipalName ? await directory.findUserByUpn(target.userPrincipalName) : undefined;
+  ctx.employeeId = target.employeeId ?? ctx.holderAccount?.employeeId;
+  if (ctx.employeeId) return undefined;
+  return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${target.serialNumber} was not handed out through an HR hire and its holder has no employeeId in Entra; revoke it and send a hire event instead` };
+}
+
+export async function refuseLeaver(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const target = found(ctx.target, 'the token');
+  const employeeId = found(ctx.employeeId, 'the employee');
+  const records = await ctx.deps.provisioning.list(employeeId);
   const leaver = records.find((r) => r.kind === 'leaver');
-  if (leaver?.terminationDate && instantOf(leaver.terminationDate) <= deps.clock.now()) {
+  ctx.joiner = records.find((r) => r.kind === 'joiner');
+  if (leaver?.terminationDate && instantOf(leaver.terminationDate) <= ctx.deps.clock.now()) {
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${employeeId} was terminated on ${leaver.terminationDate}; a leaver gets no replacement` };
   }
-  const joiner = records.find((r) => r.kind === 'joiner');
+  return undefined;
+}
+
+/**
+ * The account the target check and the pass are about. A replacement gives a sign-in factor (and maybe
+ * a pass) to an account that has had time to become privileged since its first token: asked about now,
+ * not judged by the shared privileged set.
+ */
+export async function checkAccount(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const { request, deps, joiner } = ctx;
+  const target = found(ctx.target, 'the token');
   if (request.temporaryAccessPass && !request.tapEnabled) {
     return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: 'Temporary Access Passes are off here (TEMPORARY_ACCESS_PASS); replace without one, or have them turned on' };
   }
-  // The target check and the pass are about this one account.
-  const account = holderAccount ?? (!target.entraUserId && joiner?.entraUserId ? await deps.directory.findUserByUpn(joiner.entraUserId) : undefined);
-  if (request.temporaryAccessPass && !account) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${user} is not known, so no Temporary Access Pass can be issued` };
-  // A replacement gives a sign-in factor (and maybe a pass) to an account that has had time to become
-  // privileged since its first token: asked about now, not judged by the shared privileged set.
-  let privilegedApproval: { entraUserId: string; approvedBy: string } | undefined;
-  if (account) {
-    const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true, fresh: true });
-    if (!verdict.ok) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${verdict.refusal}: ${verdict.detail}` };
-    // The privileged admin who asks for the replacement approves it for this account, and only this one.
-    if (verdict.privileged) privilegedApproval = { entraUserId: account.id, approvedBy: context.actor };
-  }
-  if (request.temporaryAccessPass && account) {
-    const now = deps.clock.now();
-    const validUntil = (await deps.accessPasses.temporaryAccessPassesOf(account.id))
-      .map((pass) => passValidUntil(pass, now))
-      .filter((end): end is Date => end !== undefined)
-      .sort((a, b) => b.getTime() - a.getTime())[0];
-    if (validUntil) {
-      const expiresAt = validUntil.toISOString();
-      return {
-        outcome: 'pass_live',
-        serialNumber: target.serialNumber,
-        expiresAt,
-        detail: `${account.userPrincipalName || user} already has a Temporary Access Pass, valid until ${expiresAt}; another is issued only after it expires (or is used)`,
-      };
-    }
-  }
+  ctx.account = ctx.holderAccount ?? (!target.entraUserId && joiner?.entraUserId ? await deps.directory.findUserByUpn(joiner.entraUserId) : undefined);
+  const account = ctx.account;
+  if (request.temporaryAccessPass && !account) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `the Entra account of ${ctx.user} is not known, so no Temporary Access Pass can be issued` };
+  if (!account) return undefined;
+  const verdict = await deps.targets.check(account, { privilegedAllowed: request.privilegedAllowed === true, fresh: true });
+  if (!verdict.ok) return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${verdict.refusal}: ${verdict.detail}` };
+  // The privileged admin who asks for the replacement approves it for this account, and only this one.
+  if (verdict.privileged) ctx.privilegedApproval = { entraUserId: account.id, approvedBy: ctx.context.actor };
+  return undefined;
+}
 
-  let revoked: { serialNumber: string; status: TokenStatus; changed: boolean } = { serialNumber: target.serialNumber, status: target.status, changed: false };
-  if (held) {
-    const result = await revokeToken(deps, held, request.reason, request.note, context);
-    if (result.outcome !== 'done') return result.outcome === 'no_token' ? result : { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: result.detail };
-    revoked = { serialNumber: result.serialNumber, status: result.status, changed: result.changed };
-  }
+/** While the last pass Entra lists is still valid, no other is issued (a repeated call would otherwise hand out a new pass each time). */
+export async function keepOneLivePass(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const { request, account, deps } = ctx;
+  if (!request.temporaryAccessPass || !account) return undefined;
+  const target = found(ctx.target, 'the token');
+  const now = deps.clock.now();
+  const validUntil = (await deps.accessPasses.temporaryAccessPassesOf(account.id))
+    .map((pass) => passValidUntil(pass, now))
+    .filter((end): end is Date => end !== undefined)
+    .sort((a, b) => b.getTime() - a.getTime())[0];
+  if (!validUntil) return undefined;
+  const expiresAt = validUntil.toISOString();
+  return {
+    outcome: 'pass_live',
+    serialNumber: target.serialNumber,
+    expiresAt,
+    detail: `${account.userPrincipalName || ctx.user} already has a Temporary Access Pass, valid until ${expiresAt}; another is issued only after it expires (or is used)`,
+  };
+}
 
-  const eventId = replacementEventId(target.serialNumber);
+/** The held token is revoked for the reason given (Entra first, as a revoke does); a repeat finds it revoked already. */
+export async function revokeHeld(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const target = found(ctx.target, 'the token');
+  ctx.revoked = { serialNumber: target.serialNumber, status: target.status, changed: false };
+  if (!ctx.held) return undefined;
+  const result = await revokeToken(ctx.deps, ctx.held, ctx.request.reason, ctx.request.note, ctx.context);
+  if (result.outcome !== 'done') return result.outcome === 'no_token' ? result : { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: result.detail };
+  ctx.revoked = { serialNumber: result.serialNumber, status: result.status, changed: result.changed };
+  return undefined;
+}
+
+/** A hire for the same person on hr-events, one per revoked token, so the joiner saga provisions another from the person's pool. */
+export async function queueReplacement(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const target = found(ctx.target, 'the token');
+  const employeeId = found(ctx.employeeId, 'the employee');
+  const { joiner, privilegedApproval, deps } = ctx;
+  ctx.eventId = replacementEventId(target.serialNumber);
   const upn = target.userPrincipalName ?? joiner?.userPrincipalName;
-  const location = joiner?.location ?? (target.pool !== '' ? target.pool : undefined);
+  ctx.location = joiner?.location ?? (target.pool !== '' ? target.pool : undefined);
   await deps.hrEvents.send({
-    eventId,
+    eventId: ctx.eventId,
     type: 'employee.hired',
     employeeId,
     ...(upn ? { userPrincipalName: upn } : {}),
-    ...(location ? { location } : {}),
+    ...(ctx.location ? { location: ctx.location } : {}),
     ...(privilegedApproval ? { privilegedApproval } : {}),
     firstSeenAt: deps.clock.now().toISOString(),
   });
+  return undefined;
+}
 
-  const pass = request.temporaryAccessPass && account ? await deps.accessPasses.issueTemporaryAccessPass(account.id, request.tapLifetimeMinutes) : undefined;
-  if (pass && account) {
-    await deps.audit.record({
-      actor: context.actor,
-      action: 'temporary_access_pass.issued',
-      serialNumber: target.serialNumber,
-      employeeId,
-      correlationId: context.correlationId,
-      outcome: 'succeeded',
-      detail: `pass ${pass.id} for account ${account.id}, from ${pass.startDateTime} for ${pass.lifetimeInMinutes} min${pass.isUsableOnce ? ', one use' : ''}`,
-    });
-  }
+/** The pass goes back to the caller only, never logged, queued or stored; its issuance is audited by its id. */
+export async function issuePass(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const { request, account, deps, context } = ctx;
+  if (!request.temporaryAccessPass || !account) return undefined;
+  const pass = await deps.accessPasses.issueTemporaryAccessPass(account.id, request.tapLifetimeMinutes);
+  ctx.pass = pass;
   await deps.audit.record({
+    actor: context.actor,
+    action: 'temporary_access_pass.issued',
+    serialNumber: found(ctx.target, 'the token').serialNumber,
+    employeeId: found(ctx.employeeId, 'the employee'),
+    correlationId: context.correlationId,
+    outcome: 'succeeded',
+    detail: `pass ${pass.id} for account ${account.id}, from ${pass.startDateTime} for ${pass.lifetimeInMinutes} min${pass.isUsableOnce ? ', one use' : ''}`,
+  });
+  return undefined;
+}
+
+export async function auditReplacement(ctx: ReplaceContext): Promise<ReplaceResult> {
+  const { request, context, pass, location } = ctx;
+  const target = found(ctx.target, 'the token');
+  const employeeId = found(ctx.employeeId, 'the employee');
+  const revoked = found(ctx.revoked, 'the revocation');
+  const eventId = found(ctx.eventId, 'the replacement hire');
+  await ctx.deps.audit.record({
     actor: context.actor,
     action: 'token.replaced',
     serialNumber: target.serialNumber,

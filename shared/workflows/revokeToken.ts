@@ -2,7 +2,7 @@ import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenS
 import { activateWithCurrentCode } from './activation';
 import { DirectoryRefusal, withoutApproval, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import { heldOnAccounts, resolveLeaverAccounts } from './leaverAccounts';
-import { writeRecord } from './provisionJoiner';
+import { writeRecord } from './provisioningRecords';
 import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 
 /**

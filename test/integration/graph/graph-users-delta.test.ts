@@ -135,6 +135,23 @@ describe('checkMemberGroups', () => {
     const answer = (await client.api(`/users/${a!.id}/checkMemberGroups`).version('v1.0').post({ groupIds: ['11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222'] })) as { value: string[] };
     expect(answer.value).toEqual(['11111111-1111-1111-1111-111111111111']);
   });
+
+  it('is transitive, and answers from the same groups as /groups and transitiveMemberOf', async () => {
+    const [b] = await control.seedUsers([{ displayName: 'B', userPrincipalName: 'b@contoso.com' }]);
+    const outer = '33333333-3333-3333-3333-333333333333';
+    const inner = '44444444-4444-4444-4444-444444444444';
+    await control.setGroupMembers(inner, [b!.id]);
+    await control.setGroupMembers(outer, [inner]);
+    const answer = (await client.api(`/users/${b!.id}/checkMemberGroups`).version('v1.0').post({ groupIds: [outer, inner, '55555555-5555-5555-5555-555555555555'] })) as { value: string[] };
+    expect(answer.value).toEqual([outer, inner]);
+    const members = (await client.api(`/groups/${outer}/members`).version('v1.0').get()) as { value: { id: string }[] };
+    expect(members.value.map((m) => m.id)).toEqual([inner]);
+    const memberOf = (await client.api(`/users/${b!.id}/transitiveMemberOf/microsoft.graph.group`).version('v1.0').get()) as { value: { id: string }[] };
+    expect(memberOf.value.map((g) => g.id).sort()).toEqual([outer, inner].sort());
+    await control.setGroupMembers(inner, []);
+    const after = (await client.api(`/users/${b!.id}/checkMemberGroups`).version('v1.0').post({ groupIds: [outer, inner] })) as { value: string[] };
+    expect(after.value).toEqual([]);
+  });
 });
 
 describe('Lifecycle Workflows: taskProcessingResult resume', () => {
