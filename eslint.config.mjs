@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    // Every route reads its body with readBody (shared/adminRequest.ts), which stops at the limit while reading.
+    // Every route reads its body with readBody (shared/http/adminRequest.ts), which stops at the limit while reading.
     files: ['functions/**/*.ts', 'shared/**/*.ts'],
     rules: {
       'no-restricted-properties': [

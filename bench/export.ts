@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { startStack } from '../dev/stack';
-import { mapWithLimit } from '../shared/concurrency';
+import { mapWithLimit } from '../shared/workflows/concurrency';
 import { seedSecretName, serialKey } from '../shared/domain/token';
-import { TABLES } from '../shared/storageNames';
+import { TABLES } from '../shared/app/storageNames';
 import { startHostProcess } from './hostProcess';
 
 /**

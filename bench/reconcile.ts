@@ -4,10 +4,10 @@ import { graphEmulatorControl } from '../dev/graph/control';
 import { startStack } from '../dev/stack';
 import { startHostProcess } from './hostProcess';
 import { appCredential, secretClient } from '../shared/adapters/azureClients';
-import { mapWithLimit } from '../shared/concurrency';
+import { mapWithLimit } from '../shared/workflows/concurrency';
 import type { ReconcileReport } from '../shared/domain/drift';
 import { seedSecretName, serialKey } from '../shared/domain/token';
-import { TABLES } from '../shared/storageNames';
+import { TABLES } from '../shared/app/storageNames';
 
 /**
  * Reconcile benchmark: N consistent tokens (Entra devices, inventory rows, seeds) loaded straight into

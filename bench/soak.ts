@@ -13,7 +13,7 @@ import { startStack, type LocalStack } from '../dev/stack';
 import { generateSeed, totpCode } from '../shared/domain/seed';
 import { isHeld, REVOKE_REASONS, type TokenStatus } from '../shared/domain/token';
 import { signWebhook } from '../shared/domain/webhookSignature';
-import { poisonQueueOf, QUEUES, TABLES } from '../shared/storageNames';
+import { poisonQueueOf, QUEUES, TABLES } from '../shared/app/storageNames';
 import { runTrustingDevCa } from './devCa';
 import { saveResult } from './results';
 

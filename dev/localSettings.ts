@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../shared/config';
+import { ConfigError } from '../shared/app/config';
 import { REPO_ROOT } from './paths';
 
 /**

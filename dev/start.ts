@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../shared/config';
+import { ConfigError } from '../shared/app/config';
 import { DEMO_USERS } from './demoData';
 import { graphEmulatorControl } from './graph/control';
 import { DEFAULT_LOCAL_SETTINGS_FILE, describeSetting, mergeLocalSettings, readLocalSettings, type MergedSettings } from './localSettings';

@@ -1,9 +1,9 @@
-import type { AppServices } from '../shared/composition';
-import { httpFunction } from '../shared/hosting';
-import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
-import { auditQueryOf } from '../shared/listQueries';
-import { json } from '../shared/problem';
-import { services } from '../shared/runtime';
+import type { AppServices } from '../shared/app/composition';
+import { httpFunction } from '../shared/app/hosting';
+import { answerPage, listRoute, pageRequestOf } from '../shared/http/listRoutes';
+import { auditQueryOf } from '../shared/http/listQueries';
+import { json } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 
 const PAGE_SIZE = 100;
 

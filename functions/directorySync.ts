@@ -1,10 +1,10 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import type { AppServices } from '../shared/composition';
-import { scheduleIsSet } from '../shared/config';
+import type { AppServices } from '../shared/app/composition';
+import { scheduleIsSet } from '../shared/app/config';
 import { directorySyncMessageSchema } from '../shared/domain/directorySignals';
-import { queueFunction, timerFunction } from '../shared/hosting';
-import { services } from '../shared/runtime';
-import { QUEUES } from '../shared/storageNames';
+import { queueFunction, timerFunction } from '../shared/app/hosting';
+import { services } from '../shared/app/runtime';
+import { QUEUES } from '../shared/app/storageNames';
 import { syncDirectory } from '../shared/workflows/syncDirectory';
 
 /**

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { authorize } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
-import { httpFunction } from '../shared/hosting';
-import { auditQueryOf, tokenFilterOf, type QueryErrors } from '../shared/listQueries';
-import { problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { authorize } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
+import { httpFunction } from '../shared/app/hosting';
+import { auditQueryOf, tokenFilterOf, type QueryErrors } from '../shared/http/listQueries';
+import { problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { auditCsv, tokensCsv } from '../shared/workflows/exports';
 
 /**

@@ -1,9 +1,9 @@
-import type { AppServices } from '../shared/composition';
+import type { AppServices } from '../shared/app/composition';
 import { SITE_PATTERN } from '../shared/domain/handover';
-import { httpFunction } from '../shared/hosting';
-import { listRoute } from '../shared/listRoutes';
-import { json } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { listRoute } from '../shared/http/listRoutes';
+import { json } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { listHandovers, SHIPPING_STATES, type ShippingState } from '../shared/workflows/handover';
 
 /** GET /api/handovers?location=&status=: the pick list of tokens awaiting hand-over, per site and shipping state (Tokens.Read or Tokens.Desk). */

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { authorize } from '../shared/adminRequest';
-import { ConfigError } from '../shared/config';
-import type { AppServices } from '../shared/composition';
-import { functionsNotStarted, httpFunction } from '../shared/hosting';
+import { authorize } from '../shared/http/adminRequest';
+import { ConfigError } from '../shared/app/config';
+import type { AppServices } from '../shared/app/composition';
+import { functionsNotStarted, httpFunction } from '../shared/app/hosting';
 import type { AdminAuthenticator } from '../shared/ports';
-import { json, problem } from '../shared/problem';
-import { adminAuthenticator, services } from '../shared/runtime';
+import { json, problem } from '../shared/http/problem';
+import { adminAuthenticator, services } from '../shared/app/runtime';
 import { cachedHealthCheck, type CheckedHealth } from '../shared/workflows/checkHealth';
 
 /**

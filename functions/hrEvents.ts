@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { mediaTypeOf, readBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { mediaTypeOf, readBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { hrEventSchema, queueMessageOf, WEBHOOK_ID_PATTERN } from '../shared/domain/hrEvent';
 import { verifyWebhook } from '../shared/domain/webhookSignature';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
-import { validate } from '../shared/validation';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
+import { validate } from '../shared/domain/validation';
 
 /** DESIGN section 6: a larger HR event is refused with 413. */
 export const MAX_EVENT_BYTES = 64 * 1024;

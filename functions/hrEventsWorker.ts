@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
-import type { AppServices } from '../shared/composition';
+import type { AppServices } from '../shared/app/composition';
 import { hrQueueMessageSchema } from '../shared/domain/hrEvent';
-import { queueFunction } from '../shared/hosting';
-import { services } from '../shared/runtime';
-import { QUEUES } from '../shared/storageNames';
+import { queueFunction } from '../shared/app/hosting';
+import { services } from '../shared/app/runtime';
+import { QUEUES } from '../shared/app/storageNames';
 import { handleHrEvent } from '../shared/workflows/handleHrEvent';
 import { answerLifecycleTask } from '../shared/workflows/lifecycleTasks';
 import { ProvisioningGaveUp, type JoinerStep } from '../shared/workflows/provisionJoiner';

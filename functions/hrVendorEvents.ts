@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { readBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { readBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import {
   HR_VENDORS,
   parseBambooHrNotice,
@@ -12,9 +12,9 @@ import {
   type HrVendor,
   type VendorNotice,
 } from '../shared/domain/vendorWebhooks';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { acceptVendorEvent } from '../shared/workflows/acceptVendorEvent';
 
 /** As for our own webhook. */

@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { actorOf, auditFor, authorize, correlationIdOf, readJsonBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { ImportFileError } from '../shared/domain/importFile';
 import { hasControlCharacters } from '../shared/domain/text';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { createIntakeKey, describeIntakeKeys } from '../shared/workflows/intakeKeys';
 
 const plainText = (max: number) =>

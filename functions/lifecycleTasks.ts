@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { authorize, mediaTypeOf, readBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { authorize, mediaTypeOf, readBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { lifecycleTaskSchema } from '../shared/domain/lifecycleTask';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { acceptLifecycleTask } from '../shared/workflows/lifecycleTasks';
-import { validate } from '../shared/validation';
+import { validate } from '../shared/domain/validation';
 
 /** A custom task callout is a few hundred bytes; this leaves room for long display names. */
 const MAX_TASK_BYTES = 64 * 1024;

@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
-import type { AppServices } from '../shared/composition';
+import type { AppServices } from '../shared/app/composition';
 import { notificationSchema } from '../shared/domain/notification';
-import { queueFunction } from '../shared/hosting';
-import { services } from '../shared/runtime';
-import { QUEUES } from '../shared/storageNames';
+import { queueFunction } from '../shared/app/hosting';
+import { services } from '../shared/app/runtime';
+import { QUEUES } from '../shared/app/storageNames';
 import { deliverNotification } from '../shared/workflows/notify';
 
 /** The notifications queue worker: one event per message, mailed to the site's desk and the manager, and posted to Teams, once. */

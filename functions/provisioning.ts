@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
-import { httpFunction } from '../shared/hosting';
+import { httpFunction } from '../shared/app/hosting';
 import { type ProvisioningKind, type ProvisioningRecord, type ProvisioningStatus } from '../shared/ports';
-import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { answerPage, listRoute, pageRequestOf } from '../shared/http/listRoutes';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { retryProvisioning } from '../shared/workflows/retryProvisioning';
 
 const STATUSES: readonly ProvisioningStatus[] = ['queued', 'deferred', 'waiting_for_user', 'in_progress', 'completed', 'failed', 'cancelled', 'pending_revocation', 'retrying'];

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { approveHire } from '../shared/workflows/approveHire';
 
 /** POST /api/provisioning/{employeeId}/approve: a Tokens.PrivilegedAdmin lets a hire refused as privileged_account go ahead. */

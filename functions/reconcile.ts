@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, readJsonBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { actorOf, authorize, readJsonBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { REPAIR_MODES, type RepairMode } from '../shared/domain/drift';
-import { httpFunction, timerFunction } from '../shared/hosting';
-import { json } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction, timerFunction } from '../shared/app/hosting';
+import { json } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 
 /**
  * Starting a reconciliation: the nightly timer and POST /api/reconcile only put a 'run' message on

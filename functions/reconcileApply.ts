@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { actorOf, auditFor, authorize } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { applyHeldRun } from '../shared/workflows/reconcile';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
-import type { AppServices } from '../shared/composition';
+import type { AppServices } from '../shared/app/composition';
 import { reconcileMessageSchema } from '../shared/domain/drift';
-import { queueFunction } from '../shared/hosting';
-import { services } from '../shared/runtime';
-import { QUEUES } from '../shared/storageNames';
+import { queueFunction } from '../shared/app/hosting';
+import { services } from '../shared/app/runtime';
+import { QUEUES } from '../shared/app/storageNames';
 import { queueHeldRepairs, runReconciliation } from '../shared/workflows/reconcile';
 import { runRepair } from '../shared/workflows/reconcileRepairs';
 

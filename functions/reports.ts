@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { authorize } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
-import { httpFunction } from '../shared/hosting';
-import { tokenFilterOf, type QueryErrors } from '../shared/listQueries';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { authorize } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
+import { httpFunction } from '../shared/app/hosting';
+import { tokenFilterOf, type QueryErrors } from '../shared/http/listQueries';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { ageingForecast } from '../shared/workflows/ageing';
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { serialRoute } from '../shared/actionRoutes';
-import type { AppServices } from '../shared/composition';
+import { serialRoute } from '../shared/http/actionRoutes';
+import type { AppServices } from '../shared/app/composition';
 import { CODE_PATTERN, TRACKING_PATTERN } from '../shared/domain/handover';
 import { SHIPMENT_STATUSES, type ShipmentStatus } from '../shared/domain/token';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { handOverToken, recordShipment } from '../shared/workflows/handover';
 
 const handoverSchema = z.object({ code: z.string().regex(CODE_PATTERN, 'must be the 6 digits shown on the token') }).strict();

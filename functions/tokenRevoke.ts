@@ -1,9 +1,9 @@
-import { serialRoute } from '../shared/actionRoutes';
-import type { AppServices } from '../shared/composition';
+import { serialRoute } from '../shared/http/actionRoutes';
+import type { AppServices } from '../shared/app/composition';
 import type { RevokeReason } from '../shared/domain/token';
-import { httpFunction } from '../shared/hosting';
-import { services } from '../shared/runtime';
-import { answer, revokeSchema } from '../shared/tokenActions';
+import { httpFunction } from '../shared/app/hosting';
+import { services } from '../shared/app/runtime';
+import { answer, revokeSchema } from '../shared/http/tokenActions';
 import { revokeTokenBySerial } from '../shared/workflows/revokeToken';
 
 /** POST /api/tokens/{serial}/revoke: a lost or stolen token named exactly, taken from whoever Entra says holds it. */

@@ -1,13 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, mediaTypeOf, readBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { FileTooLargeError, MAX_IMPORT_BYTES, SEALED_FILE_REASON, SealedFileError, type ParsedRow } from '../shared/domain/importFile';
 import { PGP_MEDIA_TYPE } from '../shared/domain/pgpSeedFile';
 import { PSKC_MEDIA_TYPE } from '../shared/domain/pskc';
 import { parseSeedEncoding } from '../shared/domain/seedEncoding';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { directoryBusyFor } from '../shared/ports';
 import { importTokens } from '../shared/workflows/importTokens';
 import { guardedIntake, INTAKE_FAILURES_PER_HOUR } from '../shared/workflows/intakeLimit';

@@ -1,14 +1,14 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { authorize } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
+import { authorize } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { checkSerial } from '../shared/domain/token';
-import { httpFunction } from '../shared/hosting';
-import { answerPage, listRoute, pageRequestOf } from '../shared/listRoutes';
-import { tokenFilterOf } from '../shared/listQueries';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
-import { tokenView } from '../shared/tokenView';
+import { httpFunction } from '../shared/app/hosting';
+import { answerPage, listRoute, pageRequestOf } from '../shared/http/listRoutes';
+import { tokenFilterOf } from '../shared/http/listQueries';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
+import { tokenView } from '../shared/http/tokenView';
 import type { ProvisioningRecord } from '../shared/ports';
 
 const DEFAULT_PAGE_SIZE = 100;

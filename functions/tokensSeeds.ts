@@ -1,17 +1,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/adminRequest';
-import type { AppServices } from '../shared/composition';
-import { mapWithLimit } from '../shared/concurrency';
+import { actorOf, auditFor, authorize, correlationIdOf, mediaTypeOf, readBody } from '../shared/http/adminRequest';
+import type { AppServices } from '../shared/app/composition';
+import { mapWithLimit } from '../shared/workflows/concurrency';
 import { checkRow, ImportFileError, type ImportRow, type ParsedRow } from '../shared/domain/importFile';
 import { buildPskc, protectionFrom, PSKC_MEDIA_TYPE, type PskcProtection } from '../shared/domain/pskc';
 import { generateSeed } from '../shared/domain/seed';
-import { httpFunction } from '../shared/hosting';
-import { problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { httpFunction } from '../shared/app/hosting';
+import { problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { awaitsSeed, importTokens } from '../shared/workflows/importTokens';
 import { KEY_NAME, readPskcKey } from '../shared/workflows/openSeedFile';
-import { validate } from '../shared/validation';
+import { validate } from '../shared/domain/validation';
 
 const MAX_SERIALS = 1000;
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { userRoute } from '../shared/actionRoutes';
-import type { AppServices } from '../shared/composition';
+import { userRoute } from '../shared/http/actionRoutes';
+import type { AppServices } from '../shared/app/composition';
 import { REVOKE_REASONS } from '../shared/domain/token';
-import { answer, revokeSchema } from '../shared/tokenActions';
-import { httpFunction } from '../shared/hosting';
-import { problem } from '../shared/problem';
-import { services } from '../shared/runtime';
+import { answer, revokeSchema } from '../shared/http/tokenActions';
+import { httpFunction } from '../shared/app/hosting';
+import { problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
 import { resumeUserToken, revokeUserToken, suspendUserToken } from '../shared/workflows/revokeToken';
-import { validate } from '../shared/validation';
+import { validate } from '../shared/domain/validation';
 
 export const revokeHandler = (getServices: () => AppServices) =>
   userRoute(getServices, { role: 'Tokens.Admin', body: { schema: z.unknown(), limit: 16 * 1024 } }, async ({ app, key: user, body, context }) => {

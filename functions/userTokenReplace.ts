@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { userRoute } from '../shared/actionRoutes';
-import type { AppServices } from '../shared/composition';
-import { httpFunction } from '../shared/hosting';
-import { json, problem } from '../shared/problem';
-import { services } from '../shared/runtime';
-import { noteSchema } from '../shared/tokenActions';
+import { userRoute } from '../shared/http/actionRoutes';
+import type { AppServices } from '../shared/app/composition';
+import { httpFunction } from '../shared/app/hosting';
+import { json, problem } from '../shared/http/problem';
+import { services } from '../shared/app/runtime';
+import { noteSchema } from '../shared/http/tokenActions';
 import { REPLACE_REASONS, replaceUserToken, type ReplaceReason } from '../shared/workflows/replaceToken';
 
 const replaceSchema = z

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../shared/config';
+import { ConfigError } from '../../shared/app/config';
 
 /**
  * The parts of host.json the local host honours, with the Functions host's defaults, so that

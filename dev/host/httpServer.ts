@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpRequest, HttpResponse, type Cookie } from '@azure/functions';
-import { ConfigError } from '../../shared/config';
-import type { HttpFunction } from '../../shared/hosting';
+import { ConfigError } from '../../shared/app/config';
+import type { HttpFunction } from '../../shared/app/hosting';
 import { describeError, type InFlight, type Invoke, type LogLine } from './invocation';
 import { comparePrecedence, compileRoute, type CompiledRoute } from './routes';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
 import { InvocationContext, type TriggerMetadata } from '@azure/functions';
-import type { FunctionDeclaration } from '../../shared/hosting';
+import type { FunctionDeclaration } from '../../shared/app/hosting';
 import { logLevelEnabled, type FunctionLogLevel } from './hostJson';
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError } from '../../shared/config';
+import { ConfigError } from '../../shared/app/config';
 import { DEFAULT_LOCAL_SETTINGS_FILE, readLocalSettings } from '../localSettings';
 import { REPO_ROOT } from '../paths';
 import { readHostOptions } from './hostJson';

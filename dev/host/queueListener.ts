@@ -1,5 +1,5 @@
 import type { QueueClient, ReceivedMessageItem } from '@azure/storage-queue';
-import type { QueueFunction } from '../../shared/hosting';
+import type { QueueFunction } from '../../shared/app/hosting';
 import { MIN_POLLING_INTERVAL_MS, type QueueOptions } from './hostJson';
 import type { Invoke, LogLine } from './invocation';
 

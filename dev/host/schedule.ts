@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { ConfigError } from '../../shared/config';
+import { ConfigError } from '../../shared/app/config';
 import { parseTimeSpan } from './hostJson';
 
 /**

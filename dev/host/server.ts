@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
-import { ConfigError } from '../../shared/config';
-import { declaredFunctions, functionsNotStarted, startupProblem, useLocalHost, type FunctionDeclaration, type QueueFunction, type TimerFunction } from '../../shared/hosting';
+import { ConfigError } from '../../shared/app/config';
+import { declaredFunctions, functionsNotStarted, startupProblem, useLocalHost, type FunctionDeclaration, type QueueFunction, type TimerFunction } from '../../shared/app/hosting';
 import { readHostOptions } from './hostJson';
 import { startHttpServer, type HttpServer } from './httpServer';
 import { createInvoker, InFlight, type Invoke, type LogLine } from './invocation';
@@ -13,7 +13,7 @@ import { startTimerRunner, type TimerRunner } from './timerRunner';
 
 /**
  * The local Functions host: loads a directory of function modules (which declare themselves through
- * shared/hosting.ts) and serves each as the Azure Functions host would: HTTP routes, queue triggers
+ * shared/app/hosting.ts) and serves each as the Azure Functions host would: HTTP routes, queue triggers
  * polling Azurite, timers, and the admin endpoint that runs a queue or timer function on demand.
  */
 
@@ -36,7 +36,7 @@ export interface LocalHostOptions {
 export interface LocalHost {
   /** http://host:port, without a trailing slash. */
   url: string;
-  /** Every function declared in this module registry (shared/hosting.ts keeps one list per process). */
+  /** Every function declared in this module registry (shared/app/hosting.ts keeps one list per process). */
   functions: FunctionDeclaration[];
   /** Stops polling, timers and the server, after waiting for invocations in flight. */
   close(): Promise<void>;

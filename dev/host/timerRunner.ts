@@ -1,5 +1,5 @@
 import type { Timer } from '@azure/functions';
-import type { TimerFunction } from '../../shared/hosting';
+import type { TimerFunction } from '../../shared/app/hosting';
 import type { Invoke } from './invocation';
 import type { Schedule } from './schedule';
 

@@ -132,7 +132,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-// The whole set of app settings (this resource replaces what was there). Names are the contract in shared/config.ts.
+// The whole set of app settings (this resource replaces what was there). Names are the contract in shared/app/config.ts.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'

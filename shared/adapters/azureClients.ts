@@ -5,7 +5,7 @@ import { AuthenticationHandler, Client as GraphClient, HTTPMessageHandler, Redir
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
-import type { AppCredential, Config, StorageConnection } from '../config';
+import type { AppCredential, Config, StorageConnection } from '../app/config';
 import { GraphPacingHandler, type GraphPacer } from './graphPacing';
 
 /** The SDK clients the adapters are built on, made from config in one place. */

@@ -1,5 +1,5 @@
 import type { SecretClient } from '@azure/keyvault-secrets';
-import type { Config } from '../config';
+import type { Config } from '../app/config';
 import type { VendorEmployee } from '../domain/vendorWebhooks';
 import type { HrVendorApis, VendorSecrets } from '../ports';
 

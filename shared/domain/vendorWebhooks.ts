@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { EMPLOYEE_ID_PATTERN, hrEventSchema, type HrEvent } from './hrEvent';
-import { readableIssue } from '../validation';
+import { readableIssue } from './validation';
 
 /**
  * HR vendors' own webhooks (POST /api/hr/events/{vendor}): each vendor's signature scheme, its event

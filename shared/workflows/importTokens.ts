@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { mapWithLimit } from '../concurrency';
+import { mapWithLimit } from './concurrency';
 import type { ImportRow, ParsedRow, RowError } from '../domain/importFile';
 import { totpCode } from '../domain/seed';
 import { heldStatusFor, isImporting, seedSecretName, serialKey, withoutHolder, type ActivationMode, type SeedOrigin, type TokenRecord } from '../domain/token';

@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from '../app/config';
 import { factsOf, generateIntakeKey, opensWith, publicKeyOf, readSignerKeys, type PgpKeyFacts } from '../domain/pgpSeedFile';
 import type { AuditLog, IntakeKeyVault } from '../ports';
 import { readIntakeKey } from './openSeedFile';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Config } from '../config';
+import type { Config } from '../app/config';
 import { ImportFileError, MAX_IMPORT_BYTES, parseToken2Json, parseTokenCsv, type ParsedRow } from '../domain/importFile';
 import { decryptSeedFile, readSignerKeys, type PgpIntakeKey } from '../domain/pgpSeedFile';
 import { parsePskc } from '../domain/pskc';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mapWithLimit } from '../concurrency';
+import { mapWithLimit } from './concurrency';
 import { pastLife, type ServiceLife } from '../domain/ageing';
 import { createBloomFilter, type BloomFilter, type BloomSize } from '../domain/bloom';
 import {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { parseConfig, settingsSchema, SETTING_NAMES } from '../../shared/config';
+import { parseConfig, settingsSchema, SETTING_NAMES } from '../../shared/app/config';
 import { isObject, type JsonObject } from './arm-template';
 import { appSettingValues, identityIds, mainDeployment, resourceNames, SAMPLE } from './sample-deployment';
 
@@ -9,7 +9,7 @@ function requiredSettings(): string[] {
   return Object.keys(shape).filter((name) => !shape[name]!.safeParse(undefined).success);
 }
 
-/** Settings the Functions host reads itself rather than shared/config.ts. */
+/** Settings the Functions host reads itself rather than shared/app/config.ts. */
 const HOST_SETTINGS = ['AzureWebJobsStorage__credential', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'];
 
 /** DESIGN section 6, "Settings": every one is set explicitly in Azure, defaults included. */

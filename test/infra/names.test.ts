@@ -1,4 +1,4 @@
-import { CONTAINERS, poisonQueueOf, QUEUES, TABLES } from '../../shared/storageNames';
+import { CONTAINERS, poisonQueueOf, QUEUES, TABLES } from '../../shared/app/storageNames';
 import { asString, type JsonObject } from './arm-template';
 import { compiledTemplate, mainDeployment, mainVariable, resourceNames, SAMPLE } from './sample-deployment';
 
@@ -106,7 +106,7 @@ describe('storage layout', () => {
   const names = resourceNames(deployment);
   const created = (type: string) => storage.resources().filter((r) => r.type === type).map((r) => r.name.split('/').pop()!);
 
-  it('holds exactly the queues, tables and containers the code declares in shared/storageNames.ts, with a poison queue per work queue', () => {
+  it('holds exactly the queues, tables and containers the code declares in shared/app/storageNames.ts, with a poison queue per work queue', () => {
     const workQueues = Object.values(QUEUES);
     expect(created('Microsoft.Storage/storageAccounts/queueServices/queues').sort()).toEqual(workQueues.flatMap((q) => [q, poisonQueueOf(q)]).sort());
     expect(created('Microsoft.Storage/storageAccounts/tableServices/tables').sort()).toEqual(Object.values(TABLES).sort());

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
 import { generateSeed } from '../../shared/domain/seed';
 import { signWebhook } from '../../shared/domain/webhookSignature';
-import { poisonQueueOf, QUEUES } from '../../shared/storageNames';
+import { poisonQueueOf, QUEUES } from '../../shared/app/storageNames';
 import type { TestApp } from './app';
 
 /** Fast queue retries (no visibility backoff, 200 ms polling) so redeliveries happen within a test. */

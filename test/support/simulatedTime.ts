@@ -1,4 +1,4 @@
-import type { AppServices } from '../../shared/composition';
+import type { AppServices } from '../../shared/app/composition';
 import type { Clock, WorkQueue } from '../../shared/ports';
 
 /**

@@ -1,4 +1,4 @@
-import { mapWithLimit } from '../../shared/concurrency';
+import { mapWithLimit } from '../../shared/workflows/concurrency';
 
 describe('mapWithLimit', () => {
   it('keeps the order of the results and runs at most `limit` at once', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from '../../shared/config';
+import { ConfigError, parseConfig } from '../../shared/app/config';
 
 const valid = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',

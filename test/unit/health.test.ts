@@ -1,6 +1,6 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { healthHandler } from '../../functions/health';
-import { ConfigError } from '../../shared/config';
+import { ConfigError } from '../../shared/app/config';
 import type { AdminAuthenticator, Clock, DependencyProbe } from '../../shared/ports';
 
 const request = (token?: string) =>

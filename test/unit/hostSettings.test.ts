@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../../shared/config';
-import { queueMaxDequeueCount } from '../../shared/hostSettings';
+import { ConfigError } from '../../shared/app/config';
+import { queueMaxDequeueCount } from '../../shared/app/hostSettings';
 
 describe("the host's maxDequeueCount", () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'host-json-'));

@@ -1,7 +1,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { listTokensHandler } from '../../functions/tokensList';
 import { jwtAdminAuthenticator } from '../../shared/adapters/adminAuth';
-import type { AppServices } from '../../shared/composition';
+import type { AppServices } from '../../shared/app/composition';
 import { hrEventSchema } from '../../shared/domain/hrEvent';
 import { checkRow } from '../../shared/domain/importFile';
 import { normaliseSeed } from '../../shared/domain/seed';

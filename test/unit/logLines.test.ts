@@ -1,7 +1,7 @@
 import { InvocationContext } from '@azure/functions';
 import { printableLogLine } from '../../shared/domain/text';
-import { withPrintableLogs } from '../../shared/hosting';
-import { problem } from '../../shared/problem';
+import { withPrintableLogs } from '../../shared/app/hosting';
+import { problem } from '../../shared/http/problem';
 
 /** Issue 21 item 8: log lines built from outside input stay one printable line; a problem's status is the HTTP status. */
 

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig, serviceLivesOf } from '../../shared/config';
+import { ConfigError, parseConfig, serviceLivesOf } from '../../shared/app/config';
 import { addMonths, ageingTally, endOfLife, pastLife } from '../../shared/domain/ageing';
 import { csvCell, csvLine } from '../../shared/domain/csv';
 import { classifyUsage, type DeviceFacts } from '../../shared/domain/drift';

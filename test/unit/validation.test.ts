@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hrEventSchema } from '../../shared/domain/hrEvent';
-import { validate } from '../../shared/validation';
+import { validate } from '../../shared/domain/validation';
 
 /** What an administrator reads when a request is refused: zod's default wording never, the schema's own always. */
 describe('validate', () => {

@@ -136,7 +136,7 @@ describe('secret comparison', () => {
 describe('vendor settings', () => {
   const base = { KEY_VAULT_URL: 'https://kv.vault.azure.net', HR_WEBHOOK_SECRETS: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ADMIN_AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0', ADMIN_AUTH_AUDIENCE: 'api', AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
   it('a vendor is off until its webhook secret is named, and then needs what fetching employees takes', async () => {
-    const { parseConfig } = await import('../../shared/config');
+    const { parseConfig } = await import('../../shared/app/config');
     expect(parseConfig(base).hrVendors).toEqual({});
     expect(() => parseConfig({ ...base, HIBOB_WEBHOOK_SECRET_NAME: 'hibob-webhook-secret' })).toThrow('Setting HIBOB_SERVICE_USER_ID: missing; it is required with HIBOB_WEBHOOK_SECRET_NAME');
     expect(() => parseConfig({ ...base, BAMBOOHR_WEBHOOK_SECRET_NAME: 'bad name!' })).toThrow(/^Setting BAMBOOHR_WEBHOOK_SECRET_NAME: must be a Key Vault secret name/);

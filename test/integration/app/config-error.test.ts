@@ -1,5 +1,5 @@
 import { QueueClient } from '@azure/storage-queue';
-import { poisonQueueOf, QUEUES } from '../../../shared/storageNames';
+import { poisonQueueOf, QUEUES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 
 /**

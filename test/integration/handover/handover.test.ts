@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { TableClient } from '@azure/data-tables';
 import { totpCode } from '../../../shared/domain/seed';
-import { TABLES } from '../../../shared/storageNames';
+import { TABLES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn, sendHire } from '../../support/hr';
 import { ageTokenRows, editTokenRow, reconcile } from '../reconcile/helpers';

@@ -3,7 +3,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { listen } from '../../../dev/net';
 import { ensureDevCa, issueServerCertificate } from '../../../dev/tls';
 import type { Notification } from '../../../shared/domain/notification';
-import { QUEUES } from '../../../shared/storageNames';
+import { QUEUES } from '../../../shared/app/storageNames';
 import { startTestApp, type TestApp } from '../../support/app';
 import { enqueue, eventually, importTokens, JOINER_HOST_JSON, joinerReaches, seedsIn, sendHire } from '../../support/hr';
 import { reconcile } from '../reconcile/helpers';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../../../shared/config';
+import { ConfigError } from '../../../shared/app/config';
 import { startLocalHost } from '../../../dev/host/server';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'host-functions');

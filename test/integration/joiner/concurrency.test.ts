@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { startLocalHost, type LocalHost } from '../../../dev/host/server';
-import { TABLES } from '../../../shared/storageNames';
+import { TABLES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { allTokens, eventually, importTokens, JOINER_HOST_JSON, provisioningOf, seedsIn, sendHire } from '../../support/hr';
 

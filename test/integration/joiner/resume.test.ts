@@ -11,14 +11,14 @@ class SimulatedCrash extends Error {}
 describe('joiner resumes after a crash after each saga step', () => {
   let app: TestApp;
   let worker: typeof import('../../../functions/hrEventsWorker');
-  let runtime: typeof import('../../../shared/runtime');
+  let runtime: typeof import('../../../shared/app/runtime');
   const seeds: string[] = [];
 
   beforeAll(async () => {
     app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON });
     // Loaded after the local host, so the function modules register with it (not the real Functions host).
     worker = await import('../../../functions/hrEventsWorker');
-    runtime = await import('../../../shared/runtime');
+    runtime = await import('../../../shared/app/runtime');
     await app.graph.seedUsers(JOINER_STEPS.map((step) => ({ displayName: `Crash ${step}`, userPrincipalName: upnOf(step), employeeId: employeeOf(step) })));
     seeds.push(...(await importTokens(app, Array.from({ length: JOINER_STEPS.length + 3 }, (_, i) => ({ serial: `RS-${String(i + 1).padStart(3, '0')}` })))));
   });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { TableClient } from '@azure/data-tables';
 import { totpCode } from '../../../shared/domain/seed';
 import { signWebhook } from '../../../shared/domain/webhookSignature';
-import { TABLES } from '../../../shared/storageNames';
+import { TABLES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import {
   allTokens,

@@ -1,6 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import { QueueClient } from '@azure/storage-queue';
-import { poisonQueueOf, QUEUES } from '../../../shared/storageNames';
+import { poisonQueueOf, QUEUES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, importTokens, joinerReaches, JOINER_HOST_JSON, provisioningOf, sendEvent, sendHire } from '../../support/hr';
 import { simulateTime, type SimulatedTime } from '../../support/simulatedTime';
@@ -28,7 +28,7 @@ describe('leavers fail closed: a revocation that keeps failing is retried until 
     await sendHire(app, { employeeId: 'FC1001', userPrincipalName: 'mary@contoso.com', hireDate: new Date().toISOString().slice(0, 10) });
     expect(await joinerReaches(app, 'FC1001', ['completed'])).toMatchObject({ serialNumber: 'FC-01' });
 
-    const runtime = await import('../../../shared/runtime');
+    const runtime = await import('../../../shared/app/runtime');
     const start = new Date();
     sim = simulateTime(runtime.services(), start);
     await app.graph.setFaults({ failRate: { status: 500, probability: 1 } });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Secret } from 'otpauth';
 import type { ReconcileReport } from '../../../shared/domain/drift';
-import { TABLES } from '../../../shared/storageNames';
+import { TABLES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, importTokens, JOINER_HOST_JSON, joinerReaches, provisioningOf, sendHire } from '../../support/hr';
 import { ageTokenRows, editTokenRow, entraDevices, graphCall, inventorySnapshot, reconcile } from './helpers';

@@ -3,7 +3,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { DEV_GRAPH_APP_ROLES } from '../../../dev/identity/server';
 import { appCredential, secretClient } from '../../../shared/adapters/azureClients';
 import type { ReconcileReport } from '../../../shared/domain/drift';
-import { QUEUES, TABLES } from '../../../shared/storageNames';
+import { QUEUES, TABLES } from '../../../shared/app/storageNames';
 import type { TestApp } from '../../support/app';
 import { eventually } from '../../support/hr';
 

@@ -33,7 +33,7 @@ describe('unused tokens (UNUSED_TOKEN_DAYS=30)', () => {
       { displayName: 'IT notifications', userPrincipalName: 'it-notify@contoso.com' },
       { displayName: 'Mona Manager', userPrincipalName: 'mona@contoso.com' },
     ]);
-    const runtime = await import('../../../shared/runtime');
+    const runtime = await import('../../../shared/app/runtime');
     sim = simulateTime(runtime.services(), new Date());
   });
   afterAll(async () => {

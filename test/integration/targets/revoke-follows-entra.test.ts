@@ -24,7 +24,7 @@ const upnOf = (step: JoinerStep) => `race-${step.replace(/_/g, '-')}@contoso.com
 describe('revocation follows Entra', () => {
   let app: TestApp;
   let worker: typeof import('../../../functions/hrEventsWorker');
-  let runtime: typeof import('../../../shared/runtime');
+  let runtime: typeof import('../../../shared/app/runtime');
   const ids = new Map<string, string>();
 
   const json = (body: unknown) => ({ body: JSON.stringify(body), contentType: 'application/json' });
@@ -41,7 +41,7 @@ describe('revocation follows Entra', () => {
   beforeAll(async () => {
     app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON });
     worker = await import('../../../functions/hrEventsWorker');
-    runtime = await import('../../../shared/runtime');
+    runtime = await import('../../../shared/app/runtime');
     const users = await app.graph.seedUsers([...PEOPLE, ...JOINER_STEPS.map((step) => ({ displayName: `Race ${step}`, userPrincipalName: upnOf(step), employeeId: employeeOf(step) }))]);
     for (const user of users) ids.set(user.userPrincipalName, user.id);
     const rows = [

@@ -9,13 +9,13 @@ class SimulatedCrash extends Error {}
 
 describe('bad input is a 400 and changes nothing; an interrupted import follows the next seed', () => {
   let app: TestApp;
-  let runtime: typeof import('../../../shared/runtime');
+  let runtime: typeof import('../../../shared/app/runtime');
   let workflow: typeof import('../../../shared/workflows/importTokens');
 
   beforeAll(async () => {
     app = await startTestApp();
     // Loaded after the local host, so these are the same services the functions use.
-    runtime = await import('../../../shared/runtime');
+    runtime = await import('../../../shared/app/runtime');
     workflow = await import('../../../shared/workflows/importTokens');
     await importThroughApi(app, [{ serial: 'BI-001' }, { serial: 'BI-002' }, { serial: 'BI-003' }]);
   });

@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { Secret } from 'otpauth';
 import type { EmulatorStats } from '../../../dev/graph/control';
-import { TABLES } from '../../../shared/storageNames';
+import { TABLES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 
 const HEADER = 'upn,serial number,secret key,time interval,manufacturer,model';
@@ -15,12 +15,12 @@ class SimulatedCrash extends Error {}
  */
 describe('Graph requests per imported row', () => {
   let app: TestApp;
-  let runtime: typeof import('../../../shared/runtime');
+  let runtime: typeof import('../../../shared/app/runtime');
   let workflow: typeof import('../../../shared/workflows/importTokens');
 
   beforeAll(async () => {
     app = await startTestApp();
-    runtime = await import('../../../shared/runtime');
+    runtime = await import('../../../shared/app/runtime');
     workflow = await import('../../../shared/workflows/importTokens');
     // A small tenant: 30 devices uploaded outside this system, one page of the list.
     await app.graph.seedDevices(Array.from({ length: 30 }, (_, i) => ({ serialNumber: `OUT-${String(i).padStart(3, '0')}`, manufacturer: 'Token2', model: 'C202', secretKey: new Secret({ size: 20 }).base32, timeIntervalInSeconds: 30 })));

@@ -8,7 +8,7 @@ import { Secret } from 'otpauth';
 import { tableIntakeFailures } from '../../../shared/adapters/tableIntakeFailures';
 import { SEALED_FILE_REASON } from '../../../shared/domain/importFile';
 import { systemClock } from '../../../shared/ports';
-import { TABLES } from '../../../shared/storageNames';
+import { TABLES } from '../../../shared/app/storageNames';
 import { INTAKE_FAILURES_PER_HOUR } from '../../../shared/workflows/intakeLimit';
 import { pskcMutations } from '../../support/pskcMutations';
 import { startTestApp, type TestApp } from '../../support/app';

@@ -1,8 +1,8 @@
 import { TableClient } from '@azure/data-tables';
 import { Secret } from 'otpauth';
 import type { ThrottleModel } from '../../../dev/graph/throttle';
-import { mapWithLimit } from '../../../shared/concurrency';
-import { TABLES } from '../../../shared/storageNames';
+import { mapWithLimit } from '../../../shared/workflows/concurrency';
+import { TABLES } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { JOINER_HOST_JSON } from '../../support/hr';
 

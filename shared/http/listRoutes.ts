@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { authorize } from './adminRequest';
-import { InvalidContinuationToken, type AdminAuthenticator } from './ports';
+import { InvalidContinuationToken, type AdminAuthenticator } from '../ports';
 import { problem, type FieldError } from './problem';
 
 /**

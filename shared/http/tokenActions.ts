@@ -1,9 +1,9 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { hasUnsafeNoteCharacters } from './domain/text';
-import { REVOKE_REASONS } from './domain/token';
+import { hasUnsafeNoteCharacters } from '../domain/text';
+import { REVOKE_REASONS } from '../domain/token';
 import { json, problem } from './problem';
-import type { TokenActionResult } from './workflows/revokeToken';
+import type { TokenActionResult } from '../workflows/revokeToken';
 
 /** An admin's free-text note, kept in the row and the audit: short, and nothing that would fool its reader. */
 export const noteSchema = z

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { z } from 'zod';
-import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuditLog } from './ports';
+import type { AdminAuthenticator, AdminPrincipal, AdminRole, AuditLog } from '../ports';
 import { problem } from './problem';
-import { validate } from './validation';
+import { validate } from '../domain/validation';
 
 /**
  * The admin API's gate: a valid bearer token with the role (or one of the roles), or the 401/403 answer

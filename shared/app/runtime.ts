@@ -1,7 +1,7 @@
 import { ConfigError, parseAdminAuth, parseConfig } from './config';
 import { composeAdminAuth, composeServices, type AppServices } from './composition';
 import { atStartup } from './hosting';
-import type { AdminAuthenticator } from './ports';
+import type { AdminAuthenticator } from '../ports';
 
 let built: { services: AppServices } | { broken: ConfigError } | undefined;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ActivationMode } from './domain/token';
-import { readableIssue } from './validation';
+import type { ActivationMode } from '../domain/token';
+import { readableIssue } from '../domain/validation';
 
 /**
  * Every setting the app reads, in one schema. The names are the contract with infra/ and

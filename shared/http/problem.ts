@@ -1,11 +1,9 @@
 import type { HttpResponseInit } from '@azure/functions';
+import type { FieldError } from '../domain/validation';
+
+export type { FieldError };
 
 /** RFC 9457 problem details: the only shape of an error this app answers over HTTP. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
 export interface ProblemDetails {
   type: string;
   title: string;

@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, readJsonBody } from './adminRequest';
-import type { AppServices } from './composition';
-import { hasControlCharacters } from './domain/text';
-import { checkSerial } from './domain/token';
-import { DirectoryRefusal } from './ports';
+import type { AppServices } from '../app/composition';
+import { hasControlCharacters } from '../domain/text';
+import { checkSerial } from '../domain/token';
+import { DirectoryRefusal } from '../ports';
 import { problem } from './problem';
-import type { ActionContext } from './workflows/revokeToken';
+import type { ActionContext } from '../workflows/revokeToken';
 
 /**
  * The one front of the admin actions on a token named by its serial (tokens/{serial}/...) or on a

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { FieldError } from './problem';
 
 /**
  * Validation errors as an administrator reads them. A schema's own messages ("must be one of ...") are
@@ -7,6 +6,13 @@ import type { FieldError } from './problem';
  * undefined") is replaced by a plain one ("is required"). The field is named by the error's `path`, so a
  * message never repeats it, and never quotes the value it refused (it may be a secret).
  */
+
+
+/** One field of a refused input, as problem details carry it. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
 
 const NOUNS: Record<string, string> = {
   string: 'text',

@@ -1,9 +1,9 @@
 import { format } from 'node:util';
 import { app, type HttpHandler, type HttpMethod, type InvocationContext, type Timer } from '@azure/functions';
 import { ConfigError } from './config';
-import { printableLogLine } from './domain/text';
-import { dependencyFailureFor } from './ports';
-import { problem } from './problem';
+import { printableLogLine } from '../domain/text';
+import { dependencyFailureFor } from '../ports';
+import { problem } from '../http/problem';
 
 /**
  * The one way a file in functions/ declares its function. Each declaration registers with the

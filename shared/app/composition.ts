@@ -1,27 +1,27 @@
 import type { Config } from './config';
-import { jwtAdminAuthenticator } from './adapters/adminAuth';
-import { appCredential, containerClient, graphClient, queueClient, secretClient, tableClient } from './adapters/azureClients';
-import { blobReports } from './adapters/blobReports';
-import { graphDirectory } from './adapters/graphDirectory';
-import { createGraphPacer, GRAPH_MAX_IN_FLIGHT } from './adapters/graphPacing';
-import { tableGraphBudget } from './adapters/tableGraphBudget';
-import { graphLifecycleCallbacks } from './adapters/graphLifecycle';
-import { httpHrVendorApis, keyVaultVendorSecrets } from './adapters/hrVendorApis';
-import { graphDirectoryChanges } from './adapters/graphUsersDelta';
-import { tableDirectorySync } from './adapters/tableDirectorySync';
-import { graphPrincipals } from './adapters/graphPrincipals';
-import { graphProbe, keyVaultProbe, storageProbe } from './adapters/healthProbes';
-import { keyVaultIntakeKeys } from './adapters/keyVaultIntakeKeys';
-import { keyVaultSeedVault } from './adapters/keyVaultSeeds';
-import { tableAuditLog } from './adapters/tableAudit';
-import { storageWorkQueue } from './adapters/storageWorkQueue';
-import { tableIntakeFailures } from './adapters/tableIntakeFailures';
-import { tableInventory } from './adapters/tableInventory';
-import { tableProvisioning } from './adapters/tableProvisioning';
-import { tableWebhookEvents } from './adapters/tableWebhookEvents';
-import type { DirectorySyncMessage } from './domain/directorySignals';
-import type { ReconcileMessage } from './domain/drift';
-import type { HrQueueMessage } from './domain/hrEvent';
+import { jwtAdminAuthenticator } from '../adapters/adminAuth';
+import { appCredential, containerClient, graphClient, queueClient, secretClient, tableClient } from '../adapters/azureClients';
+import { blobReports } from '../adapters/blobReports';
+import { graphDirectory } from '../adapters/graphDirectory';
+import { createGraphPacer, GRAPH_MAX_IN_FLIGHT } from '../adapters/graphPacing';
+import { tableGraphBudget } from '../adapters/tableGraphBudget';
+import { graphLifecycleCallbacks } from '../adapters/graphLifecycle';
+import { httpHrVendorApis, keyVaultVendorSecrets } from '../adapters/hrVendorApis';
+import { graphDirectoryChanges } from '../adapters/graphUsersDelta';
+import { tableDirectorySync } from '../adapters/tableDirectorySync';
+import { graphPrincipals } from '../adapters/graphPrincipals';
+import { graphProbe, keyVaultProbe, storageProbe } from '../adapters/healthProbes';
+import { keyVaultIntakeKeys } from '../adapters/keyVaultIntakeKeys';
+import { keyVaultSeedVault } from '../adapters/keyVaultSeeds';
+import { tableAuditLog } from '../adapters/tableAudit';
+import { storageWorkQueue } from '../adapters/storageWorkQueue';
+import { tableIntakeFailures } from '../adapters/tableIntakeFailures';
+import { tableInventory } from '../adapters/tableInventory';
+import { tableProvisioning } from '../adapters/tableProvisioning';
+import { tableWebhookEvents } from '../adapters/tableWebhookEvents';
+import type { DirectorySyncMessage } from '../domain/directorySignals';
+import type { ReconcileMessage } from '../domain/drift';
+import type { HrQueueMessage } from '../domain/hrEvent';
 import {
   systemClock,
   type AccessPasses,
@@ -57,14 +57,14 @@ import {
   type WorkQueue,
   type PrivilegedSet,
   type UserLookup,
-} from './ports';
+} from '../ports';
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
-import { INTAKE_FAILURES_PER_HOUR } from './workflows/intakeLimit';
-import { cachedTargetCheck, targetCheck, type TargetCheck } from './workflows/targetCheck';
-import type { Notification } from './domain/notification';
-import { tableNotifications } from './adapters/tableNotifications';
-import { teamsWebhook } from './adapters/teamsWebhook';
+import { INTAKE_FAILURES_PER_HOUR } from '../workflows/intakeLimit';
+import { cachedTargetCheck, targetCheck, type TargetCheck } from '../workflows/targetCheck';
+import type { Notification } from '../domain/notification';
+import { tableNotifications } from '../adapters/tableNotifications';
+import { teamsWebhook } from '../adapters/teamsWebhook';
 
 /** Everything the functions need, built from config: the one place where adapters are wired. */
 export interface AppServices {

@@ -1,4 +1,4 @@
-import type { TokenRecord } from './domain/token';
+import type { TokenRecord } from '../domain/token';
 
 /** A token as the admin API shows it: everything an admin needs, and nothing secret. */
 export interface TokenView {

@@ -1,7 +1,7 @@
-import { EMPLOYEE_ID_PATTERN } from './domain/hrEvent';
-import { hasControlCharacters } from './domain/text';
-import { checkSerial, TOKEN_STATUSES, type TokenStatus } from './domain/token';
-import type { AuditQuery, TokenFilter } from './ports';
+import { EMPLOYEE_ID_PATTERN } from '../domain/hrEvent';
+import { hasControlCharacters } from '../domain/text';
+import { checkSerial, TOKEN_STATUSES, type TokenStatus } from '../domain/token';
+import type { AuditQuery, TokenFilter } from '../ports';
 
 /**
  * The filters of the inventory and audit lists, checked the same way for the lists and their CSV
