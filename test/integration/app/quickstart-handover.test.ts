@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,9 +7,9 @@ import { TOTP } from 'otpauth';
 import { DEMO_USERS } from '../../../dev/demoData';
 import { startTestApp, type TestApp } from '../../support/app';
 import { JOINER_HOST_JSON } from '../../support/hr';
+import { quickstartTools } from '../../support/quickstart';
 
 const execute = promisify(execFile);
-const TSX = path.resolve(__dirname, '../../../node_modules/tsx/dist/cli.mjs');
 const ROOT = path.resolve(__dirname, '../../..');
 
 /**
@@ -23,22 +23,7 @@ describe("the README's quickstart, hand-over part (one app per file: its own set
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const tools = async (app: TestApp) => {
-    const env = { ...process.env, OATHCTL_URL: app.host.url, OATHCTL_TOKEN: await app.adminToken(['Tokens.Admin']) };
-    const settings = path.join(dir, `dev-settings-${app.host.url.split(':').pop() ?? ''}.json`);
-    writeFileSync(settings, JSON.stringify({ HR_WEBHOOK_SECRETS: app.stack.hrWebhookSecret }));
-    const oathctl = async (...args: string[]) => (await execute(process.execPath, [TSX, path.join(ROOT, 'cli', 'oathctl.ts'), ...args], { env, cwd: dir })).stdout;
-    const hr = async (...args: string[]) => (await execute(process.execPath, [TSX, path.join(ROOT, 'dev', 'hr.ts'), '--url', app.host.url, '--settings', settings, ...args], { cwd: dir })).stdout;
-    const until = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
-      for (let i = 0; i < 100; i++) {
-        const value = await check();
-        if (value !== undefined) return value;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      throw new Error(`gave up waiting for ${what}`);
-    };
-    return { oathctl, hr, until };
-  };
+  const tools = (app: TestApp) => quickstartTools(app, dir);
 
   it('in hand-over mode: the pick list, and the hand-over with the code the README computes from seeds.csv', async () => {
     const app = await startTestApp({ hostJsonPath: JOINER_HOST_JSON, settings: { ACTIVATION_MODE: 'handover' } });
