@@ -1,18 +1,11 @@
 import type { TokenRecord } from '../../shared/domain/token';
+import { tokenRow } from '../support/tokenRow';
 import type { Directory, EntraDevice, Inventory, ProvisioningStore, SeedVault } from '../../shared/ports';
 import { revokeToken, type RevokeDeps } from '../../shared/workflows/revokeToken';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
-const TOKEN: TokenRecord = {
-  serialNumber: 'HALF-1',
-  manufacturer: 'Token2',
-  model: 'C202',
-  timeIntervalInSeconds: 30,
-  hashFunction: 'hmacsha1',
-  seedOrigin: 'vendor',
-  pool: '',
+const TOKEN = tokenRow('HALF-1', {
   status: 'active',
-  seedSecretName: 'seed-HALF-1',
   entraDeviceId: 'dev-1',
   employeeId: 'E1',
   entraUserId: 'user-1',
@@ -21,7 +14,7 @@ const TOKEN: TokenRecord = {
   updatedAt: NOW.toISOString(),
   lastChangeReason: 'hired',
   etag: '1',
-};
+});
 
 /** Entra and Key Vault as a revocation finds them: the device (or none) and the seed (or none). */
 function deps(device: EntraDevice | undefined, seed: string | undefined) {

@@ -1,18 +1,11 @@
 import type { TokenRecord } from '../../shared/domain/token';
+import { tokenRow } from '../support/tokenRow';
 import { DirectoryRefusal, type Directory, type EntraDevice, type Inventory } from '../../shared/ports';
 import { suspendUserToken, type RevokeDeps } from '../../shared/workflows/revokeToken';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
-const TOKEN: TokenRecord = {
-  serialNumber: 'SUS-1',
-  manufacturer: 'Token2',
-  model: 'C202',
-  timeIntervalInSeconds: 30,
-  hashFunction: 'hmacsha1',
-  seedOrigin: 'vendor',
-  pool: '',
+const TOKEN = tokenRow('SUS-1', {
   status: 'active',
-  seedSecretName: 'seed-SUS-1',
   entraDeviceId: 'dev-1',
   employeeId: 'E1',
   entraUserId: 'user-1',
@@ -21,7 +14,7 @@ const TOKEN: TokenRecord = {
   updatedAt: NOW.toISOString(),
   lastChangeReason: 'imported and assigned to ada@contoso.com',
   etag: '1',
-};
+});
 const ASSIGNED: EntraDevice = { id: 'dev-1', serialNumber: 'SUS-1', status: 'activated', assignedTo: { id: 'user-1', displayName: 'Ada' } } as EntraDevice;
 
 /** Entra answers the device as assigned, then the method is gone when deactivate runs: a revoke got there first. */
