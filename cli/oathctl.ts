@@ -115,6 +115,7 @@ interface TokenView {
   model: string;
   manufacturer: string;
   userPrincipalName: string | null;
+  displayName: string | null;
   employeeId: string | null;
   updatedAt: string;
   lastChangeReason: string;
@@ -126,6 +127,7 @@ interface ReconcileReportView {
   runId: string;
   mode: string;
   requestedBy: string;
+  requestedByName?: string;
   startedAt: string;
   durationMs: number;
   counts: Record<string, number>;
@@ -153,7 +155,7 @@ function printReport(out: Out, report: ReconcileReportView): void {
   }
   const c = report.counts;
   out.print(
-    `Reconciliation ${report.runId} (mode ${report.mode}, by ${report.requestedBy}) at ${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s: ` +
+    `Reconciliation ${report.runId} (mode ${report.mode}, by ${report.requestedByName ?? report.requestedBy}) at ${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s: ` +
       `${c.tokensInInventory ?? 0} tokens, ${c.devicesInEntra ?? 0} Entra devices (${report.graphPages} pages), ${c.seedsInVault ?? 0} seeds, ${c.consistent ?? 0} consistent; ${report.repairsQueued} repairs queued.`,
   );
   if (report.status === 'held') {
@@ -328,9 +330,9 @@ async function keys(api: ApiClient, out: Out, action: string, options: { name?: 
 }
 
 function tokenRows(tokens: TokenView[]): string[][] {
-  return tokens.map((t) => [t.serialNumber, t.status, t.pool || '-', t.userPrincipalName ?? t.employeeId ?? '-', `${t.manufacturer} ${t.model}`, t.updatedAt]);
+  return tokens.map((t) => [t.serialNumber, t.status, t.pool || '-', t.displayName ?? '-', t.userPrincipalName ?? t.employeeId ?? '-', `${t.manufacturer} ${t.model}`, t.updatedAt]);
 }
-const TOKEN_HEADER = ['SERIAL', 'STATUS', 'POOL', 'HOLDER', 'MODEL', 'UPDATED'];
+const TOKEN_HEADER = ['SERIAL', 'STATUS', 'POOL', 'NAME', 'HOLDER', 'MODEL', 'UPDATED'];
 
 interface HandoverLine {
   serialNumber: string;
@@ -338,6 +340,7 @@ interface HandoverLine {
   model: string;
   employeeId: string | null;
   userPrincipalName: string | null;
+  displayName: string | null;
   site: string;
   since: string;
   shipping: string;
@@ -350,10 +353,11 @@ interface ReplaceAnswer {
   temporaryAccessPass?: { temporaryAccessPass: string; startDateTime: string; lifetimeInMinutes: number; isUsableOnce: boolean };
 }
 
-const HANDOVER_HEADER = ['SITE', 'SERIAL', 'HOLDER', 'EMPLOYEE', 'SINCE', 'SHIPPING', 'TRACKING', 'MODEL'];
+const HANDOVER_HEADER = ['SITE', 'SERIAL', 'NAME', 'HOLDER', 'EMPLOYEE', 'SINCE', 'SHIPPING', 'TRACKING', 'MODEL'];
 const handoverRow = (h: HandoverLine): string[] => [
   h.site || '(shared)',
   h.serialNumber,
+  h.displayName ?? '-',
   h.userPrincipalName ?? '-',
   h.employeeId ?? '-',
   h.since,
@@ -369,8 +373,8 @@ const csvCell = (value: string): string => {
 };
 
 function handoverCsv(handovers: HandoverLine[]): string {
-  const rows = handovers.map((h) => [h.site, h.serialNumber, h.userPrincipalName ?? '', h.employeeId ?? '', h.since, h.shipping, h.tracking ?? '', `${h.manufacturer} ${h.model}`]);
-  return [['site', 'serial number', 'holder', 'employee id', 'since', 'shipping', 'tracking', 'model'], ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
+  const rows = handovers.map((h) => [h.site, h.serialNumber, h.displayName ?? '', h.userPrincipalName ?? '', h.employeeId ?? '', h.since, h.shipping, h.tracking ?? '', `${h.manufacturer} ${h.model}`]);
+  return [['site', 'serial number', 'name', 'holder', 'employee id', 'since', 'shipping', 'tracking', 'model'], ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
 }
 
 interface ProvisioningLine {
@@ -380,6 +384,7 @@ interface ProvisioningLine {
   step: string | null;
   serialNumber: string | null;
   userPrincipalName: string | null;
+  displayName: string | null;
   reason: string | null;
   refusal: string | null;
   approvedBy: string | null;
@@ -390,9 +395,10 @@ interface ProvisioningLine {
   updatedAt: string;
 }
 
-const PROVISIONING_HEADER = ['EMPLOYEE', 'KIND', 'STATUS', 'STEP', 'SERIAL', 'USER', 'ATTEMPTS', 'UPDATED', 'REASON'];
+const PROVISIONING_HEADER = ['EMPLOYEE', 'NAME', 'KIND', 'STATUS', 'STEP', 'SERIAL', 'USER', 'ATTEMPTS', 'UPDATED', 'REASON'];
 const provisioningRow = (p: ProvisioningLine): string[] => [
   p.employeeId,
+  p.displayName ?? '-',
   p.kind,
   p.status,
   p.step ?? '-',
@@ -413,6 +419,7 @@ function provisioningHint(p: ProvisioningLine): string | undefined {
 interface AuditLine {
   at: string;
   actor: string;
+  caller?: { oid: string; name?: string };
   action: string;
   outcome: string;
   serialNumber?: string;
@@ -692,7 +699,7 @@ async function run(argv: string[], out: Out): Promise<number> {
         out.print(
           items.length === 0
             ? 'No audit entries.'
-            : table(['AT', 'ACTION', 'OUTCOME', 'SERIAL', 'EMPLOYEE', 'BY', 'DETAIL'], items.map((e) => [e.at, e.action, e.outcome, e.serialNumber ?? '-', e.employeeId ?? '-', e.actor, e.detail ?? '-'])),
+            : table(['AT', 'ACTION', 'OUTCOME', 'SERIAL', 'EMPLOYEE', 'BY', 'DETAIL'], items.map((e) => [e.at, e.action, e.outcome, e.serialNumber ?? '-', e.employeeId ?? '-', e.caller?.name ?? e.actor, e.detail ?? '-'])),
         );
         if (more) out.print('(the first page; --all for every page)');
       }

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/http/adminRequest';
+import { actionContextOf, auditFor, authorize } from '../shared/http/adminRequest';
 import type { AppServices } from '../shared/app/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { httpFunction } from '../shared/app/hosting';
@@ -23,6 +23,8 @@ export interface ProvisioningView {
   step: string | null;
   serialNumber: string | null;
   userPrincipalName: string | null;
+  /** The person's name for reading (Entra's once the hire found the account, else HR's). */
+  displayName: string | null;
   entraUserId: string | null;
   reason: string | null;
   /** The target check's refusal (privileged_account, not_in_allowed_group, employee_id_mismatch, ...). */
@@ -46,6 +48,7 @@ export function provisioningView(record: ProvisioningRecord): ProvisioningView {
     step: record.step ?? null,
     serialNumber: record.serialNumber ?? null,
     userPrincipalName: record.userPrincipalName ?? null,
+    displayName: record.displayName ?? null,
     entraUserId: record.entraUserId ?? null,
     reason: record.reason ?? null,
     refusal: record.refusal ?? null,
@@ -108,7 +111,7 @@ export function provisioningRetryHandler(getServices: () => Pick<AppServices, 'a
     const employeeId = request.params.employeeId ?? '';
     if (!EMPLOYEE_ID_PATTERN.test(employeeId)) return problem(400, 'Not an employee id', { errors: [{ path: 'employeeId', message: EMPLOYEE_ID_RULE }] });
     // The audit keeps the caller's name with the entry, as every other admin action does.
-    const result = await retryProvisioning({ ...app, audit: auditFor(app.audit, request, auth.principal) }, employeeId, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+    const result = await retryProvisioning({ ...app, audit: auditFor(app.audit, request, auth.principal) }, employeeId, actionContextOf(request, auth.principal, context.invocationId));
     switch (result.outcome) {
       case 'queued':
         return json(202, { employeeId, kind: result.kind, status: 'queued', eventId: result.eventId }, { location: `/api/provisioning/${employeeId}` });

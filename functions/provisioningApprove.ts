@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize, correlationIdOf } from '../shared/http/adminRequest';
+import { actionContextOf, auditFor, authorize } from '../shared/http/adminRequest';
 import type { AppServices } from '../shared/app/composition';
 import { EMPLOYEE_ID_PATTERN } from '../shared/domain/hrEvent';
 import { httpFunction } from '../shared/app/hosting';
@@ -17,7 +17,7 @@ export function approveHandler(getServices: () => Pick<AppServices, 'adminAuth' 
     if (!EMPLOYEE_ID_PATTERN.test(employeeId)) {
       return problem(400, 'Not an employee id', { errors: [{ path: 'employeeId', message: 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"' }] });
     }
-    const result = await approveHire({ ...app, audit: auditFor(app.audit, request, auth.principal) }, employeeId, { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, context.invocationId) });
+    const result = await approveHire({ ...app, audit: auditFor(app.audit, request, auth.principal) }, employeeId, actionContextOf(request, auth.principal, context.invocationId));
     switch (result.outcome) {
       case 'approved':
         return json(202, { employeeId, status: result.record.status, approvedFor: result.record.approvedFor ?? null, approvedBy: result.record.approvedBy ?? null });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { z } from 'zod';
-import { actorOf, authorize, readJsonBody } from '../shared/http/adminRequest';
+import { actionContextOf, actorOf, authorize, readJsonBody } from '../shared/http/adminRequest';
 import type { AppServices } from '../shared/app/composition';
 import { REPAIR_MODES, type RepairMode } from '../shared/domain/drift';
 import { httpFunction, timerFunction } from '../shared/app/hosting';
@@ -32,7 +32,8 @@ export function reconcileHandler(getServices: () => Needs) {
     if ('response' in body) return body.response;
     const mode = body.value.mode ?? app.config.reconcileRepairMode;
     const runId = newRunId(app.clock.now());
-    await app.reconcileWork.send({ kind: 'run', runId, requestedBy: actorOf(auth.principal).slice(0, 300), mode });
+    const { actor, actorName } = actionContextOf(request, auth.principal, context.invocationId);
+    await app.reconcileWork.send({ kind: 'run', runId, requestedBy: actor.slice(0, 300), ...(actorName ? { requestedByName: actorName } : {}), mode });
     context.log(`reconciliation ${runId} queued (mode ${mode}) by ${actorOf(auth.principal)}`);
     return json(202, { runId, status: 'queued', mode }, { location: `/api/reports/reconcile/${runId}` });
   };

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { actorOf, auditFor, authorize } from '../shared/http/adminRequest';
+import { actionContextOf, actorOf, auditFor, authorize } from '../shared/http/adminRequest';
 import type { AppServices } from '../shared/app/composition';
 import { httpFunction } from '../shared/app/hosting';
 import { json, problem } from '../shared/http/problem';
@@ -18,7 +18,7 @@ export function reconcileApplyHandler(getServices: () => Needs) {
     if ('response' in auth) return auth.response;
     const runId = request.params.runId ?? '';
     if (!RUN_ID.test(runId) || runId === 'latest') return problem(400, 'Not a run id', { errors: [{ path: 'runId', message: 'must be the run id of a held reconciliation report' }] });
-    const result = await applyHeldRun(runId, actorOf(auth.principal), { reports: app.reports, work: app.reconcileWork, audit: auditFor(app.audit, request, auth.principal), clock: app.clock });
+    const result = await applyHeldRun(runId, actionContextOf(request, auth.principal, context.invocationId), { reports: app.reports, work: app.reconcileWork, audit: auditFor(app.audit, request, auth.principal), clock: app.clock });
     switch (result.outcome) {
       case 'not_found':
         return problem(404, result.detail);

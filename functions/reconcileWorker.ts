@@ -42,7 +42,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
         return;
       }
       const report = await runReconciliation(
-        { runId: message.runId, requestedBy: message.requestedBy, mode: message.mode },
+        { runId: message.runId, requestedBy: message.requestedBy, ...(message.requestedByName ? { requestedByName: message.requestedByName } : {}), mode: message.mode },
         {
           inventory: app.inventory,
           devices: app.deviceCatalog,

@@ -23,7 +23,7 @@ export const handoverHandler = (getServices: () => AppServices) =>
     switch (result.outcome) {
       case 'handed_over':
         if (result.alert) log.warn(`TokenDrift serial=${result.serialNumber} steps=${result.driftSteps}`);
-        return json(200, { serialNumber: result.serialNumber, status: 'active', userPrincipalName: result.userPrincipalName, driftSteps: result.driftSteps });
+        return json(200, { serialNumber: result.serialNumber, status: 'active', userPrincipalName: result.userPrincipalName, displayName: result.displayName, driftSteps: result.driftSteps });
       case 'not_found':
         return problem(404, result.detail);
       case 'refused':

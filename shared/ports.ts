@@ -402,6 +402,8 @@ export interface ProvisioningRecord {
   serialNumber?: string;
   entraUserId?: string;
   userPrincipalName?: string;
+  /** The person's name for admins to read (Entra's once the hire found the account, else HR's): never a key. */
+  displayName?: string;
   /** Why it failed, was cancelled or is being retried, in words an admin can act on. */
   reason?: string;
   /** Tries that failed on a transient error. */

@@ -28,6 +28,7 @@ interface TokenEntity {
   userPrincipalName?: string;
   /** The UPN lower-cased: UPNs compare without case, Table queries with it. */
   upnKey?: string;
+  displayName?: string;
   revocationReason?: string;
   privilegedApprovedBy?: string;
   /** JSON of the Handover (site, since, shipment). */
@@ -58,6 +59,7 @@ function toEntity(record: TokenRecord): TokenEntity {
     ...(record.employeeId ? { employeeId: record.employeeId } : {}),
     ...(record.entraUserId ? { entraUserId: record.entraUserId } : {}),
     ...(record.userPrincipalName ? { userPrincipalName: record.userPrincipalName, upnKey: upnKey(record.userPrincipalName) } : {}),
+    ...(record.displayName ? { displayName: record.displayName } : {}),
     ...(record.revocationReason ? { revocationReason: record.revocationReason } : {}),
     ...(record.privilegedApprovedBy ? { privilegedApprovedBy: record.privilegedApprovedBy } : {}),
     ...(record.handover ? { handover: JSON.stringify(record.handover) } : {}),
@@ -88,6 +90,7 @@ export function fromEntity(entity: TableEntityResult<TokenEntity>): TokenRecord 
     ...(entity.employeeId ? { employeeId: entity.employeeId } : {}),
     ...(entity.entraUserId ? { entraUserId: entity.entraUserId } : {}),
     ...(entity.userPrincipalName ? { userPrincipalName: entity.userPrincipalName } : {}),
+    ...(entity.displayName ? { displayName: entity.displayName } : {}),
     ...(entity.revocationReason ? { revocationReason: entity.revocationReason as RevokeReason } : {}),
     ...(entity.privilegedApprovedBy ? { privilegedApprovedBy: entity.privilegedApprovedBy } : {}),
     ...(entity.handover ? { handover: JSON.parse(entity.handover) as Handover } : {}),

@@ -16,6 +16,7 @@ interface ProvisioningEntity {
   serialNumber?: string;
   entraUserId?: string;
   userPrincipalName?: string;
+  displayName?: string;
   reason?: string;
   attempts: number;
   /** JSON array: Table storage has no list type. */
@@ -31,7 +32,7 @@ interface ProvisioningEntity {
   updatedAt: string;
 }
 
-const OPTIONAL_FIELDS = ['step', 'serialNumber', 'entraUserId', 'userPrincipalName', 'reason', 'hireDate', 'terminationDate', 'location', 'note', 'refusal', 'approvedFor', 'approvedBy'] as const;
+const OPTIONAL_FIELDS = ['step', 'serialNumber', 'entraUserId', 'userPrincipalName', 'displayName', 'reason', 'hireDate', 'terminationDate', 'location', 'note', 'refusal', 'approvedFor', 'approvedBy'] as const;
 
 /** Admin-readable text stays well inside a Table property's 64 KB. */
 const MAX_TEXT = 2000;

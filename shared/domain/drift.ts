@@ -482,7 +482,7 @@ export function lowStockOf(availableByPool: ReadonlyMap<string, number>, thresho
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const serial = z.string().regex(SERIAL_PATTERN).max(64);
 export const reconcileMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('run'), runId, requestedBy: z.string().max(300), mode: z.enum(['report', 'safe', 'all']) }),
+  z.object({ kind: z.literal('run'), runId, requestedBy: z.string().max(300), requestedByName: z.string().max(200).optional(), mode: z.enum(['report', 'safe', 'all']) }),
   z.object({ kind: z.literal('retry_activation'), runId, serialNumber: serial }),
   z.object({ kind: z.literal('redrive'), runId, employeeId: z.string().regex(EMPLOYEE_ID_PATTERN), recordKind: z.enum(['joiner', 'leaver']) }),
   z.object({ kind: z.literal('sync_status'), runId, serialNumber: serial }),
@@ -541,6 +541,8 @@ export interface ReconcileReport {
   status: ReportStatus;
   mode: RepairMode;
   requestedBy: string;
+  /** The admin's name when an admin asked for the run, for reading (requestedBy is the key). */
+  requestedByName?: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -554,7 +556,8 @@ export interface ReconcileReport {
   changes: number;
   maxChanges: number;
   repairsHeld: number;
-  applied?: { by: string; at: string };
+  /** by: the actor as the audit keys it; name: the admin's name, for reading. */
+  applied?: { by: string; name?: string; at: string };
   graphPages: number;
   webhookDeliveriesPurged: number;
   /** Whether Entra showed a last use for any device: without one, never-used tokens are not reported `unused`. */

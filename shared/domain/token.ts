@@ -69,6 +69,8 @@ export interface TokenRecord {
   /** Entra user object id of the holder. */
   entraUserId?: string;
   userPrincipalName?: string;
+  /** The holder's name as Entra showed it at the hire (the HR event's when Entra had none): for admins reading, never a key. */
+  displayName?: string;
   /** Set when the token was revoked; the holder fields then name who had it. */
   revocationReason?: RevokeReason;
   /** Who (a Tokens.PrivilegedAdmin) allowed the holder a token although the account is privileged: reconciliation leaves it. */
@@ -89,9 +91,16 @@ export interface TokenRecord {
   etag?: string;
 }
 
+/** The holder as admins read them in a token's last change: name and UPN, else what the row has. */
+export function holderLabel(token: Pick<TokenRecord, 'displayName' | 'userPrincipalName' | 'employeeId'>): string {
+  const id = token.userPrincipalName ?? token.employeeId;
+  if (token.displayName) return id ? `${token.displayName} (${id})` : token.displayName;
+  return id ?? 'its holder';
+}
+
 /** The token as it is once nobody holds it: the holder and why it was taken back are gone. */
 export function withoutHolder(token: TokenRecord): TokenRecord {
-  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, revocationReason: _reason, handover: _handover, privilegedApprovedBy: _approved, activatedAt: _activated, ...unheld } = token;
+  const { employeeId: _employee, entraUserId: _user, userPrincipalName: _upn, displayName: _name, revocationReason: _reason, handover: _handover, privilegedApprovedBy: _approved, activatedAt: _activated, ...unheld } = token;
   return unheld;
 }
 

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { actorOf, auditFor, authorize, correlationIdOf, mayAssignPrivileged, readJsonBody } from './adminRequest';
+import { actionContextOf, auditFor, authorize, mayAssignPrivileged, readJsonBody } from './adminRequest';
 import type { AppServices } from '../app/composition';
 import { hasControlCharacters } from '../domain/text';
 import { checkSerial } from '../domain/token';
@@ -68,7 +68,7 @@ function actionRoute<Body>(param: keyof typeof KEYS, getServices: () => AppServi
         app: { ...app, audit: auditFor(app.audit, request, auth.principal) },
         key,
         body,
-        context: { actor: actorOf(auth.principal), correlationId: correlationIdOf(request, log.invocationId), privilegedAllowed: mayAssignPrivileged(auth.principal) },
+        context: { ...actionContextOf(request, auth.principal, log.invocationId), privilegedAllowed: mayAssignPrivileged(auth.principal) },
         log,
       });
     } catch (error) {

@@ -24,6 +24,15 @@ export const mayAssignPrivileged = (principal: AdminPrincipal): boolean => princ
  */
 export const actorOf = (principal: AdminPrincipal): string => `admin ${principal.id}`;
 
+/**
+ * The context an admin's action runs in: the actor as the audit keys it, and the caller's name for the
+ * words a token's last change or a record's reason keeps (a name proves nothing, so it is never a key).
+ */
+export function actionContextOf(request: HttpRequest, principal: AdminPrincipal, invocationId: string): { actor: string; actorName?: string; correlationId: string } {
+  const name = principal.name.trim().slice(0, 200);
+  return { actor: actorOf(principal), ...(name && name !== 'unknown' ? { actorName: name } : {}), correlationId: correlationIdOf(request, invocationId) };
+}
+
 /** Our correlation id for the request: the invocation's, whatever the caller sent (see callerCorrelationIdOf). */
 export const correlationIdOf = (_request: HttpRequest, invocationId: string): string => invocationId;
 

@@ -15,6 +15,8 @@ export interface TokenView {
   entraDeviceId: string | null;
   employeeId: string | null;
   userPrincipalName: string | null;
+  /** The holder's name as Entra showed it at the hire; null for a token nobody holds (or held before names were kept). */
+  displayName: string | null;
   entraUserId: string | null;
   revocationReason: string | null;
   /** While awaiting hand-over: the site, since when, and the shipping state. */
@@ -42,6 +44,7 @@ export function tokenView(record: TokenRecord): TokenView {
     entraDeviceId: record.entraDeviceId ?? null,
     employeeId: record.employeeId ?? null,
     userPrincipalName: record.userPrincipalName ?? null,
+    displayName: record.displayName ?? null,
     entraUserId: record.entraUserId ?? null,
     revocationReason: record.revocationReason ?? null,
     handover: record.handover ?? null,

@@ -1,6 +1,7 @@
 import type { HrQueueMessage } from '../domain/hrEvent';
 import type { AuditLog, Clock, ProvisioningRecord, ProvisioningStore, WorkQueue } from '../ports';
 import { writeRecord } from './provisioningRecords';
+import { actorLabel, type ActionContext } from './revokeToken';
 
 /**
  * A Tokens.PrivilegedAdmin approves a hire the target check refused as privileged_account: the hire
@@ -21,7 +22,7 @@ export type ApproveResult =
   | { outcome: 'not_found'; detail: string }
   | { outcome: 'not_refused'; detail: string };
 
-export async function approveHire(deps: ApproveDeps, employeeId: string, context: { actor: string; correlationId: string }): Promise<ApproveResult> {
+export async function approveHire(deps: ApproveDeps, employeeId: string, context: ActionContext): Promise<ApproveResult> {
   const current = await deps.provisioning.get(employeeId, 'joiner');
   if (!current) return { outcome: 'not_found', detail: `No hire is recorded for employee ${employeeId}` };
   const eventId = `approval-${context.correlationId}`.slice(0, 128);
@@ -44,7 +45,7 @@ export async function approveHire(deps: ApproveDeps, employeeId: string, context
       status: 'queued',
       approvedFor: fresh.entraUserId,
       approvedBy: context.actor,
-      reason: `approved by ${context.actor} for ${fresh.userPrincipalName ?? fresh.entraUserId}; provisioning again`,
+      reason: `approved by ${actorLabel(context)} for ${fresh.userPrincipalName ?? fresh.entraUserId}; provisioning again`,
       eventIds: [...fresh.eventIds, eventId].slice(-10),
       updatedAt: stamp,
     };

@@ -25,6 +25,7 @@ export const TOKEN_COLUMNS = [
   'entraDeviceId',
   'employeeId',
   'userPrincipalName',
+  'displayName',
   'entraUserId',
   'revocationReason',
   'handoverSite',
@@ -35,7 +36,7 @@ export const TOKEN_COLUMNS = [
   'lastChangeReason',
 ] as const;
 
-export const AUDIT_COLUMNS = ['at', 'actor', 'action', 'outcome', 'serialNumber', 'employeeId', 'correlationId', 'detail'] as const;
+export const AUDIT_COLUMNS = ['at', 'actor', 'callerName', 'action', 'outcome', 'serialNumber', 'employeeId', 'correlationId', 'detail'] as const;
 
 const tokenLine = (t: TokenRecord): string =>
   csvLine([
@@ -51,6 +52,7 @@ const tokenLine = (t: TokenRecord): string =>
     t.entraDeviceId,
     t.employeeId,
     t.userPrincipalName,
+    t.displayName,
     t.entraUserId,
     t.revocationReason,
     t.handover?.site,
@@ -61,7 +63,7 @@ const tokenLine = (t: TokenRecord): string =>
     redactSeeds(t.lastChangeReason),
   ]);
 
-const auditLine = (e: AuditRecord): string => csvLine([e.at, e.actor, e.action, e.outcome, e.serialNumber, e.employeeId, e.correlationId, e.detail === undefined ? undefined : redactSeeds(e.detail)]);
+const auditLine = (e: AuditRecord): string => csvLine([e.at, e.actor, e.caller?.name, e.action, e.outcome, e.serialNumber, e.employeeId, e.correlationId, e.detail === undefined ? undefined : redactSeeds(e.detail)]);
 
 /** One chunk of CSV text per store page; the header is its own first chunk. */
 export async function* tokensCsv(inventory: Pick<Inventory, 'list'>, filter: TokenFilter): AsyncGenerator<string> {

@@ -1,7 +1,7 @@
 import { matchCode, type CodeMatch } from '../domain/handover';
-import type { ShipmentStatus, TokenRecord } from '../domain/token';
+import { holderLabel, type ShipmentStatus, type TokenRecord } from '../domain/token';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
-import type { ActionContext } from './revokeToken';
+import { actorLabel, type ActionContext } from './revokeToken';
 import { found, runSteps, type Step } from './steps';
 import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 
@@ -40,6 +40,7 @@ export interface HandoverItem {
   model: string;
   employeeId: string | null;
   userPrincipalName: string | null;
+  displayName: string | null;
   site: string;
   since: string;
   shipping: ShippingState;
@@ -58,7 +59,7 @@ export type HandoverRefusal =
   | 'holder_refused';
 
 export type HandoverResult =
-  | { outcome: 'handed_over'; serialNumber: string; userPrincipalName: string | null; driftSteps: number; alert: boolean }
+  | { outcome: 'handed_over'; serialNumber: string; userPrincipalName: string | null; displayName: string | null; driftSteps: number; alert: boolean }
   | { outcome: 'not_found'; detail: string }
   | { outcome: 'refused'; reason: HandoverRefusal; serialNumber: string; detail: string }
   /** The code is this token's, but Entra would not take it: the token's clock is off further than Entra allows. */
@@ -92,6 +93,7 @@ export async function listHandovers(inventory: Inventory, filter: { site?: strin
         model: token.model,
         employeeId: token.employeeId ?? null,
         userPrincipalName: token.userPrincipalName ?? null,
+        displayName: token.displayName ?? null,
         site,
         since: token.handover?.since ?? token.updatedAt,
         shipping: shippingOf(token),
@@ -128,7 +130,7 @@ export async function recordShipment(deps: HandoverDeps, serial: string, status:
       ...token,
       handover: { ...token.handover, shipment: { status, ...(keptTracking ? { tracking: keptTracking } : {}), updatedAt: now } },
       updatedAt: now,
-      lastChangeReason: `${status} to site ${token.handover.site || '(shared)'}${keptTracking ? ` (tracking ${keptTracking})` : ''} (by ${context.actor})`,
+      lastChangeReason: `${status} to site ${token.handover.site || '(shared)'}${keptTracking ? ` (tracking ${keptTracking})` : ''} (by ${actorLabel(context)})`,
     });
     if (written !== 'conflict') {
       await deps.audit.record({
@@ -262,7 +264,7 @@ export async function claimCode(ctx: HandoverContext): Promise<HandoverResult | 
     lastCodeStep: match.step,
     driftSteps: match.driftSteps,
     updatedAt: found(ctx.now, 'the time').toISOString(),
-    lastChangeReason: `hand-over code accepted (clock off by ${match.driftSteps} steps); activating in Entra (by ${ctx.context.actor})`,
+    lastChangeReason: `hand-over code accepted (clock off by ${match.driftSteps} steps); activating in Entra (by ${actorLabel(ctx.context)})`,
   });
   if (claimed === 'conflict') return refuse(token, 'changed_meanwhile', `token ${token.serialNumber} changed meanwhile; try again with the next code shown`);
   ctx.claimed = claimed;
@@ -305,11 +307,11 @@ export async function markHandedOver(ctx: HandoverContext): Promise<HandoverResu
       status: 'active',
       activatedAt: deps.clock.now().toISOString(),
       updatedAt: deps.clock.now().toISOString(),
-      lastChangeReason: `handed over to ${current.userPrincipalName ?? current.employeeId ?? 'its holder'} at site ${handover?.site || '(shared)'}; clock off by ${drift} steps (${seconds} s) (by ${context.actor})`,
+      lastChangeReason: `handed over to ${holderLabel(current)} at site ${handover?.site || '(shared)'}; clock off by ${drift} steps (${seconds} s) (by ${actorLabel(context)})`,
     });
     if (written !== 'conflict') break;
     current = await deps.inventory.get(token.serialNumber);
   }
   await auditHandover(ctx, token, 'succeeded', `activated with the code shown on the token; drift ${drift} steps (${seconds} s)`);
-  return { outcome: 'handed_over', serialNumber: token.serialNumber, userPrincipalName: token.userPrincipalName ?? null, driftSteps: drift, alert: Math.abs(drift) > settings.alertSteps };
+  return { outcome: 'handed_over', serialNumber: token.serialNumber, userPrincipalName: token.userPrincipalName ?? null, displayName: token.displayName ?? null, driftSteps: drift, alert: Math.abs(drift) > settings.alertSteps };
 }

@@ -283,6 +283,7 @@ export async function importTokens(rows: AsyncIterable<ParsedRow> | Iterable<Par
         ...(deps.activationMode === 'auto' ? { activatedAt: now() } : {}),
         entraUserId: user.id,
         userPrincipalName: user.userPrincipalName,
+        ...(user.displayName ? { displayName: user.displayName } : {}),
         ...(user.employeeId ? { employeeId: user.employeeId } : {}),
         ...(pending.privilegedApprovedBy ? { privilegedApprovedBy: pending.privilegedApprovedBy } : {}),
         lastChangeReason: `imported and assigned to ${user.userPrincipalName}`,

@@ -118,6 +118,15 @@ export function withoutFields(record: ProvisioningRecord, ...fields: ('reason' |
   return copy;
 }
 
+/** The holder's name for admins to read: Entra's, else the one HR sent; none when neither gave one. */
+export function nameOf(ctx: JoinerContext, user: EntraUser): { displayName?: string } {
+  const name = user.displayName ?? ctx.message.displayName;
+  return name ? { displayName: name } : {};
+}
+
+/** The holder fields a hire writes on the token row beside the object id. */
+export const holderOf = (ctx: JoinerContext, user: EntraUser): { userPrincipalName: string; displayName?: string } => ({ userPrincipalName: user.userPrincipalName, ...nameOf(ctx, user) });
+
 /** The record of a hire seen for the first time. */
 export function newRecord(ctx: JoinerContext): ProvisioningRecord {
   const { message } = ctx;
@@ -128,6 +137,7 @@ export function newRecord(ctx: JoinerContext): ProvisioningRecord {
     attempts: 0,
     eventIds: [ctx.eventId],
     ...(message.userPrincipalName ? { userPrincipalName: message.userPrincipalName } : {}),
+    ...(message.displayName ? { displayName: message.displayName } : {}),
     ...(message.hireDate ? { hireDate: message.hireDate } : {}),
     ...(message.location ? { location: message.location } : {}),
     createdAt: ctx.stamp(),
@@ -199,8 +209,10 @@ export async function fail(ctx: JoinerContext, reason: string, refusal?: Permane
     ...withoutFields(current, 'serialNumber', 'refusal', 'approvedFor', 'approvedBy'),
     status: 'failed',
     reason,
+    // The person as Entra named them, when the hire got as far as their account.
+    ...(ctx.user ? nameOf(ctx, ctx.user) : {}),
     // The refused account is remembered, so an approval names exactly that account.
-    ...(refusal ? { refusal: refusal.code, ...(refusal.user ? { entraUserId: refusal.user.id, userPrincipalName: refusal.user.userPrincipalName } : {}) } : {}),
+    ...(refusal ? { refusal: refusal.code, ...(refusal.user ? { entraUserId: refusal.user.id, userPrincipalName: refusal.user.userPrincipalName, ...nameOf(ctx, refusal.user) } : {}) } : {}),
   }));
   await ctx.deps.audit.record({
     actor: 'hr',

@@ -24,6 +24,7 @@ export async function recordTermination(message: HrQueueMessage, deps: RecordDep
     ...(message.terminationDate ? { terminationDate: message.terminationDate } : {}),
     ...(message.userPrincipalName ? { userPrincipalName: message.userPrincipalName } : {}),
     ...(message.entraUserId ? { entraUserId: message.entraUserId } : {}),
+    ...(message.displayName ? { displayName: message.displayName } : {}),
     updatedAt: stamp,
   }));
 

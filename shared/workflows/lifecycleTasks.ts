@@ -72,6 +72,7 @@ export async function acceptLifecycleTask(payload: LifecycleTaskPayload, deps: A
     type,
     employeeId,
     userPrincipalName: user.userPrincipalName,
+    ...(user.displayName ? { displayName: user.displayName } : {}),
     entraUserId: user.id,
     // The workflow runs on the day it is due: the work is due now.
     ...(work === 'joiner' ? { hireDate: now } : { terminationDate: now }),

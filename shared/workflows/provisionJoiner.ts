@@ -1,5 +1,5 @@
 import { deferralSeconds, instantOf, provisioningDueAt, userWaitSeconds, type HrQueueMessage } from '../domain/hrEvent';
-import { withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
+import { holderLabel, withoutHolder, type TokenRecord, type TokenStatus } from '../domain/token';
 import { UNSETTLED_HIRE, type EntraUser } from '../ports';
 import { activateForHire } from './activation';
 import type { Delivery, HrEventOutcome } from './hrEventOutcome';
@@ -8,7 +8,9 @@ import {
   HireCancelled,
   heldBy,
   heldTokens,
+  holderOf,
   joinerContext,
+  nameOf,
   newRecord,
   noteCancelled,
   PermanentFailure,
@@ -188,7 +190,7 @@ export async function deferUntilDue(ctx: JoinerContext): Promise<StepResult> {
 export async function findUser(ctx: JoinerContext): Promise<StepResult> {
   const { record, message, deps, employeeId, eventId } = ctx;
   if (record?.entraUserId && record.userPrincipalName && record.serialNumber) {
-    ctx.user = { id: record.entraUserId, userPrincipalName: record.userPrincipalName };
+    ctx.user = { id: record.entraUserId, userPrincipalName: record.userPrincipalName, ...(record.displayName ? { displayName: record.displayName } : {}) };
     return 'next';
   }
   const target = await findHireTarget(deps.directory, employeeId, message.userPrincipalName);
@@ -255,6 +257,7 @@ export async function recordToken(ctx: JoinerContext): Promise<StepResult> {
             serialNumber: token.serialNumber,
             entraUserId: user.id,
             userPrincipalName: user.userPrincipalName,
+            ...nameOf(ctx, user),
           };
     });
   } catch (error) {
@@ -306,18 +309,19 @@ export async function markToken(ctx: JoinerContext): Promise<StepResult> {
     if (current.status === targetStatus && current.entraUserId === user.id) return 'next';
     if (conflicts > MAX_WRITE_CONFLICTS) throw new Error(`token ${token.serialNumber} kept changing while it was being marked ${targetStatus}`);
     const approvedBy = approvalFor(ctx, user);
+    const holder = holderOf(ctx, user);
     const written = await deps.inventory.replace({
       ...current,
       ...(approvedBy ? { privilegedApprovedBy: approvedBy } : {}),
       status: targetStatus,
       employeeId,
       entraUserId: user.id,
-      userPrincipalName: user.userPrincipalName,
+      ...holder,
       // Hand-over mode: the token waits at the holder's site (the pool it came from when HR names none).
       ...(targetStatus === 'awaiting_handover' ? { handover: { site: message.location ?? current.pool, since: ctx.stamp() } } : {}),
       ...(targetStatus === 'active' ? { activatedAt: ctx.stamp() } : {}),
       updatedAt: ctx.stamp(),
-      lastChangeReason: `${targetStatus === 'active' ? 'activated' : targetStatus === 'assigned' ? 'assigned' : 'assigned, awaiting hand-over'} for ${user.userPrincipalName} (hire of ${employeeId}, event ${eventId})`,
+      lastChangeReason: `${targetStatus === 'active' ? 'activated' : targetStatus === 'assigned' ? 'assigned' : 'assigned, awaiting hand-over'} for ${holderLabel(holder)} (hire of ${employeeId}, event ${eventId})`,
     });
     if (written !== 'conflict') return 'next';
     current = await deps.inventory.get(token.serialNumber);
@@ -335,7 +339,7 @@ export async function auditHire(ctx: JoinerContext): Promise<StepResult> {
     employeeId: ctx.employeeId,
     correlationId: ctx.eventId,
     outcome: 'succeeded',
-    detail: `${targetStatus === 'active' ? 'assigned and activated' : targetStatus === 'assigned' ? 'assigned (the user activates it)' : 'assigned, awaiting hand-over at the desk'} for ${user.userPrincipalName}`,
+    detail: `${targetStatus === 'active' ? 'assigned and activated' : targetStatus === 'assigned' ? 'assigned (the user activates it)' : 'assigned, awaiting hand-over at the desk'} for ${holderLabel(holderOf(ctx, user))}`,
   });
   return 'next';
 }

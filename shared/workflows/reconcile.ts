@@ -111,6 +111,7 @@ export interface ReconcileDeps {
 export interface ReconcileRun {
   runId: string;
   requestedBy: string;
+  requestedByName?: string;
   mode: RepairMode;
 }
 
@@ -522,6 +523,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
     status: held ? 'held' : 'completed',
     mode: run.mode,
     requestedBy: run.requestedBy,
+    ...(run.requestedByName ? { requestedByName: run.requestedByName } : {}),
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
@@ -554,9 +556,10 @@ export type ApplyResult =
  */
 export async function applyHeldRun(
   runId: string,
-  actor: string,
+  context: { actor: string; actorName?: string },
   deps: { reports: ReportStore; work: WorkQueue<ReconcileMessage>; audit: AuditLog; clock: Clock },
 ): Promise<ApplyResult> {
+  const { actor } = context;
   const refuse = async (detail: string): Promise<ApplyResult> => {
     await deps.audit.record({ actor, action: 'reconcile.apply', correlationId: runId, outcome: 'rejected', detail });
     return { outcome: 'refused', detail };
@@ -565,9 +568,9 @@ export async function applyHeldRun(
     const found = await deps.reports.getVersioned(runId);
     if (!found) return { outcome: 'not_found', detail: `No report for run ${runId}` };
     const report = found.report as ReconcileReport;
-    if (report.status === 'applied') return refuse(`run ${runId} was already applied by ${report.applied?.by ?? 'an admin'} at ${report.applied?.at ?? '?'}`);
+    if (report.status === 'applied') return refuse(`run ${runId} was already applied by ${report.applied?.name ?? report.applied?.by ?? 'an admin'} at ${report.applied?.at ?? '?'}`);
     if (report.status !== 'held') return refuse(`run ${runId} is not held (${report.status ?? 'completed'}): its repairs were queued when it ran`);
-    const applied: ReconcileReport = { ...report, status: 'applied', applied: { by: actor, at: deps.clock.now().toISOString() } };
+    const applied: ReconcileReport = { ...report, status: 'applied', applied: { by: actor, ...(context.actorName ? { name: context.actorName } : {}), at: deps.clock.now().toISOString() } };
     if ((await deps.reports.replace(runId, applied, found.etag)) === 'conflict') continue;
     try {
       await deps.work.send({ kind: 'apply', runId, requestedBy: actor.slice(0, 300) });

@@ -1,4 +1,4 @@
-import { isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
+import { holderLabel, isHeld, withoutHolder, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import { activateWithCurrentCode } from './activation';
 import { DirectoryRefusal, withoutApproval, type AuditLog, type Clock, type Directory, type EntraDevice, type Inventory, type ProvisioningStore, type SeedVault } from '../ports';
 import { heldOnAccounts, resolveLeaverAccounts } from './leaverAccounts';
@@ -30,9 +30,15 @@ export interface RevokeDeps {
 }
 
 export interface ActionContext {
+  /** Who acts, as the audit keys it: `admin <oid>`, `hr`, `reconciliation`, ... */
   actor: string;
+  /** The admin caller's name, for the words on a token or a record; it proves nothing (the audit keeps the oid). */
+  actorName?: string;
   correlationId: string;
 }
+
+/** The actor as a token's last change or a record's reason names it: the caller's name when there is one. */
+export const actorLabel = (context: Pick<ActionContext, 'actor' | 'actorName'>): string => context.actorName ?? context.actor;
 
 /** Who Entra showed holding the token, when that was not the inventory's holder. */
 export interface EntraHolder {
@@ -186,7 +192,7 @@ export async function revokeToken(deps: RevokeDeps, token: TokenRecord, reason: 
 async function revokeOnce(deps: RevokeDeps, token: TokenRecord, reason: RevokeReason, note: string | undefined, context: ActionContext): Promise<TokenActionResult | 'conflict'> {
   const target = finalStatus(reason, token);
   const destroySeed = target === 'lost' || target === 'retired' || target === 'quarantined';
-  const change = `${reason}${note ? `: ${note}` : ''} (by ${context.actor})`;
+  const change = `${reason}${note ? `: ${note}` : ''} (by ${actorLabel(context)})`;
   const now = deps.clock.now().toISOString();
   const audit = (detail: string, serialNumber = token.serialNumber) =>
     deps.audit.record({
@@ -210,7 +216,7 @@ async function revokeOnce(deps: RevokeDeps, token: TokenRecord, reason: RevokeRe
 
   const next: TokenRecord =
     target === 'in_stock'
-      ? { ...withoutHolder(token), status: 'in_stock', updatedAt: now, lastChangeReason: `returned to stock from ${token.userPrincipalName ?? token.employeeId ?? 'its holder'}: ${change}` }
+      ? { ...withoutHolder(token), status: 'in_stock', updatedAt: now, lastChangeReason: `returned to stock from ${holderLabel(token)}: ${change}` }
       : {
           ...token,
           status: target,
@@ -219,7 +225,7 @@ async function revokeOnce(deps: RevokeDeps, token: TokenRecord, reason: RevokeRe
           updatedAt: now,
           lastChangeReason: target === 'quarantined' ? `returned, awaiting re-seeding: ${change}` : `revoked, ${change}`,
         };
-  const hireNote = `cancelled: token ${token.serialNumber} was taken back (${reason}) by ${context.actor} while the hire was running`;
+  const hireNote = `cancelled: token ${token.serialNumber} was taken back (${reason}) by ${actorLabel(context)} while the hire was running`;
 
   let device: EntraDevice | undefined;
   if (token.status === 'reserved') {
@@ -282,7 +288,7 @@ export async function suspendUserToken(deps: RevokeDeps, user: string, context: 
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra took ${token.serialNumber} from ${holder.displayName ?? holder.id} while it was being suspended (a revoke or a leaver); nothing to suspend` };
   }
   if (token.status !== 'suspended') {
-    const written = await deps.inventory.replace({ ...token, status: 'suspended', updatedAt: deps.clock.now().toISOString(), lastChangeReason: `suspended (by ${context.actor})` });
+    const written = await deps.inventory.replace({ ...token, status: 'suspended', updatedAt: deps.clock.now().toISOString(), lastChangeReason: `suspended (by ${actorLabel(context)})` });
     if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed during suspension; retry`);
   }
   await deps.audit.record({
@@ -330,7 +336,7 @@ export async function resumeUserToken(
   if (outcome === 'code_refused') {
     return { outcome: 'not_allowed', serialNumber: token.serialNumber, status: token.status, detail: `Entra refused the codes computed from the seed of ${token.serialNumber}; revoke it and hand out another token` };
   }
-  const written = await deps.inventory.replace({ ...token, status: 'active', activatedAt: now.toISOString(), updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${context.actor})` });
+  const written = await deps.inventory.replace({ ...token, status: 'active', activatedAt: now.toISOString(), updatedAt: now.toISOString(), lastChangeReason: `resumed (by ${actorLabel(context)})` });
   if (written === 'conflict') throw new Error(`token ${token.serialNumber} changed while resuming; retry`);
   await deps.audit.record({ actor: context.actor, action: 'token.resumed', serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}), correlationId: context.correlationId, outcome: 'succeeded' });
   return { outcome: 'done', serialNumber: token.serialNumber, status: 'active', changed: true };

@@ -229,7 +229,7 @@ describe('the admin console in headless Chromium', () => {
     await page.getByRole('row', { name: /GVA 1 2 low stock/ }).waitFor();
     const attention = page.getByRole('region', { name: /Needs a person/ });
     await attention.getByRole('link', { name: 'Low stock in pool GVA: 1 left' }).waitFor();
-    await attention.getByRole('link', { name: `Token ${handedSerial} waits for its hand-over to ada@contoso.com` }).waitFor();
+    await attention.getByRole('link', { name: `Token ${handedSerial} waits for its hand-over to Ada Lovelace (ada@contoso.com)` }).waitFor();
     await page.getByRole('heading', { name: 'Needs a person (2)' }).waitFor();
     await page.getByRole('cell', { name: 'Waiting for hand-over' }).waitFor();
     // The ageing forecast's chart, from GET /api/reports/ageing, and the unused tokens' section, each with its list.
@@ -242,12 +242,12 @@ describe('the admin console in headless Chromium', () => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Desk' }).click();
     await page.getByRole('heading', { name: 'Desk', level: 1 }).waitFor();
     const line = page.getByRole('row', { name: new RegExp(handedSerial) });
-    await line.getByRole('cell', { name: 'ada@contoso.com (employee E1001)' }).waitFor();
+    await line.getByRole('cell', { name: 'Ada Lovelace (ada@contoso.com)' }).waitFor();
     await line.getByText('Not shipped').waitFor();
     await capture(page, 'desk');
     await line.getByRole('button', { name: `Mark ${handedSerial} shipped` }).click();
     let dialog = page.getByRole('dialog');
-    await dialog.getByText(`Ship token ${handedSerial} to GVA for ada@contoso.com (employee E1001)`).waitFor();
+    await dialog.getByText(`Ship token ${handedSerial} to GVA for Ada Lovelace (ada@contoso.com)`).waitFor();
     await dialog.getByLabel(/Tracking number/).fill('CH-123 456');
     await dialog.getByRole('button', { name: 'Mark shipped' }).click();
     await page.getByRole('status').filter({ hasText: `${handedSerial}: shipped` }).waitFor();
@@ -258,7 +258,7 @@ describe('the admin console in headless Chromium', () => {
     // A wrong code is refused with the API's words, in the dialog.
     await line.getByRole('button', { name: `Hand over ${handedSerial}` }).click();
     dialog = page.getByRole('dialog');
-    await dialog.getByText(`Hand token ${handedSerial} over to ada@contoso.com (employee E1001)`).waitFor();
+    await dialog.getByText(`Hand token ${handedSerial} over to Ada Lovelace (ada@contoso.com)`).waitFor();
     await dialog.getByLabel(/The code the token shows now/).fill(totpCode(seeds.get(spareSerial) ?? '', 30, 'hmacsha1', new Date()));
     await capture(page, 'desk-handover-dialog');
     await dialog.getByRole('button', { name: 'Check the code and activate' }).click();
@@ -266,7 +266,7 @@ describe('the admin console in headless Chromium', () => {
     expect(await graph.state({ serial: handedSerial }).then((s) => s.matches?.devices[0]?.status)).toBe('assigned');
     await dialog.getByLabel(/The code the token shows now/).fill(totpCode(seeds.get(handedSerial) ?? '', 30, 'hmacsha1', new Date()));
     await dialog.getByRole('button', { name: 'Check the code and activate' }).click();
-    await page.getByRole('status').filter({ hasText: `${handedSerial} is handed over to ada@contoso.com (employee E1001) and active` }).waitFor();
+    await page.getByRole('status').filter({ hasText: `${handedSerial} is handed over to Ada Lovelace (ada@contoso.com) and active` }).waitFor();
     expect((await graph.state({ serial: handedSerial })).matches?.devices[0]?.status).toBe('activated');
     await page.getByText('Nothing waits for hand-over').waitFor();
 
@@ -277,8 +277,8 @@ describe('the admin console in headless Chromium', () => {
     const row = page.getByRole('row', { name: new RegExp(handedSerial) });
     await row.getByText('Active', { exact: true }).waitFor();
     await page.getByRole('row', { name: new RegExp(spareSerial) }).getByText('In stock', { exact: true }).waitFor();
-    await row.getByRole('button', { name: 'ada@contoso.com (employee E1001): show ids' }).click();
-    const ids = page.getByRole('group', { name: 'Ids of ada@contoso.com (employee E1001)' });
+    await row.getByRole('button', { name: 'Ada Lovelace (ada@contoso.com): show ids' }).click();
+    const ids = page.getByRole('group', { name: 'Ids of Ada Lovelace (ada@contoso.com)' });
     await ids.getByText('E1001', { exact: true }).waitFor();
     await ids.getByRole('button', { name: 'Copy Entra object id' }).waitFor();
     await capture(page, 'tokens');
@@ -298,15 +298,15 @@ describe('the admin console in headless Chromium', () => {
     expect(await revoke.evaluate((b) => b === (b.ownerDocument as unknown as { activeElement: unknown }).activeElement)).toBe(true);
     await revoke.click();
     dialog = page.getByRole('dialog');
-    await dialog.getByRole('heading', { name: 'Revoke the token of ada@contoso.com (employee E1001)' }).waitFor();
-    const confirm = dialog.getByRole('button', { name: "Revoke ada@contoso.com's token" });
+    await dialog.getByRole('heading', { name: 'Revoke the token of Ada Lovelace (ada@contoso.com)' }).waitFor();
+    const confirm = dialog.getByRole('button', { name: "Revoke Ada Lovelace's token" });
     expect(await confirm.isDisabled()).toBe(true);
     expect(await dialog.getByRole('radio', { checked: true }).count()).toBe(0);
     await dialog.getByRole('radio', { name: /^Returned: The token is back at the desk/ }).waitFor();
     await dialog.getByRole('radio', { name: /^Unused: Nobody signed in with it for UNUSED_TOKEN_DAYS .*seed is kept/ }).waitFor();
     await dialog.getByRole('radio', { name: /^Lost: .*seed destroyed for good/ }).check();
     expect(await confirm.isDisabled()).toBe(true);
-    await dialog.getByRole('checkbox', { name: /can never be used again, by ada@contoso.com/ }).check();
+    await dialog.getByRole('checkbox', { name: /can never be used again, by Ada Lovelace \(ada@contoso\.com\)/ }).check();
     await dialog.getByLabel('Note (optional)').fill('left on a train');
     await capture(page, 'token-revoke-dialog');
     await confirm.click();
@@ -316,6 +316,8 @@ describe('the admin console in headless Chromium', () => {
     // The history names who did it (the caller's name kept with the entry), not an id; the id is one click away.
     await page.getByRole('row', { name: /token\.revoked\.lost/ }).getByRole('button', { name: 'alex.admin@contoso.dev: show ids' }).click();
     await page.getByRole('group', { name: 'Ids of alex.admin@contoso.dev' }).getByText('00000000-0000-4000-8000-0000000a0001').waitFor();
+    // The last change names the admin, not their object id.
+    await page.getByText(/^revoked, lost: left on a train \(by alex\.admin@contoso\.dev\) \(/).waitFor();
     await capture(page, 'token');
     expect((await graph.state({ serial: handedSerial })).matches?.devices).toEqual([]);
 
@@ -334,7 +336,7 @@ describe('the admin console in headless Chromium', () => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'People' }).click();
     await page.getByRole('heading', { name: 'People', level: 1 }).waitFor();
     await page.getByRole('radio', { name: 'Everything' }).check();
-    await page.getByRole('row', { name: /ada@contoso\.com/ }).getByText('Done').waitFor();
+    await page.getByRole('row', { name: /Ada Lovelace \(ada@contoso\.com\)/ }).getByText('Done').waitFor();
     await capture(page, 'people');
 
     // Reconciliation: a fresh stack has no report (an empty state, no error); a run is followed to its report.
@@ -373,6 +375,11 @@ describe('the admin console in headless Chromium', () => {
     await page.getByRole('heading', { name: 'Desk', level: 1 }).waitFor();
     await page.getByText('Nothing waits for hand-over').waitFor();
     await expect(page.getByRole('button', { name: /Hand over|Mark/ }).count()).resolves.toBe(0);
+    // Another admin's run is named by that admin's name, the object id one click away.
+    await page.goto(`${stack.hostUrl}/api/console/#/reconciliation`);
+    await page.getByRole('button', { name: 'alex.admin@contoso.dev: show ids' }).click();
+    await page.getByRole('group', { name: 'Ids of alex.admin@contoso.dev' }).getByText('00000000-0000-4000-8000-0000000a0001').waitFor();
+    await page.keyboard.press('Escape');
 
     // The reader's own access token, as MSAL keeps it, used for a call the page does not offer.
     const forced = await page.evaluate(async () => {
@@ -420,7 +427,7 @@ describe('the admin console in headless Chromium', () => {
     await page.goto(`${stack.hostUrl}/api/console/#/desk`);
     await page.getByRole('heading', { name: 'Desk', level: 1 }).waitFor();
     const line = page.getByRole('row', { name: new RegExp(serial ?? 'none') });
-    await line.getByRole('cell', { name: 'grace@contoso.com (employee E1002)' }).waitFor();
+    await line.getByRole('cell', { name: 'Grace Hopper (grace@contoso.com)' }).waitFor();
     await line.getByText('Not shipped').waitFor();
     await expect(line.getByRole('link', { name: serial ?? 'none' }).count()).resolves.toBe(0);
     await capture(page, 'desk-only');
@@ -428,7 +435,7 @@ describe('the admin console in headless Chromium', () => {
     // Shipping with its tracking number.
     await line.getByRole('button', { name: `Mark ${serial} shipped` }).click();
     let dialog = page.getByRole('dialog');
-    await dialog.getByText(`Ship token ${serial} to GVA for grace@contoso.com (employee E1002)`).waitFor();
+    await dialog.getByText(`Ship token ${serial} to GVA for Grace Hopper (grace@contoso.com)`).waitFor();
     await dialog.getByLabel(/Tracking number/).fill('CH-789');
     await dialog.getByRole('button', { name: 'Mark shipped' }).click();
     await page.getByRole('status').filter({ hasText: `${serial}: shipped` }).waitFor();
@@ -437,12 +444,12 @@ describe('the admin console in headless Chromium', () => {
     // The hand-over with the code the token shows: the token is active in Entra.
     await line.getByRole('button', { name: `Hand over ${serial}` }).click();
     dialog = page.getByRole('dialog');
-    await dialog.getByText(`Hand token ${serial} over to grace@contoso.com (employee E1002)`).waitFor();
+    await dialog.getByText(`Hand token ${serial} over to Grace Hopper (grace@contoso.com)`).waitFor();
     expect((await graph.state({ serial: serial ?? '' })).matches?.devices[0]?.status).toBe('assigned');
     await dialog.getByLabel(/The code the token shows now/).fill(totpCode(seeds.get(serial ?? '') ?? '', 30, 'hmacsha1', new Date()));
     await capture(page, 'desk-only-handover-dialog');
     await dialog.getByRole('button', { name: 'Check the code and activate' }).click();
-    await page.getByRole('status').filter({ hasText: `${serial} is handed over to grace@contoso.com (employee E1002) and active` }).waitFor();
+    await page.getByRole('status').filter({ hasText: `${serial} is handed over to Grace Hopper (grace@contoso.com) and active` }).waitFor();
     expect((await graph.state({ serial: serial ?? '' })).matches?.devices[0]?.status).toBe('activated');
     await page.getByText('Nothing waits for hand-over').waitFor();
 

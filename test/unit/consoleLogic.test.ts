@@ -5,7 +5,7 @@ import { needsAttention, recentWork, stockByPool } from '../../console/src/lib/o
 import { pageOf } from '../../console/src/lib/paging';
 import { describeProblem } from '../../console/src/lib/problem';
 import { auditPath, holderOf, provisioningPath, tokenSearchPath } from '../../console/src/lib/query';
-import { reportSummary, requesterLabel } from '../../console/src/lib/reconcile';
+import { actorObjectId, reportSummary, requesterLabel } from '../../console/src/lib/reconcile';
 import { abilitiesOf, landingPage, pagesFor, refusedPage, rolesOf } from '../../console/src/lib/roles';
 import { metadataUrl, unreachableAuthorityMessage } from '../../console/src/lib/signin';
 import { REVOKE_REASONS as DOMAIN_REVOKE_REASONS } from '../../shared/domain/token';
@@ -49,7 +49,9 @@ describe('the console page logic', () => {
     expect(tokenStatusLabel('on_loan')).toBe('On loan');
     expect(tokenStatusLabel(null)).toBe('');
     expect(personLabel({ userPrincipalName: 'ada@contoso.com', employeeId: 'E1001' })).toBe('ada@contoso.com (employee E1001)');
-    expect(personLabel({ displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: null })).toBe('Ada Lovelace');
+    expect(personLabel({ displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: 'E1001' })).toBe('Ada Lovelace (ada@contoso.com)');
+    expect(personLabel({ displayName: 'Ada Lovelace', userPrincipalName: null, employeeId: 'E1001' })).toBe('Ada Lovelace (employee E1001)');
+    expect(personLabel({ displayName: 'Ada Lovelace', userPrincipalName: null, employeeId: null })).toBe('Ada Lovelace');
     expect(personLabel({ userPrincipalName: null, employeeId: 'E1001' })).toBe('employee E1001');
     expect(personLabel({ userPrincipalName: null, employeeId: null })).toBe('nobody');
     expect(actorLabel({ actor: 'admin 00000000-0000-4000-8000-0000000a0001', caller: { oid: '00000000-0000-4000-8000-0000000a0001', name: 'Alex Admin' } })).toBe('Alex Admin');
@@ -102,16 +104,20 @@ describe('the console page logic', () => {
     expect(held[1]).toBe('1 hardware token device in Entra, 5 seeds in Key Vault.');
     expect(held[2]).toBe('3 findings of drift: 2 seed missing, 1 orphan seed.');
     expect(held[3]).toMatch(/^60 repairs held: more than RECONCILE_MAX_CHANGES/);
-    expect(requesterLabel('schedule', {})).toBe('the schedule (RECONCILE_SCHEDULE)');
-    expect(requesterLabel('admin oid-1', { oid: 'oid-1', name: 'Alex Admin' })).toBe('you (Alex Admin)');
-    expect(requesterLabel('admin oid-2', { oid: 'oid-1', name: 'Alex Admin' })).toBe('admin oid-2');
+    expect(requesterLabel({ requestedBy: 'schedule' }, {})).toBe('the schedule (RECONCILE_SCHEDULE)');
+    expect(requesterLabel({ requestedBy: 'admin oid-1', requestedByName: 'alex@contoso.com' }, { oid: 'oid-1', name: 'Alex Admin' })).toBe('you (Alex Admin)');
+    // Another admin's run is named by the name kept with it; a run from before names were kept shows its actor.
+    expect(requesterLabel({ requestedBy: 'admin oid-2', requestedByName: 'sam@contoso.com' }, { oid: 'oid-1', name: 'Alex Admin' })).toBe('sam@contoso.com');
+    expect(requesterLabel({ requestedBy: 'admin oid-2' }, { oid: 'oid-1', name: 'Alex Admin' })).toBe('admin oid-2');
+    expect(actorObjectId('admin oid-2')).toBe('oid-2');
+    expect(actorObjectId('schedule')).toBeUndefined();
   });
 
   it('builds the pick list query, its CSV for label printers (no formula cells) and the next shipping step', () => {
     expect(handoversPath({})).toBe('handovers');
     expect(handoversPath({ location: ' GVA ', status: 'shipped' })).toBe('handovers?location=GVA&status=shipped');
-    const csv = pickListCsv([{ serialNumber: 'HO-1', manufacturer: 'Token2', model: 'C302', employeeId: 'E1', userPrincipalName: '=cmd@contoso.com', site: 'GVA', since: '2026-12-01T00:00:00Z', shipping: 'shipped', tracking: 'CH, 1' }]);
-    expect(csv.split('\n')).toEqual(['site,serial number,holder,employee id,since,shipping,tracking,model', "GVA,HO-1,'=cmd@contoso.com,E1,2026-12-01T00:00:00Z,shipped,\"CH, 1\",Token2 C302"]);
+    const csv = pickListCsv([{ serialNumber: 'HO-1', manufacturer: 'Token2', model: 'C302', employeeId: 'E1', userPrincipalName: '=cmd@contoso.com', displayName: 'Ada Lovelace', site: 'GVA', since: '2026-12-01T00:00:00Z', shipping: 'shipped', tracking: 'CH, 1' }]);
+    expect(csv.split('\n')).toEqual(['site,serial number,name,holder,employee id,since,shipping,tracking,model', "GVA,HO-1,Ada Lovelace,'=cmd@contoso.com,E1,2026-12-01T00:00:00Z,shipped,\"CH, 1\",Token2 C302"]);
     expect(nextShipment('pending')).toBe('shipped');
     expect(nextShipment('shipped')).toBe('delivered');
     expect(nextShipment('delivered')).toBeUndefined();
@@ -190,7 +196,7 @@ describe('the console page logic', () => {
 
   it('lists pools out of or low on stock, tokens waiting for hand-over or their import, each once', () => {
     const tokens = [
-      { serialNumber: 'HO-1', pool: 'GVA', status: 'awaiting_handover', userPrincipalName: 'ada@contoso.com', employeeId: 'E1' },
+      { serialNumber: 'HO-1', pool: 'GVA', status: 'awaiting_handover', displayName: 'Ada Lovelace', userPrincipalName: 'ada@contoso.com', employeeId: 'E1' },
       { serialNumber: 'HO-2', pool: 'GVA', status: 'in_stock', registeredInEntra: true },
       { serialNumber: 'IM-1', pool: 'ZRH', status: 'importing', registeredInEntra: false },
       { serialNumber: 'IM-2', pool: 'ZRH', status: 'importing', registeredInEntra: false },
@@ -205,9 +211,9 @@ describe('the console page logic', () => {
     expect(attention.map((a) => a.what)).toEqual([
       'Low stock in pool GVA: 1 left',
       'No token in stock in pool ZRH',
-      'Token HO-1 waits for its hand-over to ada@contoso.com',
+      'Token HO-1 waits for its hand-over to Ada Lovelace (ada@contoso.com)',
       '2 tokens still importing',
-      'Hire of grace@contoso.com failed',
+      'Hire of grace@contoso.com (employee E5) failed',
     ]);
     expect(attention.map((a) => a.link)).toEqual(['#/imports', '#/imports', '#/desk', '#/tokens', '#/people']);
   });

@@ -370,6 +370,16 @@ describe('record the token', () => {
     expect(w.records.get('joiner')?.etag).toBe(written?.etag);
   });
 
+  it('keeps the person\'s name from Entra on the record, and a later delivery takes it from there without asking Entra', async () => {
+    const w = world({ tokens: [token('T1', { status: 'reserved', employeeId: 'E1' })], records: [joiner({ status: 'queued', displayName: 'Ada (from HR)' })] });
+    await recordToken(await contextAfterRead(w, hire(), { user: { ...ADA, displayName: 'Ada Lovelace' }, token: w.rows.get('T1') }));
+    expect(w.records.get('joiner')?.displayName).toBe('Ada Lovelace');
+    const again = await contextAfterRead(w, hire());
+    expect(await findUser(again)).toBe('next');
+    expect(again.user).toEqual({ id: 'u-ada', userPrincipalName: 'ada@contoso.com', displayName: 'Ada Lovelace' });
+    expect(w.calls).toEqual([]);
+  });
+
   it('gives way to the token a concurrent delivery put on the record first', async () => {
     const w = world({ tokens: [token('T1', { status: 'reserved', employeeId: 'E1' }), token('T2', { status: 'reserved', employeeId: 'E1' })], records: [joiner({ serialNumber: 'T2' })] });
     const ctx = await contextAfterRead(w, hire(), { user: ADA, token: w.rows.get('T1'), record: undefined });
@@ -420,6 +430,18 @@ describe('mark the token', () => {
     expect(marked).toMatchObject({ status: 'awaiting_handover', entraUserId: 'u-ada', userPrincipalName: 'ada@contoso.com', handover: { site: 'GVA' } });
     expect(await markToken(Object.assign(ctx, { token: marked }))).toBe('next');
     expect(w.rows.get('T1')?.etag).toBe(marked?.etag);
+  });
+
+  it('keeps the holder\'s name as Entra shows it, else as HR sent it, for admins to read', async () => {
+    const named = world({ tokens: [token('T1', { status: 'reserved', employeeId: 'E1' })] });
+    await markToken(await contextAfterRead(named, hire({ displayName: 'Ada (from HR)' }), { user: { ...ADA, displayName: 'Ada Lovelace' }, token: named.rows.get('T1') }));
+    expect(named.rows.get('T1')).toMatchObject({ displayName: 'Ada Lovelace', lastChangeReason: expect.stringContaining('Ada Lovelace (ada@contoso.com)') });
+    const fromHr = world({ tokens: [token('T1', { status: 'reserved', employeeId: 'E1' })] });
+    await markToken(await contextAfterRead(fromHr, hire({ displayName: 'Ada King' }), { user: ADA, token: fromHr.rows.get('T1') }));
+    expect(fromHr.rows.get('T1')?.displayName).toBe('Ada King');
+    const unnamed = world({ tokens: [token('T1', { status: 'reserved', employeeId: 'E1' })] });
+    await markToken(await contextAfterRead(unnamed, hire(), { user: ADA, token: unnamed.rows.get('T1') }));
+    expect(unnamed.rows.get('T1')).not.toHaveProperty('displayName');
   });
 
   it('keeps on the row who approved a token for a privileged account', async () => {

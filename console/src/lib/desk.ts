@@ -6,6 +6,7 @@ export interface HandoverLine {
   model: string;
   employeeId: string | null;
   userPrincipalName: string | null;
+  displayName: string | null;
   site: string;
   since: string;
   shipping: string;
@@ -29,8 +30,8 @@ const csvCell = (value: string): string => {
 };
 
 export function pickListCsv(lines: readonly HandoverLine[]): string {
-  const rows = lines.map((h) => [h.site, h.serialNumber, h.userPrincipalName ?? '', h.employeeId ?? '', h.since, h.shipping, h.tracking ?? '', `${h.manufacturer} ${h.model}`]);
-  return [['site', 'serial number', 'holder', 'employee id', 'since', 'shipping', 'tracking', 'model'], ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
+  const rows = lines.map((h) => [h.site, h.serialNumber, h.displayName ?? '', h.userPrincipalName ?? '', h.employeeId ?? '', h.since, h.shipping, h.tracking ?? '', `${h.manufacturer} ${h.model}`]);
+  return [['site', 'serial number', 'name', 'holder', 'employee id', 'since', 'shipping', 'tracking', 'model'], ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
 }
 
 /** What the desk can do next with a line: ship it, mark it delivered, hand it over (always, once in front of the person). */

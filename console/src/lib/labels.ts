@@ -101,12 +101,18 @@ export function formatTime(iso: string | null | undefined, locale?: string, time
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(date);
 }
 
-/** A person as the console names them: the UPN when known, the employee id beside it, never an id alone when a name exists. */
+/**
+ * A person as the console names them: their name and UPN; without a name (a token held before names were
+ * kept), the UPN and the employee id; never an id alone when more is known. Every id is one click away (WithIds).
+ */
 export function personLabel(person: { displayName?: string | null; userPrincipalName?: string | null; employeeId?: string | null }): string {
-  const name = person.displayName || person.userPrincipalName;
-  if (name && person.employeeId) return `${name} (employee ${person.employeeId})`;
-  if (name) return name;
-  return person.employeeId ? `employee ${person.employeeId}` : 'nobody';
+  const employee = person.employeeId ? `employee ${person.employeeId}` : undefined;
+  if (person.displayName) {
+    const id = person.userPrincipalName || employee;
+    return id ? `${person.displayName} (${id})` : person.displayName;
+  }
+  if (person.userPrincipalName) return employee ? `${person.userPrincipalName} (${employee})` : person.userPrincipalName;
+  return employee ?? 'nobody';
 }
 
 /** The audit's Who: the caller's name kept with the entry, else the actor as recorded ("hr", "system", ...). */

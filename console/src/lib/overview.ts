@@ -1,5 +1,7 @@
 /** The numbers on the Overview page, from token and provisioning listings and the latest report. */
 
+import { personLabel } from './labels';
+
 export interface TokenLike {
   serialNumber: string;
   pool: string;
@@ -10,6 +12,7 @@ export interface TokenLike {
 export interface RecordLike {
   employeeId: string;
   userPrincipalName?: string | null;
+  displayName?: string | null;
   kind: string;
   status: string;
   reason: string | null;
@@ -72,7 +75,7 @@ const PERSON_KINDS = new Set(['held_after_termination', 'held_by_departed', 'ass
 export interface AttentionSources {
   records: readonly RecordLike[];
   report: unknown;
-  tokens: readonly (TokenLike & { userPrincipalName?: string | null; employeeId?: string | null })[];
+  tokens: readonly (TokenLike & { displayName?: string | null; userPrincipalName?: string | null; employeeId?: string | null })[];
   stock: readonly PoolStock[];
 }
 
@@ -90,13 +93,13 @@ export function needsAttention({ records, report, tokens, stock }: AttentionSour
   }
   const waiting = tokens.filter((t) => t.status === 'awaiting_handover');
   for (const t of waiting) {
-    out.push({ what: `Token ${t.serialNumber} waits for its hand-over to ${t.userPrincipalName ?? (t.employeeId ? `employee ${t.employeeId}` : 'its holder')}`, detail: 'Hand it over at the desk with the code it shows', link: '#/desk' });
+    out.push({ what: `Token ${t.serialNumber} waits for its hand-over to ${t.userPrincipalName || t.employeeId || t.displayName ? personLabel(t) : 'its holder'}`, detail: 'Hand it over at the desk with the code it shows', link: '#/desk' });
   }
   const importing = tokens.filter((t) => t.status === 'importing');
   if (importing.length > 0) out.push({ what: `${importing.length} token${importing.length === 1 ? '' : 's'} still importing`, detail: 'Send the same file again to finish the import', link: '#/tokens' });
   for (const r of records) {
-    if (r.kind === 'joiner' && r.status === 'failed') out.push({ what: `Hire of ${r.userPrincipalName ?? `employee ${r.employeeId}`} failed`, detail: r.reason ?? '', link: '#/people' });
-    if (r.kind === 'leaver' && (r.status === 'failed' || r.status === 'retrying')) out.push({ what: `Leaver ${r.userPrincipalName ?? `employee ${r.employeeId}`} still holds access (${r.status})`, detail: r.reason ?? '', link: '#/people' });
+    if (r.kind === 'joiner' && r.status === 'failed') out.push({ what: `Hire of ${personLabel(r)} failed`, detail: r.reason ?? '', link: '#/people' });
+    if (r.kind === 'leaver' && (r.status === 'failed' || r.status === 'retrying')) out.push({ what: `Leaver ${personLabel(r)} still holds access (${r.status})`, detail: r.reason ?? '', link: '#/people' });
   }
   const rep = (report && typeof report === 'object' ? report : {}) as ReportLike;
   if (rep.status === 'held') out.push({ what: `Reconciliation run ${String(rep.runId)} is held`, detail: 'It would change more than RECONCILE_MAX_CHANGES: review and apply it', link: '#/reconciliation' });

@@ -41,9 +41,12 @@ export function reportSummary(report: ReportSummaryInput): string[] {
   return lines;
 }
 
-/** Who asked for a run, in words: the schedule, the signed-in person by name, or the recorded actor. */
-export function requesterLabel(requestedBy: string, me: { oid?: string; name?: string }): string {
-  if (requestedBy === 'schedule') return 'the schedule (RECONCILE_SCHEDULE)';
-  if (me.oid && requestedBy === `admin ${me.oid}`) return `you${me.name ? ` (${me.name})` : ''}`;
-  return requestedBy;
+/** Who asked for a run, in words: the schedule, you, another admin by the name kept with the run, or the recorded actor. */
+export function requesterLabel(run: { requestedBy: string; requestedByName?: string | null }, me: { oid?: string; name?: string }): string {
+  if (run.requestedBy === 'schedule') return 'the schedule (RECONCILE_SCHEDULE)';
+  if (me.oid && run.requestedBy === `admin ${me.oid}`) return `you${me.name ? ` (${me.name})` : ''}`;
+  return run.requestedByName || run.requestedBy;
 }
+
+/** The object id in an admin actor ("admin <oid>"), for the ids a name keeps one click away. */
+export const actorObjectId = (actor: string): string | undefined => (actor.startsWith('admin ') ? actor.slice('admin '.length) : undefined);

@@ -71,7 +71,7 @@ export function Overview({ api, threshold }: { api: Api; threshold: number }) {
   const layout = useLayout();
   const { data, error, loading } = useLoad(async () => {
     const [tokens, records, report] = await Promise.all([
-      allPages<TokenLike & { userPrincipalName: string | null; employeeId: string | null }>(api, 'tokens?pageSize=1000', 'tokens'),
+      allPages<TokenLike & { displayName?: string | null; userPrincipalName: string | null; employeeId: string | null }>(api, 'tokens?pageSize=1000', 'tokens'),
       allPages<RecordLike>(api, 'provisioning?pageSize=1000', 'records'),
       api.get<unknown>('reports/reconcile/latest?allowEmpty=true'),
     ]);

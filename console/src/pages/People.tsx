@@ -12,6 +12,7 @@ interface Work extends RecordLike {
   step: string | null;
   serialNumber: string | null;
   userPrincipalName: string | null;
+  displayName?: string | null;
   entraUserId: string | null;
   attempts: number;
   refusal?: string | null;

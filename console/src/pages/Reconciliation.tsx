@@ -2,9 +2,9 @@ import { Button, Field, Link, Select, Text } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
 import type { Api } from '../api';
 import { driftLabel, formatTime, modeLabel, repairLabel } from '../lib/labels';
-import { reportSummary, requesterLabel, type ReportCounts } from '../lib/reconcile';
+import { actorObjectId, reportSummary, requesterLabel, type ReportCounts } from '../lib/reconcile';
 import type { Abilities } from '../lib/roles';
-import { ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, useLoad } from '../ui';
+import { ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, useLoad, WithIds } from '../ui';
 import { PageTitle, Section, useLayout } from './common';
 
 interface Report {
@@ -12,6 +12,8 @@ interface Report {
   mode: string;
   status?: string;
   requestedBy: string;
+  requestedByName?: string;
+  applied?: { by: string; name?: string; at: string };
   startedAt: string;
   finishedAt: string;
   counts: ReportCounts;
@@ -70,8 +72,14 @@ function ReportView({ report, api, can, me, onApplied }: { report: Report; api: 
   return (
     <Section title={`Run ${report.runId}: ${modeLabel(report.mode)}${report.status === 'held' ? ', held' : ''}`} id="report">
       <Text block>
-        Requested by {requesterLabel(report.requestedBy, me)}, finished {formatTime(report.finishedAt)}.
+        Requested by <WithIds label={requesterLabel(report, me)} ids={[{ name: 'Object id', value: actorObjectId(report.requestedBy) }]} />, finished {formatTime(report.finishedAt)}.
       </Text>
+      {report.applied ? (
+        <Text block>
+          Its held repairs were applied by{' '}
+          <WithIds label={requesterLabel({ requestedBy: report.applied.by, requestedByName: report.applied.name ?? null }, me)} ids={[{ name: 'Object id', value: actorObjectId(report.applied.by) }]} />, {formatTime(report.applied.at)}.
+        </Text>
+      ) : null}
       <ul data-testid="report-summary">
         {reportSummary(report).map((line) => (
           <li key={line}>{line}</li>

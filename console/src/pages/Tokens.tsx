@@ -15,6 +15,7 @@ export interface Token {
   status: string;
   employeeId: string | null;
   userPrincipalName: string | null;
+  displayName?: string | null;
   entraUserId?: string | null;
   entraDeviceId?: string | null;
   revocationReason: string | null;
@@ -34,7 +35,7 @@ const useStyles = makeStyles({
 });
 
 /** The holder as a person, ids one click away. */
-export function Holder({ token }: { token: { userPrincipalName: string | null; employeeId: string | null; entraUserId?: string | null } }) {
+export function Holder({ token }: { token: { displayName?: string | null; userPrincipalName: string | null; employeeId: string | null; entraUserId?: string | null } }) {
   if (!token.userPrincipalName && !token.employeeId) return <>nobody</>;
   return (
     <WithIds
@@ -278,7 +279,7 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
                 <ConfirmButton
                   label="Revoke"
                   title={`Revoke the token of ${who}`}
-                  confirmLabel={`Revoke ${data.userPrincipalName ?? who}'s token`}
+                  confirmLabel={`Revoke ${data.displayName ?? data.userPrincipalName ?? who}'s token`}
                   danger
                   ready={reason !== '' && (!isDestructiveReason(reason) || confirmed)}
                   onOpenChange={resetDialog}
@@ -294,7 +295,7 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
                   </Field>
                 </ConfirmButton>
                 {data.status === 'active' || data.status === 'assigned' ? (
-                  <ConfirmButton label="Suspend" title={`Suspend the token of ${who}`} confirmLabel={`Suspend ${data.userPrincipalName ?? who}'s token`} onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/suspend`)}>
+                  <ConfirmButton label="Suspend" title={`Suspend the token of ${who}`} confirmLabel={`Suspend ${data.displayName ?? data.userPrincipalName ?? who}'s token`} onConfirm={() => act(`users/${encodeURIComponent(holder)}/token/suspend`)}>
                     <Text>
                       Token {serial} is deactivated in Entra for a leave of absence; {who} keeps it and it is activated again on resume.
                     </Text>
@@ -304,7 +305,7 @@ export function TokenPage({ api, serial, can }: { api: Api; serial: string; can:
                   <ConfirmButton
                     label="Replace"
                     title={`Replace the token of ${who}`}
-                    confirmLabel={`Revoke and replace ${data.userPrincipalName ?? who}'s token`}
+                    confirmLabel={`Revoke and replace ${data.displayName ?? data.userPrincipalName ?? who}'s token`}
                     danger
                     ready={reason !== '' && confirmed}
                     onOpenChange={resetDialog}

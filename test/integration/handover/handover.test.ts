@@ -81,7 +81,7 @@ describe('hand-over mode: reserve and assign at the hire, activate at the desk w
     expect(gva.handovers.map((h: { userPrincipalName: string }) => h.userPrincipalName).sort()).toEqual(['ada@contoso.com', 'grace@contoso.com']);
     expect(gva.handovers[0]).toMatchObject({ site: 'GVA', shipping: 'pending', tracking: null, employeeId: expect.stringMatching(/^E200[12]$/), since: expect.any(String) });
     const zrh = await jsonOf(await app.call('GET', 'handovers?location=ZRH', { roles: ['Tokens.Read'] }));
-    expect(zrh.handovers).toEqual([expect.objectContaining({ userPrincipalName: 'alan@contoso.com', site: 'ZRH' })]);
+    expect(zrh.handovers).toEqual([expect.objectContaining({ userPrincipalName: 'alan@contoso.com', displayName: 'Alan Turing', site: 'ZRH' })]);
   });
 
   it('records shipping, which the pick list filters on; bad input is a problem, not a change', async () => {
@@ -120,7 +120,7 @@ describe('hand-over mode: reserve and assign at the hire, activate at the desk w
     const code = shownCode(seed, 4);
     const response = await handover(serial, code);
     expect(response.status).toBe(200);
-    expect(await jsonOf(response)).toEqual({ serialNumber: serial, status: 'active', userPrincipalName: 'ada@contoso.com', driftSteps: 4 });
+    expect(await jsonOf(response)).toEqual({ serialNumber: serial, status: 'active', userPrincipalName: 'ada@contoso.com', displayName: 'Ada Lovelace', driftSteps: 4 });
     expect(await token(serial)).toMatchObject({ status: 'active', driftSteps: 4, handover: null });
     expect(await device(serial)).toMatchObject({ status: 'activated' });
     expect(app.logs.some((line) => line.includes(`TokenDrift serial=${serial} steps=4`))).toBe(true);
@@ -179,10 +179,13 @@ describe('hand-over mode: reserve and assign at the hire, activate at the desk w
     const serial = serialOf.get('alan@contoso.com')!;
     const env = { ...process.env, OATHCTL_URL: app.host.url, OATHCTL_TOKEN: await app.adminToken(['Tokens.Admin', 'Tokens.Read']) };
     const list = await run(process.execPath, [TSX, OATHCTL, 'handovers', '--location', 'ZRH', '--csv'], { env });
-    expect(list.stdout.trim().split('\n')).toEqual(['site,serial number,holder,employee id,since,shipping,tracking,model', expect.stringMatching(new RegExp(`^ZRH,${serial},alan@contoso.com,E2003,[^,]+,pending,,Token2 C302$`))]);
+    expect(list.stdout.trim().split('\n')).toEqual(['site,serial number,name,holder,employee id,since,shipping,tracking,model', expect.stringMatching(new RegExp(`^ZRH,${serial},Alan Turing,alan@contoso.com,E2003,[^,]+,pending,,Token2 C302$`))]);
     await awayFromStepEnd();
     const done = await run(process.execPath, [TSX, OATHCTL, 'handover', serial, shownCode(seedOf.get(serial)!, -1), '--json'], { env });
-    expect(JSON.parse(done.stdout)).toMatchObject({ serialNumber: serial, driftSteps: -1 });
+    expect(JSON.parse(done.stdout)).toMatchObject({ serialNumber: serial, displayName: 'Alan Turing', driftSteps: -1 });
+    // The token's last change names the holder and the admin by name; the admin's object id stays in the audit.
+    const handedOver = await jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }));
+    expect(handedOver.lastChangeReason).toMatch(/^handed over to Alan Turing \(alan@contoso\.com\) at site ZRH; .* \(by admin@contoso\.com\)$/);
     const empty = await run(process.execPath, [TSX, OATHCTL, 'handovers', '--location', 'ZRH'], { env });
     expect(empty.stdout.trim()).toBe('Nothing awaits hand-over.');
   });

@@ -58,7 +58,7 @@ describe('oathctl against the admin API', () => {
   it('lists and shows tokens as tables and as JSON', async () => {
     const list = await oathctl('list', '--status', 'in_stock');
     expect(list.code).toBe(0);
-    expect(list.stdout.split('\n')[0]).toMatch(/^SERIAL\s+STATUS\s+POOL\s+HOLDER\s+MODEL\s+UPDATED$/);
+    expect(list.stdout.split('\n')[0]).toMatch(/^SERIAL\s+STATUS\s+POOL\s+NAME\s+HOLDER\s+MODEL\s+UPDATED$/);
     const show = await oathctl('show', 'BULK-00042', '--json');
     expect(JSON.parse(show.stdout)).toMatchObject({ serialNumber: 'BULK-00042', status: 'in_stock', registeredInEntra: true });
     const missing = await oathctl('show', 'NOPE-1');

@@ -46,8 +46,8 @@ describe('oathctl: provisioning, approval, audit and reports', () => {
 
     const one = await oathctl('provisioning', 'E3001');
     expect(one.code).toBe(0);
-    expect(one.stdout.split('\n')[0]).toMatch(/^EMPLOYEE\s+KIND\s+STATUS\s+STEP\s+SERIAL\s+USER\s+ATTEMPTS\s+UPDATED\s+REASON$/);
-    expect(one.stdout).toMatch(/E3001\s+joiner\s+failed\s/);
+    expect(one.stdout.split('\n')[0]).toMatch(/^EMPLOYEE\s+NAME\s+KIND\s+STATUS\s+STEP\s+SERIAL\s+USER\s+ATTEMPTS\s+UPDATED\s+REASON$/);
+    expect(one.stdout).toMatch(/E3001\s+Ida Noel\s+joiner\s+failed\s/);
     expect(one.stdout).toContain(failed.reason ?? 'no reason given');
     expect(one.stdout).toContain('Send it through again with: oathctl retry E3001');
 
@@ -132,7 +132,7 @@ describe('oathctl: provisioning, approval, audit and reports', () => {
     const { runId } = JSON.parse(ran.stdout) as { runId: string };
     const latest = await oathctl('reconcile', '--latest');
     expect(latest.code).toBe(0);
-    expect(latest.stdout).toMatch(new RegExp(`^Reconciliation ${runId} \\(mode report, by `));
+    expect(latest.stdout).toMatch(new RegExp(`^Reconciliation ${runId} \\(mode report, by admin@contoso\\.com\\)`));
     expect((await oathctl('reconcile', '--latest', '--mode', 'safe')).code).toBe(2);
   }, 120_000);
 
