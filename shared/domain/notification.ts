@@ -10,8 +10,8 @@ const text = (max: number) => z.string().max(max);
 const site = z.string().regex(/^[A-Za-z0-9_-]{1,16}$/);
 
 export const notificationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('handover_waiting'), key: text(200), serialNumber: text(64), employeeId: text(64), userPrincipalName: text(256).optional(), entraUserId: text(64).optional(), site: site.optional() }),
-  z.object({ kind: z.literal('hire_failed'), key: text(200), employeeId: text(64), userPrincipalName: text(256).optional(), entraUserId: text(64).optional(), site: site.optional(), reason: text(500) }),
+  z.object({ kind: z.literal('handover_waiting'), key: text(200), serialNumber: text(64), employeeId: text(64), userPrincipalName: text(256).optional(), displayName: text(256).optional(), entraUserId: text(64).optional(), site: site.optional() }),
+  z.object({ kind: z.literal('hire_failed'), key: text(200), employeeId: text(64), userPrincipalName: text(256).optional(), displayName: text(256).optional(), entraUserId: text(64).optional(), site: site.optional(), reason: text(500) }),
   z.object({ kind: z.literal('low_stock'), key: text(200), pool: z.string().max(64), available: z.number().int().min(0), threshold: z.number().int().min(0) }),
   z.object({
     kind: z.literal('token_unused'),
@@ -20,12 +20,13 @@ export const notificationSchema = z.discriminatedUnion('kind', [
     entraUserId: text(64),
     employeeId: text(64).optional(),
     userPrincipalName: text(256).optional(),
+    displayName: text(256).optional(),
     site: site.optional(),
     /** Entra's lastUsedDateTime, or 'never'. */
     lastUsed: text(40),
     days: z.number().int().min(1),
   }),
-  z.object({ kind: z.literal('leaver_token_held'), key: text(200), employeeId: text(64), userPrincipalName: text(256).optional(), entraUserId: text(64).optional(), serialNumber: text(64).optional(), terminationDate: text(40), site: site.optional() }),
+  z.object({ kind: z.literal('leaver_token_held'), key: text(200), employeeId: text(64), userPrincipalName: text(256).optional(), displayName: text(256).optional(), entraUserId: text(64).optional(), serialNumber: text(64).optional(), terminationDate: text(40), site: site.optional() }),
 ]);
 export type Notification = z.infer<typeof notificationSchema>;
 export type NotificationKind = Notification['kind'];
@@ -57,7 +58,8 @@ export interface NotificationText {
 }
 
 export function describeNotification(n: Notification): NotificationText {
-  const who = n.kind === 'low_stock' ? '' : (n.userPrincipalName ?? (n.employeeId ? `employee ${n.employeeId}` : `user ${n.kind === 'token_unused' ? n.entraUserId : ''}`));
+  const id = n.kind === 'low_stock' ? '' : (n.userPrincipalName ?? (n.employeeId ? `employee ${n.employeeId}` : `user ${n.kind === 'token_unused' ? n.entraUserId : ''}`));
+  const who = n.kind !== 'low_stock' && n.displayName ? `${n.displayName} (${id})` : id;
   const at = (value: string | undefined) => (value ? ` at site ${value}` : '');
   switch (n.kind) {
     case 'handover_waiting':

@@ -9,7 +9,7 @@ export interface Delivery {
 }
 
 export type HrEventOutcome =
-  | { kind: 'completed'; serialNumber: string; tokenStatus: 'active' | 'assigned' | 'awaiting_handover'; location?: string; entraUserId?: string }
+  | { kind: 'completed'; serialNumber: string; tokenStatus: 'active' | 'assigned' | 'awaiting_handover'; location?: string; entraUserId?: string; displayName?: string }
   | { kind: 'already_done'; status: ProvisioningStatus }
   | { kind: 'deferred'; dueAt: string; delaySeconds: number }
   | { kind: 'waiting_for_user'; delaySeconds: number; deadline: string }

@@ -114,6 +114,7 @@ export function notificationForOutcome(message: HrQueueMessage, outcome: HrEvent
   const person = {
     employeeId: message.employeeId,
     ...(message.userPrincipalName ? { userPrincipalName: message.userPrincipalName } : {}),
+    ...(message.displayName ? { displayName: message.displayName } : {}),
     ...(message.location ? { site: message.location } : {}),
   };
   switch (outcome.kind) {
@@ -124,6 +125,8 @@ export function notificationForOutcome(message: HrQueueMessage, outcome: HrEvent
         key: notificationKeys.handoverWaiting(outcome.serialNumber, message.employeeId),
         serialNumber: outcome.serialNumber,
         ...person,
+        // The name Entra showed the hire, over the one HR sent.
+        ...(outcome.displayName ? { displayName: outcome.displayName } : {}),
         ...(outcome.entraUserId ? { entraUserId: outcome.entraUserId } : {}),
       };
     case 'failed':

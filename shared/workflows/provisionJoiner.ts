@@ -114,7 +114,7 @@ async function runSaga(ctx: JoinerContext): Promise<HrEventOutcome> {
   }
   const token = found(ctx.token, 'the token');
   const user = found(ctx.user, 'the user');
-  return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: ctx.targetStatus, entraUserId: user.id, ...(ctx.message.location ? { location: ctx.message.location } : {}) };
+  return { kind: 'completed', serialNumber: token.serialNumber, tokenStatus: ctx.targetStatus, entraUserId: user.id, ...nameOf(ctx, user), ...(ctx.message.location ? { location: ctx.message.location } : {}) };
 }
 
 /* ---------- the steps, in the order of JOINER_SAGA ---------- */

@@ -324,6 +324,7 @@ export async function runReconciliation(run: ReconcileRun, deps: ReconcileDeps):
       serialNumber: token.serialNumber,
       entraUserId: token.entraUserId,
       ...(token.userPrincipalName ? { userPrincipalName: token.userPrincipalName } : {}),
+      ...(token.displayName ? { displayName: token.displayName } : {}),
       ...(token.employeeId ? { employeeId: token.employeeId } : {}),
       ...(SITE_CODE.test(token.pool) ? { site: token.pool } : {}),
       lastUsed,

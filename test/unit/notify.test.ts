@@ -1,4 +1,4 @@
-import type { Notification } from '../../shared/domain/notification';
+import { describeNotification, type Notification } from '../../shared/domain/notification';
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
 import type { NotificationLedger, NotificationRecord } from '../../shared/ports';
 import { CLAIM_LEASE_MS, deliverNotification, notificationForOutcome, type NotifyDeps } from '../../shared/workflows/notify';
@@ -96,5 +96,14 @@ describe('notificationForOutcome', () => {
     const hire: HrQueueMessage = { eventId: 'evt-h', type: 'employee.hired', employeeId: 'E1', location: 'GVA', firstSeenAt: T0.toISOString() };
     expect(notificationForOutcome(hire, { kind: 'completed', serialNumber: 'S1', tokenStatus: 'awaiting_handover' }, T0, 3)).toMatchObject({ kind: 'handover_waiting', site: 'GVA' });
     expect(notificationForOutcome(hire, { kind: 'completed', serialNumber: 'S1', tokenStatus: 'active' }, T0, 3)).toBeUndefined();
+  });
+  it('names the person as Entra showed the hire, else as HR sent them, beside the UPN', () => {
+    const hire: HrQueueMessage = { eventId: 'evt-h', type: 'employee.hired', employeeId: 'E1', userPrincipalName: 'ada@contoso.com', displayName: 'Ada (HR)', location: 'GVA', firstSeenAt: T0.toISOString() };
+    const waiting = notificationForOutcome(hire, { kind: 'completed', serialNumber: 'S1', tokenStatus: 'awaiting_handover', displayName: 'Ada Lovelace' }, T0, 3);
+    expect(waiting).toMatchObject({ displayName: 'Ada Lovelace' });
+    expect(describeNotification(waiting as Notification).subject).toBe('Hardware token S1 awaits hand-over to Ada Lovelace (ada@contoso.com) at site GVA');
+    const failed = notificationForOutcome(hire, { kind: 'failed', reason: 'no token in stock' }, T0, 3);
+    expect(describeNotification(failed as Notification).subject).toBe('No hardware token for Ada (HR) (ada@contoso.com): the hire failed');
+    expect(describeNotification({ kind: 'hire_failed', key: 'k', employeeId: 'E1', reason: 'x' }).subject).toBe('No hardware token for employee E1: the hire failed');
   });
 });
