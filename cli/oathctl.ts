@@ -89,15 +89,15 @@ function apiRoot(given: string): string {
 }
 
 /**
- * Opens `file` for the one-time seeds, only if nothing is there yet: never over an existing file, never
- * through a symbolic link (O_EXCL with O_CREAT fails on either; O_NOFOLLOW where the platform has it).
+ * Opens `file` for --out only if nothing is there yet: never over an existing file, never through a
+ * symbolic link (O_EXCL with O_CREAT fails on either; O_NOFOLLOW where the platform has it).
  */
-function openExclusive(file: string): number {
+function openExclusive(file: string, what = 'seeds'): number {
   try {
     return openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'EEXIST' || code === 'ELOOP') throw new UsageError(`--out ${file} already exists (or is a link); seeds are only written to a new file`);
+    if (code === 'EEXIST' || code === 'ELOOP') throw new UsageError(`--out ${file} already exists (or is a link); ${what} are only written to a new file`);
     throw error;
   }
 }
@@ -601,7 +601,15 @@ async function run(argv: string[], out: Out): Promise<number> {
       const response = await api.request('GET', `/api/${what}/export${query.size > 0 ? `?${query.toString()}` : ''}`, { accept: 'text/csv' });
       if (!response.body) throw new ApiError(response.status, `${response.status}: the export came without a body`);
       if (values.out) {
-        await pipeline(Readable.fromWeb(response.body), createWriteStream(values.out));
+        const file = values.out;
+        const fd = openExclusive(file, 'exports');
+        try {
+          await pipeline(Readable.fromWeb(response.body), createWriteStream('', { fd }));
+        } catch (error) {
+          // A broken download leaves no file that looks whole.
+          unlinkSync(file);
+          throw error;
+        }
         out.print(out.json ? JSON.stringify({ file: values.out }) : `The ${what} export was written to ${values.out}.`);
       } else {
         await pipeline(Readable.fromWeb(response.body), process.stdout, { end: false });

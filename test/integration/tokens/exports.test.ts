@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -144,6 +146,11 @@ describe('CSV exports', () => {
     expect(toFile).toMatchObject({ code: 0, stderr: '' });
     expect(toFile.stdout).toContain(`written to ${file}`);
     expect(readFileSync(file, 'utf8')).toBe((await exported('tokens/export?pool=GVA')).text);
+    // --out makes a new file only: an export never writes over one.
+    const again = await oathctl('export', 'tokens', '--out', file);
+    expect(again.code).toBe(2);
+    expect(again.stderr.split('\n')[0]).toBe(`oathctl: --out ${file} already exists (or is a link); exports are only written to a new file`);
+    expect(readFileSync(file, 'utf8')).toBe((await exported('tokens/export?pool=GVA')).text);
 
     const toStdout = await oathctl('export', 'audit', '--serial', 'EX-00000');
     expect(toStdout.code).toBe(0);
@@ -154,5 +161,25 @@ describe('CSV exports', () => {
     const refused = await oathctl('export', 'tokens', '--status', 'misplaced');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('status');
+  });
+
+  it('oathctl export --out leaves no file behind when the download breaks off', async () => {
+    // A service that starts the CSV and drops the connection half-way.
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
+      response.write(`${TOKEN_COLUMNS.join(',')}\r\nEX-1,Token2`);
+      setTimeout(() => response.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const file = path.join(dir, 'broken.csv');
+    try {
+      const { port } = server.address() as AddressInfo;
+      const broken = await oathctl('export', 'tokens', '--out', file, '--url', `http://127.0.0.1:${port}`);
+      expect(broken.code).toBe(1);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
