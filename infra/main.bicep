@@ -455,6 +455,7 @@ module graphPermissions 'modules/graph-permissions.bicep' = if (deployEntraObjec
     temporaryAccessPass: enableTemporaryAccessPass
     lifecycleWorkflows: deployLifecycleWorkflows
     mail: !empty(notifyMailFrom)
+    directorySync: !empty(directorySyncSchedule)
   }
 }
 

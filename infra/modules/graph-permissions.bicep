@@ -16,6 +16,8 @@ param temporaryAccessPass bool = false
 param lifecycleWorkflows bool = false
 @description('Mail notifications are on (notifyMailFrom set).')
 param mail bool = false
+@description('Directory sync is on (directorySyncSchedule set).')
+param directorySync bool = false
 
 // Microsoft Graph's well-known application id.
 var graphAppId = '00000003-0000-0000-c000-000000000000'
@@ -26,7 +28,6 @@ var basePermissions = [
   'Policy.ReadWrite.AuthenticationMethod' // hardware OATH inventory
   'UserAuthMethod-HardwareOATH.ReadWrite.All' // assign, activate, deactivate, remove a user's hardware OATH token, and nothing else of theirs
   'User.Read.All' // find the employee's user; directory sync's users/delta
-  'User-LifeCycleInfo.Read.All' // directory sync: employeeLeaveDateTime reads as empty without it
   'GroupMember.Read.All' // directory sync: checkMemberGroups; the target check: transitiveMembers of PROTECTED_GROUP_IDS, ALLOWED_GROUP_ID and role-holding groups, transitiveMemberOf of one account
   // The target check (docs/security.md), read-only: refuse tokens to directory role holders, active and
   // PIM-eligible, as only a Privileged Authentication Administrator may manage an admin's methods in Entra.
@@ -39,10 +40,13 @@ var temporaryAccessPassPermissions = [
 var lifecycleWorkflowsPermissions = [
   'LifecycleWorkflows.ReadWrite.All' // read a workflow's runs to confirm a custom task callout, and resume the task
 ]
+var directorySyncPermissions = [
+  'User-LifeCycleInfo.Read.All' // employeeLeaveDateTime reads as empty without it
+]
 var mailPermissions = [
   'Mail.Send' // notifications as NOTIFY_MAIL_FROM; scope it with an application access policy (docs/deploy.md)
 ]
-var graphPermissions = concat(basePermissions, temporaryAccessPass ? temporaryAccessPassPermissions : [], lifecycleWorkflows ? lifecycleWorkflowsPermissions : [], mail ? mailPermissions : [])
+var graphPermissions = concat(basePermissions, temporaryAccessPass ? temporaryAccessPassPermissions : [], lifecycleWorkflows ? lifecycleWorkflowsPermissions : [], mail ? mailPermissions : [], directorySync ? directorySyncPermissions : [])
 
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
   appId: graphAppId

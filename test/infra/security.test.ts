@@ -212,7 +212,6 @@ describe('Microsoft Graph', () => {
       'GroupMember.Read.All',
       'Policy.ReadWrite.AuthenticationMethod',
       'RoleManagement.Read.Directory',
-      'User-LifeCycleInfo.Read.All',
       'User.Read.All',
       'UserAuthMethod-HardwareOATH.ReadWrite.All',
     ];
@@ -222,6 +221,8 @@ describe('Microsoft Graph', () => {
     expect(grantsWith({ enableTemporaryAccessPass: true })).toEqual([...always, 'UserAuthenticationMethod.ReadWrite.All'].sort());
     expect(grantsWith({ deployLifecycleWorkflows: true })).toEqual([...always, 'LifecycleWorkflows.ReadWrite.All'].sort());
     expect(grantsWith({ notifyMailFrom: 'tokens@contoso.com' })).toEqual([...always, 'Mail.Send'].sort());
+    // employeeLeaveDateTime is read by directory sync only.
+    expect(grantsWith({ directorySyncSchedule: '0 */15 * * * *' })).toEqual([...always, 'User-LifeCycleInfo.Read.All'].sort());
     // The app issues passes only when the grant is there.
     expect(appSettingValues(mainDeployment({ enableTemporaryAccessPass: true })).TEMPORARY_ACCESS_PASS).toBe('on');
     expect(appSettingValues().TEMPORARY_ACCESS_PASS).toBe('off');
@@ -238,7 +239,7 @@ describe('Microsoft Graph', () => {
     const lifecycleTasks = (props(entra.resource((r) => r.symbol === 'adminApi', 'the admin API')).appRoles as JsonObject[]).find((role) => role.value === 'Lifecycle.Tasks');
     expect(props(relay)).toEqual({ principalId: relayIdentity.principalId, resourceId: SAMPLE.adminApiPrincipalId, appRoleId: lifecycleTasks?.id });
     // All the app role assignments there are: the Graph grants (the base ones and Lifecycle Workflows') and the relay's.
-    expect(resourcesOfType(deployment, 'Microsoft.Graph/appRoleAssignedTo')).toHaveLength(8);
+    expect(resourcesOfType(deployment, 'Microsoft.Graph/appRoleAssignedTo')).toHaveLength(7);
     const without = mainDeployment().module('graph-permissions');
     expect(without.resources().filter((r) => r.symbol === 'lifecycleCallerRole')).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { grantedGraphPermissions, mainDeployment } from '../../infra/sample-depl
  */
 
 /** What the compiled infra/ grants the app's identity with every feature on, as the dev stack runs (npm run build:infra). */
-const granted = () => grantedGraphPermissions(mainDeployment({ enableTemporaryAccessPass: true, deployLifecycleWorkflows: true, notifyMailFrom: 'tokens@contoso.com' }));
+const granted = () => grantedGraphPermissions(mainDeployment({ enableTemporaryAccessPass: true, deployLifecycleWorkflows: true, notifyMailFrom: 'tokens@contoso.com', directorySyncSchedule: '0 */15 * * * *' }));
 
 describe('Graph permissions', () => {
   it('the dev app holds exactly the Graph permissions infra/ grants the app', () => {
