@@ -99,7 +99,7 @@ describe('unused tokens (UNUSED_TOKEN_DAYS=30)', () => {
     expect(report.items.filter((item) => item.kind === 'unused').map((item) => item.serialNumber)).toContain(serial);
     const mails = async () => (await app.graph.mail()).filter((mail) => mail.subject.includes(`token ${serial} `));
     const [mail] = await eventually('the unused-token mail', async () => ((await mails()).length > 0 ? mails() : undefined));
-    expect(mail?.subject).toBe(`Hardware token ${serial} of nia@contoso.com has not been used for more than 30 days`);
+    expect(mail?.subject).toBe(`Hardware token ${serial} of Nia (nia@contoso.com) has not been used for more than 30 days`);
     expect(mail?.to.sort()).toEqual(['it-gva@contoso.com', 'mona@contoso.com']);
     expect(mail?.content).toContain('never signed in with it');
 
