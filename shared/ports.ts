@@ -437,6 +437,11 @@ export interface ProvisioningStore {
   get(employeeId: string, kind: ProvisioningKind): Promise<ProvisioningRecord | undefined>;
   /** Both kinds of one employee (one partition read). */
   list(employeeId: string): Promise<ProvisioningRecord[]>;
+  /**
+   * The leaver records, of any employee, that name this Entra object id: a person is their account,
+   * whatever employeeId they were filed under. Not a partition read: asked right before an activation only.
+   */
+  leaversNaming(entraUserId: string): Promise<ProvisioningRecord[]>;
   add(record: ProvisioningRecord): Promise<ProvisioningRecord | 'exists'>;
   /** Writes `record` if the row still has `record.etag`. */
   replace(record: ProvisioningRecord): Promise<ProvisioningRecord | 'conflict'>;

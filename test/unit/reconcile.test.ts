@@ -568,6 +568,7 @@ describe('a repair', () => {
       provisioning: {
         get: async (employeeId, kind) => stored.get(`${employeeId}/${kind}`),
         list: async (employeeId) => [...stored.values()].filter((r) => r.employeeId === employeeId),
+        leaversNaming: async (entraUserId) => [...stored.values()].filter((r) => r.kind === 'leaver' && r.entraUserId === entraUserId),
         add: async () => 'exists',
         replace: async (record) => {
           const key = `${record.employeeId}/${record.kind}`;
