@@ -54,6 +54,8 @@ export const replaceHandler = (getServices: () => AppServices) =>
         return problem(409, result.detail, result.serialNumber ? { serialNumber: result.serialNumber } : {});
       case 'pass_live':
         return problem(409, result.detail, { serialNumber: result.serialNumber, temporaryAccessPassExpiresAt: result.expiresAt }, NO_STORE);
+      case 'replace_running':
+        return problem(409, result.detail, { serialNumber: result.serialNumber }, NO_STORE);
     }
   });
 

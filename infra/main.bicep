@@ -257,6 +257,7 @@ var storageLayout = {
     'notifications'
     'intakeFailures'
     'graphBudget'
+    'replaceClaims'
   ]
   containers: [
     'reports'

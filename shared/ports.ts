@@ -278,6 +278,21 @@ export interface PrincipalDirectory {
 }
 
 /**
+ * Claims in storage that hold across instances: at most a fixed number at once per key, each taken
+ * until a time and lapsing by itself then, so a holder that crashed never blocks its key for good.
+ */
+export interface SlotClaims {
+  claim(key: string): Promise<{ ok: true; slot: ClaimedSlot } | { ok: false; retryAfterSeconds: number }>;
+}
+
+export interface ClaimedSlot {
+  /** Takes the slot again for its whole time from now; false when it lapsed meanwhile and is another's (or free). */
+  holdAgain(): Promise<boolean>;
+  /** Free again now. */
+  release(): Promise<void>;
+}
+
+/**
  * The failed-intake budget: each caller may have at most `limit` seed files refused per hour. An intake
  * takes a slot before it reads the file; a refused file keeps it for the hour, anything else gives it back.
  */
@@ -439,6 +454,11 @@ export interface ProvisioningStore {
   get(employeeId: string, kind: ProvisioningKind): Promise<ProvisioningRecord | undefined>;
   /** Both kinds of one employee (one partition read). */
   list(employeeId: string): Promise<ProvisioningRecord[]>;
+  /**
+   * The leaver records, of any employee, that name this Entra object id: a person is their account,
+   * whatever employeeId they were filed under. Not a partition read: asked right before an activation only.
+   */
+  leaversNaming(entraUserId: string): Promise<ProvisioningRecord[]>;
   add(record: ProvisioningRecord): Promise<ProvisioningRecord | 'exists'>;
   /** Writes `record` if the row still has `record.etag`. */
   replace(record: ProvisioningRecord): Promise<ProvisioningRecord | 'conflict'>;

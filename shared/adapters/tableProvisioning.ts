@@ -105,6 +105,16 @@ export function tableProvisioning(table: TableClient): ProvisioningStore & Provi
       return records;
     },
 
+    async leaversNaming(entraUserId) {
+      await ensureTable();
+      // Table storage has no secondary index: a filtered scan, done by the service. Object ids are compared as written and in lower case (Graph's form).
+      const ids = [...new Set([entraUserId, entraUserId.toLowerCase()])];
+      const filter = `${odata`RowKey eq ${'leaver'}`} and (${ids.map((id) => odata`entraUserId eq ${id}`).join(' or ')})`;
+      const records: ProvisioningRecord[] = [];
+      for await (const entity of table.listEntities<ProvisioningEntity>({ queryOptions: { filter } })) records.push(fromEntity(entity));
+      return records;
+    },
+
     async find(filter, page) {
       if (page.continuationToken !== undefined) checkContinuationToken(page.continuationToken);
       await ensureTable();

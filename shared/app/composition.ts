@@ -16,6 +16,7 @@ import { keyVaultSeedVault } from '../adapters/keyVaultSeeds';
 import { tableAuditLog } from '../adapters/tableAudit';
 import { storageWorkQueue } from '../adapters/storageWorkQueue';
 import { tableIntakeFailures } from '../adapters/tableIntakeFailures';
+import { tableSlots } from '../adapters/tableSlots';
 import { tableInventory } from '../adapters/tableInventory';
 import { tableProvisioning } from '../adapters/tableProvisioning';
 import { tableWebhookEvents } from '../adapters/tableWebhookEvents';
@@ -52,6 +53,7 @@ import {
   type ReportStore,
   type SeedCatalog,
   type SeedVault,
+  type SlotClaims,
   type WebhookDeliveries,
   type WebhookRetention,
   type WorkQueue,
@@ -61,6 +63,7 @@ import {
 import { queueMaxDequeueCount } from './hostSettings';
 import { CONTAINERS, QUEUES, TABLES } from './storageNames';
 import { INTAKE_FAILURES_PER_HOUR } from '../workflows/intakeLimit';
+import { REPLACE_CLAIM_SECONDS } from '../workflows/replaceToken';
 import { cachedTargetCheck, targetCheck, type TargetCheck } from '../workflows/targetCheck';
 import type { Notification } from '../domain/notification';
 import { tableNotifications } from '../adapters/tableNotifications';
@@ -109,6 +112,8 @@ export interface AppServices {
   intakeKeys: IntakeKeyVault;
   /** At most INTAKE_FAILURES_PER_HOUR refused seed files per caller, counted across instances. */
   intakeFailures: IntakeFailureLimit;
+  /** One replacement with a Temporary Access Pass per person at a time, across instances. */
+  replaceClaims: SlotClaims;
   /** Lifecycle Workflows' resume action, for tasks that wait on a joiner or leaver. */
   lifecycle: LifecycleCallbacks;
   /** HR vendors' APIs and the secrets their webhooks and APIs use. */
@@ -173,6 +178,7 @@ export function composeServices(config: Config): AppServices {
     directorySyncWork: storageWorkQueue<DirectorySyncMessage>(queueClient(config.storage, QUEUES.directorySync)),
     intakeKeys: keyVaultIntakeKeys(secrets),
     intakeFailures: tableIntakeFailures(tableClient(config.storage, TABLES.intakeFailures), systemClock, INTAKE_FAILURES_PER_HOUR),
+    replaceClaims: tableSlots(tableClient(config.storage, TABLES.replaceClaims), systemClock, { limit: 1, holdMs: REPLACE_CLAIM_SECONDS * 1000 }),
     lifecycle: graphLifecycleCallbacks(graph),
     hrVendorApis: httpHrVendorApis(config.hrVendors, vendorSecrets),
     vendorSecrets,

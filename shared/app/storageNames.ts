@@ -24,6 +24,8 @@ export const TABLES = {
   intakeFailures: 'intakeFailures',
   /** The app's Graph budget, one row every instance shares: its rate, pause and send schedule. */
   graphBudget: 'graphBudget',
+  /** One row per person whose token replacement with a Temporary Access Pass is under way (a claim that lapses). */
+  replaceClaims: 'replaceClaims',
 } as const;
 
 export const CONTAINERS = {

@@ -18,7 +18,7 @@ import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { activateWithCurrentCode } from './activation';
 import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
 import { revokeToken } from './revokeToken';
-import type { TargetCheck } from './targetCheck';
+import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
 import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WorkQueue } from '../ports';
 
 /**
@@ -101,12 +101,11 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       const seed = await deps.seeds.get(token.seedSecretName);
       if (seed === undefined) return skipped(`the seed of ${token.serialNumber} is missing; it cannot be activated`);
       const userId = device.assignedTo.id;
-      // Activating gives a sign-in factor: reconciliation never does it for an account the target check refuses.
-      const holder = await deps.directory.findUserByUpn(userId);
-      const verdict = holder ? await deps.targets.check(holder, { privilegedAllowed: false, fresh: true }) : undefined;
-      if (!verdict?.ok) {
-        const detail = `not activated: ${verdict ? `${verdict.refusal}: ${verdict.detail}` : `the holder ${userId} is not in Entra`}`;
-        await audit('retry_activation', detail, { serialNumber: token.serialNumber }, 'failed');
+      // Activating gives a sign-in factor: the same checks as a hand-over or a resume (a leaver, by employeeId or object id; the target check).
+      const refused = await refusalBeforeActivation(deps, { entraUserId: userId, ...(token.employeeId ? { employeeId: token.employeeId } : {}) }, { privilegedAllowed: false });
+      if (refused) {
+        const detail = `not activated: ${refused.refusal}: ${refused.detail}`;
+        await audit('retry_activation', detail, { serialNumber: token.serialNumber, ...(token.employeeId ? { employeeId: token.employeeId } : {}) }, 'failed');
         return skipped(detail);
       }
       try {

@@ -1,6 +1,6 @@
 import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
-import type { AccessPasses, EntraUser, ProvisioningRecord, ProvisioningStore, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
+import type { AccessPasses, ClaimedSlot, EntraUser, ProvisioningRecord, ProvisioningStore, SlotClaims, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
 import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
 import { found, runSteps, type Step } from './steps';
 import type { TargetCheck } from './targetCheck';
@@ -12,7 +12,9 @@ import type { TargetCheck } from './targetCheck';
  * request a one-time Temporary Access Pass lets the person sign in until the new token is in hand;
  * the pass is handed back to the caller only, never logged, queued or stored. One live pass per person:
  * while the last one Entra lists is still valid, no other is issued (a repeated call would otherwise
- * hand out a new pass each time). Each issuance is audited by the pass's id.
+ * hand out a new pass each time). Each issuance is audited by the pass's id. Two calls at the same
+ * moment would each see no live pass and each mint one (Entra keeps only the newer): a replacement
+ * with a pass first claims the person in storage, and only the claim's holder goes on.
  */
 
 export type ReplaceReason = Extract<RevokeReason, 'lost' | 'stolen' | 'damaged'>;
@@ -24,7 +26,16 @@ export interface ReplaceDeps extends RevokeDeps {
   accessPasses: AccessPasses;
   /** Who may receive a token (and a Temporary Access Pass): asked before the old token is touched. */
   targets: TargetCheck;
+  /** One claim per Entra account (limit 1, REPLACE_CLAIM_SECONDS each): one replacement with a pass at a time. */
+  replaceClaims: SlotClaims;
 }
+
+/**
+ * How long a replacement's claim on a person holds: longer than a call runs, so a running call keeps it
+ * (and it is taken again right before the pass is minted); a crashed call's claim lapses after this.
+ * A call that minted a pass keeps it until then, so a call right behind it sees the pass or the claim.
+ */
+export const REPLACE_CLAIM_SECONDS = 300;
 
 export type ReplaceResult =
   | {
@@ -36,7 +47,9 @@ export type ReplaceResult =
   | { outcome: 'no_token'; detail: string }
   | { outcome: 'not_allowed'; detail: string; serialNumber?: string }
   /** The person still has a valid pass: nothing was changed. */
-  | { outcome: 'pass_live'; detail: string; serialNumber: string; expiresAt: string };
+  | { outcome: 'pass_live'; detail: string; serialNumber: string; expiresAt: string }
+  /** Another replacement with a pass holds the person's claim: nothing was changed. */
+  | { outcome: 'replace_running'; detail: string; serialNumber: string };
 
 /** When a listed pass stops being valid, or undefined when it already has (expired, or its one use spent). */
 export function passValidUntil(pass: TemporaryAccessPassInfo, now: Date): Date | undefined {
@@ -73,6 +86,8 @@ export interface ReplaceContext {
   /** The account the target check and the pass are about. */
   account?: EntraUser;
   privilegedApproval?: { entraUserId: string; approvedBy: string };
+  /** This call's claim on the person, when it asks for a pass. */
+  claim?: ClaimedSlot;
   revoked?: { serialNumber: string; status: TokenStatus; changed: boolean };
   eventId?: string;
   location?: string;
@@ -92,6 +107,7 @@ export const REPLACEMENT: readonly ReplaceStep[] = [
   { name: 'refuse a leaver', run: refuseLeaver },
   { name: 'check the account', run: checkAccount },
   { name: 'keep one live pass', run: keepOneLivePass },
+  { name: 'claim the person', run: claimPerson },
   { name: 'revoke the token', run: revokeHeld },
   { name: 'queue the replacement hire', run: queueReplacement },
   { name: 'issue the pass', run: issuePass },
@@ -99,7 +115,13 @@ export const REPLACEMENT: readonly ReplaceStep[] = [
 ];
 
 export async function replaceUserToken(deps: ReplaceDeps, user: string, request: ReplaceRequest, context: ActionContext): Promise<ReplaceResult> {
-  return runSteps(REPLACEMENT, { deps, user, request, context });
+  const ctx: ReplaceContext = { deps, user, request, context };
+  try {
+    return await runSteps(REPLACEMENT, ctx);
+  } finally {
+    // A call that minted no pass frees the person at once; one that did keeps the claim until it lapses.
+    if (ctx.claim && !ctx.pass) await ctx.claim.release();
+  }
 }
 
 /* ---------- the steps, in the order of REPLACEMENT ---------- */
@@ -177,6 +199,25 @@ export async function keepOneLivePass(ctx: ReplaceContext): Promise<ReplaceResul
   };
 }
 
+/**
+ * A replacement with a pass claims the person (their Entra account) before anything is changed; a call
+ * that finds the claim taken answers so and changes nothing.
+ */
+export async function claimPerson(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
+  const { request, account, deps } = ctx;
+  if (!request.temporaryAccessPass || !account) return undefined;
+  const claim = await deps.replaceClaims.claim(account.id);
+  if (claim.ok) {
+    ctx.claim = claim.slot;
+    return undefined;
+  }
+  return {
+    outcome: 'replace_running',
+    serialNumber: found(ctx.target, 'the token').serialNumber,
+    detail: `another replacement of ${account.userPrincipalName || ctx.user}'s token with a Temporary Access Pass is under way or has just issued one; nothing was changed. Ask again once it has answered (a claim left by a call that failed lapses ${REPLACE_CLAIM_SECONDS / 60} minutes after it was taken)`,
+  };
+}
+
 /** The held token is revoked for the reason given (Entra first, as a revoke does); a repeat finds it revoked already. */
 export async function revokeHeld(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
   const target = found(ctx.target, 'the token');
@@ -212,6 +253,14 @@ export async function queueReplacement(ctx: ReplaceContext): Promise<ReplaceResu
 export async function issuePass(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
   const { request, account, deps, context } = ctx;
   if (!request.temporaryAccessPass || !account) return undefined;
+  // The claim again, right before minting: a call that ran past its claim, now another's, mints nothing.
+  if (!(await found(ctx.claim, 'the claim').holdAgain())) {
+    return {
+      outcome: 'replace_running',
+      serialNumber: found(ctx.target, 'the token').serialNumber,
+      detail: `this call ran past its claim on ${account.userPrincipalName || ctx.user} and another replacement holds it now: the token was revoked and the replacement queued, but no Temporary Access Pass was issued here`,
+    };
+  }
   const pass = await deps.accessPasses.issueTemporaryAccessPass(account.id, request.tapLifetimeMinutes);
   ctx.pass = pass;
   await deps.audit.record({

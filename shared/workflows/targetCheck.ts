@@ -1,5 +1,5 @@
 import { instantOf } from '../domain/hrEvent';
-import type { Clock, Directory, EntraUser, PrincipalDirectory, PrivilegedDirectory, PrivilegedSet, ProvisioningStore, RoleHolding } from '../ports';
+import type { Clock, Directory, EntraUser, PrincipalDirectory, PrivilegedDirectory, PrivilegedSet, ProvisioningRecord, ProvisioningStore, RoleHolding } from '../ports';
 import { roleLabel } from '../domain/directoryRoles';
 
 /**
@@ -156,26 +156,47 @@ export interface ActivationCheckDeps {
 export type ActivationRefusal = TargetRefusal | 'account_missing' | 'leaver';
 
 /**
+ * Whether a leaver record makes its person a leaver now: its termination date passed, or its revocation
+ * is still retrying, or it is pending with no date (taken as at once, as the leaver work takes it); not
+ * when a hire dated after the termination (a rehire) is among `hires`. A termination dated ahead is not a leaver yet.
+ */
+function leaverNow(leaver: ProvisioningRecord, hires: readonly (ProvisioningRecord | undefined)[], now: Date): boolean {
+  const terminationDate = leaver.terminationDate;
+  const rehired = terminationDate !== undefined && hires.some((hire) => hire?.hireDate !== undefined && instantOf(hire.hireDate) > instantOf(terminationDate));
+  const terminated = terminationDate !== undefined && instantOf(terminationDate) <= now;
+  return !rehired && (terminated || leaver.status === 'retrying' || (leaver.status === 'pending_revocation' && !terminationDate));
+}
+
+const leaverState = (leaver: ProvisioningRecord): string => `${leaver.status}${leaver.terminationDate ? `, terminated on ${leaver.terminationDate}` : ''}`;
+
+/**
  * Asked right before a token already assigned is activated for its holder (a hand-over at the desk, a
- * resume after leave), because time has passed since the hire checked: the holder's Entra account (by
- * object id) must still pass the target check, and must not be a leaver (its termination date passed
- * without a later rehire, or its revocation still retrying). Undefined: go ahead.
+ * resume after leave, reconciliation's retried activation), because time has passed since the hire
+ * checked: the holder's Entra account (by object id) must still pass the target check, and must not be
+ * a leaver (its termination date passed without a later rehire, or its revocation still retrying),
+ * whether the leaver record is filed under the row's employeeId or names the account under another.
+ * Undefined: go ahead.
  */
 export async function refusalBeforeActivation(
   deps: ActivationCheckDeps,
   holder: { entraUserId: string; employeeId?: string },
   options: { privilegedAllowed: boolean },
 ): Promise<{ refusal: ActivationRefusal; detail: string } | undefined> {
-  if (holder.employeeId) {
-    const records = await deps.provisioning.list(holder.employeeId);
-    const leaver = records.find((r) => r.kind === 'leaver');
-    const joiner = records.find((r) => r.kind === 'joiner');
-    const rehired = Boolean(leaver?.terminationDate && joiner?.hireDate && instantOf(joiner.hireDate) > instantOf(leaver.terminationDate));
-    const terminated = Boolean(leaver?.terminationDate && instantOf(leaver.terminationDate) <= deps.clock.now());
-    // A termination dated ahead is not a leaver yet; one without a date is taken as at once, as the leaver work takes it.
-    if (leaver && !rehired && (terminated || leaver.status === 'retrying' || (leaver.status === 'pending_revocation' && !leaver.terminationDate))) {
-      return { refusal: 'leaver', detail: `employee ${holder.employeeId} is a leaver (${leaver.status}${leaver.terminationDate ? `, terminated on ${leaver.terminationDate}` : ''}); the token is not activated` };
-    }
+  const now = deps.clock.now();
+  const own = holder.employeeId ? await deps.provisioning.list(holder.employeeId) : [];
+  const ownLeaver = own.find((r) => r.kind === 'leaver');
+  const ownJoiner = own.find((r) => r.kind === 'joiner');
+  if (ownLeaver && leaverNow(ownLeaver, [ownJoiner], now)) {
+    return { refusal: 'leaver', detail: `employee ${holder.employeeId} is a leaver (${leaverState(ownLeaver)}); the token is not activated` };
+  }
+  // The row's employeeId may be missing or another's: the account's own leaver records decide too.
+  // A hire of this very account under the row's employeeId, after that termination, is a rehire.
+  const sameAccount = (record: ProvisioningRecord | undefined) => record?.entraUserId?.toLowerCase() === holder.entraUserId.toLowerCase();
+  const rehireHere = sameAccount(ownJoiner) ? ownJoiner : undefined;
+  for (const leaver of await deps.provisioning.leaversNaming(holder.entraUserId)) {
+    if (leaver.employeeId === holder.employeeId || !sameAccount(leaver)) continue;
+    if (!leaverNow(leaver, [await deps.provisioning.get(leaver.employeeId, 'joiner'), rehireHere], now)) continue;
+    return { refusal: 'leaver', detail: `the Entra account ${holder.entraUserId} is a leaver (employee ${leaver.employeeId}, ${leaverState(leaver)}); the token is not activated` };
   }
   const account = await deps.directory.findUserByUpn(holder.entraUserId);
   if (!account) return { refusal: 'account_missing', detail: `Entra has no account ${holder.entraUserId} any more; the token is not activated` };

@@ -56,6 +56,7 @@ describe('the replacement steps', () => {
       'refuse a leaver',
       'check the account',
       'keep one live pass',
+      'claim the person',
       'revoke the token',
       'queue the replacement hire',
       'issue the pass',

@@ -11,6 +11,7 @@ function store(initial: ProvisioningRecord): ProvisioningStore & { current(): Pr
     current: () => record,
     get: async () => record,
     list: async () => [record],
+    leaversNaming: async (entraUserId) => (record.kind === 'leaver' && record.entraUserId === entraUserId ? [record] : []),
     add: async () => 'exists',
     replace: async (next) => {
       if (next.etag !== record.etag) return 'conflict';

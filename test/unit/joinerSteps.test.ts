@@ -77,6 +77,7 @@ function world(options: { tokens?: TokenRecord[]; records?: ProvisioningRecord[]
   const provisioning: ProvisioningStore = {
     get: async (_employeeId, kind) => (records.has(kind) ? structuredClone(records.get(kind) as ProvisioningRecord) : undefined),
     list: async () => [...records.values()].map((r) => structuredClone(r)),
+    leaversNaming: async (entraUserId) => [...records.values()].filter((r) => r.kind === 'leaver' && r.entraUserId === entraUserId).map((r) => structuredClone(r)),
     add: async (record) => (records.has(record.kind) ? 'exists' : putRecord(record)),
     replace: async (record) => (records.get(record.kind)?.etag === record.etag ? putRecord(record) : 'conflict'),
   };

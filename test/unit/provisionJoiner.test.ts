@@ -103,6 +103,9 @@ function fakeProvisioning() {
     async list(employeeId) {
       return [...rows.values()].filter((r) => r.employeeId === employeeId).map((r) => structuredClone(r));
     },
+    async leaversNaming(entraUserId) {
+      return [...rows.values()].filter((r) => r.kind === 'leaver' && r.entraUserId === entraUserId).map((r) => structuredClone(r));
+    },
     async add(record) {
       if (rows.has(key(record.employeeId, record.kind))) return 'exists';
       return store(record);

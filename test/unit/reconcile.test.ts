@@ -13,6 +13,7 @@ import {
   type ReconcileReport,
 } from '../../shared/domain/drift';
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
+import { generateSeed } from '../../shared/domain/seed';
 import { seedSecretName, type TokenRecord } from '../../shared/domain/token';
 import type { AuditEntry, DepartedAccount, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
 import { runReconciliation, type ReconcileDeps } from '../../shared/workflows/reconcile';
@@ -568,6 +569,7 @@ describe('a repair', () => {
       provisioning: {
         get: async (employeeId, kind) => stored.get(`${employeeId}/${kind}`),
         list: async (employeeId) => [...stored.values()].filter((r) => r.employeeId === employeeId),
+        leaversNaming: async (entraUserId) => [...stored.values()].filter((r) => r.kind === 'leaver' && r.entraUserId === entraUserId),
         add: async () => 'exists',
         replace: async (record) => {
           const key = `${record.employeeId}/${record.kind}`;
@@ -629,6 +631,30 @@ describe('a repair', () => {
     expect(unassigned).toEqual(['user-1/dev-HELD1']);
     expect(inventory.rows.get('HELD1')).toMatchObject({ status: 'revoked', revocationReason: 'offboarded', entraUserId: 'user-1' });
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['token.revoked.offboarded', 'reconcile.revoke_departed']));
+  });
+
+  it('retries a failed activation only for a holder who is no leaver, under the row\'s employeeId or by object id under another', async () => {
+    const seed = generateSeed('hmacsha1');
+    const message = { kind: 'retry_activation', runId: 'r', serialNumber: 'HELD1' } as const;
+    const failed = (records: ProvisioningRecord[]) => {
+      const w = repairDeps([held('HELD1', 'assigned')], [device('HELD1', 'failedActivation', 'user-1')], records);
+      const activated: string[] = [];
+      w.deps.seeds.get = async () => seed;
+      w.deps.directory.findUserByUpn = async (id) => (id === 'user-1' ? { id, userPrincipalName: 'ada@contoso.com', employeeId: 'E1', userType: 'Member' } : undefined);
+      w.deps.directory.activate = async (userId, deviceId) => void activated.push(`${userId}/${deviceId}`);
+      return { ...w, activated };
+    };
+    const leaver: ProvisioningRecord = { employeeId: 'E7', kind: 'leaver', status: 'completed', entraUserId: 'user-1', terminationDate: '2026-03-01', attempts: 0, eventIds: ['t'], createdAt: LONG_AGO, updatedAt: LONG_AGO };
+    for (const records of [[{ ...leaver, employeeId: 'E1' }], [leaver]]) {
+      const w = failed(records);
+      expect(await runRepair(message, w.deps)).toEqual({ outcome: 'skipped', detail: expect.stringMatching(/^not activated: leaver: .* is a leaver/) });
+      expect(w.activated).toEqual([]);
+      expect(w.inventory.writes).toBe(0);
+      expect(w.audit).toEqual([expect.objectContaining({ action: 'reconcile.retry_activation', outcome: 'failed', detail: expect.stringContaining('leaver') })]);
+    }
+    const clean = failed([]);
+    expect(await runRepair(message, clean.deps)).toMatchObject({ outcome: 'repaired' });
+    expect(clean.activated).toEqual(['user-1/dev-HELD1']);
   });
 
   it('quarantines a token whose drift is still there', async () => {

@@ -1,6 +1,6 @@
 import type { TokenRecord } from '../../shared/domain/token';
 import type { AuditEntry, EntraUser, TemporaryAccessPassInfo } from '../../shared/ports';
-import { passValidUntil, replaceUserToken, type ReplaceDeps } from '../../shared/workflows/replaceToken';
+import { passValidUntil, REPLACE_CLAIM_SECONDS, replaceUserToken, type ReplaceDeps } from '../../shared/workflows/replaceToken';
 
 const NOW = new Date('2026-12-07T10:00:00Z');
 
@@ -26,6 +26,31 @@ const LOST: TokenRecord = {
 /** The holder was renamed; another account took the UPN on the row since. */
 const HOLDER: EntraUser = { id: 'u-holder', userPrincipalName: 'ada.lovelace@contoso.com', employeeId: 'E9', userType: 'Member' };
 const NEWCOMER: EntraUser = { id: 'u-newcomer', userPrincipalName: 'ada@contoso.com', employeeId: 'E9', userType: 'Member' };
+
+/** One claim per key at a time, as the table gives them; a claim left by a crash lapses when the clock passes it. */
+function claims(now: () => Date) {
+  const held = new Map<string, number>();
+  const released: string[] = [];
+  return {
+    held,
+    released,
+    claim: async (key: string) => {
+      const until = held.get(key);
+      if (until !== undefined && until > now().getTime()) return { ok: false as const, retryAfterSeconds: Math.ceil((until - now().getTime()) / 1000) };
+      held.set(key, now().getTime() + REPLACE_CLAIM_SECONDS * 1000);
+      return {
+        ok: true as const,
+        slot: {
+          holdAgain: async () => true,
+          release: async () => {
+            released.push(key);
+            held.delete(key);
+          },
+        },
+      };
+    },
+  };
+}
 
 function world(passes: TemporaryAccessPassInfo[] = []) {
   const checked: string[] = [];
@@ -53,7 +78,9 @@ function world(passes: TemporaryAccessPassInfo[] = []) {
     audit: { record: async (entry: AuditEntry) => void audit.push(entry) },
     clock: { now: () => NOW },
   } as unknown as ReplaceDeps;
-  return { deps, checked, issuedTo, sent, audit };
+  const store = claims(() => deps.clock.now());
+  Object.assign(deps, { replaceClaims: store });
+  return { deps, checked, issuedTo, sent, audit, claims: store };
 }
 
 const request = { reason: 'lost' as const, temporaryAccessPass: true, tapEnabled: true, tapLifetimeMinutes: 60 };
@@ -96,6 +123,85 @@ describe('replaceUserToken and its Temporary Access Pass', () => {
     expect(result).toMatchObject({ outcome: 'not_allowed', detail: expect.stringContaining('TEMPORARY_ACCESS_PASS') });
     expect(w.issuedTo).toEqual([]);
     expect(w.sent).toEqual([]);
+  });
+
+  describe('two replacements of one person at the same moment', () => {
+    /** Entra as the workflow sees it: a pass issued is listed from then on; each call takes its time. */
+    function entra(w: ReturnType<typeof world>) {
+      const issued: TemporaryAccessPassInfo[] = [];
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+      Object.assign(w.deps.accessPasses, {
+        temporaryAccessPassesOf: async () => {
+          await tick();
+          return [...issued];
+        },
+        issueTemporaryAccessPass: async (userId: string, lifetimeInMinutes: number) => {
+          await tick();
+          w.issuedTo.push(userId);
+          const pass = { id: `tap-${w.issuedTo.length}`, temporaryAccessPass: `S3cr3tPass${w.issuedTo.length}`, startDateTime: NOW.toISOString(), lifetimeInMinutes, isUsableOnce: true };
+          issued.push({ id: pass.id, startDateTime: pass.startDateTime, lifetimeInMinutes });
+          return pass;
+        },
+      });
+    }
+
+    it('only one mints a pass; the other is refused before it changes anything, and the claim outlives the pass it guarded', async () => {
+      const w = world();
+      entra(w);
+      const store = w.claims;
+      const results = await Promise.all([replaceUserToken(w.deps, 'ada@contoso.com', request, context), replaceUserToken(w.deps, 'ada@contoso.com', request, context)]);
+      expect(w.issuedTo).toEqual(['u-holder']);
+      expect(results.map((r) => r.outcome).sort()).toEqual(['done', 'replace_running']);
+      const loser = results.find((r) => r.outcome === 'replace_running');
+      expect(loser).toEqual({ outcome: 'replace_running', serialNumber: 'RT-1', detail: expect.stringContaining('another replacement of ada.lovelace@contoso.com') });
+      expect(loser?.detail).toContain('lapses 5 minutes after');
+      // Nothing of the loser's: one hire queued, one replacement audited.
+      expect(w.sent).toHaveLength(1);
+      expect(w.audit.filter((e) => e.action === 'token.replaced')).toHaveLength(1);
+      expect(store.held.has('u-holder')).toBe(true);
+      expect(store.released).toEqual([]);
+    });
+
+    it('a claim left by a crashed call holds the person only until it lapses', async () => {
+      let now = NOW.getTime();
+      const w = world();
+      Object.assign(w.deps, { clock: { now: () => new Date(now) } });
+      const store = w.claims;
+      store.held.set('u-holder', now + REPLACE_CLAIM_SECONDS * 1000);
+      expect(await replaceUserToken(w.deps, 'ada@contoso.com', request, context)).toMatchObject({ outcome: 'replace_running' });
+      expect(w.issuedTo).toEqual([]);
+      now += REPLACE_CLAIM_SECONDS * 1000;
+      expect(await replaceUserToken(w.deps, 'ada@contoso.com', request, context)).toMatchObject({ outcome: 'done' });
+      expect(w.issuedTo).toEqual(['u-holder']);
+    });
+
+    it('a call that ends without a pass gives its claim back at once; one that asks for no pass takes none', async () => {
+      const w = world();
+      const store = w.claims;
+      Object.assign(w.deps.hrEvents, {
+        send: async () => {
+          throw new Error('queue unavailable');
+        },
+      });
+      await expect(replaceUserToken(w.deps, 'ada@contoso.com', request, context)).rejects.toThrow('queue unavailable');
+      expect([store.released, [...store.held.keys()]]).toEqual([['u-holder'], []]);
+      const plain = world();
+      const none = plain.claims;
+      expect(await replaceUserToken(plain.deps, 'ada@contoso.com', { ...request, temporaryAccessPass: false }, context)).toMatchObject({ outcome: 'done' });
+      expect(none.held.size + none.released.length).toBe(0);
+    });
+
+    it('a call whose claim lapsed while it ran, and was taken by another, mints nothing', async () => {
+      const w = world();
+      const store = w.claims;
+      const claim = store.claim;
+      store.claim = async (key: string) => {
+        const taken = await claim(key);
+        return taken.ok ? { ok: true as const, slot: { ...taken.slot, holdAgain: async () => false } } : taken;
+      };
+      expect(await replaceUserToken(w.deps, 'ada@contoso.com', request, context)).toMatchObject({ outcome: 'replace_running', detail: expect.stringContaining('no Temporary Access Pass was issued here') });
+      expect(w.issuedTo).toEqual([]);
+    });
   });
 
   it('passValidUntil: a pass not yet started is live; an expired or spent one is not', () => {

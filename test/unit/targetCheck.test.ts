@@ -107,7 +107,11 @@ describe('refusalBeforeActivation: the holder is asked again right before a hand
   const deps = (records: ProvisioningRecord[], tenant = principals({}, {}), users: EntraUser[] = [ADA]) => ({
     directory: { findUserByUpn: async (idOrUpn: string) => users.find((u) => u.id === idOrUpn || u.userPrincipalName === idOrUpn) },
     targets: targetCheck(tenant, { protectedGroupIds: [] }),
-    provisioning: { list: async () => records } as unknown as ProvisioningStore,
+    provisioning: {
+      list: async (employeeId: string) => records.filter((r) => r.employeeId === employeeId),
+      get: async (employeeId: string, kind: string) => records.find((r) => r.employeeId === employeeId && r.kind === kind),
+      leaversNaming: async (entraUserId: string) => records.filter((r) => r.kind === 'leaver' && r.entraUserId?.toLowerCase() === entraUserId.toLowerCase()),
+    } as unknown as ProvisioningStore,
     clock: { now: () => NOW },
   });
   const holder = { entraUserId: 'u-ada', employeeId: 'E1' };
@@ -133,6 +137,40 @@ describe('refusalBeforeActivation: the holder is asked again right before a hand
   it('lets a rehire after the termination through', async () => {
     const records = [record('joiner', { hireDate: '2026-12-05' }), record('leaver', { status: 'completed', terminationDate: '2026-12-01' })];
     expect(await refusalBeforeActivation(deps(records), holder, { privilegedAllowed: false })).toBeUndefined();
+  });
+
+  describe('a person is their Entra object id: a leaver record naming the account counts, whatever employeeId the row carries', () => {
+    const elsewhere = (fields: Partial<ProvisioningRecord>) => record('leaver', { employeeId: 'E7', entraUserId: 'u-ada', status: 'completed', terminationDate: '2026-12-01', ...fields });
+
+    it.each([
+      ['the row has no employeeId', { entraUserId: 'u-ada' }],
+      ['the row has another employeeId, with a clean hire', holder],
+    ])('refuses when %s', async (_what, who) => {
+      const records = [record('joiner', { hireDate: '2026-01-01', entraUserId: 'u-ada' }), elsewhere({})];
+      expect(await refusalBeforeActivation(deps(records), who, { privilegedAllowed: true })).toEqual({ refusal: 'leaver', detail: expect.stringContaining('Entra account u-ada is a leaver (employee E7') });
+    });
+
+    it('refuses a revocation still retrying, or pending with no date, under another employeeId', async () => {
+      for (const leaver of [elsewhere({ status: 'retrying' }), elsewhere({ status: 'pending_revocation', terminationDate: undefined })]) {
+        expect(await refusalBeforeActivation(deps([leaver]), { entraUserId: 'u-ada' }, { privilegedAllowed: false })).toMatchObject({ refusal: 'leaver' });
+      }
+    });
+
+    it('lets through a termination dated ahead, a rehire in that employee\'s records, or a rehire of the same account under the row\'s employeeId', async () => {
+      const ahead = [elsewhere({ status: 'pending_revocation', terminationDate: '2027-03-31' })];
+      const rehiredThere = [elsewhere({}), record('joiner', { employeeId: 'E7', hireDate: '2026-12-05' })];
+      const rehiredHere = [elsewhere({}), record('joiner', { hireDate: '2026-12-05', entraUserId: 'u-ada' })];
+      for (const records of [ahead, rehiredThere, rehiredHere]) expect(await refusalBeforeActivation(deps(records), holder, { privilegedAllowed: false })).toBeUndefined();
+    });
+
+    it('a hire of another account under the row\'s employeeId is no rehire of this one', async () => {
+      const records = [elsewhere({}), record('joiner', { hireDate: '2026-12-05', entraUserId: 'u-other' })];
+      expect(await refusalBeforeActivation(deps(records), holder, { privilegedAllowed: false })).toMatchObject({ refusal: 'leaver' });
+    });
+
+    it('a leaver record naming another account is not this holder', async () => {
+      expect(await refusalBeforeActivation(deps([elsewhere({ entraUserId: 'u-bob' })]), { entraUserId: 'u-ada' }, { privilegedAllowed: false })).toBeUndefined();
+    });
   });
 
   it('refuses a holder who became privileged, unless a privileged admin asks, and an account that is gone', async () => {

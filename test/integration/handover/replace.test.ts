@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TableClient } from '@azure/data-tables';
+import { odata, TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { QUEUES, TABLES, poisonQueueOf } from '../../../shared/app/storageNames';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
@@ -29,10 +29,11 @@ describe('replacing a token in one call, with a Temporary Access Pass on request
       { displayName: 'Grace Hopper', userPrincipalName: 'grace@contoso.com', employeeId: 'E3002' },
       { displayName: 'Bob Nobody', userPrincipalName: 'bob@contoso.com', employeeId: 'E3003' },
       { displayName: 'Cleo Twice', userPrincipalName: 'cleo@contoso.com', employeeId: 'E3004' },
+      { displayName: 'Dan Doubleclick', userPrincipalName: 'dan@contoso.com', employeeId: 'E3005' },
     ]);
     for (const user of users) userIds.set(user.userPrincipalName, user.id);
-    seeds = await importTokens(app, ['RP-GVA-1', 'RP-GVA-2', 'RP-GVA-3', 'RP-GVA-4', 'RP-GVA-5', 'RP-GVA-6'].map((serial) => ({ serial, pool: 'GVA' })));
-    for (const [employeeId, upn] of [['E3001', 'ada@contoso.com'], ['E3002', 'grace@contoso.com'], ['E3004', 'cleo@contoso.com']] as const) {
+    seeds = await importTokens(app, ['RP-GVA-1', 'RP-GVA-2', 'RP-GVA-3', 'RP-GVA-4', 'RP-GVA-5', 'RP-GVA-6', 'RP-GVA-7', 'RP-GVA-8'].map((serial) => ({ serial, pool: 'GVA' })));
+    for (const [employeeId, upn] of [['E3001', 'ada@contoso.com'], ['E3002', 'grace@contoso.com'], ['E3004', 'cleo@contoso.com'], ['E3005', 'dan@contoso.com']] as const) {
       await sendHire(app, { employeeId, userPrincipalName: upn, location: 'GVA' });
       const joiner = await joinerReaches(app, employeeId, ['completed', 'failed']);
       expect(joiner.status).toBe('completed');
@@ -156,5 +157,59 @@ describe('replacing a token in one call, with a Temporary Access Pass on request
     expect(entries.filter((e) => e.employeeId === 'E3001')).toHaveLength(1);
     expect(seedsIn(JSON.stringify(entries), [pass, cleoPass.temporaryAccessPass])).toEqual([]);
     expect(seedsIn(app.logs.join('\n'), [cleoPass.temporaryAccessPass])).toEqual([]);
+  });
+
+  it('two replaces with a pass at the same moment: one mints it, the other answers 409 having changed nothing, and the claim lapses by itself', async () => {
+    const dan = userIds.get('dan@contoso.com')!;
+    const old = first.get('dan@contoso.com')!;
+    const body = { reason: 'lost', temporaryAccessPass: true };
+    // Each Graph request takes a while, so both calls look for a live pass before either issues one.
+    await app.graph.setFaults({ latencyMs: 250 });
+    let answers: Response[];
+    try {
+      answers = await Promise.all([replace('dan@contoso.com', body), replace('dan@contoso.com', body)]);
+    } finally {
+      await app.graph.clearFaults();
+    }
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    const winner = await jsonOf(answers.find((a) => a.status === 202)!);
+    const loser = answers.find((a) => a.status === 409)!;
+    expect(loser.headers.get('content-type')).toBe('application/problem+json');
+    expect(loser.headers.get('cache-control')).toBe('no-store');
+    const problem = await jsonOf(loser);
+    expect(problem).toMatchObject({ status: 409, title: 'Conflict', serialNumber: old, detail: expect.stringContaining('another replacement of dan@contoso.com') });
+    expect(problem.detail).toContain('lapses 5 minutes after');
+
+    // Asked again while the pass is unused, the live pass answers, as before.
+    const again = await replace('dan@contoso.com', body);
+    expect(again.status).toBe(409);
+    expect(await jsonOf(again)).toMatchObject({ temporaryAccessPassExpiresAt: expect.any(String) });
+
+    // One pass ever issued, and it is the winner's: it signs dan in (and is spent).
+    const danPass = winner.temporaryAccessPass.temporaryAccessPass as string;
+    expect(await app.graph.accessPassSignIn({ userId: dan, temporaryAccessPass: danPass })).toEqual({ ok: true, issued: 1 });
+    // The loser left nothing: one replacement and one pass audited, the token revoked once.
+    const audit = TableClient.fromConnectionString(app.stack.azurite.connectionString, TABLES.audit, { allowInsecureConnection: true });
+    const actions: string[] = [];
+    for await (const entry of audit.listEntities<{ action: string; employeeId?: string }>()) if (entry.employeeId === 'E3005') actions.push(entry.action);
+    expect(actions.filter((a) => a === 'token.replaced' || a === 'temporary_access_pass.issued').sort()).toEqual(['temporary_access_pass.issued', 'token.replaced']);
+    expect(await token(old)).toMatchObject({ status: 'lost', revocationReason: 'lost' });
+
+    // The claim is one row that lapses 5 minutes after it was taken, and holds no pass.
+    const claims = TableClient.fromConnectionString(app.stack.azurite.connectionString, TABLES.replaceClaims, { allowInsecureConnection: true });
+    const rows: { until: string }[] = [];
+    const partitionKey = Buffer.from(dan, 'utf8').toString('base64url');
+    for await (const row of claims.listEntities<{ until: string }>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } })) rows.push(row);
+    expect(rows).toHaveLength(1);
+    expect(Date.parse(rows[0]!.until) - Date.now()).toBeGreaterThan(4 * 60_000);
+    expect(Date.parse(rows[0]!.until) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    expect(seedsIn(JSON.stringify(rows), [danPass])).toEqual([]);
+    expect(seedsIn(app.logs.join('\n'), [danPass])).toEqual([]);
+
+    // The pass spent, the claim still answers until it lapses: no second pass within those minutes.
+    const spent = await replace('dan@contoso.com', body);
+    expect(spent.status).toBe(409);
+    expect((await jsonOf(spent)).detail).toContain('another replacement of dan@contoso.com');
+    expect((await app.graph.accessPassSignIn({ userId: dan, temporaryAccessPass: danPass })).issued).toBe(1);
   });
 });
