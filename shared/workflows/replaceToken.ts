@@ -1,9 +1,9 @@
-import { instantOf, type HrQueueMessage } from '../domain/hrEvent';
+import type { HrQueueMessage } from '../domain/hrEvent';
 import { isHeld, serialKey, type RevokeReason, type TokenRecord, type TokenStatus } from '../domain/token';
 import type { AccessPasses, ClaimedSlot, EntraUser, ProvisioningRecord, ProvisioningStore, SlotClaims, TemporaryAccessPass, TemporaryAccessPassInfo, WorkQueue } from '../ports';
 import { revokeToken, tokensOf, type ActionContext, type RevokeDeps } from './revokeToken';
 import { found, runSteps, type Step } from './steps';
-import type { TargetCheck } from './targetCheck';
+import { leaverOf, type TargetCheck } from './targetCheck';
 
 /**
  * Replacement in one call: the held token is revoked for the reason given (Entra first, as a revoke
@@ -148,13 +148,10 @@ export async function findHolder(ctx: ReplaceContext): Promise<ReplaceResult | u
 export async function refuseLeaver(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
   const target = found(ctx.target, 'the token');
   const employeeId = found(ctx.employeeId, 'the employee');
-  const records = await ctx.deps.provisioning.list(employeeId);
-  const leaver = records.find((r) => r.kind === 'leaver');
-  ctx.joiner = records.find((r) => r.kind === 'joiner');
-  if (leaver?.terminationDate && instantOf(leaver.terminationDate) <= ctx.deps.clock.now()) {
-    return { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${employeeId} was terminated on ${leaver.terminationDate}; a leaver gets no replacement` };
-  }
-  return undefined;
+  ctx.joiner = await ctx.deps.provisioning.get(employeeId, 'joiner');
+  // By the employeeId and by the account the token is on: a leaver filed under another employeeId counts too.
+  const leaver = await leaverOf(ctx.deps, { employeeId, ...(target.entraUserId ? { entraUserId: target.entraUserId } : {}) });
+  return leaver ? { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${leaver}; a leaver gets no replacement` } : undefined;
 }
 
 /**

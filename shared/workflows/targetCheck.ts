@@ -170,6 +170,30 @@ function leaverNow(leaver: ProvisioningRecord, hires: readonly (ProvisioningReco
 const leaverState = (leaver: ProvisioningRecord): string => `${leaver.status}${leaver.terminationDate ? `, terminated on ${leaver.terminationDate}` : ''}`;
 
 /**
+ * Whether the holder is a leaver now, in words (undefined: not one): by the leaver record filed under the
+ * row's employeeId, or, when the account is known, by any leaver record naming that account under
+ * another employeeId (the row's may be missing or another's).
+ */
+export async function leaverOf(deps: Pick<ActivationCheckDeps, 'provisioning' | 'clock'>, holder: { entraUserId?: string; employeeId?: string }): Promise<string | undefined> {
+  const now = deps.clock.now();
+  const own = holder.employeeId ? await deps.provisioning.list(holder.employeeId) : [];
+  const ownLeaver = own.find((r) => r.kind === 'leaver');
+  const ownJoiner = own.find((r) => r.kind === 'joiner');
+  if (ownLeaver && leaverNow(ownLeaver, [ownJoiner], now)) return `employee ${holder.employeeId} is a leaver (${leaverState(ownLeaver)})`;
+  const entraUserId = holder.entraUserId;
+  if (!entraUserId) return undefined;
+  // A hire of this very account under the row's employeeId, after that termination, is a rehire.
+  const sameAccount = (record: ProvisioningRecord | undefined) => record?.entraUserId?.toLowerCase() === entraUserId.toLowerCase();
+  const rehireHere = sameAccount(ownJoiner) ? ownJoiner : undefined;
+  for (const leaver of await deps.provisioning.leaversNaming(entraUserId)) {
+    if (leaver.employeeId === holder.employeeId || !sameAccount(leaver)) continue;
+    if (!leaverNow(leaver, [await deps.provisioning.get(leaver.employeeId, 'joiner'), rehireHere], now)) continue;
+    return `the Entra account ${entraUserId} is a leaver (employee ${leaver.employeeId}, ${leaverState(leaver)})`;
+  }
+  return undefined;
+}
+
+/**
  * Asked right before a token already assigned is activated for its holder (a hand-over at the desk, a
  * resume after leave, reconciliation's retried activation), because time has passed since the hire
  * checked: the holder's Entra account (by object id) must still pass the target check, and must not be
@@ -182,22 +206,8 @@ export async function refusalBeforeActivation(
   holder: { entraUserId: string; employeeId?: string },
   options: { privilegedAllowed: boolean },
 ): Promise<{ refusal: ActivationRefusal; detail: string } | undefined> {
-  const now = deps.clock.now();
-  const own = holder.employeeId ? await deps.provisioning.list(holder.employeeId) : [];
-  const ownLeaver = own.find((r) => r.kind === 'leaver');
-  const ownJoiner = own.find((r) => r.kind === 'joiner');
-  if (ownLeaver && leaverNow(ownLeaver, [ownJoiner], now)) {
-    return { refusal: 'leaver', detail: `employee ${holder.employeeId} is a leaver (${leaverState(ownLeaver)}); the token is not activated` };
-  }
-  // The row's employeeId may be missing or another's: the account's own leaver records decide too.
-  // A hire of this very account under the row's employeeId, after that termination, is a rehire.
-  const sameAccount = (record: ProvisioningRecord | undefined) => record?.entraUserId?.toLowerCase() === holder.entraUserId.toLowerCase();
-  const rehireHere = sameAccount(ownJoiner) ? ownJoiner : undefined;
-  for (const leaver of await deps.provisioning.leaversNaming(holder.entraUserId)) {
-    if (leaver.employeeId === holder.employeeId || !sameAccount(leaver)) continue;
-    if (!leaverNow(leaver, [await deps.provisioning.get(leaver.employeeId, 'joiner'), rehireHere], now)) continue;
-    return { refusal: 'leaver', detail: `the Entra account ${holder.entraUserId} is a leaver (employee ${leaver.employeeId}, ${leaverState(leaver)}); the token is not activated` };
-  }
+  const leaver = await leaverOf(deps, holder);
+  if (leaver) return { refusal: 'leaver', detail: `${leaver}; the token is not activated` };
   const account = await deps.directory.findUserByUpn(holder.entraUserId);
   if (!account) return { refusal: 'account_missing', detail: `Entra has no account ${holder.entraUserId} any more; the token is not activated` };
   // Activation gives a working factor now: asked of Entra now, never judged by the shared privileged set.

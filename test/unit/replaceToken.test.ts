@@ -1,5 +1,5 @@
 import type { TokenRecord } from '../../shared/domain/token';
-import type { AuditEntry, EntraUser, TemporaryAccessPassInfo } from '../../shared/ports';
+import type { AuditEntry, EntraUser, ProvisioningRecord, TemporaryAccessPassInfo } from '../../shared/ports';
 import { passValidUntil, REPLACE_CLAIM_SECONDS, replaceUserToken, type ReplaceDeps } from '../../shared/workflows/replaceToken';
 
 const NOW = new Date('2026-12-07T10:00:00Z');
@@ -52,7 +52,7 @@ function claims(now: () => Date) {
   };
 }
 
-function world(passes: TemporaryAccessPassInfo[] = []) {
+function world(passes: TemporaryAccessPassInfo[] = [], leavers: ProvisioningRecord[] = []) {
   const checked: string[] = [];
   const issuedTo: string[] = [];
   const sent: unknown[] = [];
@@ -60,7 +60,11 @@ function world(passes: TemporaryAccessPassInfo[] = []) {
   const deps = {
     inventory: { list: async () => ({ tokens: [LOST] }) },
     directory: { findUserByUpn: async (ref: string) => [HOLDER, NEWCOMER].find((u) => u.id === ref || u.userPrincipalName === ref) },
-    provisioning: { list: async () => [] },
+    provisioning: {
+      list: async (employeeId: string) => leavers.filter((r) => r.employeeId === employeeId),
+      get: async (employeeId: string, kind: string) => leavers.find((r) => r.employeeId === employeeId && r.kind === kind),
+      leaversNaming: async (userId: string) => leavers.filter((r) => r.kind === 'leaver' && r.entraUserId === userId),
+    },
     targets: {
       check: async (user: EntraUser) => {
         checked.push(user.id);
@@ -96,6 +100,17 @@ describe('replaceUserToken and its Temporary Access Pass', () => {
     const issued = w.audit.filter((e) => e.action === 'temporary_access_pass.issued');
     expect(issued).toEqual([expect.objectContaining({ serialNumber: 'RT-1', employeeId: 'E9', detail: expect.stringContaining('pass tap-1 for account u-holder') })]);
     expect(JSON.stringify(w.audit)).not.toContain('S3cr3tPass');
+  });
+
+  it('refuses a leaver, also one filed under another employeeId that names the account, before touching anything', async () => {
+    const leaver = (employeeId: string): ProvisioningRecord => ({ employeeId, kind: 'leaver', status: 'completed', attempts: 0, eventIds: ['t-1'], entraUserId: 'u-holder', terminationDate: '2026-12-01', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() });
+    for (const filedUnder of ['E9', 'E7']) {
+      const w = world([], [leaver(filedUnder)]);
+      const result = await replaceUserToken(w.deps, 'ada@contoso.com', request, context);
+      expect(result).toEqual({ outcome: 'not_allowed', serialNumber: 'RT-1', detail: expect.stringMatching(/is a leaver \(.*terminated on 2026-12-01\); a leaver gets no replacement$/) });
+      expect(w.issuedTo).toEqual([]);
+      expect(w.sent).toEqual([]);
+    }
   });
 
   it('while the last pass is valid, refuses another before touching anything, naming when it expires', async () => {
