@@ -738,8 +738,9 @@ async function run(argv: string[], out: Out): Promise<number> {
       const [serial, code] = args;
       if (!serial || !code) throw new UsageError('handover needs a SERIAL and the CODE the token shows');
       if (!/^\d{6}$/.test(code)) throw new UsageError('CODE must be the 6 digits the token shows');
-      const result = await api.json<{ serialNumber: string; userPrincipalName: string | null; driftSteps: number }>('POST', `/api/tokens/${encodeURIComponent(serial)}/handover`, { code });
-      out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: handed over to ${result.userPrincipalName ?? 'its holder'} and active; its clock is off by ${result.driftSteps} steps.`);
+      const result = await api.json<{ serialNumber: string; userPrincipalName: string | null; displayName?: string | null; driftSteps: number }>('POST', `/api/tokens/${encodeURIComponent(serial)}/handover`, { code });
+      const holder = result.displayName ? `${result.displayName}${result.userPrincipalName ? ` (${result.userPrincipalName})` : ''}` : (result.userPrincipalName ?? 'its holder');
+      out.print(out.json ? JSON.stringify(result, null, 2) : `${result.serialNumber}: handed over to ${holder} and active; its clock is off by ${result.driftSteps} steps.`);
       return 0;
     }
     case 'keys':

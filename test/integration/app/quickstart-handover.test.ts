@@ -33,7 +33,7 @@ describe("the README's quickstart, hand-over part (one app per file: its own set
       rmSync(path.join(dir, 'seeds.csv'), { force: true });
       await oathctl('seeds', '--serials', 'QS-0001,QS-0002,QS-0003', '--manufacturer', 'Token2', '--model', 'C302', '--out', 'seeds.csv');
       expect(await hr('hire', 'E1002', '--upn', 'grace@contoso.com', '--location', 'GVA')).toMatch(/202 queued/);
-      const serial = await until('the pick list', async () => /^GVA\s+(QS-000\d)\s+grace@contoso\.com/m.exec(await oathctl('handovers'))?.[1]);
+      const serial = await until('the pick list', async () => /^GVA\s+(QS-000\d)\s+Grace Hopper\s+grace@contoso\.com/m.exec(await oathctl('handovers'))?.[1]);
       // The README's one-liner, run as written.
       const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
       const oneLiner = /CODE=\$\(node -e '([^']+)' \$SERIAL seeds\.csv\)/.exec(readme)?.[1];
@@ -41,7 +41,7 @@ describe("the README's quickstart, hand-over part (one app per file: its own set
       const code = (await execute(process.execPath, ['-e', oneLiner!, serial, 'seeds.csv'], { cwd: dir, env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } })).stdout.trim();
       const seed = readFileSync(path.join(dir, 'seeds.csv'), 'utf8').split(/\r?\n/).find((l) => l.startsWith(`${serial},`))?.split(',')[1] ?? '';
       expect(code).toBe(new TOTP({ secret: seed }).generate());
-      expect(await oathctl('handover', serial, code)).toMatch(new RegExp(`^${serial}: handed over to grace@contoso\\.com and active`));
+      expect(await oathctl('handover', serial, code)).toMatch(new RegExp(`^${serial}: handed over to Grace Hopper \\(grace@contoso\\.com\\) and active`));
       expect((await app.graph.state({ serial })).matches?.devices.map((d) => d.status)).toEqual(['activated']);
     } finally {
       await app.close();

@@ -27,7 +27,7 @@ describe("the README's quickstart", () => {
       expect(await oathctl('seeds', '--serials', 'QS-0001,QS-0002,QS-0003', '--manufacturer', 'Token2', '--model', 'C302', '--out', 'seeds.csv')).toContain('Seeds written to seeds.csv');
       expect(await oathctl('list', '--status', 'in_stock')).toMatch(/QS-0001\s+in_stock/);
       expect(await hr('hire', 'E1001', '--upn', 'ada@contoso.com')).toMatch(/202 queued/);
-      await until('the hire to complete', async () => ((await oathctl('provisioning', 'E1001')).match(/E1001\s+joiner\s+completed/) ? true : undefined));
+      await until('the hire to complete', async () => ((await oathctl('provisioning', 'E1001')).match(/E1001\s+Ada Lovelace\s+joiner\s+completed/) ? true : undefined));
       const held = await oathctl('list', '--user', 'E1001');
       const serial = /(QS-000\d)\s+active/.exec(held)?.[1];
       expect(serial).toBeDefined();
