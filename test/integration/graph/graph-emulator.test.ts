@@ -368,7 +368,9 @@ describe('deleted users (the deletedUserMethods variant)', () => {
     return { user, device, seed };
   }
 
-  it('kept: the device stays on the deleted account, out of reach, and comes back with it on restore', async () => {
+  it('kept (the default): the device stays on the deleted account, out of reach, and comes back with it on restore', async () => {
+    await control.clearVariants();
+    expect((await control.variants()).deletedUserMethods).toBe('kept');
     const { user, device, seed } = await deletedHolder();
     expect(await getDevice(device.id)).toMatchObject({ status: 'activated', assignedTo: { id: user.id, displayName: user.displayName } });
     const held = (await client.api(DEVICES).filter(`assignedTo/id eq '${user.id}'`).get()) as { value: HardwareOathDevice[] };
