@@ -141,6 +141,11 @@ describe('leavers are matched by Entra object id, not by the employeeId on our r
       expect(leaver).toMatchObject({ entraUserId: user!.id, reason: expect.stringContaining('deleted in Entra') });
       expect(await jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'active', employeeId: `DEL-${v}` });
       expect((await app.graph.state({ serial })).matches?.devices[0]).toMatchObject({ status: 'activated', assignedTo: { id: user!.id } });
+      // An admin's offboarding is told why it cannot finish, and changes nothing either.
+      const refused = await app.call('POST', `users/DEL-${v}/token/revoke`, { body: '{"reason":"offboarded"}', contentType: 'application/json' });
+      expect(refused.status).toBe(409);
+      expect((await jsonOf(refused)).detail).toMatch(/deleted in Entra/);
+      expect(await jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'active' });
 
       // Restored, the account holds the token again; the leaver's next try takes it off.
       await app.graph.restoreUser(user!.id);
