@@ -78,6 +78,7 @@ export function reconcileWorkerHandler(getServices: () => AppServices) {
       seedCatalog: app.seedCatalog,
       provisioning: app.provisioning,
       hrEvents: app.hrEvents,
+      deliveries: app.webhookDeliveries,
       audit: app.audit,
       clock: app.clock,
       settings,

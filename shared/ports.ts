@@ -176,6 +176,21 @@ export class DirectoryRefusal extends Error {
   }
 }
 
+/**
+ * The device is still assigned to an account that is deleted (restorable for 30 days): Graph answers 404
+ * for anything under a deleted user, so the method cannot be taken off until the account is restored or
+ * purged. Not a refusal: the same call succeeds once the account is back, so work retries it.
+ */
+export class HeldByDeletedAccount extends Error {
+  constructor(
+    readonly userId: string,
+    readonly deviceId: string,
+  ) {
+    super(`device ${deviceId} is still assigned to user ${userId}, which is deleted in Entra; Graph cannot take a method off a deleted account: it is taken off once the account is restored`);
+    this.name = 'HeldByDeletedAccount';
+  }
+}
+
 /** A Temporary Access Pass as Graph answers its creation: the only time the pass itself is readable. */
 export interface TemporaryAccessPass {
   id: string;
@@ -203,6 +218,7 @@ export interface Directory {
   assignAndActivate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
   activate(userId: string, deviceId: string, verificationCode: string): Promise<void>;
   deactivate(userId: string, deviceId: string): Promise<void>;
+  /** Throws HeldByDeletedAccount when the user is deleted and Entra still shows the device on it. */
   unassign(userId: string, deviceId: string): Promise<void>;
   /**
    * The hardware OATH devices Entra shows on the account (its hardwareOathMethods, each with its device),

@@ -46,8 +46,10 @@ export interface GraphEmulatorControl {
   signIn(request: SignInRequest): Promise<SignInResult>;
   /** Changes a user as an admin would in Entra (accountEnabled, employeeHireDate, employeeLeaveDateTime, officeLocation...). */
   updateUser(idOrUpn: string, changes: Partial<Pick<SeedUser, 'accountEnabled' | 'displayName' | 'employeeId' | 'employeeHireDate' | 'employeeLeaveDateTime' | 'officeLocation'>>): Promise<void>;
-  /** Deletes a user: users/delta then answers it as @removed. */
+  /** Deletes a user: users/delta then answers it as @removed; its hardware OATH methods as the deletedUserMethods variant says. */
   deleteUser(idOrUpn: string): Promise<void>;
+  /** Restores a deleted user by object id, as POST directory/deletedItems/{id}/restore does (with the methods it kept). */
+  restoreUser(id: string): Promise<GraphUser>;
   /** Sets a group's direct members (users or groups), creating the group when it is not there yet: /groups, transitiveMemberOf and checkMemberGroups all answer from it. */
   setGroupMembers(groupId: string, userIds: string[]): Promise<void>;
   /** users/delta variants; `expireTokens` makes every token issued so far answer 410 Gone. */
@@ -111,6 +113,7 @@ export function graphEmulatorControl(baseUrl: string, options: { caCertPem?: str
     signIn: (request) => call('POST', 'signin', request),
     updateUser: (idOrUpn, changes) => call('PATCH', `users/${encodeURIComponent(idOrUpn)}`, changes),
     deleteUser: (idOrUpn) => call('DELETE', `users/${encodeURIComponent(idOrUpn)}`),
+    restoreUser: (id) => call('POST', `users/${encodeURIComponent(id)}/restore`),
     setGroupMembers: (groupId, userIds) => call('PUT', `groups/${encodeURIComponent(groupId)}`, { members: userIds }),
     usersDelta: (settings) => call('POST', 'users-delta', settings),
     startTaskProcessingResult: (result) => call('POST', 'lifecycle/taskProcessingResults', result),

@@ -127,6 +127,9 @@ export async function handleDirectoryControl(store: GraphStore, method: string, 
     }
     return undefined;
   }
+  if (resource === 'users' && id !== undefined && extra === 'restore' && method === 'POST') {
+    return { status: 200, body: store.restoreUser(id) };
+  }
   if (resource === 'groups' && id !== undefined && method === 'PUT') {
     const body = requireObject(await readBody(), 'The group');
     const members = body.members;

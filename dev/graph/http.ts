@@ -46,6 +46,7 @@ const READ_DEVICES = permissionsFor('readDevices');
 const WRITE_DEVICES = permissionsFor('writeDevices');
 const READ_METHODS = permissionsFor('readMethods');
 const WRITE_METHODS = permissionsFor('writeMethods');
+const RESTORE_USERS = permissionsFor('restoreDeletedUsers');
 
 function graphError(code: string, message: string, requestId: string): unknown {
   return { error: { code, message, innerError: { 'request-id': requestId, 'client-request-id': requestId, date: new Date().toISOString() } } };
@@ -471,6 +472,23 @@ function findRoute(store: GraphStore, version: string, segments: string[], metho
     if (route && version !== 'beta' && route.kind !== 'users' && route.kind !== 'user' && route.kind !== 'accessPasses' && route.kind !== 'manager' && route.kind !== 'sendMail') return unknownSegment('hardwareOathMethods');
     return route ?? unknownSegment(rest[rest.length - 1] ?? 'users');
   }
+  if (head === 'directory' && rest[0]?.toLowerCase() === 'deleteditems' && rest.length === 3 && actionName(rest[2]) === 'restore') {
+    // directory-deleteditems-restore.md: 200 with the directoryObject; users are the only kind kept here.
+    if (method !== 'POST') return methodNotAllowed('deletedItem.restore');
+    const id = rest[1] ?? '';
+    return {
+      kind: 'deletedItem.restore',
+      permissions: RESTORE_USERS,
+      handle: async (request) => {
+        const raw = (await request.readBody()) ?? {};
+        const body = requireObject(raw, 'The request body');
+        if (body.newUserPrincipalName !== undefined && typeof body.newUserPrincipalName !== 'string') throw badRequest('newUserPrincipalName must be a string.', 'BadRequest');
+        if (body.autoReconcileProxyConflict !== undefined && typeof body.autoReconcileProxyConflict !== 'boolean') throw badRequest('autoReconcileProxyConflict must be a boolean.', 'BadRequest');
+        const user = store.restoreUser(id, body.newUserPrincipalName === undefined ? {} : { newUserPrincipalName: body.newUserPrincipalName });
+        return { status: 200, body: { '@odata.context': `${request.origin}/${request.version}/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...user } };
+      },
+    };
+  }
   if (head === 'directory' && rest[0]?.toLowerCase() === 'deleteditems' && rest.length === 2) {
     // The OData cast is required (directory-deleteditems-list.md); users are the only kind served here.
     if (rest[1]?.toLowerCase() !== 'microsoft.graph.user') return unknownSegment(rest[1] ?? 'deletedItems');
@@ -581,7 +599,9 @@ async function handleControl(context: GraphHttpContext, request: IncomingMessage
     if (!Array.isArray(list)) throw badRequest(`Expected an array or {"${key}": [...]}.`, 'BadRequest');
     return list as unknown[];
   };
-  switch (`${method} ${resource ?? ''}`) {
+  // Deeper paths (users/{id}/restore, groups/{id}, ...) are the directory parts' (handleDirectoryControl).
+  const top = segments.length === 2 ? (resource ?? '') : `${resource ?? ''}/`;
+  switch (`${method} ${top}`) {
     case 'POST users': {
       const raw = await listBody('users');
       const otherMethods = raw.map((user) => {

@@ -10,6 +10,8 @@ export const GRAPH_CALL_PERMISSIONS = {
   readUsers: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   /** user-post-users.md, user-update.md */
   writeUsers: ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  /** directory-deleteditems-restore.md, for a user */
+  restoreDeletedUsers: ['User.ReadWrite.All'],
   /** employeeLeaveDateTime on a user (user resource: "Requires User-LifeCycleInfo.Read.All") */
   readLeaveDates: ['User-LifeCycleInfo.Read.All', 'User-LifeCycleInfo.ReadWrite.All'],
   /** directoryobject-checkmembergroups.md */

@@ -36,6 +36,8 @@ interface UserRecord extends GraphUser {
 /** What `npm start -- --keep-data` keeps of the store between runs. */
 export interface GraphStoreSnapshot {
   users: UserRecord[];
+  /** Deleted users, which a kept method may still name (absent from snapshots taken before they were kept). */
+  deletedUsers?: { user: UserRecord; deletedDateTime: string }[];
   devices: DeviceRecord[];
   nextSeq: number;
   managers: [string, string][];
@@ -164,8 +166,8 @@ export class GraphStore {
   private readonly usersById = new Map<string, UserRecord>();
   private readonly usersByUpn = new Map<string, UserRecord>();
   private readonly usersByEmployeeId = new Map<string, Set<UserRecord>>();
-  /** Deleted users (directory/deletedItems), by id: when each was deleted. */
-  private readonly deletedUsers = new Map<string, string>();
+  /** Deleted users (directory/deletedItems), by id: the account and when it was deleted. */
+  private readonly deletedUsers = new Map<string, { user: UserRecord; deletedDateTime: string }>();
   private readonly devicesById = new Map<string, DeviceRecord>();
   private readonly devicesBySeq = new Map<number, DeviceRecord>();
   private readonly devicesByKey = new Map<string, DeviceRecord>();
@@ -221,12 +223,13 @@ export class GraphStore {
 
   /**
    * Users, devices (with their seeds and the codes already used) and managers as JSON, for
-   * `npm start -- --keep-data`. Deleted users, passes, mail and the users/delta log are not kept.
+   * `npm start -- --keep-data`. Passes, mail and the users/delta log are not kept.
    */
   snapshot(): GraphStoreSnapshot {
     const users = this.users.filter((user) => this.usersById.get(lower(user.id)) === user);
     return {
       users: structuredClone(users),
+      deletedUsers: structuredClone([...this.deletedUsers.values()]),
       devices: structuredClone([...this.devicesById.values()]),
       nextSeq: this.nextSeq,
       managers: [...this.managers.entries()],
@@ -245,6 +248,11 @@ export class GraphStore {
       this.usersById.set(lower(record.id), record);
       this.usersByUpn.set(lower(record.userPrincipalName), record);
       this.indexEmployeeId(record);
+    }
+    for (const { user, deletedDateTime } of saved.deletedUsers ?? []) {
+      const record: UserRecord = { ...user, position: this.users.length };
+      this.users.push(record);
+      this.deletedUsers.set(lower(record.id), { user: record, deletedDateTime });
     }
     for (const device of saved.devices) {
       this.indexDevice(device);
@@ -332,24 +340,52 @@ export class GraphStore {
     this.userChanges.changed(user.id, Object.keys(changes));
   }
 
-  /** Deletes a user (to the deleted items, as Graph's DELETE does); its hardware OATH methods go with it. */
+  /**
+   * Deletes a user (to the deleted items, as Graph's DELETE does). Its hardware OATH methods stay on it
+   * (kept) or go with it (dropped), as the deletedUserMethods variant reads the docs.
+   */
   deleteUser(idOrUpn: string): void {
     const user = this.requireUser(idOrUpn);
-    for (const device of [...(this.devicesByUser.get(user.id) ?? [])]) this.unassign(user.id, device.id);
+    if (this.current.deletedUserMethods === 'dropped') {
+      for (const device of [...(this.devicesByUser.get(user.id) ?? [])]) this.detach(user, device);
+    }
     this.unindexEmployeeId(user);
     this.usersById.delete(lower(user.id));
     this.usersByUpn.delete(lower(user.userPrincipalName));
-    this.deletedUsers.set(lower(user.id), new Date(this.now()).toISOString());
+    this.deletedUsers.set(lower(user.id), { user, deletedDateTime: new Date(this.now()).toISOString() });
     this.userChanges.deleted(user.id);
+  }
+
+  /**
+   * POST directory/deletedItems/{id}/restore (directory-deleteditems-restore.md): the user comes back with
+   * its properties, and with the methods it kept. Its userPrincipalName, when another user took it meanwhile,
+   * is refused unless `newUserPrincipalName` names a free one.
+   */
+  restoreUser(id: string, options: { newUserPrincipalName?: string } = {}): GraphUser {
+    const deleted = this.deletedUsers.get(lower(id));
+    if (!deleted) throw notFound(id);
+    const { user } = deleted;
+    const upn = options.newUserPrincipalName ?? user.userPrincipalName;
+    if (this.usersByUpn.has(lower(upn))) {
+      throw badRequest(`Another object with the same value for property userPrincipalName already exists: '${upn}'.`, 'Request_BadRequest');
+    }
+    user.userPrincipalName = upn;
+    this.deletedUsers.delete(lower(user.id));
+    this.usersById.set(lower(user.id), user);
+    this.usersByUpn.set(lower(upn), user);
+    this.indexEmployeeId(user);
+    // users/delta shows it again, whole, as for a user it has not seen.
+    this.userChanges.created(user.id);
+    return this.userView(user);
   }
 
   /** GET directory/deletedItems/microsoft.graph.user: deleted users with their deletedDateTime, in the order they were created. */
   listDeletedUsers(query: ListQuery): Page<GraphUser & { deletedDateTime: string }> {
     const matches = predicateFor(query.filter, USER_PROPERTIES);
     const after = query.after ?? -1;
-    const deleted = this.users.filter((user) => user.position > after && this.deletedUsers.has(lower(user.id)) && this.usersById.get(lower(user.id)) !== user);
+    const deleted = this.users.filter((user) => user.position > after && this.deletedUsers.get(lower(user.id))?.user === user);
     const page = takePage(deleted, matches, query.top, (user) => user.position);
-    return { items: page.items.map((user) => ({ ...this.userView(user), deletedDateTime: this.deletedUsers.get(lower(user.id)) ?? '' })), continueAfter: page.continueAfter };
+    return { items: page.items.map((user) => ({ ...this.userView(user), deletedDateTime: this.deletedUsers.get(lower(user.id))?.deletedDateTime ?? '' })), continueAfter: page.continueAfter };
   }
 
   /** Current users in insertion order (deleted ones skipped), for users/delta. */
@@ -528,7 +564,8 @@ export class GraphStore {
       if (clause.property === 'id') return bySeq(this.optional(this.devicesById.get(value)));
       if (clause.property === 'serialnumber') return bySeq(this.devicesBySerial.get(value) ?? []);
       if (clause.property === 'assignedto/id') {
-        const user = this.usersById.get(value);
+        // A deleted user's kept methods still name it.
+        const user = this.usersById.get(value) ?? this.deletedUsers.get(value)?.user;
         return bySeq(user ? (this.devicesByUser.get(user.id) ?? []) : []);
       }
       if (clause.property === 'status') {
@@ -572,7 +609,7 @@ export class GraphStore {
   }
 
   private deviceView(device: DeviceRecord): HardwareOathDevice {
-    const assignee = device.assignedUserId === null ? undefined : this.usersById.get(lower(device.assignedUserId));
+    const assignee = device.assignedUserId === null ? undefined : (this.usersById.get(lower(device.assignedUserId)) ?? this.deletedUsers.get(lower(device.assignedUserId))?.user);
     return {
       id: device.id,
       displayName: device.displayName,
@@ -635,7 +672,10 @@ export class GraphStore {
 
   unassign(userIdOrUpn: string, methodId: string): void {
     const user = this.requireUser(userIdOrUpn);
-    const device = this.requireMethod(user, methodId);
+    this.detach(user, this.requireMethod(user, methodId));
+  }
+
+  private detach(user: UserRecord, device: DeviceRecord): void {
     this.devicesByUser.get(user.id)?.delete(device);
     device.assignedUserId = null;
     device.assignedDateTime = null;

@@ -172,6 +172,15 @@ export interface GraphVariants {
    * until used), always null, or left out of the answer (the resource page does not list it).
    */
   lastUsed: 'present' | 'absent' | 'null';
+  /**
+   * A deleted user's hardware OATH methods (docs/leavers.md), which the docs do not name. Kept, the default:
+   * the device stays assigned to the deleted account, out of reach of the per-user routes (404, as for
+   * anything under a deleted user) and of device deletion (it is assigned), and a restore brings the account
+   * back holding it; user-delete.md says a deleted user's resources are kept with it, "if the user is
+   * restored within 30 days, these objects are restored to them", and freed only when it is purged.
+   * Dropped: the methods go with the account.
+   */
+  deletedUserMethods: 'kept' | 'dropped';
 }
 
 export const DEFAULT_VARIANTS: GraphVariants = {
@@ -185,4 +194,5 @@ export const DEFAULT_VARIANTS: GraphVariants = {
   throttle: 'identity',
   tenantSize: 'fromUsers',
   lastUsed: 'present',
+  deletedUserMethods: 'kept',
 };

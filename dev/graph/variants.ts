@@ -35,6 +35,7 @@ export function parseVariants(raw: unknown, current: GraphVariants = DEFAULT_VAR
   if (body.throttle !== undefined) next.throttle = oneOf(body.throttle, 'throttle', ['identity', 'oathGlobalOnly', 'singleBucket']);
   if (body.tenantSize !== undefined) next.tenantSize = oneOf(body.tenantSize, 'tenantSize', ['fromUsers', 'small', 'medium', 'large']);
   if (body.lastUsed !== undefined) next.lastUsed = oneOf(body.lastUsed, 'lastUsed', ['present', 'absent', 'null']);
+  if (body.deletedUserMethods !== undefined) next.deletedUserMethods = oneOf(body.deletedUserMethods, 'deletedUserMethods', ['kept', 'dropped']);
   return next;
 }
 

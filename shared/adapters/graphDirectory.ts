@@ -1,6 +1,6 @@
 import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { redactSeeds } from '../domain/seed';
-import { directoryBusyFor, DirectoryRefusal, type AccessPasses, type DepartedAccount, type DepartedAccounts, type DeviceCatalog, type EntraAccount, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass, type UserLookup } from '../ports';
+import { directoryBusyFor, DirectoryRefusal, HeldByDeletedAccount, type AccessPasses, type DepartedAccount, type DepartedAccounts, type DeviceCatalog, type EntraAccount, type DeviceListing, type Directory, type Mailer, type Managers, type EntraDevice, type EntraUser, type NewEntraDevice, type TemporaryAccessPass, type UserLookup } from '../ports';
 
 /**
  * Entra ID through Microsoft Graph's beta hardware OATH endpoints. 429 and 503/504 are retried by the
@@ -238,13 +238,13 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       else gatherTimer ??= setTimeout(sendGathered, EMPLOYEE_ID_GATHER_MS);
     });
 
-  const userMethods = async (userId: string): Promise<UserMethod[]> => {
+  /** 'no_account' when the user is not found: deleted (its methods may still be kept with it) or never there. */
+  const userMethods = async (userId: string): Promise<UserMethod[] | 'no_account'> => {
     let page: unknown;
     try {
       page = await call(() => graph.api(methodsOf(userId)).get() as Promise<unknown>);
     } catch (error) {
-      // A deleted user holds no methods.
-      if (isNotFound(error)) return [];
+      if (isNotFound(error)) return 'no_account';
       throw error;
     }
     const value = isJson(page) && Array.isArray(page.value) ? (page.value as unknown[]) : [];
@@ -255,17 +255,24 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     });
   };
 
-  const methodOf = async (userId: string, deviceId: string): Promise<UserMethod | undefined> => {
-    const method = (await userMethods(userId)).find((m) => m.deviceId.toLowerCase() === deviceId.toLowerCase());
+  const findMethod = (userId: string, deviceId: string, methods: UserMethod[]): UserMethod | undefined => {
+    const method = methods.find((m) => m.deviceId.toLowerCase() === deviceId.toLowerCase());
     if (method?.methodId) methodIds.set(methodKey(userId, deviceId), method.methodId);
     return method;
   };
 
+  /** The user's method for the device; undefined when the user has none for it, or is not found. */
+  const methodOf = async (userId: string, deviceId: string): Promise<UserMethod | undefined> => {
+    const methods = await userMethods(userId);
+    return methods === 'no_account' ? undefined : findMethod(userId, deviceId, methods);
+  };
+
   /**
    * Runs a per-user call on the method of `deviceId`: with the method id learnt from assign, else the
-   * device id; a 404 lists the user's methods to find the right id. 'not-assigned' when the user has no method for it.
+   * device id; a 404 lists the user's methods to find the right id. 'not-assigned' when the user has no
+   * method for it, 'no_account' when the user is not found (deleted).
    */
-  const onMethod = async <T>(userId: string, deviceId: string, work: (methodPath: string) => Promise<T>): Promise<T | 'not-assigned'> => {
+  const onMethod = async <T>(userId: string, deviceId: string, work: (methodPath: string) => Promise<T>): Promise<T | 'not-assigned' | 'no_account'> => {
     const guess = methodIds.get(methodKey(userId, deviceId)) ?? deviceId;
     const path = (methodId: string) => `${methodsOf(userId)}/${encodeURIComponent(methodId)}`;
     try {
@@ -273,9 +280,28 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
-    const method = await methodOf(userId, deviceId);
+    const methods = await userMethods(userId);
+    if (methods === 'no_account') return 'no_account';
+    const method = findMethod(userId, deviceId, methods);
     if (!method?.methodId || method.methodId === guess) return 'not-assigned';
     return call(() => work(path(method.methodId)));
+  };
+
+  /**
+   * A deleted user may still hold the device (Entra keeps a deleted user's resources until it is purged),
+   * where no per-user call reaches it: the device says whose it is.
+   */
+  const refuseIfHeldByDeleted = async (userId: string, deviceId: string): Promise<void> => {
+    let raw: unknown;
+    try {
+      raw = await call(() => graph.api(`${DEVICES}/${encodeURIComponent(deviceId)}`).get() as Promise<unknown>);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    const device = deviceJson(raw);
+    const holder = device ? toDevice(device).assignedTo?.id : undefined;
+    if (holder?.toLowerCase() === userId.toLowerCase()) throw new HeldByDeletedAccount(userId, deviceId);
   };
 
   /** Every page of a collection: `first`, then its @odata.nextLink until there is none. */
@@ -386,7 +412,7 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
     async activate(userId, deviceId, verificationCode) {
       try {
         const done = await onMethod(userId, deviceId, (path) => graph.api(`${path}/activate`).post({ verificationCode }) as Promise<unknown>);
-        if (done === 'not-assigned') throw notAssigned(deviceId);
+        if (done === 'not-assigned' || done === 'no_account') throw notAssigned(deviceId);
       } catch (error) {
         if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))?.status !== 'activated') throw error;
       }
@@ -396,18 +422,21 @@ export function graphDirectory(graph: GraphClient, options: GraphDirectoryOption
       try {
         // Documented without a request body.
         const done = await onMethod(userId, deviceId, (path) => graph.api(`${path}/deactivate`).post(undefined) as Promise<unknown>);
-        if (done === 'not-assigned') throw notAssigned(deviceId);
+        if (done === 'not-assigned' || done === 'no_account') throw notAssigned(deviceId);
       } catch (error) {
         if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))?.status !== 'assigned') throw error;
       }
     },
 
     async unassign(userId, deviceId) {
+      let done: unknown;
       try {
-        await onMethod(userId, deviceId, (path) => graph.api(path).delete() as Promise<unknown>);
+        done = await onMethod(userId, deviceId, (path) => graph.api(path).delete() as Promise<unknown>);
       } catch (error) {
         if (!(error instanceof DirectoryRefusal) || (await methodOf(userId, deviceId))) throw error;
       }
+      // Only a user Graph does not find costs the look at the device.
+      if (done === 'no_account') await refuseIfHeldByDeleted(userId, deviceId);
       methodIds.delete(methodKey(userId, deviceId));
     },
 

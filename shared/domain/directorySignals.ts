@@ -56,6 +56,18 @@ export function employeeKeyOf(user: Pick<KnownUser, 'userId' | 'employeeId'>): s
   return EMPLOYEE_ID_PATTERN.test(trimmed) ? trimmed : undefined;
 }
 
+/**
+ * The termination a deleted account that holds tokens raises, with its object id (the leaver starts from
+ * the account): under each employeeId its held rows carry, else the one Entra knew, else the object id.
+ * One event id per account, so whichever of directory sync and reconciliation sees the deletion first
+ * raises it, and the other finds it claimed.
+ */
+export function deletedAccountTerminations(userId: string, heldEmployeeIds: readonly (string | undefined)[], knownEmployeeId: string | undefined, nowIso: string): Omit<HrQueueMessage, 'firstSeenAt'>[] {
+  const known = new Set(heldEmployeeIds.filter((id): id is string => id !== undefined && EMPLOYEE_ID_PATTERN.test(id)));
+  const keys = known.size > 0 ? known : new Set([employeeKeyOf({ userId, ...(knownEmployeeId ? { employeeId: knownEmployeeId } : {}) }) ?? userId]);
+  return [...keys].map((employeeId) => ({ eventId: `entra-removed:${userId}`, type: 'employee.terminated' as const, employeeId, entraUserId: userId, terminationDate: nowIso }));
+}
+
 export function signalsFor(user: KnownUser, now: Date, settings: SignalSettings): UserSignals {
   if (user.userType?.toLowerCase() === 'guest') return { pending: false, skipped: 'guest account' };
   const employeeId = employeeKeyOf(user);

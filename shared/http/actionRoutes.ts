@@ -4,7 +4,7 @@ import { actionContextOf, auditFor, authorize, mayAssignPrivileged, readJsonBody
 import type { AppServices } from '../app/composition';
 import { hasControlCharacters } from '../domain/text';
 import { checkSerial } from '../domain/token';
-import { DirectoryRefusal } from '../ports';
+import { DirectoryRefusal, HeldByDeletedAccount } from '../ports';
 import { problem } from './problem';
 import type { ActionContext } from '../workflows/revokeToken';
 
@@ -73,6 +73,8 @@ function actionRoute<Body>(param: keyof typeof KEYS, getServices: () => AppServi
       });
     } catch (error) {
       if (error instanceof DirectoryRefusal) return problem(502, `Entra refused the change (${error.code}): ${error.message}`, {}, options.refusalHeaders ?? {});
+      // Entra still holds the token; the same request takes it once the account is restored.
+      if (error instanceof HeldByDeletedAccount) return problem(409, error.message);
       throw error;
     }
   };

@@ -19,7 +19,9 @@ import { activateWithCurrentCode } from './activation';
 import { isHeld, withoutHolder, type TokenRecord } from '../domain/token';
 import { revokeToken } from './revokeToken';
 import { refusalBeforeActivation, type TargetCheck } from './targetCheck';
-import { DirectoryRefusal, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WorkQueue } from '../ports';
+import { DirectoryRefusal, HeldByDeletedAccount, type AuditLog, type Clock, type Directory, type Inventory, type ProvisioningStore, type SeedCatalog, type SeedVault, type WebhookDeliveries, type WorkQueue } from '../ports';
+import { deletedAccountTerminations } from '../domain/directorySignals';
+import { queueOnce } from './queueOnce';
 
 /**
  * One repair found by a reconciliation run. Each re-reads what it is about (the row with its ETag,
@@ -37,6 +39,8 @@ export interface RepairDeps {
   seedCatalog: SeedCatalog;
   provisioning: ProvisioningStore;
   hrEvents: WorkQueue<HrQueueMessage>;
+  /** Claims the leaver a deleted account raises, so it is queued once whoever raises it. */
+  deliveries: Pick<WebhookDeliveries, 'claim' | 'markQueued'>;
   audit: AuditLog;
   clock: Clock;
   settings: { stuckSagaMinutes: number; provisionLeadDays: number };
@@ -220,10 +224,20 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
       if (rowHeld) {
         const why = await busy(token);
         if (why) return skipped(why);
+      }
+      try {
         // Entra says whose it is: the row is settled as that account's.
-        await revokeToken(deps, onAccount ? { ...token, entraUserId: device?.assignedTo?.id ?? userId } : token, 'offboarded', note, { actor: ACTOR, correlationId: message.runId });
-      } else if (device && onAccount) {
-        await deps.directory.unassign(userId, device.id);
+        if (rowHeld) await revokeToken(deps, onAccount ? { ...token, entraUserId: device?.assignedTo?.id ?? userId } : token, 'offboarded', note, { actor: ACTOR, correlationId: message.runId });
+        else if (device && onAccount) await deps.directory.unassign(userId, device.id);
+      } catch (error) {
+        if (!(error instanceof HeldByDeletedAccount)) throw error;
+        // Entra keeps the method on the deleted account, out of Graph's reach. The account is a leaver from
+        // now on, so a restore does not give the token back: the leaver's retries take it off then.
+        const held = rowHeld && same(token.entraUserId) ? [token.employeeId] : [];
+        let raised = false;
+        for (const termination of deletedAccountTerminations(userId, held, undefined, now.toISOString())) raised = (await queueOnce(deps, termination, now.toISOString())) || raised;
+        await audit('revoke_departed', `not taken from user ${userId}: ${error.message}; ${raised ? 'a leaver is raised for the account' : 'the account\'s leaver was raised before'}`, subject, 'failed');
+        throw error;
       }
       if (same((await deps.directory.findDeviceBySerial(message.serialNumber))?.assignedTo?.id)) {
         throw new Error(`Entra still shows ${message.serialNumber} on user ${userId} after it was removed; retry`);

@@ -1,7 +1,8 @@
-import { employeeKeyOf, hireWindowOpen, signalsFor, type KnownUser, type SignalSettings } from '../domain/directorySignals';
-import { EMPLOYEE_ID_PATTERN, type HrQueueMessage } from '../domain/hrEvent';
+import { deletedAccountTerminations, hireWindowOpen, signalsFor, type KnownUser, type SignalSettings } from '../domain/directorySignals';
+import type { HrQueueMessage } from '../domain/hrEvent';
 import { isHeld } from '../domain/token';
 import type { Clock, DirectoryChanges, DirectorySyncStore, DirectoryUserChange, Inventory, WatchedUser, WebhookDeliveries, WorkQueue } from '../ports';
+import { queueOnce } from './queueOnce';
 
 /**
  * Directory sync: Entra itself as the HR source. One run reads users/delta from the saved link (the
@@ -44,14 +45,7 @@ export async function syncDirectory(deps: DirectorySyncDeps): Promise<DirectoryS
   const watched = new Map((await deps.store.watched()).map((user) => [user.userId.toLowerCase(), user]));
   const seen = new Set<string>();
 
-  /** Queues one message unless its event id was queued before. */
-  const emit = async (message: Omit<HrQueueMessage, 'firstSeenAt'>): Promise<boolean> => {
-    const claim = await deps.deliveries.claim(message.eventId, { type: message.type, employeeId: message.employeeId, receivedAt: nowIso });
-    if (claim.state === 'queued') return false;
-    await deps.hrEvents.send({ ...message, firstSeenAt: claim.receivedAt });
-    await deps.deliveries.markQueued(message.eventId, claim.etag);
-    return true;
-  };
+  const emit = (message: Omit<HrQueueMessage, 'firstSeenAt'>): Promise<boolean> => queueOnce(deps, message, nowIso);
 
   const settle = async (user: KnownUser, previous: WatchedUser | undefined): Promise<void> => {
     const signals = signalsFor(user, now, deps.settings);
@@ -84,10 +78,7 @@ export async function syncDirectory(deps: DirectorySyncDeps): Promise<DirectoryS
     if (previous) await deps.store.unwatch(previous);
     const tokens = (await deps.inventory.list({ user: userId }, { pageSize: 100 })).tokens.filter((t) => isHeld(t.status) && t.entraUserId?.toLowerCase() === userId.toLowerCase());
     if (tokens.length === 0) return;
-    const known = new Set(tokens.map((t) => t.employeeId).filter((id): id is string => id !== undefined && EMPLOYEE_ID_PATTERN.test(id)));
-    const keys = known.size > 0 ? known : new Set([employeeKeyOf({ userId, ...(previous?.employeeId ? { employeeId: previous.employeeId } : {}) }) ?? userId]);
-    for (const employeeId of keys) {
-      const message = { eventId: `entra-removed:${userId}`, type: 'employee.terminated' as const, employeeId, entraUserId: userId, terminationDate: nowIso };
+    for (const message of deletedAccountTerminations(userId, tokens.map((t) => t.employeeId), previous?.employeeId, nowIso)) {
       if (await emit(message)) summary.leavers++;
     }
   };

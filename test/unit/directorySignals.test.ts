@@ -1,4 +1,4 @@
-import { signalsFor } from '../../shared/domain/directorySignals';
+import { deletedAccountTerminations, signalsFor } from '../../shared/domain/directorySignals';
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
 import type { DeliveryClaim, DirectoryChangePage, DirectoryUserChange, WatchedUser } from '../../shared/ports';
 import { syncDirectory } from '../../shared/workflows/syncDirectory';
@@ -39,6 +39,18 @@ describe('signalsFor: what one user\'s Entra attributes say is due', () => {
     // A pre-hire account that waits disabled is not a leaver before its start.
     expect(signalsFor({ ...disabled, hireDate: '2026-12-03T00:00:00Z' }, NOW, settings).leave).toBeUndefined();
     expect(signalsFor({ ...disabled, disabledNotified: true }, NOW, settings).leave).toBeUndefined();
+  });
+});
+
+describe('deletedAccountTerminations: the leaver a deleted account holding tokens is', () => {
+  const at = '2026-03-02T10:00:00.000Z';
+  it('goes under the employeeIds its rows carry, else the one Entra knew, else the object id; always with the object id and one event id', () => {
+    const of = (held: (string | undefined)[], known?: string) => deletedAccountTerminations('u-1', held, known, at).map((m) => m.employeeId);
+    expect(of(['E1', undefined, 'E1'])).toEqual(['E1']);
+    expect(of([undefined], 'E7')).toEqual(['E7']);
+    expect(of([], 'not a key!')).toEqual(['u-1']);
+    expect(of(['bad id!'])).toEqual(['u-1']);
+    expect(deletedAccountTerminations('u-1', ['E1'], undefined, at)).toEqual([{ eventId: 'entra-removed:u-1', type: 'employee.terminated', employeeId: 'E1', entraUserId: 'u-1', terminationDate: at }]);
   });
 });
 

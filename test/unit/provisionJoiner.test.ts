@@ -4,6 +4,7 @@ import { generateSeed, totpCode } from '../../shared/domain/seed';
 import { isHeld, type TokenRecord } from '../../shared/domain/token';
 import {
   DirectoryRefusal,
+  HeldByDeletedAccount,
   type AuditEntry,
   type Directory,
   type EntraDevice,
@@ -215,6 +216,8 @@ function fakeDirectory(users: EntraUser[], now: () => Date) {
     async unassign(userId, deviceId) {
       fault('unassign');
       const device = deviceOf(deviceId);
+      // As the adapter: a deleted account that Entra still shows holding the device cannot be reached.
+      if (device.assignedTo?.id === userId && !users.some((u) => u.id === userId)) throw new HeldByDeletedAccount(userId, deviceId);
       if (device.assignedTo?.id === userId) {
         delete device.assignedTo;
         device.status = 'available';
@@ -708,6 +711,26 @@ describe('provisionJoiner', () => {
       expect(await handleHrEvent(message, s.deps, firstTry)).toEqual({ kind: 'recorded', status: 'completed' });
       expect(devicesOf(s, ADA.id)).toEqual([]);
       expect(s.provisioning.leaver('E1001')).toMatchObject({ status: 'completed' });
+    });
+
+    it('a deleted account Entra still shows holding the token: the leaver retries without revoking the row; restored, the next try takes it', async () => {
+      const users = [ADA, GRACE];
+      const s = scene({ users });
+      expect(await provisionJoiner(hire(), s.deps, firstTry)).toMatchObject({ kind: 'completed' });
+      const [token] = heldTokens(s, 'E1001');
+      users.splice(users.indexOf(ADA), 1);
+      let message = hire({ eventId: 'evt-t', type: 'employee.terminated', terminationDate: '2026-03-01' });
+      const outcome = await handleHrEvent(message, s.deps, firstTry);
+      expect(outcome).toMatchObject({ kind: 'retrying', failedTries: 1, reason: expect.stringContaining('HeldByDeletedAccount') });
+      expect(s.provisioning.leaver('E1001')).toMatchObject({ status: 'retrying', entraUserId: ADA.id });
+      expect(s.inventory.row(token!.serialNumber)).toMatchObject({ status: 'active', employeeId: 'E1001' });
+      expect(devicesOf(s, ADA.id)).toHaveLength(1);
+
+      users.push(ADA);
+      message = s.sent.at(-1)!.message;
+      expect(await handleHrEvent(message, s.deps, firstTry)).toEqual({ kind: 'recorded', status: 'completed' });
+      expect(devicesOf(s, ADA.id)).toEqual([]);
+      expect(s.inventory.row(token!.serialNumber)).toMatchObject({ status: 'revoked', revocationReason: 'offboarded' });
     });
 
     it('a leaver is done only once Entra no longer shows the token on the person', async () => {

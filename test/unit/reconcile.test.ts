@@ -15,7 +15,7 @@ import {
 import type { HrQueueMessage } from '../../shared/domain/hrEvent';
 import { generateSeed } from '../../shared/domain/seed';
 import { seedSecretName, type TokenRecord } from '../../shared/domain/token';
-import type { AuditEntry, DepartedAccount, EntraDevice, Inventory, ProvisioningRecord, SeedSecretInfo } from '../../shared/ports';
+import { HeldByDeletedAccount, type AuditEntry, type DepartedAccount, type EntraDevice, type Inventory, type ProvisioningRecord, type SeedSecretInfo } from '../../shared/ports';
 import { runReconciliation, type ReconcileDeps } from '../../shared/workflows/reconcile';
 import { runRepair, type RepairDeps } from '../../shared/workflows/reconcileRepairs';
 
@@ -546,6 +546,7 @@ describe('a repair', () => {
     const inventory = fakeInventory(rows);
     const audit: AuditEntry[] = [];
     const hr: HrQueueMessage[] = [];
+    const queued = new Set<string>();
     const stored = new Map(records.map((r) => [`${r.employeeId}/${r.kind}`, { ...r, etag: '"r1"' }]));
     const deps: RepairDeps = {
       inventory,
@@ -580,6 +581,10 @@ describe('a repair', () => {
         },
       },
       hrEvents: { send: async (message) => void hr.push(message) },
+      deliveries: {
+        claim: async (eventId, facts) => ({ first: !queued.has(eventId), state: queued.has(eventId) ? 'queued' : 'received', receivedAt: facts.receivedAt, etag: '"c"' }),
+        markQueued: async (eventId) => void queued.add(eventId),
+      },
       audit: { record: async (entry) => void audit.push(entry) },
       clock: { now: () => NOW },
       settings: { stuckSagaMinutes: 60, provisionLeadDays: 7 },
@@ -655,6 +660,29 @@ describe('a repair', () => {
     const clean = failed([]);
     expect(await runRepair(message, clean.deps)).toMatchObject({ outcome: 'repaired' });
     expect(clean.activated).toEqual(['user-1/dev-HELD1']);
+  });
+
+  it('a deleted account Entra still shows holding the token: the repair fails without revoking the row, and raises the account\'s leaver once', async () => {
+    const entra = [device('HELD1', 'activated', 'user-1')];
+    const { deps, inventory, audit, hr } = repairDeps([held('HELD1', 'active')], entra);
+    deps.directory.unassign = async (userId, deviceId) => {
+      throw new HeldByDeletedAccount(userId, deviceId);
+    };
+    const message = { kind: 'revoke_departed', runId: 'r', serialNumber: 'HELD1', entraUserId: 'user-1' } as const;
+    for (let attempt = 0; attempt < 2; attempt++) await expect(runRepair(message, deps)).rejects.toBeInstanceOf(HeldByDeletedAccount);
+    expect(inventory.rows.get('HELD1')).toMatchObject({ status: 'active', employeeId: 'E1', entraUserId: 'user-1' });
+    expect(hr).toEqual([expect.objectContaining({ eventId: 'entra-removed:user-1', type: 'employee.terminated', employeeId: 'E1', entraUserId: 'user-1' })]);
+    const failed = audit.filter((a) => a.action === 'reconcile.revoke_departed');
+    expect(failed.map((a) => a.outcome)).toEqual(['failed', 'failed']);
+    expect(failed[0]?.detail).toMatch(/a leaver is raised/);
+    expect(failed[1]?.detail).toMatch(/leaver was raised before/);
+    expect(audit.some((a) => a.action === 'token.revoked.offboarded')).toBe(false);
+
+    // A row not tied to the account (imported by UPN, revoked long ago): the leaver goes under the object id.
+    const other = repairDeps([token('UPN1', { status: 'revoked', revocationReason: 'offboarded' })], [device('UPN1', 'activated', 'user-3')]);
+    other.deps.directory.unassign = deps.directory.unassign;
+    await expect(runRepair({ kind: 'revoke_departed', runId: 'r', serialNumber: 'UPN1', entraUserId: 'user-3' }, other.deps)).rejects.toBeInstanceOf(HeldByDeletedAccount);
+    expect(other.hr).toEqual([expect.objectContaining({ employeeId: 'user-3', entraUserId: 'user-3' })]);
   });
 
   it('quarantines a token whose drift is still there', async () => {

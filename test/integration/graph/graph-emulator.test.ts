@@ -353,6 +353,72 @@ describe('sign-in check', () => {
   });
 });
 
+describe('deleted users (the deletedUserMethods variant)', () => {
+  const restore = (id: string, body: Record<string, unknown> = {}) => client.api(`/directory/deletedItems/${id}/restore`).post(body) as Promise<Record<string, unknown>>;
+
+  beforeEach(async () => {
+    await control.setVariants({ deletedUserMethods: 'kept' });
+  });
+
+  async function deletedHolder(): Promise<{ user: GraphUser; device: HardwareOathDevice; seed: string }> {
+    const user = await seedUser();
+    const { device, seed } = await createDevice();
+    await client.api(`${methodsOf(user.id)}/assignAndActivate`).post({ device: { id: device.id }, verificationCode: currentCode(seed) });
+    await client.api(`/users/${user.id}`).delete();
+    return { user, device, seed };
+  }
+
+  it('kept (the default): the device stays on the deleted account, out of reach, and comes back with it on restore', async () => {
+    await control.clearVariants();
+    expect((await control.variants()).deletedUserMethods).toBe('kept');
+    const { user, device, seed } = await deletedHolder();
+    expect(await getDevice(device.id)).toMatchObject({ status: 'activated', assignedTo: { id: user.id, displayName: user.displayName } });
+    const held = (await client.api(DEVICES).filter(`assignedTo/id eq '${user.id}'`).get()) as { value: HardwareOathDevice[] };
+    expect(held.value.map((d) => d.id)).toEqual([device.id]);
+    // Graph answers 404 for anything under a deleted user; an assigned device cannot be deleted or given to another.
+    expect(await statusOf(client.api(methodsOf(user.id)).get())).toBe(404);
+    expect(await statusOf(client.api(`${methodsOf(user.id)}/${device.id}`).delete())).toBe(404);
+    expect(await statusOf(client.api(`${DEVICES}/${device.id}`).delete())).toBe(400);
+    const other = await seedUser();
+    expect(await statusOf(client.api(methodsOf(other.id)).post({ device: { id: device.id } }))).toBe(400);
+    expect(await control.signIn({ userId: user.id, code: codeAt(seed, Date.now() + 30_000) })).toEqual({ ok: false, reason: 'userNotFound' });
+
+    const restored = await restore(user.id);
+    expect(restored).toMatchObject({ '@odata.type': '#microsoft.graph.user', id: user.id, userPrincipalName: user.userPrincipalName });
+    expect(((await client.api(methodsOf(user.id)).get()) as { value: HardwareOathMethod[] }).value.map((m) => [m.id, m.device.status])).toEqual([[device.id, 'activated']]);
+    expect(await control.signIn({ userId: user.id, code: codeAt(seed, Date.now() + 30_000) })).toEqual({ ok: true, deviceId: device.id });
+    // Now it can be taken off, and then deleted.
+    await client.api(`${methodsOf(user.id)}/${device.id}`).delete();
+    await client.api(`${DEVICES}/${device.id}`).delete();
+  });
+
+  it('dropped: the methods go with the account, and a restore brings the account back without them', async () => {
+    await control.setVariants({ deletedUserMethods: 'dropped' });
+    const { user, device, seed } = await deletedHolder();
+    expect(await getDevice(device.id)).toMatchObject({ status: 'available', assignedTo: null });
+    await restore(user.id);
+    expect(((await client.api(methodsOf(user.id)).get()) as { value: HardwareOathMethod[] }).value).toEqual([]);
+    expect(await control.signIn({ userId: user.id, code: codeAt(seed, Date.now() + 30_000) })).toEqual({ ok: false, reason: 'noActiveMethod' });
+  });
+
+  it('restore answers 404 for an id not in the deleted items, and refuses a userPrincipalName taken meanwhile unless a new one is given', async () => {
+    expect(await statusOf(restore('00000000-0000-0000-0000-000000000000'))).toBe(404);
+    const { user } = await deletedHolder();
+    await control.seedUsers([{ displayName: 'Successor', userPrincipalName: user.userPrincipalName }]);
+    expect(await statusOf(restore(user.id))).toBe(400);
+    expect(await restore(user.id, { newUserPrincipalName: `back.${user.userPrincipalName}` })).toMatchObject({ id: user.id, userPrincipalName: `back.${user.userPrincipalName}` });
+    expect(await statusOf(restore(user.id))).toBe(404);
+    const listed = (await client.api('/directory/deletedItems/microsoft.graph.user').get()) as { value: { id: string }[] };
+    expect(listed.value.map((u) => u.id)).not.toContain(user.id);
+  });
+
+  it('the control API restores a user too', async () => {
+    const { user, device } = await deletedHolder();
+    expect(await control.restoreUser(user.id)).toMatchObject({ id: user.id });
+    expect(await getDevice(device.id)).toMatchObject({ assignedTo: { id: user.id } });
+  });
+});
+
 describe('protocol', () => {
   it('refuses requests without a valid bearer token with 401 InvalidAuthenticationToken', async () => {
     const anonymous = await fetch(`${emulator.url}/beta${DEVICES}`);

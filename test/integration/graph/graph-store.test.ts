@@ -221,6 +221,25 @@ describe('GraphStore', () => {
     });
   });
 
+  it('a deleted user keeps its method across a --keep-data snapshot (kept), and a restore after it brings both back', () => {
+    store.setVariants({ ...store.variants, deletedUserMethods: 'kept', methodId: 'distinct' });
+    const [created] = store.createDevices([device('K', { assignTo: user.id })]);
+    store.deleteUser(user.id);
+    const again = new GraphStore({ now: () => now });
+    again.restore(JSON.parse(JSON.stringify(store.snapshot())));
+    expect(again.getDevice(created!.id).assignedTo).toEqual({ id: user.id, displayName: 'Ada' });
+    expect(again.listDeletedUsers({ filter: [], top: 10 }).items.map((u) => u.id)).toEqual([user.id]);
+    expect(again.restoreUser(user.id)).toMatchObject({ id: user.id, employeeId: 'E1' });
+    expect(again.listMethods(user.id).map((m) => m.device.serialNumber)).toEqual(['K']);
+  });
+
+  it('dropped: a deleted user’s methods go, whatever their method ids', () => {
+    store.setVariants({ ...store.variants, deletedUserMethods: 'dropped', methodId: 'distinct' });
+    const [created] = store.createDevices([device('DR', { assignTo: user.id })]);
+    store.deleteUser(user.id);
+    expect(store.getDevice(created!.id)).toMatchObject({ status: 'available', assignedTo: null });
+  });
+
   it('reset forgets everything', () => {
     store.createDevices([device('R')]);
     store.reset();

@@ -1,6 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
+import type { GraphVariants } from '../../../dev/graph/types';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, JOINER_HOST_JSON, provisioningOf, sendEvent } from '../../support/hr';
+import { simulateTime, type SimulatedTime } from '../../support/simulatedTime';
 
 /**
  * A person is their Entra object id: a token imported for an account by UPN is taken from that account
@@ -105,5 +107,51 @@ describe('leavers are matched by Entra object id, not by the employeeId on our r
     expect((await app.graph.state({ serial: 'EID-04' })).matches?.devices[0]).toMatchObject({ status: 'available', assignedTo: null });
     expect(await jsonOf(await app.call('GET', 'tokens/EID-04', { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'revoked', entraUserId: userIds.get('abe@contoso.com') });
     expect((await signIn('abe@contoso.com', 'EID-04', 60_000)).ok).toBe(false);
+  });
+
+  // Last: the simulated time these install stays for the rest of the file.
+  describe('a termination for an account deleted before it is processed', () => {
+    const VARIANTS: GraphVariants['deletedUserMethods'][] = ['dropped', 'kept'];
+    let sim: SimulatedTime | undefined;
+
+    it.each(VARIANTS)('deleted users’ methods %s: no row says revoked while Entra still shows the token (kept: restored, the next try takes it)', async (v) => {
+      await app.graph.clearVariants();
+      await app.graph.setVariants({ deletedUserMethods: v });
+      sim ??= simulateTime((await import('../../../shared/app/runtime')).services(), new Date());
+      const upn = `del-${v}@contoso.com`;
+      const [user] = await app.graph.seedUsers([{ displayName: `Del ${v}`, userPrincipalName: upn, employeeId: `DEL-${v}` }]);
+      userIds.set(upn, user!.id);
+      const serial = `EID-DEL-${v}`;
+      await importFor(upn, serial);
+      expect((await signIn(upn, serial, 30_000)).ok).toBe(true);
+      await app.graph.deleteUser(user!.id);
+
+      expect((await sendEvent(app, 'employee.terminated', { employeeId: `DEL-${v}`, terminationDate: today() })).status).toBe(202);
+      if (v === 'dropped') {
+        await leaverCompleted(`DEL-${v}`);
+        expect((await app.graph.state({ serial })).matches?.devices[0]).toMatchObject({ status: 'available', assignedTo: null });
+        expect(await jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'revoked', revocationReason: 'offboarded', entraUserId: user!.id });
+        return;
+      }
+      // Kept: Graph cannot take the method off the deleted account, so the leaver retries and the row stays held.
+      const leaver = await eventually('the leaver to retry', async () => {
+        const record = (await provisioningOf(app, `DEL-${v}`))?.leaver;
+        return record?.status === 'retrying' ? record : undefined;
+      });
+      expect(leaver).toMatchObject({ entraUserId: user!.id, reason: expect.stringContaining('deleted in Entra') });
+      expect(await jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'active', employeeId: `DEL-${v}` });
+      expect((await app.graph.state({ serial })).matches?.devices[0]).toMatchObject({ status: 'activated', assignedTo: { id: user!.id } });
+      // An admin's offboarding is told why it cannot finish, and changes nothing either.
+      const refused = await app.call('POST', `users/DEL-${v}/token/revoke`, { body: '{"reason":"offboarded"}', contentType: 'application/json' });
+      expect(refused.status).toBe(409);
+      expect((await jsonOf(refused)).detail).toMatch(/deleted in Entra/);
+      expect(await jsonOf(await app.call('GET', `tokens/${serial}`, { roles: ['Tokens.Read'] }))).toMatchObject({ status: 'active' });
+
+      // Restored, the account holds the token again; the leaver's next try takes it off.
+      await app.graph.restoreUser(user!.id);
+      expect(await sim.advance()).toBe(true);
+      await leaverCompleted(`DEL-${v}`);
+      await expectGone(upn, serial, `DEL-${v}`);
+    }, 60_000);
   });
 });

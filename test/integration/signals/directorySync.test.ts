@@ -1,6 +1,8 @@
+import type { GraphVariants } from '../../../dev/graph/types';
 import { jsonOf, startTestApp, type TestApp } from '../../support/app';
 import { eventually, importTokens, joinerReaches, JOINER_HOST_JSON, provisioningOf } from '../../support/hr';
 
+const VARIANTS: GraphVariants['deletedUserMethods'][] = ['dropped', 'kept'];
 const isoDay = (offsetDays: number) => `${new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`;
 
 describe('directory sync: hires and leavers read from Entra by users/delta, no webhook', () => {
@@ -74,14 +76,26 @@ describe('directory sync: hires and leavers read from Entra by users/delta, no w
     expect(syncLines().at(-1)).toMatch(/0 hires and 1 leavers queued/);
   });
 
-  it('a deleted account comes back as @removed: its holder is a leaver', async () => {
-    const [alan] = await app.graph.seedUsers([{ displayName: 'Alan Turing', userPrincipalName: 'alan@contoso.com', employeeId: 'D1003', employeeHireDate: isoDay(0) }]);
+  /** Where the leaver of a deleted account stands: done (the methods were dropped with it), or retrying with the token still held (kept). */
+  const expectDeletedLeaver = async (v: GraphVariants['deletedUserMethods'], employeeId: string, userId: string, serial: string) => {
+    const leaver = await eventually('the deleted account’s leaver to settle or retry', async () => {
+      const record = (await provisioningOf(app, employeeId))?.leaver as { status: string; entraUserId?: string } | undefined;
+      return record?.status === (v === 'dropped' ? 'completed' : 'retrying') ? record : undefined;
+    });
+    expect(leaver).toMatchObject({ entraUserId: userId });
+    expect(await tokenOf(employeeId)).toMatchObject({ serialNumber: serial, status: v === 'dropped' ? 'revoked' : 'active' });
+    expect((await app.graph.state({ serial })).matches?.devices[0]).toMatchObject({ assignedTo: v === 'dropped' ? null : { id: userId } });
+  };
+
+  it.each(VARIANTS)('a deleted account comes back as @removed: its holder is a leaver (deleted users’ methods %s)', async (v) => {
+    await app.graph.setVariants({ deletedUserMethods: v });
+    const employeeId = `D1003-${v}`;
+    const [alan] = await app.graph.seedUsers([{ displayName: `Alan Turing ${v}`, userPrincipalName: `alan-${v}@contoso.com`, employeeId, employeeHireDate: isoDay(0) }]);
     await runSync();
-    await joinerReaches(app, 'D1003', ['completed']);
+    const { serialNumber } = await joinerReaches(app, employeeId, ['completed']);
     await app.graph.deleteUser(alan!.id);
     await runSync();
-    await eventually('the deleted account to be offboarded', async () => ((await provisioningOf(app, 'D1003'))?.leaver?.status === 'completed' ? true : undefined));
-    expect(await tokenOf('D1003')).toMatchObject({ status: 'revoked' });
+    await expectDeletedLeaver(v, employeeId, alan!.id, serialNumber!);
   });
 
   it('an account without employeeId whose leave date passed loses the token imported for it by UPN', async () => {
@@ -96,21 +110,17 @@ describe('directory sync: hires and leavers read from Entra by users/delta, no w
     expect((await app.graph.state({ serial: 'DS-VAL' })).matches?.devices[0]).toMatchObject({ status: 'available', assignedTo: null });
   });
 
-  it('a deleted account holding a token imported by UPN (no employeeId anywhere) is a leaver under its object id', async () => {
-    const [una] = await app.graph.seedUsers([{ displayName: 'Una Upn', userPrincipalName: 'una@contoso.com' }]);
+  it.each(VARIANTS)('a deleted account holding a token imported by UPN (no employeeId anywhere) is a leaver under its object id (deleted users’ methods %s)', async (v) => {
+    await app.graph.setVariants({ deletedUserMethods: v });
+    const [una] = await app.graph.seedUsers([{ displayName: `Una Upn ${v}`, userPrincipalName: `una-${v}@contoso.com` }]);
     const seed = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-    const imported = await jsonOf(await app.call('POST', 'tokens/import', { body: `upn,serial number,secret key,time interval,manufacturer,model\nuna@contoso.com,DS-UPN,${seed},30,Token2,C302\n`, contentType: 'text/csv' }));
+    const serial = `DS-UPN-${v}`;
+    const imported = await jsonOf(await app.call('POST', 'tokens/import', { body: `upn,serial number,secret key,time interval,manufacturer,model\nuna-${v}@contoso.com,${serial},${seed},30,Token2,C302\n`, contentType: 'text/csv' }));
     expect(imported).toMatchObject({ imported: 1, errors: [] });
-    expect(await tokenOf(una!.id)).toMatchObject({ serialNumber: 'DS-UPN', status: 'active' });
+    expect(await tokenOf(una!.id)).toMatchObject({ serialNumber: serial, status: 'active' });
     await runSync();
     await app.graph.deleteUser(una!.id);
     await runSync();
-    const leaver = await eventually('the deleted account to be offboarded', async () => {
-      const record = (await provisioningOf(app, una!.id))?.leaver as { status: string; entraUserId?: string } | undefined;
-      return record?.status === 'completed' ? record : undefined;
-    });
-    expect(leaver).toMatchObject({ entraUserId: una!.id });
-    expect(await tokenOf(una!.id)).toMatchObject({ serialNumber: 'DS-UPN', status: 'revoked' });
-    expect((await app.graph.state({ serial: 'DS-UPN' })).matches?.devices[0]).toMatchObject({ assignedTo: null });
+    await expectDeletedLeaver(v, una!.id, una!.id, serial);
   });
 });
