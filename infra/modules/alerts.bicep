@@ -150,7 +150,7 @@ var leaverAlerts = [
   {
     symbol: 'held-by-departed'
     displayName: 'Hardware OATH tokens: a token held by a deleted or disabled account'
-    description: 'Reconciliation found a token still assigned in Entra to an account that is deleted or disabled (ReconcileDrift kind=held_by_departed). Safe mode takes it away; read the report, and docs/leavers.md, to see why no leaver removed it.'
+    description: 'Reconciliation found a token still assigned in Entra to an account that is deleted or disabled (ReconcileDrift kind=held_by_departed). Safe mode takes it away from a disabled account; from a deleted one Entra may keep it until the account is restored or purged (the repair then raises a leaver and fails visibly). Read the report and docs/leavers.md.'
     severity: 1
     frequency: 'PT1H'
     query: heldByDepartedQuery
