@@ -7,6 +7,7 @@ import { httpFunction } from '../shared/app/hosting';
 import { json, problem } from '../shared/http/problem';
 import { services } from '../shared/app/runtime';
 import { validate } from '../shared/domain/validation';
+import { queueOnce } from '../shared/workflows/queueOnce';
 
 /** DESIGN section 6: a larger HR event is refused with 413. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -50,15 +51,12 @@ export function hrEventsHandler(getServices: () => Pick<AppServices, 'config' | 
     if (!parsed.ok) return problem(400, 'The event is not valid', { errors: parsed.errors });
     const event = parsed.value;
 
-    const claim = await app.webhookDeliveries.claim(eventId, { type: event.type, employeeId: event.data.employeeId, receivedAt: now.toISOString() });
-    if (claim.state === 'queued') {
+    const queued = await queueOnce({ deliveries: app.webhookDeliveries, hrEvents: app.hrEvents }, queueMessageOf(eventId, event), now.toISOString());
+    if (queued === 'duplicate') {
       context.log(`hr event ${eventId}: duplicate delivery, already queued`);
       return json(200, { eventId, status: 'duplicate' });
     }
-    // First delivery, or an earlier one that stopped before queueing: the worker is idempotent, so queue it (again).
-    await app.hrEvents.send(queueMessageOf(eventId, event, new Date(claim.receivedAt)));
-    await app.webhookDeliveries.markQueued(eventId, claim.etag);
-    context.log(`hr event ${eventId} (${event.type}) queued for employeeId=${event.data.employeeId}${claim.first ? '' : ' (re-queued: the earlier delivery did not finish)'}`);
+    context.log(`hr event ${eventId} (${event.type}) queued for employeeId=${event.data.employeeId}${queued === 'queued' ? '' : ' (re-queued: the earlier delivery did not finish)'}`);
     return json(202, { eventId, status: 'queued' });
   };
 }

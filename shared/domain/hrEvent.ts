@@ -111,7 +111,7 @@ export const hrQueueMessageSchema = z.object({
 
 export type HrQueueMessage = z.infer<typeof hrQueueMessageSchema>;
 
-export function queueMessageOf(eventId: string, event: HrEvent, firstSeenAt: Date): HrQueueMessage {
+export function queueMessageOf(eventId: string, event: HrEvent): Omit<HrQueueMessage, 'firstSeenAt'> {
   const { data } = event;
   return {
     eventId,
@@ -122,7 +122,6 @@ export function queueMessageOf(eventId: string, event: HrEvent, firstSeenAt: Dat
     ...(data.hireDate ? { hireDate: data.hireDate } : {}),
     ...(data.location ? { location: data.location } : {}),
     ...(data.terminationDate ? { terminationDate: data.terminationDate } : {}),
-    firstSeenAt: firstSeenAt.toISOString(),
   };
 }
 

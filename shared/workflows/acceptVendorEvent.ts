@@ -1,6 +1,7 @@
 import { queueMessageOf, type HrQueueMessage } from '../domain/hrEvent';
 import { hrEventFromVendor, replayRefusal, type HrVendor, type VendorNotice } from '../domain/vendorWebhooks';
 import type { Clock, HrVendorApis, WebhookDeliveries, WorkQueue } from '../ports';
+import { queueOnce } from './queueOnce';
 
 /**
  * A verified vendor notice becomes our HR event: refused outside its vendor's replay window (claim
@@ -33,9 +34,6 @@ export async function acceptVendorEvent(vendor: HrVendor, notice: Extract<Vendor
   if ('ignored' in mapped) return { kind: 'ignored', reason: mapped.ignored };
   const { event } = mapped;
   const eventId = notice.deliveryId;
-  const claim = await deps.deliveries.claim(eventId, { type: event.type, employeeId: event.data.employeeId, receivedAt: now.toISOString() });
-  if (claim.state === 'queued') return { kind: 'duplicate', eventId, type: event.type, employeeId: event.data.employeeId };
-  await deps.hrEvents.send(queueMessageOf(eventId, event, new Date(claim.receivedAt)));
-  await deps.deliveries.markQueued(eventId, claim.etag);
-  return { kind: 'queued', eventId, type: event.type, employeeId: event.data.employeeId };
+  const queued = await queueOnce(deps, queueMessageOf(eventId, event), now.toISOString());
+  return { kind: queued === 'duplicate' ? 'duplicate' : 'queued', eventId, type: event.type, employeeId: event.data.employeeId };
 }

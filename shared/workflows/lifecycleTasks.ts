@@ -3,6 +3,7 @@ import type { HrQueueMessage } from '../domain/hrEvent';
 import { callbackMatches, lifecycleKindOf, unconfirmedBecause, type LifecycleTaskPayload } from '../domain/lifecycleTask';
 import type { Clock, Directory, LifecycleCallbacks, LifecycleTaskRef, WebhookDeliveries, WorkQueue } from '../ports';
 import type { HrEventOutcome } from './provisionJoiner';
+import { queueOnce } from './queueOnce';
 
 /**
  * Lifecycle Workflows as a source of joiners and leavers: a custom task becomes an hr-events message
@@ -65,22 +66,22 @@ export async function acceptLifecycleTask(payload: LifecycleTaskPayload, deps: A
 
   const now = deps.clock.now().toISOString();
   const type = work === 'joiner' ? 'employee.hired' : 'employee.terminated';
-  const claim = await deps.deliveries.claim(eventId, { type, employeeId, receivedAt: now });
-  if (claim.state === 'queued') return { kind: 'duplicate', eventId, work };
-  await deps.hrEvents.send({
-    eventId,
+  const queued = await queueOnce(
+    deps,
+    {
+      eventId,
     type,
     employeeId,
-    userPrincipalName: user.userPrincipalName,
-    ...(user.displayName ? { displayName: user.displayName } : {}),
-    entraUserId: user.id,
-    // The workflow runs on the day it is due: the work is due now.
-    ...(work === 'joiner' ? { hireDate: now } : { terminationDate: now }),
-    lifecycleTask: task,
-    firstSeenAt: claim.receivedAt,
-  });
-  await deps.deliveries.markQueued(eventId, claim.etag);
-  return { kind: 'queued', eventId, work };
+      userPrincipalName: user.userPrincipalName,
+      ...(user.displayName ? { displayName: user.displayName } : {}),
+      entraUserId: user.id,
+      // The workflow runs on the day it is due: the work is due now.
+      ...(work === 'joiner' ? { hireDate: now } : { terminationDate: now }),
+      lifecycleTask: task,
+    },
+    now,
+  );
+  return { kind: queued === 'duplicate' ? 'duplicate' : 'queued', eventId, work };
 }
 
 /** What a settled outcome tells Lifecycle Workflows; undefined while the work is still waiting. */

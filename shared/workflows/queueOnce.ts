@@ -6,14 +6,19 @@ export interface QueueOnceDeps {
   hrEvents: WorkQueue<HrQueueMessage>;
 }
 
+/** queued: for the first time; queued_again: an earlier delivery stopped before queueing it; duplicate: it was queued before. */
+export type QueueOnceOutcome = 'queued' | 'queued_again' | 'duplicate';
+
 /**
- * Queues an HR event the app raises itself (directory sync, reconciliation) unless its event id was queued
- * before, claimed the way a webhook delivery is: a replay or a second raiser queues nothing twice.
+ * Queues an HR event unless its event id was queued before: a webhook delivery, a vendor's, a Lifecycle
+ * Workflows task, or one the app raises itself (directory sync, reconciliation). The message's first-seen
+ * time is the claim's, so a redelivery keeps the first one. The worker is idempotent, so an earlier
+ * delivery that stopped between the claim and the queue is queued again.
  */
-export async function queueOnce(deps: QueueOnceDeps, message: Omit<HrQueueMessage, 'firstSeenAt'>, nowIso: string): Promise<boolean> {
+export async function queueOnce(deps: QueueOnceDeps, message: Omit<HrQueueMessage, 'firstSeenAt'>, nowIso: string): Promise<QueueOnceOutcome> {
   const claim = await deps.deliveries.claim(message.eventId, { type: message.type, employeeId: message.employeeId, receivedAt: nowIso });
-  if (claim.state === 'queued') return false;
+  if (claim.state === 'queued') return 'duplicate';
   await deps.hrEvents.send({ ...message, firstSeenAt: claim.receivedAt });
   await deps.deliveries.markQueued(message.eventId, claim.etag);
-  return true;
+  return claim.first ? 'queued' : 'queued_again';
 }

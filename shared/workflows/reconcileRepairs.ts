@@ -235,7 +235,7 @@ export async function runRepair(message: RepairMessage, deps: RepairDeps): Promi
         // now on, so a restore does not give the token back: the leaver's retries take it off then.
         const held = rowHeld && same(token.entraUserId) ? [token.employeeId] : [];
         let raised = false;
-        for (const termination of deletedAccountTerminations(userId, held, undefined, now.toISOString())) raised = (await queueOnce(deps, termination, now.toISOString())) || raised;
+        for (const termination of deletedAccountTerminations(userId, held, undefined, now.toISOString())) raised = (await queueOnce(deps, termination, now.toISOString())) !== 'duplicate' || raised;
         await audit('revoke_departed', `not taken from user ${userId}: ${error.message}; ${raised ? 'a leaver is raised for the account' : 'the account\'s leaver was raised before'}`, subject, 'failed');
         throw error;
       }

@@ -45,7 +45,7 @@ export async function syncDirectory(deps: DirectorySyncDeps): Promise<DirectoryS
   const watched = new Map((await deps.store.watched()).map((user) => [user.userId.toLowerCase(), user]));
   const seen = new Set<string>();
 
-  const emit = (message: Omit<HrQueueMessage, 'firstSeenAt'>): Promise<boolean> => queueOnce(deps, message, nowIso);
+  const emit = async (message: Omit<HrQueueMessage, 'firstSeenAt'>): Promise<boolean> => (await queueOnce(deps, message, nowIso)) !== 'duplicate';
 
   const settle = async (user: KnownUser, previous: WatchedUser | undefined): Promise<void> => {
     const signals = signalsFor(user, now, deps.settings);
