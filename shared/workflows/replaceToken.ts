@@ -148,9 +148,10 @@ export async function findHolder(ctx: ReplaceContext): Promise<ReplaceResult | u
 export async function refuseLeaver(ctx: ReplaceContext): Promise<ReplaceResult | undefined> {
   const target = found(ctx.target, 'the token');
   const employeeId = found(ctx.employeeId, 'the employee');
-  ctx.joiner = await ctx.deps.provisioning.get(employeeId, 'joiner');
+  const filed = await ctx.deps.provisioning.list(employeeId);
+  ctx.joiner = filed.find((r) => r.kind === 'joiner');
   // By the employeeId and by the account the token is on: a leaver filed under another employeeId counts too.
-  const leaver = await leaverOf(ctx.deps, { employeeId, ...(target.entraUserId ? { entraUserId: target.entraUserId } : {}) });
+  const leaver = await leaverOf(ctx.deps, { employeeId, ...(target.entraUserId ? { entraUserId: target.entraUserId } : {}) }, filed);
   return leaver ? { outcome: 'not_allowed', serialNumber: target.serialNumber, detail: `${leaver}; a leaver gets no replacement` } : undefined;
 }
 

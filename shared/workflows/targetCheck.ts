@@ -172,11 +172,16 @@ const leaverState = (leaver: ProvisioningRecord): string => `${leaver.status}${l
 /**
  * Whether the holder is a leaver now, in words (undefined: not one): by the leaver record filed under the
  * row's employeeId, or, when the account is known, by any leaver record naming that account under
- * another employeeId (the row's may be missing or another's).
+ * another employeeId (the row's may be missing or another's). `filed`: the records under the employeeId,
+ * when the caller has read them already.
  */
-export async function leaverOf(deps: Pick<ActivationCheckDeps, 'provisioning' | 'clock'>, holder: { entraUserId?: string; employeeId?: string }): Promise<string | undefined> {
+export async function leaverOf(
+  deps: Pick<ActivationCheckDeps, 'provisioning' | 'clock'>,
+  holder: { entraUserId?: string; employeeId?: string },
+  filed?: readonly ProvisioningRecord[],
+): Promise<string | undefined> {
   const now = deps.clock.now();
-  const own = holder.employeeId ? await deps.provisioning.list(holder.employeeId) : [];
+  const own = filed ?? (holder.employeeId ? await deps.provisioning.list(holder.employeeId) : []);
   const ownLeaver = own.find((r) => r.kind === 'leaver');
   const ownJoiner = own.find((r) => r.kind === 'joiner');
   if (ownLeaver && leaverNow(ownLeaver, [ownJoiner], now)) return `employee ${holder.employeeId} is a leaver (${leaverState(ownLeaver)})`;
