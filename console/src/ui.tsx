@@ -14,6 +14,7 @@ import {
   Popover,
   PopoverSurface,
   PopoverTrigger,
+  Select,
   Spinner,
   Table,
   TableBody,
@@ -321,4 +322,18 @@ export function StatusBadge({ code, label }: { code: string; label: string }) {
 export function field(form: FormData, name: string): string {
   const value = form.get(name);
   return typeof value === 'string' ? value : '';
+}
+
+/** A list filter's choice: "Any" first, then each code in words. */
+export function AnyOf({ name, value, codes, labelOf }: { name: string; value: string; codes: readonly string[]; labelOf: (code: string) => string }) {
+  return (
+    <Select name={name} defaultValue={value}>
+      <option value="">Any</option>
+      {codes.map((code) => (
+        <option key={code} value={code}>
+          {labelOf(code)}
+        </option>
+      ))}
+    </Select>
+  );
 }

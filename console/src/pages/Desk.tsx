@@ -1,10 +1,10 @@
-import { Button, Field, Input, Link, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Field, Input, Link, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
 import type { Api } from '../api';
 import { handoversPath, nextShipment, pickListCsv, SHIPPING_FILTERS, type HandoverLine } from '../lib/desk';
 import { formatTime, personLabel, shippingLabel } from '../lib/labels';
 import type { Abilities } from '../lib/roles';
-import { ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, StatusBadge, useLoad, WithIds } from '../ui';
+import { AnyOf, ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, StatusBadge, useLoad, WithIds } from '../ui';
 import { PageTitle, useLayout } from './common';
 import { HandoverButton } from './Tokens';
 
@@ -66,14 +66,7 @@ export function Desk({ api, can }: { api: Api; can: Abilities }) {
           <Input name="location" defaultValue={query.location} />
         </Field>
         <Field label="Shipping">
-          <Select name="status" defaultValue={query.status}>
-            <option value="">Any</option>
-            {SHIPPING_FILTERS.map((s) => (
-              <option key={s} value={s}>
-                {shippingLabel(s)}
-              </option>
-            ))}
-          </Select>
+          <AnyOf name="status" value={query.status} codes={SHIPPING_FILTERS} labelOf={shippingLabel} />
         </Field>
         <Button type="submit" appearance="primary">
           Show

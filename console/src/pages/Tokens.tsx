@@ -4,7 +4,7 @@ import type { Api } from '../api';
 import { actorLabel, formatTime, isDestructiveReason, personLabel, REVOKE_REASONS, TOKEN_STATUS_CODES, tokenStatusLabel } from '../lib/labels';
 import { auditPath, holderOf, tokenSearchPath, type SearchField, type TokenSearch } from '../lib/query';
 import type { Abilities } from '../lib/roles';
-import { ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, StatusBadge, useLoad, WithIds } from '../ui';
+import { AnyOf, ConfirmButton, DataTable, ErrorNote, field, Loading, Notice, StatusBadge, useLoad, WithIds } from '../ui';
 import { PageTitle, Section, useLayout } from './common';
 
 export interface Token {
@@ -106,14 +106,7 @@ export function Tokens({ api }: { api: Api }) {
           <Input name="text" type="search" defaultValue={search.text} />
         </Field>
         <Field label="Status">
-          <Select name="status" defaultValue={search.status}>
-            <option value="">Any</option>
-            {TOKEN_STATUS_CODES.map((s) => (
-              <option key={s} value={s}>
-                {tokenStatusLabel(s)}
-              </option>
-            ))}
-          </Select>
+          <AnyOf name="status" value={search.status} codes={TOKEN_STATUS_CODES} labelOf={tokenStatusLabel} />
         </Field>
         <Field label="Pool">
           <Input name="pool" defaultValue={search.pool} />
